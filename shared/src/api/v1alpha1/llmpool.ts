@@ -1,0 +1,168 @@
+/**
+ * LLMPool: a public model name (plus aliases) served by weighted, prioritised backends, with the scheduling,
+ * retry and outlier-detection policy used across their endpoints.
+ */
+import { z } from 'zod';
+import { API_VERSION, condition, duration, objectMeta, objectName } from './common.js';
+
+export const SCHEDULING_STRATEGIES = [
+  'weighted-round-robin',
+  'least-connections',
+  'peak-ewma',
+  'random',
+  'llm-aware',
+] as const;
+export const schedulingStrategy = z.enum(SCHEDULING_STRATEGIES);
+export type SchedulingStrategy = z.infer<typeof schedulingStrategy>;
+
+export const backendRef = z
+  .object({
+    name: objectName('Name of an LLMBackend in the same namespace.'),
+    weight: z.number().int().min(0).max(1000).default(1).describe('Relative weight of each of its replicas.'),
+    priority: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(0)
+      .describe('Failover tier: 0 is preferred; tier n+1 gets traffic only when tier n is unhealthy or full.'),
+    model: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe("Which of the backend's models serves this pool; defaults to the pool's model or the only one."),
+  })
+  .strict();
+
+export const llmAwareWeights = z
+  .object({
+    queue: z.number().min(0).max(100).default(2).describe('Weight of the waiting-queue depth scorer.'),
+    kvCache: z.number().min(0).max(100).default(1).describe('Weight of the KV-cache headroom scorer.'),
+    inflight: z.number().min(0).max(100).default(1).describe("Weight of the proxy's own in-flight count scorer."),
+    prefix: z.number().min(0).max(100).default(3).describe('Weight of the prefix-cache affinity scorer.'),
+    lora: z.number().min(0).max(100).default(1).describe('Weight of the LoRA adapter affinity scorer.'),
+  })
+  .strict();
+
+export const scheduling = z
+  .object({
+    strategy: schedulingStrategy.default('least-connections').describe('How an endpoint is picked per request.'),
+    queue: z
+      .object({
+        maxSize: z.number().int().min(0).max(100000).default(100).describe('Requests that may wait when all are full.'),
+        timeout: duration('Longest wait for a free endpoint before 429/503.').default('30s'),
+      })
+      .strict()
+      .optional(),
+    llmAware: z
+      .object({
+        weights: llmAwareWeights.optional(),
+        maxQueueDepth: z
+          .number()
+          .int()
+          .min(0)
+          .default(8)
+          .describe('Saturation: waiting requests above which a replica is skipped.'),
+        maxKvCacheUsage: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.9)
+          .describe('Saturation: KV-cache use above which a replica is skipped.'),
+        prefixBlockChars: z
+          .number()
+          .int()
+          .min(16)
+          .max(65536)
+          .default(256)
+          .describe('Prefix index block size in characters.'),
+        sessionHeader: z
+          .string()
+          .optional()
+          .describe('Header whose value pins a session to a replica (e.g. x-session-id).'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .describe('Endpoint scheduling.');
+
+export const RETRY_ON = ['connect-failure', 'timeout', '429', '5xx'] as const;
+
+export const retry = z
+  .object({
+    attempts: z.number().int().min(1).max(10).default(3).describe('Upstream attempts per request, the first included.'),
+    retryOn: z
+      .array(z.enum(RETRY_ON))
+      .max(4)
+      .default(['connect-failure', 'timeout', '429', '5xx'])
+      .describe('Causes that are retried.'),
+    perTryTimeout: duration('Deadline of one attempt until its first byte.').optional(),
+    deadline: duration('Overall deadline of a request across attempts until its first byte.').optional(),
+    backoff: z
+      .object({
+        base: duration('First backoff between attempts.').default('25ms'),
+        max: duration('Largest backoff.').default('1s'),
+      })
+      .strict()
+      .optional(),
+    maxRetryAfter: duration('Largest Retry-After honoured; longer ones fail over instead of waiting.').default('10s'),
+    budget: z
+      .object({
+        ratio: z.number().min(0).max(1).default(0.2).describe('Share of requests that may be retries.'),
+        minPerSecond: z.number().int().min(0).default(10).describe('Retries always allowed per second.'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .describe('Retries and failover across endpoints and priority tiers.');
+
+export const outlierDetection = z
+  .object({
+    consecutiveFailures: z.number().int().min(1).max(1000).default(5).describe('Consecutive failures that eject.'),
+    baseEjectionTime: duration('First ejection time; it grows with each repeated ejection.').default('30s'),
+    maxEjectionTime: duration('Longest ejection time.').default('300s'),
+    maxEjectionPercent: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(50)
+      .describe('Most endpoints of the pool ejected at once.'),
+  })
+  .strict()
+  .describe('Passive outlier detection.');
+
+export const llmPoolSpec = z
+  .object({
+    model: z.string().min(1).max(256).describe('Public model name clients send in requests.'),
+    aliases: z.array(z.string().min(1).max(256)).max(64).optional().describe('Other names that reach this pool.'),
+    backendRefs: z.array(backendRef).min(1).max(256).describe('Backends serving the pool.'),
+    scheduling: scheduling.optional(),
+    retry: retry.optional(),
+    outlierDetection: outlierDetection.optional(),
+  })
+  .strict()
+  .describe('LLMPool maps a public model name to weighted, prioritised backends.');
+export type LLMPoolSpec = z.infer<typeof llmPoolSpec>;
+
+export const llmPoolStatus = z
+  .object({
+    conditions: z.array(condition).max(16).optional(),
+    readyEndpoints: z.number().int().min(0).optional().describe('Endpoints ready to take traffic.'),
+    totalEndpoints: z.number().int().min(0).optional().describe('Endpoints known across all backends.'),
+    proxiesInSync: z.string().optional().describe('Proxies serving the current snapshot, as in-sync/total.'),
+    observedGeneration: z.number().int().optional(),
+  })
+  .describe('Observed state of the pool.');
+
+export const llmPool = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('LLMPool'),
+  metadata: objectMeta,
+  spec: llmPoolSpec,
+  status: llmPoolStatus.optional(),
+});
+export type LLMPool = z.infer<typeof llmPool>;

@@ -1,0 +1,141 @@
+/**
+ * RoutePolicy: who may call what and how. Rules match requests (model name, headers, tenant) and send them to
+ * pools (with traffic splits and a fallback chain); the policy's auth, rate limits and cache apply to every request
+ * one of its rules matched. Requests no rule matches go to the pool whose model or alias equals the model name.
+ */
+import { z } from 'zod';
+import { API_VERSION, condition, duration, objectMeta, objectName, secretKeyRef } from './common.js';
+
+export const modelMatch = z
+  .object({
+    type: z.enum(['Exact', 'Prefix']).default('Exact').describe('How value is compared with the requested model.'),
+    value: z.string().min(1).max(256).describe('Model name, or its prefix.'),
+  })
+  .strict();
+
+export const headerMatch = z
+  .object({
+    name: z.string().min(1).max(256).describe('Header name (case-insensitive).'),
+    type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+    value: z.string().max(4096).describe('Value to compare with.'),
+  })
+  .strict();
+
+export const routeMatch = z
+  .object({
+    model: modelMatch.optional().describe('Requested model; omitted matches every model.'),
+    headers: z.array(headerMatch).max(16).optional().describe('All must match.'),
+    tenants: z.array(z.string().min(1).max(128)).max(64).optional().describe('Authenticated tenant is one of these.'),
+  })
+  .strict();
+
+export const poolTarget = z
+  .object({
+    name: objectName('Name of an LLMPool in the same namespace.'),
+    weight: z.number().int().min(0).max(10000).default(1).describe('Share of matched traffic (A/B, canary).'),
+  })
+  .strict();
+
+export const systemPrompt = z
+  .object({
+    text: z.string().min(1).max(65536).describe('System prompt text.'),
+    mode: z.enum(['prepend', 'append', 'replace']).default('prepend').describe("How it combines with the client's."),
+  })
+  .strict();
+
+export const routeRule = z
+  .object({
+    name: z.string().max(128).optional().describe('Name used in metrics and headers.'),
+    match: routeMatch.optional().describe('What the rule matches; omitted matches everything.'),
+    pools: z
+      .array(poolTarget)
+      .max(16)
+      .optional()
+      .describe('Pools the traffic is split across; omitted routes to the pool named by the requested model.'),
+    fallbacks: z
+      .array(objectName('Pool tried when the previous one failed.'))
+      .max(8)
+      .optional()
+      .describe('Fallback chain of pools, tried in order after the selected pool fails.'),
+    modelRewrite: z.string().min(1).max(256).optional().describe('Model name reported back to the client.'),
+    systemPrompt: systemPrompt.optional(),
+  })
+  .strict();
+
+export const limits = z
+  .object({
+    requestsPerMinute: z.number().int().min(0).optional().describe('Requests per minute.'),
+    tokensPerMinute: z.number().int().min(0).optional().describe('Input + output tokens per minute.'),
+    concurrentRequests: z.number().int().min(0).optional().describe('Requests in flight at once.'),
+    tokensPerDay: z.number().int().min(0).optional().describe('Token budget per UTC day.'),
+    costPerMonth: z.number().min(0).optional().describe('Cost budget per UTC month, in the pricing currency.'),
+  })
+  .strict();
+
+export const tenant = z
+  .object({
+    name: z.string().min(1).max(128).describe('Tenant name (a team, an application).'),
+    apiKeys: z.array(secretKeyRef).max(256).describe('Secret keys holding the API keys of this tenant.'),
+    models: z
+      .array(z.string().min(1).max(256))
+      .max(256)
+      .optional()
+      .describe('Models the tenant may use (a trailing * matches a prefix); omitted allows all.'),
+    limits: limits.optional().describe('Limits of the whole tenant.'),
+    keyLimits: limits.optional().describe('Limits of each of its keys.'),
+  })
+  .strict();
+
+export const rateLimitRule = z
+  .object({
+    scope: z.enum(['key', 'tenant', 'model', 'global']).describe('What one counter is kept for.'),
+    model: z.string().optional().describe('Only requests for this model (scope model: each model when omitted).'),
+    limits: limits,
+  })
+  .strict();
+
+export const cachePolicy = z
+  .object({
+    enabled: z.boolean().default(true),
+    ttl: duration('How long an answer is served from cache.').default('5m'),
+    maxEntryBytes: z.number().int().min(1).max(16_777_216).default(1_048_576).describe('Largest answer cached.'),
+    nonDeterministic: z.boolean().default(false).describe('Also cache sampled requests (temperature > 0).'),
+  })
+  .strict();
+
+export const routePolicySpec = z
+  .object({
+    rules: z.array(routeRule).min(1).max(64).describe('Routing rules; the most specific match wins.'),
+    auth: z
+      .object({
+        required: z.boolean().default(true).describe('Reject requests without a valid API key (401).'),
+      })
+      .strict()
+      .optional(),
+    tenants: z.array(tenant).max(256).optional(),
+    rateLimits: z.array(rateLimitRule).max(32).optional(),
+    cache: cachePolicy.optional(),
+    failureMode: z
+      .enum(['open', 'closed'])
+      .default('open')
+      .describe('When Redis is unreachable: open serves with local limits, closed answers 503.'),
+  })
+  .strict()
+  .describe('RoutePolicy matches requests to pools and applies auth, limits and caching.');
+export type RoutePolicySpec = z.infer<typeof routePolicySpec>;
+
+export const routePolicyStatus = z
+  .object({
+    conditions: z.array(condition).max(16).optional(),
+    observedGeneration: z.number().int().optional(),
+  })
+  .describe('Observed state of the policy.');
+
+export const routePolicy = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('RoutePolicy'),
+  metadata: objectMeta,
+  spec: routePolicySpec,
+  status: routePolicyStatus.optional(),
+});
+export type RoutePolicy = z.infer<typeof routePolicy>;

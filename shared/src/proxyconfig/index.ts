@@ -1,0 +1,4 @@
+/** The ProxyConfig snapshot contract. */
+export * from './hash.js';
+export * from './redact.js';
+export * from './schema.js';

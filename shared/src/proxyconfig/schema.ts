@@ -1,0 +1,158 @@
+/**
+ * The ProxyConfig snapshot: the one contract between the operator (which builds and pushes it) and the proxies
+ * (which validate and serve it). Immutable and complete; `version` is a content hash, so equal content means an
+ * equal version. Durations are milliseconds. Contains credentials: never log or expose it unredacted.
+ * This module must not import the operator, the proxy or @kubernetes/client-node.
+ */
+import { z } from 'zod';
+import { PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
+
+export const SCHEMA_VERSION = 1;
+
+const ms = z.number().int().min(0);
+
+export const endpointConfig = z.object({
+  id: z.string().min(1).describe('Stable identifier shown to clients and in metrics (never an address).'),
+  url: z.string().url().describe('Base URL of this replica including the API base path.'),
+  weight: z.number().int().min(0),
+});
+export type EndpointConfig = z.infer<typeof endpointConfig>;
+
+export const backendConfig = z.object({
+  id: z.string().min(1).describe('namespace/name of the LLMBackend.'),
+  provider: z.enum(PROVIDERS),
+  endpoints: z.array(endpointConfig),
+  models: z.record(z.string(), z.string()).describe('Model name → upstream model name.'),
+  apiKey: z.string().optional().describe('Credential sent upstream; secret.'),
+  headers: z.record(z.string(), z.string()).default({}),
+  maxConcurrency: z.number().int().min(1).optional(),
+  healthCheck: z.object({
+    enabled: z.boolean(),
+    path: z.string().optional(),
+    intervalMs: ms,
+    timeoutMs: ms,
+    healthyThreshold: z.number().int().min(1),
+    unhealthyThreshold: z.number().int().min(1),
+  }),
+  timeouts: z.object({ connectMs: ms, firstByteMs: ms, idleMs: ms, totalMs: ms }),
+  pricing: z
+    .object({
+      inputPerMillion: z.number().min(0),
+      outputPerMillion: z.number().min(0),
+      cachedInputPerMillion: z.number().min(0).optional(),
+      currency: z.string(),
+    })
+    .optional(),
+  metrics: z.object({ enabled: z.boolean(), path: z.string(), intervalMs: ms, staleAfterMs: ms }).optional(),
+});
+export type BackendConfig = z.infer<typeof backendConfig>;
+
+export const poolTargetConfig = z.object({
+  backend: z.string().min(1).describe('Backend id.'),
+  weight: z.number().int().min(0),
+  priority: z.number().int().min(0),
+  upstreamModel: z.string().min(1),
+});
+export type PoolTargetConfig = z.infer<typeof poolTargetConfig>;
+
+export const poolConfig = z.object({
+  id: z.string().min(1).describe('namespace/name of the LLMPool.'),
+  model: z.string().min(1),
+  aliases: z.array(z.string()),
+  targets: z.array(poolTargetConfig),
+  scheduling: z.object({
+    strategy: z.enum(SCHEDULING_STRATEGIES),
+    queue: z.object({ maxSize: z.number().int().min(0), timeoutMs: ms }),
+    llmAware: z.object({
+      weights: z.object({
+        queue: z.number(),
+        kvCache: z.number(),
+        inflight: z.number(),
+        prefix: z.number(),
+        lora: z.number(),
+      }),
+      maxQueueDepth: z.number().int().min(0),
+      maxKvCacheUsage: z.number().min(0).max(1),
+      prefixBlockChars: z.number().int().min(1),
+      sessionHeader: z.string().optional(),
+    }),
+  }),
+  retry: z.object({
+    attempts: z.number().int().min(1),
+    retryOn: z.array(z.enum(RETRY_ON)),
+    perTryTimeoutMs: ms.optional(),
+    deadlineMs: ms.optional(),
+    backoff: z.object({ baseMs: ms, maxMs: ms }),
+    maxRetryAfterMs: ms,
+    budget: z.object({ ratio: z.number().min(0).max(1), minPerSecond: z.number().int().min(0) }),
+  }),
+  outlierDetection: z.object({
+    consecutiveFailures: z.number().int().min(1),
+    baseEjectionMs: ms,
+    maxEjectionMs: ms,
+    maxEjectionPercent: z.number().int().min(0).max(100),
+  }),
+});
+export type PoolConfig = z.infer<typeof poolConfig>;
+
+const limitsConfig = z.object({
+  requestsPerMinute: z.number().int().min(0).optional(),
+  tokensPerMinute: z.number().int().min(0).optional(),
+  concurrentRequests: z.number().int().min(0).optional(),
+  tokensPerDay: z.number().int().min(0).optional(),
+  costPerMonth: z.number().min(0).optional(),
+});
+export type LimitsConfig = z.infer<typeof limitsConfig>;
+
+export const routeConfig = z.object({
+  id: z.string().min(1).describe('namespace/policy#rule.'),
+  policy: z.string().min(1).describe('namespace/name of the RoutePolicy.'),
+  name: z.string(),
+  match: z.object({
+    model: z.object({ type: z.enum(['Exact', 'Prefix']), value: z.string() }).optional(),
+    headers: z.array(z.object({ name: z.string(), type: z.enum(['Exact', 'RegularExpression']), value: z.string() })),
+    tenants: z.array(z.string()).optional(),
+  }),
+  splits: z.array(z.object({ pool: z.string(), weight: z.number().int().min(0) })).describe('Empty: by model name.'),
+  fallbacks: z.array(z.string()).describe('Pool ids.'),
+  modelRewrite: z.string().optional(),
+  systemPrompt: z.object({ text: z.string(), mode: z.enum(['prepend', 'append', 'replace']) }).optional(),
+});
+export type RouteConfig = z.infer<typeof routeConfig>;
+
+export const policyConfig = z.object({
+  id: z.string().min(1).describe('namespace/name of the RoutePolicy.'),
+  authRequired: z.boolean(),
+  tenants: z.array(
+    z.object({
+      name: z.string(),
+      keyHashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).describe('SHA-256 of each API key, hex.'),
+      models: z.array(z.string()).optional(),
+      limits: limitsConfig.optional(),
+      keyLimits: limitsConfig.optional(),
+    }),
+  ),
+  rateLimits: z.array(
+    z.object({
+      scope: z.enum(['key', 'tenant', 'model', 'global']),
+      model: z.string().optional(),
+      limits: limitsConfig,
+    }),
+  ),
+  cache: z
+    .object({ enabled: z.boolean(), ttlMs: ms, maxEntryBytes: z.number().int().min(1), nonDeterministic: z.boolean() })
+    .optional(),
+  failureMode: z.enum(['open', 'closed']),
+});
+export type PolicyConfig = z.infer<typeof policyConfig>;
+
+export const proxyConfig = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  version: z.string().regex(/^[0-9a-f]{16,64}$/),
+  generatedAt: z.string(),
+  backends: z.array(backendConfig),
+  pools: z.array(poolConfig),
+  routes: z.array(routeConfig),
+  policies: z.array(policyConfig),
+});
+export type ProxyConfig = z.infer<typeof proxyConfig>;

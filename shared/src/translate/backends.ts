@@ -1,0 +1,122 @@
+/** LLMBackend → BackendConfig: endpoints from static URLs or the operator's Service resolution, credentials. */
+import { type LLMBackend, parseDuration, type Secret, secretValue } from '../api/v1alpha1/index.js';
+import type { BackendConfig, EndpointConfig } from '../proxyconfig/index.js';
+import type { Problem } from './problems.js';
+import { endpointBaseUrl, PROVIDER_DEFAULTS } from './providers.js';
+
+/** One ready replica behind a Service, as the operator resolved it from EndpointSlices. */
+export interface ResolvedEndpoint {
+  /** Stable name of the replica (pod name, or address when the slice has no targetRef). */
+  name: string;
+  /** host:port, IPv6 hosts in brackets. */
+  address: string;
+}
+
+/** Resolves a backend's serviceRef; `undefined` means the Service (or the named port) does not exist. */
+export type ServiceResolver = (namespace: string, backend: LLMBackend) => ResolvedEndpoint[] | undefined;
+
+/** Namespace of a resource, `default` when unset (standalone manifests). */
+export const namespaceOf = (r: { metadata: { namespace?: string | undefined } }) => r.metadata.namespace ?? 'default';
+/** `namespace/name` id of a resource. */
+export const idOf = (r: { metadata: { name: string; namespace?: string | undefined } }) =>
+  `${namespaceOf(r)}/${r.metadata.name}`;
+
+/** Looks a secret key up among the given Secrets. */
+export function findSecretValue(secrets: Secret[], namespace: string, name: string, key: string): string | undefined {
+  const s = secrets.find((x) => x.metadata.name === name && namespaceOf(x) === namespace);
+  return s ? secretValue(s, key) : undefined;
+}
+
+/** Translates one backend; returns undefined (with problems) when it cannot be served at all. */
+export function translateBackend(
+  b: LLMBackend,
+  secrets: Secret[],
+  resolveService: ServiceResolver | undefined,
+  problems: Problem[],
+): BackendConfig | undefined {
+  const ns = namespaceOf(b);
+  const id = idOf(b);
+  const spec = b.spec;
+  const problem = (field: string, reason: string, message: string, condition: Problem['condition'] = 'ResolvedRefs') =>
+    problems.push({ kind: 'LLMBackend', namespace: ns, name: b.metadata.name, field, reason, message, condition });
+
+  let endpoints: EndpointConfig[] = [];
+  if (spec.url) {
+    endpoints = [{ id: `${b.metadata.name}/0`, url: endpointBaseUrl(spec.provider, spec.url), weight: spec.weight }];
+  } else if (spec.endpoints) {
+    endpoints = spec.endpoints.map((e, i) => ({
+      id: `${b.metadata.name}/${i}`,
+      url: endpointBaseUrl(spec.provider, e.url),
+      weight: e.weight ?? spec.weight,
+    }));
+  } else if (spec.serviceRef) {
+    const resolved = resolveService?.(ns, b);
+    if (resolved === undefined) {
+      problem(
+        'spec.serviceRef',
+        'ServiceNotFound',
+        resolveService
+          ? `Service ${ns}/${spec.serviceRef.name} with port ${spec.serviceRef.port} was not found`
+          : 'serviceRef needs the operator (in standalone mode use url or endpoints)',
+      );
+      return undefined;
+    }
+    endpoints = resolved.map((r) => ({
+      id: `${b.metadata.name}/${r.name}`,
+      url: endpointBaseUrl(spec.provider, `${spec.serviceRef?.scheme ?? 'http'}://${r.address}`),
+      weight: spec.weight,
+    }));
+  }
+
+  let apiKey: string | undefined;
+  if (spec.credentialsRef) {
+    apiKey = findSecretValue(secrets, ns, spec.credentialsRef.name, spec.credentialsRef.key);
+    if (apiKey === undefined) {
+      problem(
+        'spec.credentialsRef',
+        'SecretNotFound',
+        `key "${spec.credentialsRef.key}" of Secret ${ns}/${spec.credentialsRef.name} was not found`,
+      );
+      return undefined;
+    }
+  }
+
+  const hc = spec.healthCheck;
+  const t = spec.timeouts;
+  const defaults = PROVIDER_DEFAULTS[spec.provider];
+  const healthPath = hc?.path ?? defaults.healthPath ?? undefined;
+  return {
+    id,
+    provider: spec.provider,
+    endpoints,
+    models: Object.fromEntries(spec.models.map((m) => [m.name, m.upstreamName ?? m.name])),
+    ...(apiKey !== undefined ? { apiKey } : {}),
+    headers: spec.headers ?? {},
+    ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+    healthCheck: {
+      enabled: hc?.enabled ?? true,
+      ...(healthPath !== undefined ? { path: healthPath } : {}),
+      intervalMs: parseDuration(hc?.interval ?? (defaults.vendor ? '60s' : '5s')),
+      timeoutMs: parseDuration(hc?.timeout ?? '2s'),
+      healthyThreshold: hc?.healthyThreshold ?? 1,
+      unhealthyThreshold: hc?.unhealthyThreshold ?? 2,
+    },
+    timeouts: {
+      connectMs: parseDuration(t?.connect ?? '5s'),
+      firstByteMs: parseDuration(t?.firstByte ?? '120s'),
+      idleMs: parseDuration(t?.idle ?? '60s'),
+      totalMs: parseDuration(t?.total ?? '600s'),
+    },
+    ...(spec.pricing ? { pricing: { ...spec.pricing, currency: spec.pricing.currency ?? 'USD' } } : {}),
+    ...(spec.metrics || spec.provider === 'vllm' || spec.provider === 'llamacpp'
+      ? {
+          metrics: {
+            enabled: spec.metrics?.enabled ?? true,
+            path: spec.metrics?.path ?? '/metrics',
+            intervalMs: parseDuration(spec.metrics?.interval ?? '250ms'),
+            staleAfterMs: parseDuration(spec.metrics?.staleAfter ?? '2s'),
+          },
+        }
+      : {}),
+  };
+}
