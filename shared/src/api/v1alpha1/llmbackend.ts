@@ -133,7 +133,8 @@ export const llmBackendStatus = z
     conditions: z.array(condition).max(16).optional(),
     readyReplicas: z.number().int().min(0).optional().describe('Replicas ready to take traffic.'),
     totalReplicas: z.number().int().min(0).optional().describe('Replicas known from the Service.'),
-    observedGeneration: z.number().int().optional(),
+    replicas: z.string().optional().describe('Ready/total replicas, for display (e.g. 2/3).'),
+    observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the backend.');
 

@@ -54,10 +54,11 @@ export const scheduling = z
         timeout: duration('Longest wait for a free endpoint before 429/503.').default('30s'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Queueing of requests while every endpoint is at maxConcurrency.'),
     llmAware: z
       .object({
-        weights: llmAwareWeights.optional(),
+        weights: llmAwareWeights.optional().describe('Relative weights of the scorers.'),
         maxQueueDepth: z
           .number()
           .int()
@@ -83,7 +84,8 @@ export const scheduling = z
           .describe('Header whose value pins a session to a replica (e.g. x-session-id).'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Parameters of the llm-aware strategy (vLLM / llama.cpp metrics, prefix affinity).'),
   })
   .strict()
   .describe('Endpoint scheduling.');
@@ -106,7 +108,8 @@ export const retry = z
         max: duration('Largest backoff.').default('1s'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Exponential backoff between attempts, with jitter.'),
     maxRetryAfter: duration('Largest Retry-After honoured; longer ones fail over instead of waiting.').default('10s'),
     budget: z
       .object({
@@ -114,7 +117,8 @@ export const retry = z
         minPerSecond: z.number().int().min(0).default(10).describe('Retries always allowed per second.'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('Retry budget: caps retries to a share of traffic so an outage cannot amplify load.'),
   })
   .strict()
   .describe('Retries and failover across endpoints and priority tiers.');
@@ -153,8 +157,9 @@ export const llmPoolStatus = z
     conditions: z.array(condition).max(16).optional(),
     readyEndpoints: z.number().int().min(0).optional().describe('Endpoints ready to take traffic.'),
     totalEndpoints: z.number().int().min(0).optional().describe('Endpoints known across all backends.'),
+    endpoints: z.string().optional().describe('Ready/total endpoints, for display (e.g. 3/4).'),
     proxiesInSync: z.string().optional().describe('Proxies serving the current snapshot, as in-sync/total.'),
-    observedGeneration: z.number().int().optional(),
+    observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the pool.');
 

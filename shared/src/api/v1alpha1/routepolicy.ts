@@ -16,7 +16,7 @@ export const modelMatch = z
 export const headerMatch = z
   .object({
     name: z.string().min(1).max(256).describe('Header name (case-insensitive).'),
-    type: z.enum(['Exact', 'RegularExpression']).default('Exact'),
+    type: z.enum(['Exact', 'RegularExpression']).default('Exact').describe('How value is compared.'),
     value: z.string().max(4096).describe('Value to compare with.'),
   })
   .strict();
@@ -58,7 +58,7 @@ export const routeRule = z
       .optional()
       .describe('Fallback chain of pools, tried in order after the selected pool fails.'),
     modelRewrite: z.string().min(1).max(256).optional().describe('Model name reported back to the client.'),
-    systemPrompt: systemPrompt.optional(),
+    systemPrompt: systemPrompt.optional().describe('System prompt injected into matched requests.'),
   })
   .strict();
 
@@ -90,13 +90,13 @@ export const rateLimitRule = z
   .object({
     scope: z.enum(['key', 'tenant', 'model', 'global']).describe('What one counter is kept for.'),
     model: z.string().optional().describe('Only requests for this model (scope model: each model when omitted).'),
-    limits: limits,
+    limits: limits.describe('Limits of one counter.'),
   })
   .strict();
 
 export const cachePolicy = z
   .object({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('Cache answers of matched requests.'),
     ttl: duration('How long an answer is served from cache.').default('5m'),
     maxEntryBytes: z.number().int().min(1).max(16_777_216).default(1_048_576).describe('Largest answer cached.'),
     nonDeterministic: z.boolean().default(false).describe('Also cache sampled requests (temperature > 0).'),
@@ -111,10 +111,11 @@ export const routePolicySpec = z
         required: z.boolean().default(true).describe('Reject requests without a valid API key (401).'),
       })
       .strict()
-      .optional(),
-    tenants: z.array(tenant).max(256).optional(),
-    rateLimits: z.array(rateLimitRule).max(32).optional(),
-    cache: cachePolicy.optional(),
+      .optional()
+      .describe('API-key authentication of clients.'),
+    tenants: z.array(tenant).max(256).optional().describe('Tenants and the API keys that authenticate them.'),
+    rateLimits: z.array(rateLimitRule).max(32).optional().describe('Rate limits, exact across proxy replicas.'),
+    cache: cachePolicy.optional().describe('Response cache for matched requests.'),
     failureMode: z
       .enum(['open', 'closed'])
       .default('open')
@@ -127,7 +128,7 @@ export type RoutePolicySpec = z.infer<typeof routePolicySpec>;
 export const routePolicyStatus = z
   .object({
     conditions: z.array(condition).max(16).optional(),
-    observedGeneration: z.number().int().optional(),
+    observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the policy.');
 
