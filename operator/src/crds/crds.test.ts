@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildCrd, renderCrds } from './generate.js';
+import { type SchemaNode, toStructural } from './structural.js';
+
+const CRDS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'crds');
+
+describe('generated CRDs', () => {
+  it('crds/ is up to date with the zod schemas (run: npx tsx scripts/generate-crds.ts)', () => {
+    for (const { file, yaml } of renderCrds()) {
+      expect(readFileSync(join(CRDS, file), 'utf8'), `crds/${file} is stale`).toBe(yaml);
+    }
+  });
+
+  it('describes every object field, so kubectl explain works', () => {
+    const missing: string[] = [];
+    const walk = (n: SchemaNode, path: string) => {
+      for (const [k, v] of Object.entries((n.properties ?? {}) as Record<string, SchemaNode>)) {
+        if (typeof v.description !== 'string') missing.push(`${path}.${k}`);
+        walk(v, `${path}.${k}`);
+        if (v.items) walk(v.items as SchemaNode, `${path}.${k}[]`);
+      }
+    };
+    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) {
+      const crd = buildCrd(kind) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+      walk(crd.spec.versions[0]!.schema.openAPIV3Schema, kind);
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('toStructural', () => {
+  it('turns an int|string union into x-kubernetes-int-or-string with its bounds as CEL', () => {
+    const out = toStructural({
+      description: 'port',
+      anyOf: [
+        { type: 'integer', minimum: 1, maximum: 65535 },
+        { type: 'string', maxLength: 15 },
+      ],
+    });
+    expect(out).toMatchObject({ 'x-kubernetes-int-or-string': true, description: 'port' });
+    expect(out['x-kubernetes-validations']).toEqual([
+      expect.objectContaining({ rule: 'type(self) == int ? self >= 1 && self <= 65535 : size(self) <= 15' }),
+    ]);
+    expect(out.anyOf).toBeUndefined();
+  });
+
+  it('drops $schema, propertyNames, unknown formats and safe-integer bounds; const becomes enum', () => {
+    const out = toStructural({
+      $schema: 'x',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        a: { type: 'string', const: 'v' },
+        b: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
+        c: { type: 'string', format: 'starts_with', pattern: '^/' },
+        d: { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string' } },
+        e: { type: 'number', exclusiveMinimum: 0 },
+      },
+    });
+    expect(out).toEqual({
+      type: 'object',
+      properties: {
+        a: { type: 'string', enum: ['v'] },
+        b: { type: 'integer' },
+        c: { type: 'string', pattern: '^/' },
+        d: { type: 'object', additionalProperties: { type: 'string' } },
+        e: { type: 'number', minimum: 0, exclusiveMinimum: true },
+      },
+    });
+  });
+
+  it('rejects constructs without a structural form', () => {
+    expect(() => toStructural({ $ref: '#/x' })).toThrow(/\$ref/);
+    expect(() => toStructural({ anyOf: [{ type: 'string' }, { type: 'boolean' }] })).toThrow(/unions/);
+  });
+});
