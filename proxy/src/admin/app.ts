@@ -1,0 +1,94 @@
+/**
+ * The admin app (port 9090): /healthz (live), /readyz (has a snapshot), /metrics, GET /config (version and
+ * summary, no secrets), PUT /config (snapshot push; bearer token required; invalid snapshots refused with 4xx
+ * while the old one keeps serving).
+ */
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { summarizeConfig } from '../../../shared/src/proxyconfig/index.js';
+import { InvalidSnapshotError, type SnapshotStore } from '../config/store.js';
+import { bearerChecker } from './auth.js';
+import { endpointStatus } from './endpoints.js';
+
+export interface AdminDeps {
+  store: SnapshotStore;
+  log: Logger;
+  /** Token required by PUT /config; without one, pushes are refused. */
+  pushToken?: string | undefined;
+  registry?: Registry;
+  /** Largest snapshot accepted (bytes); default 64 MiB. */
+  maxSnapshotBytes?: number;
+  /** False while draining on shutdown: /readyz fails so no new traffic arrives. */
+  isAccepting?: () => boolean;
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+export function createAdminApp(deps: AdminDeps): Hono {
+  const app = new Hono();
+  const authorized = bearerChecker(deps.pushToken);
+  const maxBytes = deps.maxSnapshotBytes ?? 64 * 1024 * 1024;
+
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/readyz', (c) => {
+    if (deps.isAccepting && !deps.isAccepting()) return c.text('draining', 503);
+    return deps.store.current ? c.text('ok') : c.text('no configuration yet', 503);
+  });
+  app.get('/metrics', async (c) => {
+    if (!deps.registry) return c.text('', 404);
+    const accept = c.req.header('accept') ?? '';
+    const openMetrics = accept.includes('application/openmetrics-text');
+    if (openMetrics)
+      deps.registry.setContentType('application/openmetrics-text; version=1.0.0; charset=utf-8' as never);
+    else deps.registry.setContentType('text/plain; version=0.0.4; charset=utf-8' as never);
+    return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType });
+  });
+  app.get('/config', () => {
+    const rt = deps.store.current;
+    if (!rt) return json(503, { error: { message: 'no configuration yet' } });
+    return json(200, { ...summarizeConfig(rt.config), appliedAt: new Date(deps.store.appliedAt).toISOString() });
+  });
+  app.get('/config/endpoints', () => {
+    const rt = deps.store.current;
+    return rt
+      ? json(200, { version: rt.config.version, pools: endpointStatus(rt, Date.now()) })
+      : json(503, { error: { message: 'no configuration yet' } });
+  });
+  app.put('/config', async (c) => {
+    if (!authorized(c.req.header('authorization'))) {
+      return json(401, { error: { message: 'a valid bearer token is required to push configuration' } });
+    }
+    const declared = Number(c.req.header('content-length'));
+    if (Number.isFinite(declared) && declared > maxBytes)
+      return json(413, { error: { message: `snapshot exceeds ${maxBytes} bytes` } });
+    const text = await c.req.text();
+    if (text.length > maxBytes) return json(413, { error: { message: `snapshot exceeds ${maxBytes} bytes` } });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return json(400, { error: { message: 'snapshot is not valid JSON' } });
+    }
+    try {
+      const previous = deps.store.current?.config.version;
+      const config = deps.store.apply(body);
+      if (config.version !== previous) deps.log.info({ version: config.version, previous }, 'snapshot applied');
+      return json(200, { version: config.version });
+    } catch (e) {
+      if (e instanceof InvalidSnapshotError) {
+        deps.log.warn(
+          { problems: e.problems.slice(0, 20), serving: deps.store.current?.config.version },
+          'snapshot rejected',
+        );
+        return json(422, {
+          error: { message: e.message, problems: e.problems },
+          version: deps.store.current?.config.version ?? null,
+        });
+      }
+      throw e;
+    }
+  });
+  return app;
+}

@@ -1,0 +1,27 @@
+/** Circuit state of every endpoint per pool (health, ejection, in-flight), for GET /config/endpoints. */
+import type { Runtime } from '../config/runtime.js';
+
+export function endpointStatus(rt: Runtime, now: number) {
+  return [...rt.pools.values()].map((p) => ({
+    pool: p.config.id,
+    model: p.config.model,
+    strategy: p.config.scheduling.strategy,
+    tiers: p.tiers.map((t) => ({
+      priority: t.priority,
+      endpoints: t.members.map((m) => ({
+        id: m.endpoint.id,
+        backend: m.endpoint.backend.id,
+        weight: m.weight,
+        health: m.endpoint.health,
+        ejected: m.endpoint.ejectedUntil > now,
+        ejectedForMs: Math.max(0, m.endpoint.ejectedUntil - now),
+        ejections: m.endpoint.ejections,
+        rateLimitedForMs: Math.max(0, m.endpoint.limitedUntil - now),
+        inflight: m.endpoint.inflight,
+        maxConcurrency: Number.isFinite(m.endpoint.maxConcurrency) ? m.endpoint.maxConcurrency : null,
+        ewmaLatencyMs: Math.round(m.endpoint.ewmaMs),
+        available: m.endpoint.available(now),
+      })),
+    })),
+  }));
+}

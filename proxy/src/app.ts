@@ -1,0 +1,81 @@
+/**
+ * createApp(deps): the traffic app (port 8080). Hono routes and runs middleware; the upstream call and the
+ * response body bypass Web streams (see pipeline/), so tests can drive it with app.request() and production
+ * serves it through @hono/node-server.
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { SnapshotStore } from './config/store.js';
+import type { Env } from './env.js';
+import { errors, GatewayError } from './errors.js';
+import { executeCall } from './pipeline/execute.js';
+import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
+import type { PipelineHooks } from './pipeline/types.js';
+import './providers/openai/index.js';
+import { SURFACES, surfaceFor } from './surfaces/index.js';
+import type { UpstreamPools } from './upstream/pools.js';
+
+export interface AppDeps {
+  store: SnapshotStore;
+  pools: UpstreamPools;
+  log: Logger;
+  /** Largest request body accepted (bytes); default 10 MiB. */
+  maxBodyBytes?: number;
+  /** Stages around the upstream pipeline (auth, limits, cache, telemetry), outermost first. */
+  callMiddleware?: CallMiddleware[];
+  hooks?: PipelineHooks;
+  /** Called once per request when its response is complete or the client left. */
+  onRequestEnd?: (state: Env['Variables']['state']) => void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const pipelineDeps = { pools: deps.pools, log: deps.log, ...(deps.hooks ? { hooks: deps.hooks } : {}) };
+  const run = composeCall(deps.callMiddleware ?? [], (call) => executeCall(pipelineDeps, call));
+  const surfaceDeps = { store: deps.store, maxBodyBytes: deps.maxBodyBytes ?? 10 * 1024 * 1024, run };
+
+  app.use(async function requestState(c, next) {
+    const given = c.req.header('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('state', { id, startedAt: Date.now(), surface: surfaceFor(c.req.path).name, attempts: 0 });
+    c.set('log', deps.log);
+    await next();
+    const state = c.get('state');
+    state.status ??= c.res.status;
+    if (!c.res.headers.has('x-request-id') && !c.res.headers.has('x-hono-already-sent'))
+      c.res.headers.set('x-request-id', id);
+    if (deps.onRequestEnd) {
+      const outgoing = c.env?.outgoing;
+      if (outgoing && !outgoing.writableFinished) outgoing.once('close', () => deps.onRequestEnd?.(state));
+      else deps.onRequestEnd(state);
+    }
+  });
+
+  for (const s of SURFACES) app.route('/', s.routes(surfaceDeps));
+
+  app.notFound((c) => {
+    const err = errors.notFound(`Invalid URL (${c.req.method} ${c.req.path})`);
+    const r = surfaceFor(c.req.path).renderError(err);
+    return c.body(r.body, r.status as 404, r.headers);
+  });
+
+  app.onError((e, c) => {
+    const state = c.get('state');
+    let err: GatewayError;
+    if (e instanceof GatewayError) err = e;
+    else {
+      deps.log.error({ err: e, requestId: state?.id }, 'unhandled error');
+      err = new GatewayError(500, 'internal', 'The gateway failed to process the request.', { code: 'internal_error' });
+    }
+    if (state) {
+      state.status = err.status;
+      state.errorCode = err.code ?? err.kind;
+    }
+    const r = surfaceFor(c.req.path, state?.surface).renderError(err);
+    return c.body(r.body, r.status as 400, { ...r.headers, 'x-request-id': state?.id ?? '' });
+  });
+  return app;
+}

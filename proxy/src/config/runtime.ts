@@ -1,0 +1,73 @@
+/**
+ * A snapshot compiled for serving: model-name index, pools expanded into endpoint tiers, routes in match order.
+ * Immutable once built; the EndpointState objects inside are shared with the previous runtime where unchanged.
+ */
+import type { PoolConfig, PoolTargetConfig, ProxyConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
+import { createScheduler, type Scheduler } from '../scheduling/index.js';
+import { EndpointState } from './endpoint-state.js';
+
+/** One endpoint as a member of a pool: its effective weight there and the target it came from. */
+export interface PoolMember {
+  endpoint: EndpointState;
+  weight: number;
+  target: PoolTargetConfig;
+}
+
+/** Members of one priority tier with the tier's scheduler. */
+export interface Tier {
+  priority: number;
+  members: PoolMember[];
+  scheduler: Scheduler;
+}
+
+export interface PoolRuntime {
+  config: PoolConfig;
+  tiers: Tier[];
+}
+
+export interface Runtime {
+  config: ProxyConfig;
+  pools: Map<string, PoolRuntime>;
+  /** Model name or alias → pool. */
+  models: Map<string, PoolRuntime>;
+  routes: RouteConfig[];
+  endpoints: Map<string, EndpointState>;
+}
+
+/** Compiles a snapshot, reusing endpoint state from `previous` for replicas that are still present. */
+export function compileRuntime(config: ProxyConfig, previous?: Runtime): Runtime {
+  const endpoints = new Map<string, EndpointState>();
+  const backends = new Map(config.backends.map((b) => [b.id, b]));
+  for (const b of config.backends) {
+    for (const ep of b.endpoints) {
+      const key = EndpointState.keyOf(b, ep);
+      const state = previous?.endpoints.get(key) ?? new EndpointState(key, b, ep);
+      state.backend = b;
+      state.id = ep.id;
+      state.weight = ep.weight;
+      endpoints.set(key, state);
+    }
+  }
+  const pools = new Map<string, PoolRuntime>();
+  const models = new Map<string, PoolRuntime>();
+  for (const p of config.pools) {
+    const byPriority = new Map<number, PoolMember[]>();
+    for (const t of p.targets) {
+      const b = backends.get(t.backend);
+      if (!b) continue;
+      const members = byPriority.get(t.priority) ?? [];
+      for (const ep of b.endpoints) {
+        const endpoint = endpoints.get(EndpointState.keyOf(b, ep));
+        if (endpoint) members.push({ endpoint, weight: t.weight * ep.weight, target: t });
+      }
+      byPriority.set(t.priority, members);
+    }
+    const tiers = [...byPriority.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([priority, members]) => ({ priority, members, scheduler: createScheduler(p, members) }));
+    const runtime: PoolRuntime = { config: p, tiers };
+    pools.set(p.id, runtime);
+    for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
+  }
+  return { config, pools, models, routes: config.routes, endpoints };
+}

@@ -1,0 +1,32 @@
+/** The Hono environment of the traffic app: Node bindings plus the per-request state every stage shares. */
+import type { HttpBindings } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { SurfaceName } from './surfaces/types.js';
+
+/** Per-request facts gathered along the pipeline, read by the access log, metrics and tracing. */
+export interface RequestState {
+  id: string;
+  startedAt: number;
+  surface: SurfaceName;
+  model?: string;
+  pool?: string;
+  backend?: string;
+  endpoint?: string;
+  tenant?: string;
+  status?: number;
+  attempts: number;
+  fallback?: string;
+  stream?: boolean;
+  inputTokens?: number;
+  outputTokens?: number;
+  cache?: 'hit' | 'miss' | 'bypass';
+  limit?: string;
+  errorCode?: string;
+  /** Resolves when the response is fully written or the client went away. */
+  finished?: Promise<void>;
+}
+
+export interface Env {
+  Bindings: Partial<HttpBindings>;
+  Variables: { state: RequestState; log: Logger };
+}

@@ -1,0 +1,74 @@
+/**
+ * The proxy process. Flags (env in brackets):
+ *   --config FILE|DIR     standalone mode: manifests to load and watch (SWITCHYARD_CONFIG)
+ *   --host, --port        traffic listener, default 0.0.0.0:8080 (SWITCHYARD_HOST, SWITCHYARD_PORT)
+ *   --admin-host, --admin-port   admin listener, default <host>:9090
+ *   --push-token-file F   bearer token for PUT /config (SWITCHYARD_PUSH_TOKEN holds the token itself)
+ *   --max-body-bytes N    request body limit, default 10 MiB
+ *   --drain-seconds N     grace period on SIGTERM, default 30
+ *   --log-level L         pino level (LOG_LEVEL)
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ManifestError } from '../../shared/src/manifests/parse.js';
+import { startProxy } from './server.js';
+import { createLogger } from './telemetry/logger.js';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'admin-host': { type: 'string' },
+    'admin-port': { type: 'string' },
+    'push-token-file': { type: 'string' },
+    'max-body-bytes': { type: 'string' },
+    'drain-seconds': { type: 'string' },
+    'log-level': { type: 'string' },
+  },
+  strict: true,
+});
+
+const env = process.env;
+const log = createLogger({
+  ...((values['log-level'] ?? env.LOG_LEVEL) ? { level: values['log-level'] ?? env.LOG_LEVEL } : {}),
+});
+const tokenFile = values['push-token-file'] ?? env.SWITCHYARD_PUSH_TOKEN_FILE;
+const pushToken = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.SWITCHYARD_PUSH_TOKEN;
+const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
+const configPath = values.config ?? env.SWITCHYARD_CONFIG;
+
+try {
+  const proxy = await startProxy({
+    host: values.host ?? env.SWITCHYARD_HOST ?? '0.0.0.0',
+    port: num(values.port ?? env.SWITCHYARD_PORT, 8080),
+    ...((values['admin-host'] ?? env.SWITCHYARD_ADMIN_HOST)
+      ? { adminHost: values['admin-host'] ?? env.SWITCHYARD_ADMIN_HOST }
+      : {}),
+    adminPort: num(values['admin-port'] ?? env.SWITCHYARD_ADMIN_PORT, 9090),
+    ...(configPath ? { configPath } : {}),
+    ...(pushToken ? { pushToken } : {}),
+    maxBodyBytes: num(values['max-body-bytes'], 10 * 1024 * 1024),
+    log,
+  });
+  if (!pushToken && !configPath) log.warn('no push token configured: PUT /config will refuse every push');
+  const graceMs = num(values['drain-seconds'], 30) * 1000;
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    log.info({ signal, graceMs }, 'draining');
+    proxy.close(graceMs).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (e) {
+  if (e instanceof ManifestError) {
+    log.fatal({ problems: e.problems }, 'invalid manifests');
+    process.stderr.write(`${e.message}\n`);
+  } else log.fatal({ err: e }, 'proxy failed to start');
+  process.exit(1);
+}
+process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled rejection'));

@@ -1,0 +1,107 @@
+/**
+ * One upstream attempt: send, classify the answer, and relay it to the client. Until the first byte of the
+ * answer is written to the client every failure is retryable; after it, a failure ends the stream with the
+ * surface's error event and is never retried.
+ */
+import type { PoolMember } from '../config/runtime.js';
+import { errors, GatewayError } from '../errors.js';
+import type { Adapter, AdapterContext } from '../providers/types.js';
+import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
+import { responseHeaders } from './commit.js';
+import { readUpstreamBody } from './read-body.js';
+import { relayStream } from './relay.js';
+import { AttemptTimers } from './timers.js';
+import type { AttemptOutcome, PipelineDeps, ProxyCall } from './types.js';
+
+const RETRYABLE_5XX = new Set([500, 502, 503, 504, 529]);
+
+/** Maps a transport failure to a retryable outcome with the error the client sees if retries run out. */
+function transportOutcome(e: UpstreamTransportError): AttemptOutcome {
+  if (e.failure === 'timeout')
+    return { kind: 'retry', cause: 'timeout', error: errors.timeout(`upstream timeout: ${e.message}`) };
+  if (e.failure === 'connect')
+    return {
+      kind: 'retry',
+      cause: 'connect-failure',
+      error: errors.badGateway(`upstream unreachable: ${e.message}`, 'upstream_unreachable'),
+    };
+  return { kind: 'retry', cause: 'connect-failure', error: errors.badGateway(e.message, 'upstream_connection_failed') };
+}
+
+export async function attemptOnce(
+  deps: PipelineDeps,
+  call: ProxyCall,
+  member: PoolMember,
+  adapter: Adapter,
+  actx: AdapterContext,
+  perTryTimeoutMs: number | undefined,
+): Promise<AttemptOutcome> {
+  const endpoint = member.endpoint;
+  const t = endpoint.backend.timeouts;
+  const controller = new AbortController();
+  const firstByteMs = perTryTimeoutMs !== undefined ? Math.min(perTryTimeoutMs, t.firstByteMs) : t.firstByteMs;
+  const timers = new AttemptTimers(controller, { firstByteMs, idleMs: t.idleMs, totalMs: t.totalMs });
+  const onClientGone = () => controller.abort(new UpstreamTransportError('aborted', 'client disconnected'));
+  call.sink.onAbort(onClientGone);
+  const started = performance.now();
+  try {
+    const req = adapter.buildRequest(actx);
+    let res: Awaited<ReturnType<typeof sendUpstream>>;
+    try {
+      res = await sendUpstream(deps.pools, endpoint, req, controller.signal);
+    } catch (e) {
+      if (e instanceof UpstreamTransportError) return transportOutcome(e);
+      throw e;
+    }
+    if (res.statusCode >= 300) {
+      let body: Buffer;
+      try {
+        body = await readUpstreamBody(res.body, 65_536);
+      } catch {
+        body = Buffer.alloc(0);
+      }
+      const error = adapter.parseError(res.statusCode, body, res.headers, actx);
+      if (res.statusCode === 429) return { kind: 'retry', cause: '429', error, retryAfterMs: error.retryAfterMs };
+      if (RETRYABLE_5XX.has(res.statusCode))
+        return { kind: 'retry', cause: '5xx', error, retryAfterMs: error.retryAfterMs };
+      return { kind: 'fatal', error };
+    }
+    if (!call.stream) {
+      let body: Buffer;
+      try {
+        body = await readUpstreamBody(res.body, deps.maxResponseBytes ?? 32 * 1024 * 1024);
+      } catch (e) {
+        if (e instanceof GatewayError) return { kind: 'fatal', error: e };
+        return transportOutcome(
+          e instanceof UpstreamTransportError
+            ? e
+            : new UpstreamTransportError('reset', 'upstream reset while answering'),
+        );
+      }
+      timers.firstByteSeen();
+      deps.hooks?.onFirstByte?.(call, member, performance.now() - started);
+      let translated: ReturnType<Adapter['translateResponse']>;
+      try {
+        translated = adapter.translateResponse(body, actx);
+      } catch (e) {
+        if (e instanceof GatewayError) return { kind: 'fatal', error: e };
+        throw e;
+      }
+      if (call.sink.closed) return { kind: 'done' };
+      call.sink.writeHead(200, responseHeaders(call, member, 'application/json'));
+      call.sink.end(translated.body);
+      return { kind: 'done', usage: translated.usage };
+    }
+    return await relayStream({
+      res,
+      translator: adapter.createStreamTranslator(actx),
+      call,
+      timers,
+      controller,
+      onFirstByte: () => deps.hooks?.onFirstByte?.(call, member, performance.now() - started),
+      commitHeaders: () => responseHeaders(call, member, adapter.streamContentType),
+    });
+  } finally {
+    timers.clear();
+  }
+}

@@ -1,0 +1,42 @@
+/** Per-attempt deadlines (first byte, idle between chunks, total) that abort the upstream request. */
+import { UpstreamTransportError } from '../upstream/send.js';
+
+export class AttemptTimers {
+  private firstByte: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private total: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly controller: AbortController,
+    private readonly limits: { firstByteMs: number; idleMs: number; totalMs: number },
+  ) {
+    if (limits.firstByteMs > 0)
+      this.firstByte = setTimeout(() => this.fire('no first byte within the time limit'), limits.firstByteMs);
+    if (limits.totalMs > 0)
+      this.total = setTimeout(() => this.fire('upstream exceeded its total time limit'), limits.totalMs);
+  }
+
+  private fire(message: string) {
+    this.controller.abort(new UpstreamTransportError('timeout', message));
+  }
+
+  /** The first byte arrived: from now on the idle limit applies between chunks. */
+  firstByteSeen() {
+    clearTimeout(this.firstByte);
+    this.firstByte = undefined;
+    this.touch();
+  }
+
+  /** A chunk arrived: restart the idle timer. */
+  touch() {
+    if (this.limits.idleMs <= 0) return;
+    if (this.idle) this.idle.refresh();
+    else this.idle = setTimeout(() => this.fire('upstream stream idle for too long'), this.limits.idleMs);
+  }
+
+  clear() {
+    clearTimeout(this.firstByte);
+    clearTimeout(this.idle);
+    clearTimeout(this.total);
+  }
+}

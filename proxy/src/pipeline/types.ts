@@ -1,0 +1,51 @@
+/** Types shared by the request pipeline stages. */
+import type { Logger } from 'pino';
+import type { PoolMember, Runtime } from '../config/runtime.js';
+import type { RequestState } from '../env.js';
+import type { GatewayError } from '../errors.js';
+import type { ResponseSink } from '../http/sink.js';
+import type { Usage } from '../providers/types.js';
+import type { RoutePlan } from '../routing/resolve.js';
+import type { Operation, Surface } from '../surfaces/types.js';
+import type { UpstreamPools } from '../upstream/pools.js';
+
+/** Why a failed attempt failed, in RoutePolicy `retryOn` terms. */
+export type FailureCause = 'connect-failure' | 'timeout' | '429' | '5xx';
+
+export type AttemptOutcome =
+  | { kind: 'done'; usage?: Usage | undefined; streamError?: GatewayError }
+  | { kind: 'retry'; error: GatewayError; cause: FailureCause; retryAfterMs?: number | undefined }
+  | { kind: 'fatal'; error: GatewayError };
+
+/** Observers of the pipeline (metrics, tracing). All optional; none may throw. */
+export interface PipelineHooks {
+  onAttemptStart?(call: ProxyCall, member: PoolMember, attempt: number): void;
+  onAttemptEnd?(call: ProxyCall, member: PoolMember, outcome: AttemptOutcome, durationMs: number): void;
+  onFirstByte?(call: ProxyCall, member: PoolMember, ttfbMs: number): void;
+  onFallback?(call: ProxyCall, fromPool: string, toPool: string): void;
+}
+
+export interface PipelineDeps {
+  pools: UpstreamPools;
+  log: Logger;
+  hooks?: PipelineHooks;
+  /** Largest non-streamed upstream answer read (bytes). */
+  maxResponseBytes?: number;
+}
+
+/** One client request on its way through the pipeline. */
+export interface ProxyCall {
+  surface: Surface;
+  operation: Operation;
+  body: Record<string, unknown>;
+  model: string;
+  stream: boolean;
+  clientWantsUsage: boolean;
+  header(name: string): string | undefined;
+  state: RequestState;
+  sink: ResponseSink;
+  runtime: Runtime;
+  plan?: RoutePlan;
+  /** Canonical prompt text, for prefix-aware scheduling. */
+  prompt?: string;
+}

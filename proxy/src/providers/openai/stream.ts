@@ -1,0 +1,78 @@
+/**
+ * OpenAI SSE relay for OpenAI-surface clients: forwards each upstream event as it arrives, records usage, strips
+ * the usage-only chunk the client did not ask for, reports the public model name, and checks the stream ended
+ * properly (`finish_reason` or `[DONE]`). One instance per request.
+ */
+import { GatewayError } from '../../errors.js';
+import { SseSplitter } from '../../http/sse.js';
+import { scrubSecrets } from '../secrets.js';
+import type { AdapterContext, StreamTranslator, Usage } from '../types.js';
+import { usageFromOpenAI } from './response.js';
+
+const DONE = 'data: [DONE]\n\n';
+
+export class OpenAIPassthroughStream implements StreamTranslator {
+  private readonly sse = new SseSplitter();
+  private sawDone = false;
+  private sawFinish = false;
+  private usageSeen: Usage | undefined;
+  private readonly modelPattern: RegExp | undefined;
+  private readonly modelReplacement: string;
+
+  constructor(private readonly ctx: AdapterContext) {
+    const up = JSON.stringify(ctx.upstreamModel);
+    this.modelPattern =
+      ctx.upstreamModel === ctx.publicModel
+        ? undefined
+        : new RegExp(`"model":\\s*${up.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`);
+    this.modelReplacement = `"model":${JSON.stringify(ctx.publicModel)}`;
+  }
+
+  push(chunk: Buffer): string {
+    let out = '';
+    for (const ev of this.sse.push(chunk)) {
+      if (ev.data === undefined) {
+        out += ev.raw;
+        continue;
+      }
+      if (ev.data === '[DONE]') {
+        this.sawDone = true;
+        out += DONE;
+        continue;
+      }
+      let j: { choices?: Array<{ finish_reason?: string | null }>; usage?: unknown; error?: unknown };
+      try {
+        j = JSON.parse(ev.data);
+      } catch {
+        throw new GatewayError(502, 'upstream', 'upstream sent a malformed stream event', {
+          code: 'upstream_invalid_stream',
+        });
+      }
+      if (j.error !== undefined) {
+        const e = j.error as { message?: unknown };
+        const msg = typeof e?.message === 'string' ? e.message : 'upstream reported an error mid-stream';
+        throw new GatewayError(502, 'upstream', scrubSecrets(msg, this.ctx.backend.apiKey), {
+          code: 'upstream_stream_error',
+        });
+      }
+      if (j.usage) this.usageSeen = usageFromOpenAI(j.usage as Parameters<typeof usageFromOpenAI>[0]);
+      const choices = j.choices ?? [];
+      if (choices.some((c) => c.finish_reason)) this.sawFinish = true;
+      if (j.usage && choices.length === 0 && !this.ctx.clientWantsUsage) continue;
+      out += this.modelPattern ? ev.raw.replace(this.modelPattern, this.modelReplacement) : ev.raw;
+    }
+    return out;
+  }
+
+  end(): string | GatewayError {
+    if (this.sawDone) return '';
+    if (this.sawFinish) return DONE;
+    return new GatewayError(502, 'upstream', 'upstream closed the stream before it completed', {
+      code: 'upstream_stream_incomplete',
+    });
+  }
+
+  usage(): Usage | undefined {
+    return this.usageSeen;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * startProxy(): the traffic server (8080) and the admin server (9090) with their shared state, and a graceful
+ * drain: stop accepting, fail /readyz, let in-flight requests and streams finish within a grace period, then close.
+ */
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createAdminApp } from './admin/app.js';
+import { type AppDeps, createApp } from './app.js';
+import { watchManifests } from './config/file-source.js';
+import { SnapshotStore } from './config/store.js';
+import { createLogger } from './telemetry/logger.js';
+import { UpstreamPools } from './upstream/pools.js';
+
+export interface ProxyOptions {
+  host?: string;
+  port?: number;
+  adminHost?: string;
+  adminPort?: number;
+  /** Standalone mode: manifests file or directory to load and watch. */
+  configPath?: string;
+  pushToken?: string;
+  maxBodyBytes?: number;
+  log?: Logger;
+  logLevel?: string;
+  /** Extra app wiring (governance, telemetry) added by later stages. */
+  extend?: (deps: AppDeps & { registry: Registry }) => void | Promise<void>;
+}
+
+export interface ProxyHandle {
+  port: number;
+  adminPort: number;
+  url: string;
+  adminUrl: string;
+  store: SnapshotStore;
+  log: Logger;
+  /** Drains in-flight requests for up to `graceMs`, then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> {
+  const log = opts.log ?? createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+  const store = new SnapshotStore();
+  const pools = new UpstreamPools();
+  const registry = new Registry();
+  let accepting = true;
+  const deps: AppDeps & { registry: Registry } = {
+    store,
+    pools,
+    log,
+    registry,
+    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    callMiddleware: [],
+  };
+  await opts.extend?.(deps);
+  const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
+  const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
+
+  const app = createApp(deps);
+  const admin = createAdminApp({ store, log, pushToken: opts.pushToken, registry, isAccepting: () => accepting });
+  const traffic = createAdaptorServer({ fetch: app.fetch }) as Server;
+  traffic.keepAliveTimeout = 65_000;
+  traffic.headersTimeout = 66_000;
+  traffic.requestTimeout = 0;
+  const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;
+  const host = opts.host ?? '0.0.0.0';
+  const adminHost = opts.adminHost ?? host;
+  const port = await listen(traffic, opts.port ?? 8080, host);
+  const adminPort = await listen(adminServer, opts.adminPort ?? 9090, adminHost);
+  const fmt = (h: string, p: number) => `http://${h.includes(':') ? `[${h}]` : h === '0.0.0.0' ? '127.0.0.1' : h}:${p}`;
+  log.info({ port, adminPort, standalone: Boolean(opts.configPath) }, 'switchyard proxy listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 30_000) => {
+    closing ??= (async () => {
+      accepting = false;
+      stopWatching?.();
+      unsubscribe();
+      const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
+      traffic.closeIdleConnections();
+      const timer = setTimeout(() => traffic.closeAllConnections(), graceMs);
+      await drained;
+      clearTimeout(timer);
+      await new Promise<void>((resolve) => {
+        adminServer.close(() => resolve());
+        adminServer.closeAllConnections();
+      });
+      await pools.close();
+      log.info('switchyard proxy stopped');
+    })();
+    return closing;
+  };
+  return { port, adminPort, url: fmt(host, port), adminUrl: fmt(adminHost, adminPort), store, log, close };
+}
