@@ -1,0 +1,136 @@
+/**
+ * The Switchyard controller. Level-triggered: any change in the caches queues the key `snapshot`, whose
+ * reconcile rebuilds the whole translation input from the caches, translates it, hands the snapshot to the
+ * pusher and queues one `status/<Kind>/<ns>/<name>` key per custom resource; a status key recomputes that
+ * resource's desired status from the latest translation and writes it only when it differs. Keys are the only
+ * input; a throw requeues with backoff.
+ */
+import type { Logger } from 'pino';
+import { type CustomResourceKind, formatProblem, stableStringify, translate } from '../../../shared/src/index.js';
+import type { KubeClient } from '../k8s/client.js';
+import type { EventRecorder } from '../k8s/events.js';
+import { type KubeObject, LLM_BACKENDS, LLM_POOLS, type ResourceType, ROUTE_POLICIES } from '../k8s/resources.js';
+import { writeStatus } from '../k8s/status.js';
+import type { OperatorMetrics } from '../metrics.js';
+import type { Pusher } from '../push/pusher.js';
+import type { WorkQueue } from '../runtime/workqueue.js';
+import { transitions } from './conditions.js';
+import { buildInput, type CacheView } from './inputs.js';
+import { desiredStatus, type StatusSubject, type TranslationState } from './status.js';
+
+/** The key that rebuilds the snapshot. */
+export const SNAPSHOT_KEY = 'snapshot';
+
+const TYPES: Record<CustomResourceKind, ResourceType> = {
+  LLMBackend: LLM_BACKENDS,
+  LLMPool: LLM_POOLS,
+  RoutePolicy: ROUTE_POLICIES,
+};
+
+/** Dependencies of the controller. */
+export interface ControllerDeps {
+  client: KubeClient;
+  cache: CacheView & { get(kind: CustomResourceKind, key: string): KubeObject | undefined };
+  queue: WorkQueue;
+  pusher: Pusher;
+  events?: EventRecorder;
+  metrics?: OperatorMetrics;
+  log?: Logger;
+}
+
+type Subject = KubeObject & StatusSubject;
+
+export class SwitchyardController {
+  private state: TranslationState | undefined;
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  /** The latest translation (for tests and /readyz). */
+  get current(): TranslationState | undefined {
+    return this.state;
+  }
+
+  /** Queues status keys of every pool (proxies in sync changed). */
+  poolsChanged(): void {
+    if (!this.state) return;
+    for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
+  }
+
+  /** Handles one work-queue key. */
+  async reconcile(key: string): Promise<void> {
+    const kind = key === SNAPSHOT_KEY ? 'snapshot' : 'status';
+    try {
+      if (key === SNAPSHOT_KEY) this.rebuild();
+      else await this.reconcileStatus(key);
+      this.deps.metrics?.reconciles.inc({ key: kind, result: 'ok' });
+    } catch (err) {
+      this.deps.metrics?.reconciles.inc({ key: kind, result: 'error' });
+      throw err;
+    }
+  }
+
+  private rebuild(): void {
+    const started = performance.now();
+    const { input, invalid, replicas } = buildInput(this.deps.cache);
+    const { config, problems } = translate(input);
+    this.deps.metrics?.translateSeconds.observe((performance.now() - started) / 1000);
+    const previous = this.state?.config.version;
+    this.state = { config, problems, invalid, replicas, proxies: { inSync: 0, total: 0 } };
+    if (previous !== config.version) {
+      this.deps.log?.info(
+        {
+          version: config.version,
+          backends: config.backends.length,
+          pools: config.pools.length,
+          problems: problems.length,
+        },
+        'snapshot translated',
+      );
+      for (const p of problems) this.deps.log?.debug({ problem: formatProblem(p) }, 'translation problem');
+    }
+    this.deps.pusher.setSnapshot(config);
+    for (const kind of Object.keys(TYPES) as CustomResourceKind[]) {
+      for (const o of this.objects(kind)) this.deps.queue.add(statusKey(kind, o));
+    }
+  }
+
+  private objects(kind: CustomResourceKind): KubeObject[] {
+    const c = this.deps.cache;
+    return kind === 'LLMBackend' ? c.backends() : kind === 'LLMPool' ? c.pools() : c.policies();
+  }
+
+  private async reconcileStatus(key: string): Promise<void> {
+    const [, kind, ns, name] = key.split('/') as [string, CustomResourceKind, string, string];
+    const cached = this.deps.cache.get(kind, `${ns}/${name}`) as Subject | undefined;
+    if (!cached || !this.state) return; // deleted meanwhile: nothing to do
+    const sync = this.deps.pusher.sync();
+    const state: TranslationState = { ...this.state, proxies: { inSync: sync.inSync, total: sync.total } };
+    let before: Subject['status'];
+    let after: Record<string, unknown> | undefined;
+    const result = await writeStatus<Subject>(this.deps.client, TYPES[kind], cached, (current) => {
+      const desired = desiredStatus(kind, current, state, new Date());
+      before = current.status;
+      after = desired;
+      return stableStringify(desired) === stableStringify(current.status ?? {}) ? undefined : desired;
+    });
+    if (result !== 'written' || !after) return;
+    this.deps.metrics?.statusWrites.inc({ kind });
+    const changed = transitions(
+      before?.conditions,
+      (after.conditions ?? []) as NonNullable<typeof before>['conditions'] & object,
+    );
+    for (const c of changed) {
+      void this.deps.events?.record(
+        cached,
+        c.status === 'True' ? 'Normal' : 'Warning',
+        c.reason,
+        `${c.type}=${c.status}: ${c.message}`,
+      );
+    }
+  }
+}
+
+/** Work-queue key of one resource's status. */
+export function statusKey(kind: CustomResourceKind, o: KubeObject): string {
+  return `status/${kind}/${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Builds translation input from the informer caches: custom resources parsed through the zod schemas (objects
+ * that fail are reported, not translated), Secrets in the shape translate() reads, and a Service resolver backed
+ * by EndpointSlices that also records ready/total replicas per backend for status.
+ */
+import {
+  CUSTOM_RESOURCES,
+  type CustomResourceKind,
+  formatZodIssues,
+  type LLMBackend,
+  type LLMPool,
+  type RoutePolicy,
+  type Secret,
+  type TranslateInput,
+} from '../../../shared/src/index.js';
+import type { KubeObject } from '../k8s/resources.js';
+import { type EndpointSlice, resolveServicePort, SERVICE_NAME_LABEL, type Service } from './endpoints.js';
+
+/** Read access to the caches the operator keeps. */
+export interface CacheView {
+  backends: () => KubeObject[];
+  pools: () => KubeObject[];
+  policies: () => KubeObject[];
+  services: () => Service[];
+  slices: () => EndpointSlice[];
+  secrets: () => (KubeObject & { data?: Record<string, string> })[];
+}
+
+/** A custom resource the zod schema rejected. */
+export interface InvalidResource {
+  kind: CustomResourceKind;
+  namespace: string;
+  name: string;
+  message: string;
+}
+
+/** Translation input plus what status needs to know beyond translate()'s problems. */
+export interface SnapshotInput {
+  input: TranslateInput;
+  invalid: InvalidResource[];
+  /** Ready/total replicas per backend id (`namespace/name`), for serviceRef backends. */
+  replicas: Map<string, { ready: number; total: number }>;
+}
+
+function parseAll<K extends CustomResourceKind>(kind: K, objects: KubeObject[], invalid: InvalidResource[]) {
+  const schema = CUSTOM_RESOURCES[kind].schema;
+  const out: unknown[] = [];
+  for (const o of objects) {
+    if (o.metadata.deletionTimestamp) continue;
+    const parsed = schema.safeParse(o);
+    if (parsed.success) out.push(parsed.data);
+    else
+      invalid.push({
+        kind,
+        namespace: o.metadata.namespace ?? 'default',
+        name: o.metadata.name,
+        message: formatZodIssues(parsed.error).join('; '),
+      });
+  }
+  return out;
+}
+
+/** Snapshot of the caches as translate() input. Cheap enough to run on every change. */
+export function buildInput(cache: CacheView): SnapshotInput {
+  const invalid: InvalidResource[] = [];
+  const backends = parseAll('LLMBackend', cache.backends(), invalid) as LLMBackend[];
+  const pools = parseAll('LLMPool', cache.pools(), invalid) as LLMPool[];
+  const policies = parseAll('RoutePolicy', cache.policies(), invalid) as RoutePolicy[];
+  const secrets: Secret[] = cache.secrets().map((s) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: s.metadata.name, namespace: s.metadata.namespace },
+    data: s.data ?? {},
+  }));
+
+  const services = new Map(cache.services().map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+  const slicesByService = new Map<string, EndpointSlice[]>();
+  for (const slice of cache.slices()) {
+    const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) continue;
+    const key = `${slice.metadata.namespace}/${svc}`;
+    slicesByService.set(key, [...(slicesByService.get(key) ?? []), slice]);
+  }
+
+  const replicas = new Map<string, { ready: number; total: number }>();
+  const input: TranslateInput = {
+    backends,
+    pools,
+    policies,
+    secrets,
+    resolveService: (namespace, backend) => {
+      const ref = backend.spec.serviceRef;
+      if (!ref) return undefined;
+      const key = `${namespace}/${ref.name}`;
+      const resolved = resolveServicePort(services.get(key), slicesByService.get(key) ?? [], ref.port);
+      if (resolved)
+        replicas.set(`${namespace}/${backend.metadata.name}`, { ready: resolved.ready.length, total: resolved.total });
+      return resolved?.ready;
+    },
+  };
+  return { input, invalid, replicas };
+}

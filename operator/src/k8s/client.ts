@@ -1,0 +1,159 @@
+/**
+ * A small Kubernetes REST client: JSON requests and streamed watches over one keep-alive HTTPS agent, with
+ * authentication taken from @kubernetes/client-node's KubeConfig (kubeconfig file or in-cluster service account,
+ * re-read per request so rotated tokens are picked up). Errors are ApiError with the HTTP status.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** A Kubernetes API error: HTTP status plus the Status object's reason and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** True for an ApiError with the given HTTP status. */
+export const isStatus = (err: unknown, status: number): boolean => err instanceof ApiError && err.status === status;
+
+/** One event of a watch stream. */
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: Record<string, unknown>;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Content type of the body; default application/json (use application/merge-patch+json for PATCH). */
+  contentType?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** The operations the operator needs from the apiserver. */
+export interface KubeClient {
+  request<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
+  /** Streams watch events until the server closes the stream (resolves) or it fails (rejects). */
+  watch(
+    path: string,
+    query: RequestOptions['query'],
+    onEvent: (e: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+}
+
+const withQuery = (path: string, query: RequestOptions['query']) => {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+};
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  let text = '';
+  res.setEncoding('utf8');
+  for await (const chunk of res) text += chunk as string;
+  return text;
+}
+
+function toApiError(status: number, text: string): ApiError {
+  try {
+    const s = JSON.parse(text) as { reason?: string; message?: string };
+    return new ApiError(status, s.reason ?? 'Unknown', s.message ?? text);
+  } catch {
+    return new ApiError(status, 'Unknown', text.slice(0, 500) || `HTTP ${status}`);
+  }
+}
+
+/** Creates a client for the current context of `kc`. */
+export function createKubeClient(kc: KubeConfig): KubeClient {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const base = new URL(cluster.server);
+  const secure = base.protocol === 'https:';
+  let agent: http.Agent | undefined;
+
+  async function open(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
+    const o: https.RequestOptions = { headers: {} };
+    await kc.applyToHTTPSOptions(o);
+    agent ??= secure
+      ? new https.Agent({
+          keepAlive: true,
+          ca: o.ca,
+          cert: o.cert,
+          key: o.key,
+          rejectUnauthorized: o.rejectUnauthorized,
+        })
+      : new http.Agent({ keepAlive: true });
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: http.OutgoingHttpHeaders = {
+      ...(o.headers as http.OutgoingHttpHeaders),
+      accept: 'application/json',
+    };
+    if (body !== undefined) {
+      headers['content-type'] = opts.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const lib = secure ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path: `${base.pathname.replace(/\/$/, '')}${withQuery(path, opts.query)}`,
+          method,
+          headers,
+          agent,
+          auth: o.auth,
+          signal: opts.signal,
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      if (opts.timeoutMs) req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.end(body);
+    });
+  }
+
+  return {
+    async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+      const res = await open(method, path, { timeoutMs: 30_000, ...opts });
+      const text = await readBody(res);
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) throw toApiError(status, text);
+      return (text ? JSON.parse(text) : {}) as T;
+    },
+
+    async watch(path, query, onEvent, signal) {
+      const res = await open('GET', path, { query: { ...query, watch: true }, signal });
+      const status = res.statusCode ?? 0;
+      if (status !== 200) throw toApiError(status, await readBody(res));
+      let buffered = '';
+      res.setEncoding('utf8');
+      try {
+        for await (const chunk of res) {
+          buffered += chunk as string;
+          let nl = buffered.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line) onEvent(JSON.parse(line) as WatchEvent);
+            nl = buffered.indexOf('\n');
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The Switchyard operator process.
+ *
+ *   npx tsx operator/src/main.ts --proxy-service switchyard/switchyard-proxy [--kubeconfig FILE] [--namespace NS]
+ *     [--proxy-admin-port 9090] [--push-token-file FILE] [--metrics-port 9090] [--metrics-host 0.0.0.0]
+ *     [--leader-elect=false] [--lease-name switchyard-operator] [--lease-namespace NS] [--identity ID]
+ *     [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s] [--resync 30s] [--log-level info]
+ *
+ * Env: KUBECONFIG; SWITCHYARD_PUSH_TOKEN (instead of --push-token-file); POD_NAME / POD_NAMESPACE (identity and
+ * lease namespace defaults). In a pod without --kubeconfig the in-cluster service account is used.
+ * SIGTERM/SIGINT: stop reconciling, release the Lease, exit 0.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { parseDuration } from '../../shared/src/index.js';
+import { startHealthServer } from './health.js';
+import { createOperatorMetrics } from './metrics.js';
+import { startOperator } from './operator.js';
+
+const { values: f } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string' },
+    'proxy-service': { type: 'string' },
+    'proxy-admin-port': { type: 'string', default: '9090' },
+    'push-token-file': { type: 'string' },
+    'push-timeout': { type: 'string', default: '5s' },
+    'metrics-host': { type: 'string', default: '0.0.0.0' },
+    'metrics-port': { type: 'string', default: '9090' },
+    'leader-elect': { type: 'string', default: 'true' },
+    'lease-name': { type: 'string', default: 'switchyard-operator' },
+    'lease-namespace': { type: 'string' },
+    identity: { type: 'string' },
+    'lease-duration': { type: 'string', default: '15s' },
+    'renew-deadline': { type: 'string', default: '10s' },
+    'retry-period': { type: 'string', default: '2s' },
+    resync: { type: 'string', default: '30s' },
+    'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
+  },
+});
+
+const log = pino({ level: f['log-level'], base: { component: 'operator' } });
+
+function fail(message: string): never {
+  log.fatal(message);
+  process.exit(2);
+}
+
+const proxyService = f['proxy-service'] ?? process.env.SWITCHYARD_PROXY_SERVICE;
+if (!proxyService?.includes('/')) fail('--proxy-service namespace/name is required');
+
+const tokenFile = f['push-token-file'];
+const pushToken = (): string => {
+  const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.SWITCHYARD_PUSH_TOKEN;
+  if (!t) fail('a push token is required (--push-token-file or SWITCHYARD_PUSH_TOKEN)');
+  return t;
+};
+pushToken();
+
+const kc = new KubeConfig();
+if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
+else kc.loadFromDefault();
+
+const metrics = createOperatorMetrics();
+const identity = f.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+const leaseNamespace = f['lease-namespace'] ?? process.env.POD_NAMESPACE ?? proxyService.split('/')[0];
+const operator = startOperator({
+  kubeConfig: kc,
+  namespace: f.namespace,
+  proxyService,
+  proxyAdminPort: Number(f['proxy-admin-port']),
+  pushToken,
+  pushTimeoutMs: parseDuration(f['push-timeout']),
+  resyncIntervalMs: parseDuration(f.resync),
+  leaderElection:
+    f['leader-elect'] === 'false'
+      ? undefined
+      : {
+          namespace: leaseNamespace as string,
+          name: f['lease-name'],
+          identity,
+          leaseDurationMs: parseDuration(f['lease-duration']),
+          renewDeadlineMs: parseDuration(f['renew-deadline']),
+          retryPeriodMs: parseDuration(f['retry-period']),
+        },
+  metrics,
+  log,
+  onLostLeadership: () => {
+    log.error('leadership lost; exiting so a fresh process can campaign again');
+    process.exit(1);
+  },
+});
+
+let synced = false;
+void operator.synced.then(() => {
+  synced = true;
+  log.info('caches synced');
+});
+
+const server = await startHealthServer({
+  host: f['metrics-host'],
+  port: Number(f['metrics-port']),
+  registry: metrics.registry,
+  ready: () => synced,
+});
+log.info({ identity, proxyService, metricsPort: f['metrics-port'] }, 'operator started');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const timer = setTimeout(() => process.exit(1), 10_000);
+  await operator.stop();
+  server.close();
+  clearTimeout(timer);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

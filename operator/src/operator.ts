@@ -1,0 +1,186 @@
+/**
+ * Wires the operator together: informers over the watched resources, the work queue and controller, the pusher
+ * fed by the proxy Service's EndpointSlices, and (optionally) leader election: informers run on every replica
+ * (warm standby), reconciling, status writes and pushes only on the leader.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { CustomResourceKind } from '../../shared/src/index.js';
+import { SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
+import type { EndpointSlice, Service } from './controllers/endpoints.js';
+import { SERVICE_NAME_LABEL } from './controllers/endpoints.js';
+import { createKubeClient, type KubeClient } from './k8s/client.js';
+import { EventRecorder } from './k8s/events.js';
+import {
+  ENDPOINT_SLICES,
+  type KubeObject,
+  LLM_BACKENDS,
+  LLM_POOLS,
+  ROUTE_POLICIES,
+  SECRETS,
+  SERVICES,
+} from './k8s/resources.js';
+import type { OperatorMetrics } from './metrics.js';
+import { Pusher } from './push/pusher.js';
+import { proxyTargets } from './push/targets.js';
+import { Informer } from './runtime/informer.js';
+import { LeaderElector } from './runtime/leader.js';
+import { WorkQueue } from './runtime/workqueue.js';
+
+/** Options of one operator instance. */
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** Namespace to watch; all when undefined. */
+  namespace?: string | undefined;
+  /** The proxy Service, `namespace/name`. */
+  proxyService: string;
+  proxyAdminPort: number;
+  /** Bearer token for proxy admin APIs. */
+  pushToken: () => string;
+  pushTimeoutMs?: number;
+  resyncIntervalMs?: number;
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  workers?: number;
+  metrics: OperatorMetrics;
+  log: Logger;
+  /** Called when leadership is lost: the process should exit (controller-runtime does the same). */
+  onLostLeadership?: () => void;
+}
+
+/** A running operator. */
+export interface RunningOperator {
+  client: KubeClient;
+  /** Resolves when every informer has listed once. */
+  synced: Promise<void>;
+  isLeader(): boolean;
+  controller(): SwitchyardController | undefined;
+  pusher(): Pusher | undefined;
+  /** Stops reconciling and pushing and releases the Lease. */
+  stop(): Promise<void>;
+}
+
+/** Starts the operator. */
+export function startOperator(o: OperatorOptions): RunningOperator {
+  const client = createKubeClient(o.kubeConfig);
+  const log = o.log;
+  const ns = { namespace: o.namespace, log };
+  const backends = new Informer<KubeObject>(client, LLM_BACKENDS, ns);
+  const pools = new Informer<KubeObject>(client, LLM_POOLS, ns);
+  const policies = new Informer<KubeObject>(client, ROUTE_POLICIES, ns);
+  const slices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, ns);
+  const services = new Informer<Service>(client, SERVICES, ns);
+  const secrets = new Informer<KubeObject & { data?: Record<string, string> }>(client, SECRETS, ns);
+  const [proxyNs, proxyName] = o.proxyService.split('/') as [string, string];
+  const proxySlices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, {
+    namespace: proxyNs,
+    labelSelector: `${SERVICE_NAME_LABEL}=${proxyName}`,
+    log,
+  });
+  const crInformers: Record<CustomResourceKind, Informer<KubeObject>> = {
+    LLMBackend: backends,
+    LLMPool: pools,
+    RoutePolicy: policies,
+  };
+
+  const queue = new WorkQueue({ onDepth: (d) => o.metrics.queueDepth.set(d) });
+  let controller: SwitchyardController | undefined;
+  let pusher: Pusher | undefined;
+  let leading = false;
+  const changed = () => queue.add(SNAPSHOT_KEY);
+  for (const inf of [backends, pools, policies, slices, services, secrets]) inf.on(changed);
+  const refreshTargets = () => pusher?.setTargets(proxyTargets(proxySlices.list(), o.proxyAdminPort));
+  proxySlices.on(refreshTargets);
+
+  const all = [backends, pools, policies, slices, services, secrets, proxySlices];
+  for (const inf of all) inf.start();
+  const synced = Promise.all(all.map((i) => i.synced)).then(() => undefined);
+
+  const startLeading = () => {
+    leading = true;
+    o.metrics.leader.set(1);
+    pusher = new Pusher({
+      token: o.pushToken,
+      timeoutMs: o.pushTimeoutMs,
+      resyncIntervalMs: o.resyncIntervalMs,
+      log,
+      observer: {
+        pushed: (result, seconds) => {
+          o.metrics.pushes.inc({ result });
+          o.metrics.pushSeconds.observe({ result }, seconds);
+        },
+        syncChanged: (inSync, total) => {
+          o.metrics.proxies.set({ state: 'in_sync' }, inSync);
+          o.metrics.proxies.set({ state: 'total' }, total);
+          controller?.poolsChanged();
+        },
+      },
+    });
+    controller = new SwitchyardController({
+      client,
+      cache: {
+        backends: () => backends.list(),
+        pools: () => pools.list(),
+        policies: () => policies.list(),
+        services: () => services.list(),
+        slices: () => slices.list(),
+        secrets: () => secrets.list(),
+        get: (kind, key) => crInformers[kind].get(key),
+      },
+      queue,
+      pusher,
+      events: new EventRecorder(client, 'switchyard-operator', log),
+      metrics: o.metrics,
+      log,
+    });
+    const c = controller;
+    void synced.then(() => {
+      refreshTargets();
+      queue.add(SNAPSHOT_KEY);
+      void queue.run(
+        (key) => c.reconcile(key),
+        o.workers ?? 2,
+        (key, err) => log.warn({ key, err: String(err) }, 'reconcile failed; retrying with backoff'),
+      );
+    });
+  };
+
+  const elector = o.leaderElection
+    ? new LeaderElector(client, {
+        ...o.leaderElection,
+        log,
+        onStartedLeading: startLeading,
+        onStoppedLeading: () => {
+          leading = false;
+          o.metrics.leader.set(0);
+          queue.shutDown();
+          pusher?.stop();
+          o.onLostLeadership?.();
+        },
+      })
+    : undefined;
+  if (elector) elector.start();
+  else startLeading();
+
+  return {
+    client,
+    synced,
+    isLeader: () => leading,
+    controller: () => controller,
+    pusher: () => pusher,
+    async stop() {
+      queue.shutDown();
+      pusher?.stop();
+      for (const inf of all) inf.stop();
+      await elector?.release();
+      leading = false;
+      o.metrics.leader.set(0);
+    },
+  };
+}

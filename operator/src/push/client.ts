@@ -1,0 +1,70 @@
+/**
+ * HTTP calls to one proxy's admin API: `PUT /config` (snapshot push, bearer token) and `GET /config` (the version
+ * it serves). Each call has a deadline; errors are PushError with the HTTP status (0 for network errors).
+ */
+import http from 'node:http';
+
+/** A failed call: status 0 for connection errors and timeouts. */
+export class PushError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PushError';
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function call(
+  method: string,
+  url: string,
+  token: string,
+  body: Buffer | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
+    const req = http.request(`${url}/config`, { method, headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (text.length < 65_536) text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', (e) => reject(new PushError(0, e.message)));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new PushError(0, e.message)));
+    req.end(body);
+  });
+}
+
+function errorMessage(text: string): string {
+  try {
+    const j = JSON.parse(text) as { error?: { message?: string } | string };
+    return typeof j.error === 'string' ? j.error : (j.error?.message ?? text.slice(0, 300));
+  } catch {
+    return text.slice(0, 300);
+  }
+}
+
+/** PUTs a serialized snapshot; returns the version the proxy now serves. */
+export async function putConfig(url: string, token: string, body: Buffer, timeoutMs: number): Promise<string> {
+  const res = await call('PUT', url, token, body, timeoutMs);
+  if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
+  const version = (JSON.parse(res.text) as { version?: unknown }).version;
+  if (typeof version !== 'string') throw new PushError(res.status, 'answer has no version');
+  return version;
+}
+
+/** The version a proxy serves, or undefined when it has no snapshot yet (503). */
+export async function getConfigVersion(url: string, token: string, timeoutMs: number): Promise<string | undefined> {
+  const res = await call('GET', url, token, undefined, timeoutMs);
+  if (res.status === 503 || res.status === 404) return undefined;
+  if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
+  const version = (JSON.parse(res.text) as { version?: unknown }).version;
+  return typeof version === 'string' ? version : undefined;
+}

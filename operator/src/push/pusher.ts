@@ -1,0 +1,183 @@
+/**
+ * Delivers the current snapshot to every proxy and tracks what each acknowledged (like xDS ACK/NACK). Each proxy
+ * has its own loop, so a slow or dead pod never delays the others: a push has a deadline, failures retry with a
+ * per-pod exponential backoff, a newer snapshot supersedes a pending one. A proxy first seen (new pod, operator
+ * restart) is asked `GET /config` before any PUT, so a restarted operator does not re-push what proxies already
+ * serve; a periodic resync repeats that check to heal drift (e.g. a proxy restarted on the same address).
+ */
+import type { Logger } from 'pino';
+import type { ProxyConfig } from '../../../shared/src/index.js';
+import { type BackoffOptions, backoffDelay } from '../runtime/backoff.js';
+import { getConfigVersion, PushError, putConfig } from './client.js';
+import type { ProxyTarget } from './targets.js';
+
+/** Hooks for metrics. */
+export interface PushObserver {
+  /** One PUT finished: `result` ok | rejected (4xx, NACK) | error (network, 5xx). */
+  pushed?(result: 'ok' | 'rejected' | 'error', seconds: number): void;
+  /** In-sync / total changed. */
+  syncChanged?(inSync: number, total: number): void;
+}
+
+/** Options of the pusher. */
+export interface PusherOptions {
+  /** Bearer token for the admin API (read per push, so a rotated token file is picked up). */
+  token: () => string;
+  timeoutMs?: number;
+  backoff?: BackoffOptions;
+  resyncIntervalMs?: number;
+  observer?: PushObserver;
+  log?: Logger;
+}
+
+/** What is known about one proxy. */
+export interface ProxyState {
+  target: ProxyTarget;
+  /** Version the proxy acknowledged serving. */
+  acked?: string;
+  /** Last push error (a NACK message, a network error). */
+  lastError?: string;
+  failures: number;
+  probed: boolean;
+  running: boolean;
+  timer?: NodeJS.Timeout;
+}
+
+export class Pusher {
+  private readonly states = new Map<string, ProxyState>();
+  private snapshot: { version: string; body: Buffer } | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastSync = '';
+  /** Number of PUTs sent (for tests: no push storms). */
+  puts = 0;
+
+  constructor(private readonly opts: PusherOptions) {
+    const every = opts.resyncIntervalMs ?? 30_000;
+    if (every > 0) {
+      this.resyncTimer = setInterval(() => this.resync(), every);
+      this.resyncTimer.unref();
+    }
+  }
+
+  /** Version of the snapshot being delivered. */
+  get version(): string | undefined {
+    return this.snapshot?.version;
+  }
+
+  /** Sets the snapshot to deliver; proxies not at its version get it. */
+  setSnapshot(config: ProxyConfig): void {
+    if (this.snapshot?.version === config.version) return;
+    this.snapshot = { version: config.version, body: Buffer.from(JSON.stringify(config)) };
+    for (const s of this.states.values()) {
+      s.failures = 0;
+      this.kick(s, true);
+    }
+    this.notify();
+  }
+
+  /** Replaces the set of proxies: new ones get the snapshot, vanished ones are forgotten. */
+  setTargets(targets: ProxyTarget[]): void {
+    const urls = new Set(targets.map((t) => t.url));
+    for (const [url, s] of this.states) {
+      if (urls.has(url)) continue;
+      clearTimeout(s.timer);
+      this.states.delete(url);
+    }
+    for (const t of targets) {
+      if (this.states.has(t.url)) continue;
+      const s: ProxyState = { target: t, failures: 0, probed: false, running: false };
+      this.states.set(t.url, s);
+      this.kick(s);
+    }
+    this.notify();
+  }
+
+  /** Proxies serving the current snapshot, and all known proxies. */
+  sync(): { inSync: number; total: number; proxies: ProxyState[] } {
+    const proxies = [...this.states.values()];
+    const inSync = proxies.filter((p) => this.snapshot && p.acked === this.snapshot.version).length;
+    return { inSync, total: proxies.length, proxies };
+  }
+
+  /** Re-checks every proxy with GET /config (drift detection). */
+  resync(): void {
+    for (const s of this.states.values()) {
+      if (s.running || s.timer) continue;
+      s.probed = false;
+      this.kick(s);
+    }
+  }
+
+  /** Stops all loops and timers. */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.resyncTimer);
+    for (const s of this.states.values()) clearTimeout(s.timer);
+  }
+
+  private notify(): void {
+    const { inSync, total } = this.sync();
+    const key = `${inSync}/${total}`;
+    if (key === this.lastSync) return;
+    this.lastSync = key;
+    this.opts.observer?.syncChanged?.(inSync, total);
+  }
+
+  private kick(s: ProxyState, now = false): void {
+    if (this.stopped || !this.snapshot || s.running) return;
+    if (s.timer) {
+      if (!now) return;
+      clearTimeout(s.timer);
+      s.timer = undefined;
+    }
+    void this.run(s);
+  }
+
+  private async run(s: ProxyState): Promise<void> {
+    s.running = true;
+    const timeoutMs = this.opts.timeoutMs ?? 5_000;
+    try {
+      while (this.snapshot && !this.stopped && this.states.get(s.target.url) === s) {
+        const { version, body } = this.snapshot;
+        if (s.acked === version) break;
+        if (!s.probed) {
+          s.acked = await getConfigVersion(s.target.url, this.opts.token(), timeoutMs);
+          s.probed = true;
+          continue;
+        }
+        const started = performance.now();
+        try {
+          this.puts++;
+          s.acked = await putConfig(s.target.url, this.opts.token(), body, timeoutMs);
+          s.failures = 0;
+          s.lastError = undefined;
+          this.opts.observer?.pushed?.('ok', (performance.now() - started) / 1000);
+          this.opts.log?.debug({ proxy: s.target.name, version: s.acked }, 'snapshot acknowledged');
+          if (s.acked !== version) {
+            // The proxy answered with another version: do not loop on it; the periodic resync re-checks.
+            s.lastError = `proxy serves ${s.acked} after a push of ${version}`;
+            break;
+          }
+        } catch (err) {
+          const rejected = err instanceof PushError && err.status >= 400 && err.status < 500;
+          this.opts.observer?.pushed?.(rejected ? 'rejected' : 'error', (performance.now() - started) / 1000);
+          throw err;
+        }
+      }
+    } catch (err) {
+      s.lastError = err instanceof Error ? err.message : String(err);
+      const delay = backoffDelay(s.failures++, { baseMs: 200, maxMs: 30_000, jitter: 0.2, ...this.opts.backoff });
+      this.opts.log?.warn({ proxy: s.target.name, err: s.lastError, retryInMs: delay }, 'snapshot push failed');
+      if (!this.stopped && this.states.get(s.target.url) === s) {
+        s.timer = setTimeout(() => {
+          s.timer = undefined;
+          this.kick(s);
+        }, delay);
+      }
+    } finally {
+      s.running = false;
+      this.notify();
+    }
+  }
+}
