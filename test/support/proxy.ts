@@ -1,0 +1,84 @@
+/**
+ * Test helpers: run the real proxy servers in-process on free loopback ports, from manifests text (standalone
+ * mode, written to a temp file so reloads can be tested) or from a pushed snapshot.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { type ProxyHandle, type ProxyOptions, startProxy } from '../../proxy/src/server.js';
+
+export interface TestProxy extends ProxyHandle {
+  /** Path of the manifests file (standalone mode). */
+  configFile: string;
+  /** Rewrites the manifests file (the proxy reloads it). */
+  writeManifests(text: string): Promise<void>;
+  /** Closes the proxy and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Starts a proxy on 127.0.0.1 with ephemeral ports from `manifests` (YAML). */
+export async function startTestProxy(manifests: string, opts: Omit<ProxyOptions, 'configPath'> = {}): Promise<TestProxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-test-'));
+  const configFile = join(dir, 'manifests.yaml');
+  await writeFile(configFile, manifests);
+  const proxy = await startProxy({
+    host: '127.0.0.1',
+    port: 0,
+    adminPort: 0,
+    pushToken: 'test-push-token',
+    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...opts,
+    configPath: configFile,
+  });
+  return {
+    ...proxy,
+    configFile,
+    writeManifests: (text) => writeFile(configFile, text),
+    stop: async () => {
+      await proxy.close(1000);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Manifests for one vLLM-style backend over `urls` and a pool serving `model` (common test fixture). */
+export function poolManifests(opts: {
+  model: string;
+  urls: string[];
+  name?: string;
+  provider?: string;
+  upstreamName?: string;
+  poolSpec?: string;
+  backendSpec?: string;
+}): string {
+  const name = opts.name ?? 'backend';
+  return `
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: ${name} }
+spec:
+  provider: ${opts.provider ?? 'vllm'}
+  endpoints: [${opts.urls.map((u) => `{ url: "${u}" }`).join(', ')}]
+  models: [{ name: "${opts.model}"${opts.upstreamName ? `, upstreamName: "${opts.upstreamName}"` : ''} }]
+${opts.backendSpec ?? ''}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: ${name}-pool }
+spec:
+  model: "${opts.model}"
+  backendRefs: [{ name: ${name} }]
+${opts.poolSpec ?? ''}
+`;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
