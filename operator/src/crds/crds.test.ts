@@ -18,7 +18,7 @@ describe('generated CRDs', () => {
     const missing: string[] = [];
     const walk = (n: SchemaNode, path: string) => {
       for (const [k, v] of Object.entries((n.properties ?? {}) as Record<string, SchemaNode>)) {
-        if (typeof v.description !== 'string') missing.push(`${path}.${k}`);
+        if (typeof v.description !== 'string' && k !== 'metadata') missing.push(`${path}.${k}`);
         walk(v, `${path}.${k}`);
         if (v.items) walk(v.items as SchemaNode, `${path}.${k}[]`);
       }

@@ -67,7 +67,7 @@ export function crdSchema(kind: CustomResourceKind): SchemaNode {
     properties: {
       apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this object.' },
       kind: { type: 'string', description: 'Kind is a string value representing the REST resource.' },
-      metadata: { type: 'object', description: 'Standard object metadata.' },
+      metadata: { type: 'object' },
       spec,
       status,
     },
