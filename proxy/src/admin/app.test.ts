@@ -1,0 +1,97 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseManifests } from '../../../shared/src/manifests/parse.js';
+import { translate } from '../../../shared/src/translate/index.js';
+import { SnapshotStore } from '../config/store.js';
+import { createAdminApp } from './app.js';
+
+const snapshot = (model: string) =>
+  translate(
+    parseManifests(`
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: b }
+spec:
+  provider: openai
+  url: https://api.example.com/v1
+  credentialsRef: { name: s, key: k }
+  models: [{ name: ${model} }]
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: s }
+stringData: { k: sk-very-secret-value }
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: p }
+spec: { model: ${model}, backendRefs: [{ name: b }] }
+`),
+  ).config;
+
+function setup() {
+  const store = new SnapshotStore();
+  const app = createAdminApp({ store, log: pino({ level: 'silent' }), pushToken: 'push-secret' });
+  const put = (body: unknown, token = 'push-secret') =>
+    app.request('/config', {
+      method: 'PUT',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    });
+  return { store, app, put };
+}
+
+describe('admin API', () => {
+  it('is not ready until a snapshot is pushed, then serves its version', async () => {
+    const { app, put } = setup();
+    expect((await app.request('/readyz')).status).toBe(503);
+    expect((await app.request('/healthz')).status).toBe(200);
+    const s = snapshot('m1');
+    const res = await put(s);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ version: s.version });
+    expect((await app.request('/readyz')).status).toBe(200);
+    const cfg = (await (await app.request('/config')).json()) as { version: string };
+    expect(cfg.version).toBe(s.version);
+  });
+
+  it('refuses pushes without the right token and applies nothing', async () => {
+    const { store, app, put } = setup();
+    expect((await put(snapshot('m1'), 'wrong')).status).toBe(401);
+    const noAuth = await app.request('/config', { method: 'PUT', body: JSON.stringify(snapshot('m1')) });
+    expect(noAuth.status).toBe(401);
+    expect(store.current).toBeUndefined();
+  });
+
+  it('rejects an invalid snapshot with 422 and the reason, and keeps serving the old one', async () => {
+    const { store, put } = setup();
+    const good = snapshot('m1');
+    await put(good);
+    const bad = { ...snapshot('m2'), backends: [{ id: 'x' }] };
+    const res = await put(bad);
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { problems: string[] }; version: string };
+    expect(body.error.problems.some((p) => p.startsWith('backends[0].'))).toBe(true);
+    expect(body.version).toBe(good.version);
+    expect(store.current?.config.version).toBe(good.version);
+    expect((await put('{not json')).status).toBe(400);
+    expect(store.current?.config.version).toBe(good.version);
+  });
+
+  it('never shows credentials in GET /config', async () => {
+    const { app, put } = setup();
+    await put(snapshot('m1'));
+    const text = await (await app.request('/config')).text();
+    expect(text).not.toContain('sk-very-secret-value');
+    expect(text).toContain('"hasCredentials":true');
+  });
+
+  it('lists endpoint circuit state', async () => {
+    const { app, put } = setup();
+    await put(snapshot('m1'));
+    const body = (await (await app.request('/config/endpoints')).json()) as {
+      pools: Array<{ tiers: Array<{ endpoints: Array<{ id: string; inflight: number; available: boolean }> }> }>;
+    };
+    expect(body.pools[0]?.tiers[0]?.endpoints[0]).toMatchObject({ id: 'b/0', inflight: 0, available: true });
+  });
+});

@@ -1,0 +1,43 @@
+# Idempotent, cached set-up shared by `npm start`, `npm test` and `npm run bench`. Source it, then call the
+# ensure_* functions you need. Each prints what it does while it works and is a fast no-op when done.
+# Needs only Node, npm, Go and Debian's apt on the machine.
+
+say() { printf '\033[1m[switchyard]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    say "need root to run: $*"; return 1
+  fi
+}
+
+# npm dependencies: `npm ci` when node_modules is missing or older than package-lock.json.
+ensure_node_modules() {
+  local stamp=node_modules/.switchyard-lock-hash want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  say "installing npm dependencies (npm ci; first run only)…"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$want" > "$stamp"
+}
+
+APT_UPDATED=""
+apt_install() { # <command to check> <packages...>
+  local check=$1; shift
+  command -v "$check" >/dev/null 2>&1 && return 0
+  say "installing $* from Debian (apt-get; first run only)…"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq >&2; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# Redis server for the rate-limit and cache tests (started per test on a free port by the harness).
+ensure_redis() { apt_install redis-server redis-server; }
+
+# promtool (Debian's prometheus package) to check the chart's alerting rules.
+ensure_promtool() { apt_install promtool prometheus || say "promtool unavailable: rule checks will be skipped"; }
+
+# etcd + kube-apiserver + kubectl + helm built from Go modules into ~/.cache/switchyard (first run: minutes).
+ensure_control_plane() {
+  local dir
+  dir=$(bash test/control-plane/build.sh | tail -n 1)
+  export SWITCHYARD_CONTROL_PLANE_BIN="$dir"
+}

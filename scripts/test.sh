@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite on a fresh machine. Installs what it needs (npm deps, Redis, the test control
+# plane built from Go modules), then typechecks, lints and runs vitest. Idempotent and cached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+ensure_node_modules
+ensure_redis
+ensure_promtool
+ensure_control_plane
+say "typecheck (tsc)…"
+npx --no-install tsc -p tsconfig.json
+say "lint (biome)…"
+npx --no-install biome check .
+say "tests (vitest)…"
+exec npx --no-install vitest run "$@"
