@@ -1,0 +1,146 @@
+/**
+ * OpenAI wire format of generated answers: `chat.completion(.chunk)` and `text_completion` objects, SSE framed as
+ * `data: <json>\n\n` and terminated by `data: [DONE]\n\n`. One chunk per choice per token step; the first chunk of a
+ * chat choice carries `delta.role`; tool call arguments arrive as fragments (first chunk of each call carries
+ * id/type/name and `arguments:""`); after the finish chunks, a `choices:[]` chunk with `usage` when
+ * `stream_options.include_usage` is true.
+ */
+import type { OutputPlan } from '../output.js';
+import type { FramePlan } from '../stream.js';
+import type { OpenAIDialect } from './openai-dialect.js';
+
+/** Everything the frames of one answer need. */
+export interface OpenAIAnswer {
+  kind: 'chat' | 'completion';
+  id: string;
+  created: number;
+  model: string;
+  dialect: OpenAIDialect;
+  plans: OutputPlan[];
+  promptTokens: number;
+  completionTokens: number;
+  includeUsage: boolean;
+}
+
+/** Usage object (`prompt_tokens_details` etc. only where the real server sends them). */
+export function usageJson(a: OpenAIAnswer): string {
+  const p = a.promptTokens;
+  const c = a.completionTokens;
+  const base = `"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c}`;
+  if (a.dialect.name !== 'openai') return `{${base}}`;
+  return (
+    `{${base},"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":` +
+    '{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}'
+  );
+}
+
+function finishReason(plan: OutputPlan): string {
+  return plan.kind === 'tools' ? 'tool_calls' : plan.finish;
+}
+
+/** Delta JSON of every token step of a chat plan's tool calls. */
+function toolSteps(plan: Extract<OutputPlan, { kind: 'tools' }>): string[] {
+  const out: string[] = [];
+  plan.calls.forEach((call, index) => {
+    out.push(
+      `{"tool_calls":[{"index":${index},"id":"${call.id}","type":"function","function":{"name":${JSON.stringify(call.name)},"arguments":""}}]}`,
+    );
+    for (const f of call.fragments)
+      out.push(`{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(f)}}}]}`);
+  });
+  return out;
+}
+
+/** SSE frames of a streamed chat completion or completion. */
+export function openaiFrames(a: OpenAIAnswer): FramePlan {
+  const chat = a.kind === 'chat';
+  const d = a.dialect;
+  const fp = d.fingerprint ? `"system_fingerprint":"${d.fingerprint}",` : '';
+  const object = chat ? 'chat.completion.chunk' : 'text_completion';
+  const prefix = `data: {"id":"${a.id}","object":"${object}","created":${a.created},"model":${JSON.stringify(a.model)},${fp}"choices":[`;
+  const suffix = `]${a.includeUsage && d.usageNullInChunks ? ',"usage":null' : ''}}\n\n`;
+  const tools = a.plans.map((p) => (p.kind === 'tools' ? toolSteps(p) : null));
+  const stepsOf = (i: number) =>
+    tools[i]?.length ?? (a.plans[i] as Extract<OutputPlan, { kind: 'text' }>).pieces.length;
+  let steps = 0;
+  for (let i = 0; i < a.plans.length; i++) steps = Math.max(steps, stepsOf(i));
+  const choice = (c: number, body: string, finish: string | null) =>
+    `${prefix}{"index":${c},${body},"logprobs":null,"finish_reason":${finish ? `"${finish}"` : 'null'}}${suffix}`;
+  return {
+    steps,
+    head() {
+      if (!chat) return '';
+      let s = '';
+      for (let c = 0; c < a.plans.length; c++) {
+        const content = a.plans[c]!.kind === 'tools' || d.name === 'llamacpp' ? 'null' : '""';
+        const refusal = d.name === 'openai' ? ',"refusal":null' : '';
+        s += choice(c, `"delta":{"role":"assistant","content":${content}${refusal}}`, null);
+      }
+      return s;
+    },
+    step(i) {
+      let s = '';
+      for (let c = 0; c < a.plans.length; c++) {
+        const plan = a.plans[c]!;
+        const t = tools[c];
+        if (t) {
+          if (i < t.length) s += choice(c, `"delta":${t[i]}`, null);
+        } else if (plan.kind === 'text' && i < plan.pieces.length) {
+          const text = JSON.stringify(plan.pieces[i]);
+          s += choice(c, chat ? `"delta":{"content":${text}}` : `"text":${text}`, null);
+        }
+      }
+      return s;
+    },
+    tail() {
+      let s = '';
+      for (let c = 0; c < a.plans.length; c++)
+        s += choice(c, chat ? '"delta":{}' : '"text":""', finishReason(a.plans[c]!));
+      if (a.includeUsage) s += `${prefix}],"usage":${usageJson(a)}}\n\n`;
+      return `${s}data: [DONE]\n\n`;
+    },
+    error() {
+      const body = d.error(500, 'Internal server error during generation').body;
+      return `data: ${body}\n\n${d.doneAfterError ? 'data: [DONE]\n\n' : ''}`;
+    },
+  };
+}
+
+/** Body of a non-streaming chat completion or completion. */
+export function openaiBody(a: OpenAIAnswer): string {
+  const d = a.dialect;
+  const choices = a.plans.map((plan, index) => {
+    const finish_reason = finishReason(plan);
+    const vllm = d.name === 'vllm' ? { stop_reason: null } : {};
+    if (a.kind === 'completion') {
+      const text = plan.kind === 'text' ? plan.pieces.join('') : '';
+      return { index, text, logprobs: null, finish_reason, ...vllm };
+    }
+    const message: Record<string, unknown> = { role: 'assistant' };
+    if (plan.kind === 'text') message.content = plan.pieces.join('');
+    else {
+      message.content = null;
+      message.tool_calls = plan.calls.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.json },
+      }));
+    }
+    if (d.name === 'openai') Object.assign(message, { refusal: null, annotations: [] });
+    if (d.name === 'vllm') {
+      message.reasoning_content = null;
+      message.tool_calls ??= [];
+    }
+    return { index, message, logprobs: null, finish_reason, ...vllm };
+  });
+  const head = {
+    id: a.id,
+    object: a.kind === 'chat' ? 'chat.completion' : 'text_completion',
+    created: a.created,
+    model: a.model,
+    ...(d.fingerprint ? { system_fingerprint: d.fingerprint } : {}),
+    choices,
+  };
+  const json = JSON.stringify(head);
+  return `${json.slice(0, -1)},"usage":${usageJson(a)}}`;
+}

@@ -1,0 +1,201 @@
+/** OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/models`). */
+import { embeddingInputs, embedVector, vectorBase64 } from '../embeddings.js';
+import type { Exchange } from '../exchange.js';
+import { admitGeneration } from '../generation.js';
+import type { GenerationSpec, ToolChoice, ToolSpec } from '../output.js';
+import { runStream, runUnary } from '../stream.js';
+import { countTokens, randomHex, randomId } from '../tokens.js';
+import type { OpenAIDialect } from './openai-dialect.js';
+import { type OpenAIAnswer, openaiBody, openaiFrames } from './openai-frames.js';
+import { chatPrompt, isOptionalPositiveInt, isRecord, type Json, stopList } from './prompt.js';
+import type { Route } from './types.js';
+
+/** Routes of an OpenAI-compatible server speaking `d`. */
+export function openaiRoutes(d: OpenAIDialect): [string, Route][] {
+  const error = d.error;
+  return [
+    ['POST /v1/chat/completions', { handler: (ex) => generate(ex, d, 'chat'), inference: true, error }],
+    ['POST /v1/completions', { handler: (ex) => generate(ex, d, 'completion'), inference: true, error }],
+    ['POST /v1/embeddings', { handler: (ex) => embeddings(ex, d), inference: true, error }],
+    ['GET /v1/models', { handler: (ex) => models(ex, d), public: d.name === 'llamacpp', error }],
+  ];
+}
+
+function sseType(d: OpenAIDialect): string {
+  return d.name === 'vllm' || d.name === 'openai' ? 'text/event-stream; charset=utf-8' : 'text/event-stream';
+}
+
+/** The requested model, or null after answering 400/404. */
+function resolveModel(ex: Exchange, d: OpenAIDialect, m: unknown): string | null {
+  if (typeof m !== 'string' || m === '') {
+    if (!d.strictModel) return ex.rt.opts.models[0]!;
+    ex.error(400, "Missing required parameter: 'model'.", 'model');
+    return null;
+  }
+  if (d.strictModel && !ex.rt.serves(m)) {
+    const msg =
+      d.name === 'ollama'
+        ? `model "${m}" not found, try pulling it first`
+        : `The model \`${m}\` does not exist${d.name === 'openai' ? ' or you do not have access to it' : ''}.`;
+    ex.error(404, msg, 'model');
+    return null;
+  }
+  return m;
+}
+
+function parseTools(v: unknown): ToolSpec[] | null {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return null;
+  const out: ToolSpec[] = [];
+  for (const t of v) {
+    if (!isRecord(t) || !isRecord(t.function) || typeof t.function.name !== 'string') return null;
+    out.push({ name: t.function.name, schema: t.function.parameters ?? {} });
+  }
+  return out;
+}
+
+function parseToolChoice(v: unknown): ToolChoice | null {
+  if (v === undefined || v === null || v === 'auto') return 'auto';
+  if (v === 'none' || v === 'required') return v;
+  if (isRecord(v) && isRecord(v.function) && typeof v.function.name === 'string') return { name: v.function.name };
+  return null;
+}
+
+/** Validates a chat/completion body into a generation spec; null after answering 400. */
+function parseGeneration(ex: Exchange, d: OpenAIDialect, b: Json, kind: 'chat' | 'completion'): GenerationSpec | null {
+  let prompt: string;
+  let lastFromUser = false;
+  let promptCount = 1;
+  if (kind === 'chat') {
+    const messages = b.messages;
+    if (!Array.isArray(messages) || messages.length === 0) {
+      ex.error(
+        400,
+        messages === undefined ? "Missing required parameter: 'messages'." : "'messages' must be a non-empty array.",
+        'messages',
+      );
+      return null;
+    }
+    const bad = messages.findIndex((m) => !isRecord(m) || typeof m.role !== 'string');
+    if (bad >= 0) {
+      ex.error(400, `Invalid value for 'messages[${bad}]': each message needs a string 'role'.`, `messages[${bad}]`);
+      return null;
+    }
+    prompt = chatPrompt(messages, b.tools);
+    lastFromUser = (messages[messages.length - 1] as Json).role === 'user';
+  } else {
+    const p = b.prompt;
+    const prompts = typeof p === 'string' ? [p] : Array.isArray(p) && p.every((x) => typeof x === 'string') ? p : null;
+    if (!prompts || prompts.length === 0) {
+      ex.error(400, p === undefined ? "Missing required parameter: 'prompt'." : "Invalid type for 'prompt'.", 'prompt');
+      return null;
+    }
+    prompt = prompts.join('\n');
+    promptCount = prompts.length;
+  }
+  const maxTokens = b.max_completion_tokens ?? b.max_tokens;
+  if (!isOptionalPositiveInt(maxTokens)) {
+    ex.error(400, `Invalid 'max_tokens': must be a positive integer, got ${JSON.stringify(maxTokens)}.`, 'max_tokens');
+    return null;
+  }
+  const n = b.n ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 128) {
+    ex.error(400, `Invalid 'n': must be an integer between 1 and 128.`, 'n');
+    return null;
+  }
+  const tools = kind === 'chat' ? parseTools(b.tools) : [];
+  const toolChoice = parseToolChoice(b.tool_choice);
+  if (!tools || !toolChoice) {
+    ex.error(400, 'Invalid tools or tool_choice.', tools ? 'tool_choice' : 'tools');
+    return null;
+  }
+  return {
+    prompt,
+    maxTokens: (maxTokens as number | null | undefined) ?? undefined,
+    stop: stopList(b.stop),
+    tools,
+    toolChoice,
+    lastFromUser,
+    ignoreEos: b.ignore_eos === true,
+    minTokens: Number.isInteger(b.min_tokens) ? (b.min_tokens as number) : undefined,
+    choices: (n as number) * promptCount,
+    toolIdPrefix: d.toolIdPrefix,
+  };
+}
+
+async function generate(ex: Exchange, d: OpenAIDialect, kind: 'chat' | 'completion'): Promise<void> {
+  const b = ex.body;
+  if (!isRecord(b)) return ex.error(400, 'The request body must be a JSON object.');
+  const model = resolveModel(ex, d, b.model);
+  if (model === null) return;
+  const spec = parseGeneration(ex, d, b, kind);
+  if (!spec) return;
+  const stream = b.stream === true;
+  const gen = await admitGeneration(ex, spec, model, stream ? sseType(d) : null);
+  if (!gen) return;
+  const prefix = kind === 'chat' ? 'chatcmpl-' : 'cmpl-';
+  const answer: OpenAIAnswer = {
+    kind,
+    id: prefix + (d.name === 'openai' ? randomId(29) : randomHex(32)),
+    created: Math.floor(Date.now() / 1000),
+    model,
+    dialect: d,
+    plans: gen.plans,
+    promptTokens: gen.promptTokens,
+    completionTokens: gen.outputTokens,
+    includeUsage: stream && isRecord(b.stream_options) && b.stream_options.include_usage === true,
+  };
+  if (stream) await runStream(ex, gen, sseType(d), openaiFrames(answer));
+  else await runUnary(ex, gen, () => openaiBody(answer));
+}
+
+async function embeddings(ex: Exchange, d: OpenAIDialect): Promise<void> {
+  const b = ex.body;
+  if (!isRecord(b)) return ex.error(400, 'The request body must be a JSON object.');
+  const model = resolveModel(ex, d, b.model);
+  if (model === null) return;
+  const inputs = embeddingInputs(b.input);
+  if (!inputs) return ex.error(400, "Invalid or missing 'input'.", 'input');
+  const format = b.encoding_format ?? 'float';
+  if (format !== 'float' && format !== 'base64')
+    return ex.error(400, "'encoding_format' must be 'float' or 'base64'.", 'encoding_format');
+  const dim =
+    Number.isInteger(b.dimensions) && (b.dimensions as number) > 0 ? (b.dimensions as number) : ex.rt.opts.embeddingDim;
+  if (ex.rt.timing.ttftMs > 0 && !(await ex.sleep(ex.rt.timing.ttftMs))) return;
+  if (ex.fault?.resetAfterChunks !== undefined) return ex.reset();
+  let tokens = 0;
+  const data = inputs.map((text, index) => {
+    tokens += countTokens(text);
+    const v = embedVector(text, dim);
+    return { object: 'embedding', embedding: format === 'base64' ? vectorBase64(v) : v, index };
+  });
+  ex.rt.counters.tokensIn += tokens;
+  const head = d.name === 'vllm' ? { id: `embd-${randomHex(32)}`, created: Math.floor(Date.now() / 1000) } : {};
+  ex.json(200, { ...head, object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+}
+
+function models(ex: Exchange, d: OpenAIDialect): void {
+  const rt = ex.rt;
+  const names = d.name === 'ollama' ? rt.opts.models.map((m) => (m.includes(':') ? m : `${m}:latest`)) : rt.opts.models;
+  const data = names.map((id) => {
+    const card: Json = { id, object: 'model', created: rt.created, owned_by: d.ownedBy };
+    if (d.name === 'vllm') Object.assign(card, { root: id, parent: null, max_model_len: rt.opts.maxModelLen });
+    if (d.name === 'llamacpp')
+      card.meta = { vocab_type: 2, n_vocab: 128256, n_ctx_train: rt.opts.maxModelLen, n_embd: 4096 };
+    return card;
+  });
+  if (d.name === 'vllm') {
+    for (const lora of rt.opts.loras) {
+      data.push({
+        id: lora,
+        object: 'model',
+        created: rt.created,
+        owned_by: 'vllm',
+        root: `/adapters/${lora}`,
+        parent: names[0],
+        max_model_len: rt.opts.maxModelLen,
+      });
+    }
+  }
+  ex.json(200, { object: 'list', data });
+}
