@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
@@ -124,7 +124,9 @@ const SUPERVISOR = [
   'exec 3<&0 </dev/null',
   '"$@" 3<&- &',
   'child=$!',
-  '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null; } &',
+  // our end of the pipe closed: we are gone, so is the binary (and, for one of them, the instance's temp dir)
+  '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null;',
+  '  if [ -n "$SY_CLEANUP_DIR" ]; then sleep 1; rm -rf "$SY_CLEANUP_DIR"; fi; } &',
   'exec 3<&-',
   'wait "$child"',
 ].join('\n');
@@ -138,6 +140,7 @@ interface Proc {
 }
 
 const live = new Set<Proc>();
+const liveDirs = new Set<string>();
 
 function killGroup(proc: Proc): void {
   if (proc.child.pid === undefined) return;
@@ -155,10 +158,11 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     for (const proc of live) killGroup(proc);
+    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
 }
 
-function startProcess(name: string, binary: string, args: string[], dir: string): Proc {
+function startProcess(name: string, binary: string, args: string[], dir: string, cleanupDir?: string): Proc {
   installExitHook();
   const logPath = join(dir, `${name}.log`);
   const fd = openSync(logPath, 'a');
@@ -166,6 +170,7 @@ function startProcess(name: string, binary: string, args: string[], dir: string)
     stdio: ['pipe', fd, fd],
     detached: true, // own process group, so stop() kills the binary and the supervisor together
     cwd: dir,
+    env: { ...process.env, SY_CLEANUP_DIR: cleanupDir ?? '' },
   });
   closeSync(fd);
   child.unref();
@@ -366,6 +371,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cp-'));
+  liveDirs.add(dir);
   const procs: Proc[] = [];
   let stopped = false;
 
@@ -375,6 +381,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
     // apiserver first, so it does not log a storm of etcd errors
     for (const proc of [...procs].reverse()) await stopProcess(proc);
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    liveDirs.delete(dir);
   };
 
   const fail = async (proc: Proc, what: string): Promise<never> => {
@@ -418,6 +425,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
         '--log-level=warn',
       ],
       dir,
+      dir, // if this process dies without stop(), etcd's supervisor removes the temp dir
     );
     procs.push(etcd);
     for (;;) {
