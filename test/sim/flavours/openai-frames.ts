@@ -128,6 +128,8 @@ export function openaiBody(a: OpenAIAnswer): string {
     }
     if (d.name === 'openai') Object.assign(message, { refusal: null, annotations: [] });
     if (d.name === 'vllm') {
+      // Current vLLM serialises every ChatMessage field, refusal included.
+      message.refusal = null;
       message.reasoning_content = null;
       message.tool_calls ??= [];
     }
