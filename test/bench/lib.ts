@@ -1,0 +1,87 @@
+/** Benchmark plumbing: child processes on loopback, readiness polling, wrk runs and percentile maths. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a TypeScript entry point with tsx; stderr is inherited so failures are visible. */
+export function spawnTs(entry: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+}
+
+/** Resolves once `url` answers (any status) or throws after `timeoutMs`. */
+export async function waitHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} did not come up within ${timeoutMs} ms`);
+}
+
+export interface WrkResult {
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+const toMs = (v: string, unit: string) => Number(v) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
+
+/** Runs wrk against `url` POSTing `body`; parses req/s and the latency distribution. */
+export async function wrk(url: string, body: string, opts: { connections: number; seconds: number; threads?: number }): Promise<WrkResult> {
+  const script = `wrk.method="POST"\nwrk.body=[[${body}]]\nwrk.headers["Content-Type"]="application/json"\n`;
+  const { writeFile, mkdtemp } = await import('node:fs/promises');
+  const dir = await mkdtemp('/tmp/switchyard-wrk-');
+  await writeFile(`${dir}/post.lua`, script);
+  const { stdout } = await run('wrk', [
+    `-t${opts.threads ?? 1}`,
+    `-c${opts.connections}`,
+    `-d${opts.seconds}s`,
+    '--latency',
+    '-s',
+    `${dir}/post.lua`,
+    url,
+  ]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const pct = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
+    return m ? toMs(m[1] as string, m[2] as string) : Number.NaN;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50Ms: pct('50'), p99Ms: pct('99'), errors };
+}
+
+/** The q-quantile (0..1) of `values`. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+}
+
+/** Kills children on exit. */
+export function killAll(children: ChildProcess[]): void {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+}

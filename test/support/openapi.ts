@@ -1,0 +1,38 @@
+/**
+ * Validates values against schemas of OpenAI's published OpenAPI description (../shared/specs/openai), so tests
+ * check that the proxy answers with the shapes the API documents.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+const SPEC_PATH = resolve(import.meta.dirname, '../../../shared/specs/openai/openapi.json');
+
+/** OpenAPI's `nullable` is not JSON Schema: fold it into `type` (or drop it where no type is given). */
+function foldNullable(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const n of node) foldNullable(n);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const o = node as Record<string, unknown>;
+  if ('nullable' in o) {
+    if (o.nullable === true && typeof o.type === 'string') o.type = [o.type, 'null'];
+    if (o.nullable === true && Array.isArray(o.enum) && !o.enum.includes(null)) o.enum = [...o.enum, null];
+    delete o.nullable;
+  }
+  for (const v of Object.values(o)) foldNullable(v);
+}
+
+/** Returns `validate(schemaName, value)` → list of errors (empty when valid). */
+export function openAPIValidator(): (schema: string, value: unknown) => string[] {
+  const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as { components: { schemas: Record<string, unknown> } };
+  foldNullable(spec.components);
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+  ajv.addSchema({ $id: 'openai', components: spec.components });
+  return (schema, value) => {
+    const validate = ajv.getSchema(`openai#/components/schemas/${schema}`);
+    if (!validate) throw new Error(`no schema ${schema} in the OpenAI spec`);
+    return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+  };
+}
