@@ -2,10 +2,12 @@
  * The Switchyard operator process.
  *
  *   npx tsx operator/src/main.ts --proxy-service switchyard/switchyard-proxy [--kubeconfig FILE] [--namespace NS]
- *     [--proxy-admin-port 9090] [--push-token-file FILE] [--metrics-port 9090] [--metrics-host 0.0.0.0]
+ *     [--proxy-admin-port 9090|PORT_NAME] [--push-token-file FILE] [--metrics-port 9090] [--metrics-host 0.0.0.0]
  *     [--leader-elect=false] [--lease-name switchyard-operator] [--lease-namespace NS] [--identity ID]
  *     [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s] [--resync 30s] [--log-level info]
  *
+ * --proxy-admin-port: a number (the admin port of every proxy pod) or the name of a proxy Service port (its number
+ * is read from the EndpointSlices).
  * Env: KUBECONFIG; SWITCHYARD_PUSH_TOKEN (instead of --push-token-file); POD_NAME / POD_NAMESPACE (identity and
  * lease namespace defaults). In a pod without --kubeconfig the in-cluster service account is used.
  * SIGTERM/SIGINT: stop reconciling, release the Lease, exit 0.
@@ -13,10 +15,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { parseDuration } from '../../shared/src/index.js';
 import { startHealthServer } from './health.js';
+import { loadConnection } from './k8s/kubeconfig.js';
 import { createOperatorMetrics } from './metrics.js';
 import { startOperator } from './operator.js';
 
@@ -60,18 +62,21 @@ const pushToken = (): string => {
 };
 pushToken();
 
-const kc = new KubeConfig();
-if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
-else kc.loadFromDefault();
+let connection: ReturnType<typeof loadConnection>;
+try {
+  connection = loadConnection(f.kubeconfig);
+} catch (err) {
+  fail(String(err));
+}
 
 const metrics = createOperatorMetrics();
 const identity = f.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
 const leaseNamespace = f['lease-namespace'] ?? process.env.POD_NAMESPACE ?? proxyService.split('/')[0];
 const operator = startOperator({
-  kubeConfig: kc,
+  connection,
   namespace: f.namespace,
   proxyService,
-  proxyAdminPort: Number(f['proxy-admin-port']),
+  proxyAdminPort: /^\d+$/.test(f['proxy-admin-port']) ? Number(f['proxy-admin-port']) : f['proxy-admin-port'],
   pushToken,
   pushTimeoutMs: parseDuration(f['push-timeout']),
   resyncIntervalMs: parseDuration(f.resync),

@@ -3,7 +3,6 @@
  * fed by the proxy Service's EndpointSlices, and (optionally) leader election: informers run on every replica
  * (warm standby), reconciling, status writes and pushes only on the leader.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CustomResourceKind } from '../../shared/src/index.js';
 import { SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
@@ -11,6 +10,7 @@ import type { EndpointSlice, Service } from './controllers/endpoints.js';
 import { SERVICE_NAME_LABEL } from './controllers/endpoints.js';
 import { createKubeClient, type KubeClient } from './k8s/client.js';
 import { EventRecorder } from './k8s/events.js';
+import type { ClusterConnection } from './k8s/kubeconfig.js';
 import {
   ENDPOINT_SLICES,
   type KubeObject,
@@ -29,12 +29,13 @@ import { WorkQueue } from './runtime/workqueue.js';
 
 /** Options of one operator instance. */
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  connection: ClusterConnection;
   /** Namespace to watch; all when undefined. */
   namespace?: string | undefined;
   /** The proxy Service, `namespace/name`. */
   proxyService: string;
-  proxyAdminPort: number;
+  /** Admin port number, or the name of the proxy Service port exposing it. */
+  proxyAdminPort: number | string;
   /** Bearer token for proxy admin APIs. */
   pushToken: () => string;
   pushTimeoutMs?: number;
@@ -68,7 +69,7 @@ export interface RunningOperator {
 
 /** Starts the operator. */
 export function startOperator(o: OperatorOptions): RunningOperator {
-  const client = createKubeClient(o.kubeConfig);
+  const client = createKubeClient(o.connection);
   const log = o.log;
   const ns = { namespace: o.namespace, log };
   const backends = new Informer<KubeObject>(client, LLM_BACKENDS, ns);

@@ -1,11 +1,11 @@
 /**
- * A small Kubernetes REST client: JSON requests and streamed watches over one keep-alive HTTPS agent, with
- * authentication taken from @kubernetes/client-node's KubeConfig (kubeconfig file or in-cluster service account,
- * re-read per request so rotated tokens are picked up). Errors are ApiError with the HTTP status.
+ * A small Kubernetes REST client: JSON requests and streamed watches over one keep-alive HTTPS agent, with the
+ * connection from kubeconfig.ts (the token is read per request, so rotated tokens are picked up). Errors are
+ * ApiError with the HTTP status.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ClusterConnection } from './kubeconfig.js';
 
 /** A Kubernetes API error: HTTP status plus the Status object's reason and message. */
 export class ApiError extends Error {
@@ -73,31 +73,25 @@ function toApiError(status: number, text: string): ApiError {
   }
 }
 
-/** Creates a client for the current context of `kc`. */
-export function createKubeClient(kc: KubeConfig): KubeClient {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const base = new URL(cluster.server);
+/** Creates a client for one apiserver connection. */
+export function createKubeClient(conn: ClusterConnection): KubeClient {
+  const base = new URL(conn.server);
   const secure = base.protocol === 'https:';
-  let agent: http.Agent | undefined;
+  const agent = secure
+    ? new https.Agent({
+        keepAlive: true,
+        ca: conn.ca,
+        cert: conn.cert,
+        key: conn.key,
+        rejectUnauthorized: conn.insecureSkipTlsVerify !== true,
+      })
+    : new http.Agent({ keepAlive: true });
 
   async function open(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
-    const o: https.RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(o);
-    agent ??= secure
-      ? new https.Agent({
-          keepAlive: true,
-          ca: o.ca,
-          cert: o.cert,
-          key: o.key,
-          rejectUnauthorized: o.rejectUnauthorized,
-        })
-      : new http.Agent({ keepAlive: true });
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: http.OutgoingHttpHeaders = {
-      ...(o.headers as http.OutgoingHttpHeaders),
-      accept: 'application/json',
-    };
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+    const token = conn.token?.();
+    if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
@@ -107,13 +101,12 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
       const req = lib.request(
         {
           protocol: base.protocol,
-          hostname: base.hostname,
+          hostname: base.hostname.replace(/^\[|\]$/g, ''),
           port: base.port,
           path: `${base.pathname.replace(/\/$/, '')}${withQuery(path, opts.query)}`,
           method,
           headers,
           agent,
-          auth: o.auth,
           signal: opts.signal,
         },
         resolve,

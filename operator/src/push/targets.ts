@@ -6,24 +6,33 @@ import { type EndpointSlice, sliceEndpoints } from '../controllers/endpoints.js'
 
 /** One proxy admin endpoint. */
 export interface ProxyTarget {
-  /** Pod name (or address when the slice has no targetRef); used in logs and metrics-free status. */
+  /** Pod name (or a hash of the address when the slice has no targetRef), for logs. */
   name: string;
   /** Base URL of the admin API, e.g. http://10.0.0.7:9090. */
   url: string;
 }
 
-/** Targets from slices: every non-terminating address, on `adminPort`. */
-export function proxyTargets(slices: EndpointSlice[], adminPort: number): ProxyTarget[] {
-  const hosts = new Map<string, string>();
+/**
+ * Targets from slices: every non-terminating address. `adminPort` is either a fixed port number (the admin port
+ * need not be exposed by the Service) or the name of a Service port, whose number is read from each slice.
+ */
+export function proxyTargets(slices: EndpointSlice[], adminPort: number | string): ProxyTarget[] {
+  const targets = new Map<string, ProxyTarget>();
   for (const slice of slices) {
-    const names = new Set((slice.ports ?? []).map((p) => p.name ?? ''));
-    // Any port of the slice will do to enumerate addresses; the admin port is fixed by flag.
-    const first = [...names][0] ?? '';
-    const withPort: EndpointSlice = { ...slice, ports: [{ name: first, port: adminPort, protocol: 'TCP' }] };
-    for (const e of sliceEndpoints([withPort], first)) if (!e.terminating) hosts.set(e.host, e.name);
+    let view: EndpointSlice;
+    let portName: string;
+    if (typeof adminPort === 'number') {
+      portName = '';
+      view = { ...slice, ports: [{ name: '', port: adminPort, protocol: 'TCP' }] };
+    } else {
+      portName = adminPort;
+      view = slice;
+    }
+    for (const e of sliceEndpoints([view], portName)) {
+      if (e.terminating) continue;
+      const url = `http://${e.address}`;
+      targets.set(url, { name: e.name, url });
+    }
   }
-  return [...hosts].map(([host, name]) => ({
-    name,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${adminPort}`,
-  }));
+  return [...targets.values()];
 }

@@ -1,0 +1,421 @@
+/**
+ * End to end against a real kube-apiserver: the operator process, two proxy processes and upstream replicas.
+ * EndpointSlices are written by the test (there is no kubelet or controller-manager). The apiserver refuses
+ * loopback addresses in EndpointSlices, so every process listens on this machine's own IP, on its own port, and
+ * each replica/proxy has its own slice (slices may carry different port numbers for the same port name).
+ * Steps run in order and share state; every wait polls with a deadline.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
+import {
+  freePort,
+  type Proc,
+  startOperatorProcess,
+  startProxyProcess,
+  startUpstream,
+} from '../../operator/src/testing/processes.js';
+import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
+import { waitFor } from '../support/proxy.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NS = 'llm';
+const SYS = 'switchyard';
+const TOKEN = 'e2e-push-token';
+/** This machine's first non-internal IPv4 address. */
+const HOST = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const PODS = ['vllm-0', 'vllm-1', 'vllm-2'] as const;
+type Pod = (typeof PODS)[number];
+type PodState = 'ready' | 'not-ready' | 'absent';
+
+let cp: ControlPlane;
+let logDir: string;
+let ports: { opA: number; opB: number; replicas: Record<Pod | 'vllm-b-0', number> };
+let PROXIES: { name: string; traffic: number; admin: number }[] = [];
+const procs: Proc[] = [];
+const servers: { close(): void }[] = [];
+let operatorA: Proc | undefined;
+
+async function apply(yaml: string): Promise<void> {
+  const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
+  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+}
+
+async function getJson<T>(args: string[]): Promise<T | undefined> {
+  const r = await cp.kubectl(['get', ...args, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as T) : undefined;
+}
+
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+type WithStatus = { status?: { conditions?: Cond[] } & Record<string, unknown> };
+const cond = (o: WithStatus | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+
+/** One chat completion through a proxy: status and the endpoint that served it. */
+async function chat(proxy: { traffic: number }, model: string): Promise<{ status: number; endpoint: string | null }> {
+  try {
+    const res = await fetch(`http://${HOST}:${proxy.traffic}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.arrayBuffer();
+    return { status: res.status, endpoint: res.headers.get('x-switchyard-endpoint') };
+  } catch {
+    return { status: 0, endpoint: null };
+  }
+}
+
+/** Endpoint ids serving `n` requests through a proxy. */
+async function spread(proxy: { traffic: number }, model: string, n: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const r = await chat(proxy, model);
+    const key = r.status === 200 ? (r.endpoint ?? '?') : `HTTP ${r.status}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** GET /config summary of a proxy (undefined without a snapshot). */
+async function proxyConfig(proxy: {
+  admin: number;
+}): Promise<{ version: string; backends: { id: string; endpoints: { id: string }[] }[] } | undefined> {
+  try {
+    const res = await fetch(`http://${HOST}:${proxy.admin}/config`, { signal: AbortSignal.timeout(2000) });
+    return res.status === 200 ? ((await res.json()) as never) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Endpoint ids of backend `id` that every proxy serves (intersection), or undefined if a proxy lacks it. */
+async function servedEndpoints(backendId: string): Promise<string[][]> {
+  const all = await Promise.all(PROXIES.map(proxyConfig));
+  return all.map((c) => (c?.backends.find((b) => b.id === backendId)?.endpoints ?? []).map((e) => e.id).sort());
+}
+
+/** A counter/gauge value from an operator's /metrics (sum over series matching `labels`). */
+async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+    (r) => r.text(),
+    () => '',
+  );
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || line.startsWith('#')) continue;
+    const [series, value] = line.split(' ');
+    if (series && (series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += Number(value);
+  }
+  return sum;
+}
+
+/** One slice per replica of Service vllm; an absent replica has an empty slice. */
+const backendSlices = (state: Partial<Record<Pod, PodState>>) =>
+  PODS.map((pod) => {
+    const s = state[pod] ?? 'absent';
+    const eps = s === 'absent' ? [] : [{ ip: HOST as string, pod, ready: s === 'ready' }];
+    return endpointSliceYaml(NS, 'vllm', ports.replicas[pod], eps, { name: pod });
+  }).join('---\n');
+
+function startOperator(identity: string, metricsPort: number): Proc {
+  const p = startOperatorProcess({
+    kubeconfig: cp.kubeconfigPath,
+    identity,
+    metricsPort,
+    proxyService: `${SYS}/switchyard-proxy`,
+    proxyAdminPort: 'admin',
+    token: TOKEN,
+    logDir,
+    extraArgs: ['--resync', '5s'],
+  });
+  procs.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  if (!HOST) throw new Error('no non-loopback IPv4 address: EndpointSlices cannot point at this machine');
+  logDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-'));
+  const free = () => freePort();
+  ports = {
+    opA: await free(),
+    opB: await free(),
+    replicas: { 'vllm-0': await free(), 'vllm-1': await free(), 'vllm-2': await free(), 'vllm-b-0': await free() },
+  };
+  PROXIES = [
+    { name: 'proxy-0', traffic: await free(), admin: await free() },
+    { name: 'proxy-1', traffic: await free(), admin: await free() },
+  ];
+  cp = await startControlPlane();
+  const crds = ['llmbackends', 'llmpools', 'routepolicies'].flatMap((p) => ['-f', join(ROOT, 'crds', `${p}.yaml`)]);
+  expect((await cp.kubectl(['apply', ...crds])).code).toBe(0);
+  expect((await cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'])).code).toBe(0);
+  await apply(
+    `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${SYS} }\n`,
+  );
+  for (const [name, port] of Object.entries(ports.replicas)) servers.push(await startUpstream(HOST, port, name));
+  for (const p of PROXIES)
+    procs.push(
+      startProxyProcess({ host: HOST, port: p.traffic, adminPort: p.admin, token: TOKEN, logDir, name: p.name }),
+    );
+  // The proxy Service and one slice per proxy pod (listed before they are ready: they get ready by push).
+  await apply(
+    [
+      serviceYaml(SYS, 'switchyard-proxy', 9090, 'admin'),
+      ...PROXIES.map((p) =>
+        endpointSliceYaml(SYS, 'switchyard-proxy', p.admin, [{ ip: HOST, pod: p.name, ready: false }], {
+          name: p.name,
+          portName: 'admin',
+        }),
+      ),
+    ].join('---\n'),
+  );
+  await waitFor(
+    async () => {
+      const up = await Promise.all(
+        PROXIES.map((p) =>
+          fetch(`http://${HOST}:${p.admin}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        ),
+      );
+      return up.every(Boolean);
+    },
+    60_000,
+    'proxies to start',
+  );
+  operatorA = startOperator('op-a', ports.opA);
+  await waitFor(
+    async () => (await metric(ports.opA, 'switchyard_operator_leader')) === 1,
+    30_000,
+    'operator A to lead',
+  );
+  console.log(`[e2e] logs in ${logDir}`);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+  for (const s of servers) s.close();
+  await cp?.stop();
+});
+
+describe('operator end to end', () => {
+  it('apply → both proxies serve the pool from the Service replicas', async () => {
+    const t0 = performance.now();
+    await apply(`${serviceYaml(NS, 'vllm', 8000)}---
+${backendSlices({ 'vllm-0': 'ready', 'vllm-1': 'ready' })}---
+${serviceYaml(NS, 'vllm-b', 8000)}---
+${endpointSliceYaml(NS, 'vllm-b', ports.replicas['vllm-b-0'], [{ ip: HOST as string, pod: 'vllm-b-0' }])}---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: vllm, namespace: ${NS} }
+spec:
+  provider: vllm
+  serviceRef: { name: vllm, port: http }
+  models: [{ name: chat-model, upstreamName: org/chat-8b }]
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: vllm-b, namespace: ${NS} }
+spec:
+  provider: vllm
+  serviceRef: { name: vllm-b, port: 8000 }
+  models: [{ name: chat-model }]
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: chat, namespace: ${NS} }
+spec:
+  model: chat-model
+  backendRefs: [{ name: vllm, weight: 1 }, { name: vllm-b, weight: 0 }]
+  scheduling: { strategy: weighted-round-robin }
+`);
+    await waitFor(
+      async () => (await Promise.all(PROXIES.map((p) => chat(p, 'chat-model')))).every((r) => r.status === 200),
+      30_000,
+      'both proxies to serve chat-model',
+    );
+    const ms = performance.now() - t0;
+    console.log(`[e2e] apply → all proxies serving: ${ms.toFixed(0)} ms (incl. kubectl apply)`);
+    for (const proxy of PROXIES) {
+      const counts = await spread(proxy, 'chat-model', 8);
+      expect([...counts.keys()].sort()).toEqual(['vllm/vllm-0', 'vllm/vllm-1']);
+    }
+  });
+
+  it('writes status: conditions, endpoints, proxies in sync, printer columns', async () => {
+    await waitFor(
+      async () => {
+        const pool = await getJson<WithStatus>(['llmpool', 'chat', '-n', NS]);
+        return (
+          cond(pool, 'Ready')?.status === 'True' &&
+          pool?.status?.proxiesInSync === '2/2' &&
+          pool.status.endpoints === '3/3'
+        );
+      },
+      20_000,
+      'pool status',
+    );
+    const backend = await getJson<WithStatus & { metadata: { generation: number } }>(['llmbackend', 'vllm', '-n', NS]);
+    expect(backend?.status).toMatchObject({ readyReplicas: 2, totalReplicas: 2, replicas: '2/2' });
+    expect(cond(backend, 'ResolvedRefs')).toMatchObject({ status: 'True' });
+    expect(backend?.status?.conditions?.[0]).toMatchObject({ observedGeneration: backend?.metadata.generation });
+    const table = await cp.kubectl(['get', 'llmpools', '-n', NS]);
+    expect(table.stdout).toMatch(/chat\s+chat-model\s+True\s+3\/3\s+2\/2/);
+  });
+
+  it('scale-up: a new EndpointSlice endpoint takes traffic', async () => {
+    await apply(backendSlices({ 'vllm-0': 'ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    for (const proxy of PROXIES) {
+      await waitFor(
+        async () => (await spread(proxy, 'chat-model', 3)).has('vllm/vllm-2'),
+        20_000,
+        `vllm-2 via ${proxy.name}`,
+      );
+    }
+  });
+
+  it('not-ready: a replica marked not ready gets no traffic', async () => {
+    await apply(backendSlices({ 'vllm-0': 'not-ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    await waitFor(
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1,vllm/vllm-2'),
+      20_000,
+      'proxies to drop vllm-0',
+    );
+    for (const proxy of PROXIES) {
+      const counts = await spread(proxy, 'chat-model', 12);
+      expect(counts.has('vllm/vllm-0')).toBe(false);
+      expect([...counts.keys()].sort()).toEqual(['vllm/vllm-1', 'vllm/vllm-2']);
+    }
+    const backend = await getJson<WithStatus>(['llmbackend', 'vllm', '-n', NS]);
+    expect(backend?.status).toMatchObject({ readyReplicas: 2, totalReplicas: 3 });
+  });
+
+  it('weights: the distribution follows the pool weights', async () => {
+    // vllm: 2 ready replicas × weight 1; vllm-b: 1 replica × weight 6 → vllm-b gets 6/8 of the traffic.
+    await apply(`apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: chat, namespace: ${NS} }
+spec:
+  model: chat-model
+  backendRefs: [{ name: vllm, weight: 1 }, { name: vllm-b, weight: 6 }]
+  scheduling: { strategy: weighted-round-robin }
+`);
+    for (const proxy of PROXIES) {
+      await waitFor(
+        async () => (await spread(proxy, 'chat-model', 2)).has('vllm-b/vllm-b-0'),
+        20_000,
+        'vllm-b traffic',
+      );
+      const counts = await spread(proxy, 'chat-model', 40);
+      const share = (counts.get('vllm-b/vllm-b-0') ?? 0) / 40;
+      expect(share).toBeGreaterThan(0.6);
+      expect(share).toBeLessThan(0.9);
+    }
+  });
+
+  it('a pool referencing a missing backend gets ResolvedRefs=False; the rest keeps working', async () => {
+    await apply(`apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: broken, namespace: ${NS} }
+spec:
+  model: broken-model
+  backendRefs: [{ name: does-not-exist }]
+`);
+    await waitFor(
+      async () => {
+        const pool = await getJson<WithStatus>(['llmpool', 'broken', '-n', NS]);
+        return cond(pool, 'ResolvedRefs')?.status === 'False';
+      },
+      20_000,
+      'ResolvedRefs=False',
+    );
+    const pool = await getJson<WithStatus>(['llmpool', 'broken', '-n', NS]);
+    expect(cond(pool, 'ResolvedRefs')).toMatchObject({ reason: 'BackendNotFound' });
+    expect(cond(pool, 'ResolvedRefs')?.message).toContain('spec.backendRefs[0].name');
+    expect((await chat(PROXIES[0]!, 'chat-model')).status).toBe(200);
+    const events = await cp.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=broken']);
+    expect(events.stdout).toContain('BackendNotFound');
+  });
+
+  it('kill the operator: proxies keep serving; restart: converges without a push storm', async () => {
+    await operatorA?.kill('SIGKILL');
+    for (const proxy of PROXIES) expect((await chat(proxy, 'chat-model')).status).toBe(200);
+    // A change while the operator is down (scale-down to one replica)…
+    await apply(backendSlices({ 'vllm-1': 'ready' }));
+    for (const proxy of PROXIES) expect((await chat(proxy, 'chat-model')).status).toBe(200);
+    // …is delivered by the restarted operator with exactly one PUT per proxy.
+    operatorA = startOperator('op-a', ports.opA);
+    await waitFor(
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1'),
+      30_000,
+      'restarted operator to converge',
+    );
+    await new Promise((r) => setTimeout(r, 1500)); // room for duplicate pushes to show up, if there were any
+    expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="ok"')).toBe(PROXIES.length);
+    expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="error"')).toBe(0);
+  });
+
+  it('two operators: only the leader pushes; killing it hands over to the standby', async () => {
+    const opB = startOperator('op-b', ports.opB);
+    await waitFor(
+      async () =>
+        await fetch(`http://127.0.0.1:${ports.opB}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30_000,
+      'operator B ready',
+    );
+    expect(await metric(ports.opB, 'switchyard_operator_leader')).toBe(0);
+    const pushesA = await metric(ports.opA, 'switchyard_operator_pushes_total');
+    await apply(backendSlices({ 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    await waitFor(
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1,vllm/vllm-2'),
+      20_000,
+      'leader to push',
+    );
+    expect(await metric(ports.opA, 'switchyard_operator_pushes_total')).toBeGreaterThan(pushesA);
+    expect(await metric(ports.opB, 'switchyard_operator_pushes_total')).toBe(0);
+
+    const killedAt = performance.now();
+    await operatorA?.kill('SIGKILL'); // no graceful release: B must wait for the lease to expire
+    await waitFor(
+      async () => (await metric(ports.opB, 'switchyard_operator_leader')) === 1,
+      20_000,
+      'operator B to lead',
+    );
+    console.log(`[e2e] failover after leader kill: ${(performance.now() - killedAt).toFixed(0)} ms (lease 4 s)`);
+    await apply(backendSlices({ 'vllm-2': 'ready' }));
+    await waitFor(
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-2'),
+      20_000,
+      'new leader to push',
+    );
+    await opB.kill('SIGTERM'); // graceful: releases the Lease
+    const lease = await getJson<{ spec: { holderIdentity?: string } }>(['lease', 'switchyard-operator', '-n', SYS]);
+    expect(lease?.spec.holderIdentity ?? '').toBe('');
+  });
+
+  it('delete a pool → 404 for its model on every proxy', async () => {
+    operatorA = startOperator('op-a', ports.opA);
+    await apply(backendSlices({ 'vllm-2': 'ready' }));
+    const del = await cp.kubectl(['delete', 'llmpool', 'chat', '-n', NS]);
+    expect(del.code, del.stderr).toBe(0);
+    await waitFor(
+      async () => (await Promise.all(PROXIES.map((p) => chat(p, 'chat-model')))).every((r) => r.status === 404),
+      30_000,
+      '404 for chat-model',
+    );
+  });
+});
