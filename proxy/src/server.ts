@@ -90,9 +90,12 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       stopWatching?.();
       unsubscribe();
       const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
+      // Keep-alive connections become idle as their last response ends: close them as that happens.
       traffic.closeIdleConnections();
+      const sweeper = setInterval(() => traffic.closeIdleConnections(), 100);
       const timer = setTimeout(() => traffic.closeAllConnections(), graceMs);
       await drained;
+      clearInterval(sweeper);
       clearTimeout(timer);
       await new Promise<void>((resolve) => {
         adminServer.close(() => resolve());

@@ -1,0 +1,138 @@
+/**
+ * Proxy lifecycle: SIGTERM drains in-flight streams to completion, standalone mode reloads its manifests (and keeps
+ * the last good config on a broken edit), and pushed snapshots are validated before they are served.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifests } from '../../shared/src/manifests/parse.js';
+import { translate } from '../../shared/src/translate/index.js';
+import { freePort } from '../bench/lib.js';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests, startTestProxy, waitFor } from '../support/proxy.js';
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ flavour: 'vllm', models: ['m', 'n'], ttftMs: 5, itlMs: 5 });
+});
+afterAll(() => sim?.close());
+
+const body = (model: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 3, ...extra });
+
+describe('SIGTERM', () => {
+  it('drains an in-flight stream to completion, refuses new connections, and exits 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-drain-'));
+    await writeFile(join(dir, 'm.yaml'), poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    const port = await freePort();
+    const admin = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'proxy/src/main.ts',
+        '--config',
+        join(dir, 'm.yaml'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--admin-port',
+        String(admin),
+        '--drain-seconds',
+        '20',
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.status === 200,
+        20_000,
+        'proxy ready',
+      );
+      sim.setTiming({ itlMs: 60 });
+      const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        body: body('m', { stream: true, max_tokens: 20 }),
+      });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      child.kill('SIGTERM');
+      await waitFor(
+        async () =>
+          await fetch(`http://127.0.0.1:${port}/v1/models`).then(
+            () => false,
+            () => true,
+          ),
+        5000,
+        'new connections to be refused',
+      );
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      expect(text).not.toContain('"error"');
+      expect(await exited).toBe(0);
+    } finally {
+      sim.setTiming({ itlMs: 5 });
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('standalone mode', () => {
+  it('reloads the manifests file and keeps the last good config on a broken edit', async () => {
+    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    const post = (model: string) => fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', body: body(model) });
+    try {
+      expect((await post('m')).status).toBe(200);
+      expect((await post('n')).status).toBe(404);
+      await proxy.writeManifests(poolManifests({ model: 'n', urls: [`${sim.url}/v1`] }));
+      await waitFor(async () => (await post('n')).status === 200, 5000, 'reload');
+      expect((await post('m')).status).toBe(404);
+      const version = proxy.store.current?.config.version;
+      await proxy.writeManifests(
+        'apiVersion: switchyard.dev/v1alpha1\nkind: LLMPool\nmetadata: { name: x }\nspec: { model: 1 }\n',
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      expect(proxy.store.current?.config.version).toBe(version);
+      expect((await post('n')).status).toBe(200);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('snapshot push over the network', () => {
+  it('swaps to a pushed snapshot, refuses an invalid one and keeps serving', async () => {
+    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    const push = (snapshot: unknown, token = 'test-push-token') =>
+      fetch(`${proxy.adminUrl}/config`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify(snapshot),
+      });
+    try {
+      const next = translate(parseManifests(poolManifests({ model: 'n', urls: [`${sim.url}/v1`] }))).config;
+      expect((await push(next, 'nope')).status).toBe(401);
+      expect((await push(next)).status).toBe(200);
+      const post = (model: string) => fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', body: body(model) });
+      expect((await post('n')).status).toBe(200);
+      const res = await push({ ...next, version: 'not-a-hash' });
+      expect(res.status).toBe(422);
+      expect((await post('n')).status).toBe(200);
+      const cfg = (await (await fetch(`${proxy.adminUrl}/config`)).json()) as { version: string };
+      expect(cfg.version).toBe(next.version);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Streaming and failure semantics of the data plane (DESIGN.md §4) against the upstream simulator: client
+ * disconnects abort the upstream, mid-stream failures end with an error event and no [DONE], and each timeout.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+
+let sim: Simulator;
+let proxy: TestProxy;
+
+const timeouts = (t: string) => `  timeouts: { ${t} }\n  healthCheck: { enabled: false }`;
+const singleAttempt = '  retry: { attempts: 1 }';
+
+beforeAll(async () => {
+  sim = await startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 5, itlMs: 5 });
+  proxy = await startTestProxy(
+    poolManifests({
+      model: 'm',
+      urls: [`${sim.url}/v1`],
+      backendSpec: timeouts('firstByte: 400ms, idle: 400ms, total: 5s'),
+      poolSpec: singleAttempt,
+    }),
+  );
+});
+afterEach(() => {
+  sim.setFaults(null);
+  sim.setTiming({ ttftMs: 5, itlMs: 5 });
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await sim?.close();
+});
+
+const chat = (content: string, extra: Record<string, unknown> = {}, init: RequestInit = {}) =>
+  fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], ...extra }),
+    ...init,
+  });
+
+/** Data payloads of an SSE body. */
+const events = (text: string) =>
+  text
+    .split('\n\n')
+    .filter((e) => e.startsWith('data: '))
+    .map((e) => e.slice(6));
+
+describe('streaming', () => {
+  it('aborts the upstream request when the client disconnects', async () => {
+    sim.resetStats();
+    sim.setTiming({ itlMs: 50 });
+    const controller = new AbortController();
+    const res = await chat('long answer', { stream: true, max_tokens: 200 }, { signal: controller.signal });
+    const reader = res.body?.getReader();
+    await reader?.read();
+    controller.abort();
+    await waitFor(() => sim.stats().abortedByClient === 1, 5000, 'the upstream to see the abort');
+    expect(sim.stats().completed).toBe(0);
+  });
+
+  it('ends a stream reset mid-way with an error event and no [DONE]', async () => {
+    const res = await chat('x [sim reset-after=2]', { stream: true, max_tokens: 20 });
+    expect(res.status).toBe(200);
+    const data = events(await res.text());
+    expect(data.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(data.at(-1) as string).error.code).toBe('upstream_stream_error');
+    expect(data).not.toContain('[DONE]');
+  });
+
+  it('treats an upstream that closes without finish_reason or [DONE] as an error', async () => {
+    const res = await chat('x [sim close-without-done; after-chunks=2]', { stream: true, max_tokens: 20 });
+    const data = events(await res.text());
+    expect(JSON.parse(data.at(-1) as string).error.code).toBe('upstream_stream_incomplete');
+    expect(data).not.toContain('[DONE]');
+  });
+
+  it('relays an upstream error event as an error event', async () => {
+    const res = await chat('x [sim mid-stream-error; after-chunks=1]', { stream: true, max_tokens: 20 });
+    const data = events(await res.text());
+    expect(JSON.parse(data.at(-1) as string).error).toBeDefined();
+    expect(data).not.toContain('[DONE]');
+  });
+});
+
+describe('timeouts', () => {
+  it('answers 504 when no first byte arrives in time', async () => {
+    const started = Date.now();
+    const res = await chat('x [sim slow-first-byte-ms=3000]');
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it('applies the first-byte limit to streams before anything is sent', async () => {
+    sim.setTiming({ ttftMs: 2000 });
+    const res = await chat('x', { stream: true });
+    expect(res.status).toBe(504);
+  });
+
+  it('ends a stream that goes idle with an error event', async () => {
+    sim.setTiming({ itlMs: 1500 });
+    const res = await chat('x', { stream: true, max_tokens: 5 });
+    expect(res.status).toBe(200);
+    const data = events(await res.text());
+    expect(JSON.parse(data.at(-1) as string).error.code).toBe('upstream_timeout');
+  });
+
+  it('ends a stream that exceeds the total limit', async () => {
+    const p = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: [`${sim.url}/v1`],
+        backendSpec: timeouts('total: 600ms'),
+        poolSpec: singleAttempt,
+      }),
+    );
+    try {
+      sim.setTiming({ itlMs: 100 });
+      const res = await fetch(`${p.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', stream: true, max_tokens: 50, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      const data = events(await res.text());
+      expect(JSON.parse(data.at(-1) as string).error.message).toMatch(/total time limit/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('answers 504 for an upstream that accepts and never answers', async () => {
+    const res = await chat('x [sim hang]');
+    expect(res.status).toBe(504);
+  });
+});
+
+describe('request limits over the network', () => {
+  it('answers 413 for a body over the limit', async () => {
+    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { maxBodyBytes: 2048 });
+    try {
+      const res = await fetch(`${p.url}/v1/chat/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'y'.repeat(10_000) }] }),
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    } finally {
+      await p.stop();
+    }
+  });
+});
