@@ -82,6 +82,7 @@ async function runPool(
       upstreamModel: member.target.upstreamModel,
       backend: member.endpoint.backend,
       clientWantsUsage: call.clientWantsUsage,
+      header: call.header,
     };
     const perTry = retry.perTryTimeoutMs;
     const startedAt = performance.now();

@@ -28,6 +28,8 @@ export interface AdapterContext {
   backend: BackendConfig;
   /** Whether the client asked for usage in the stream (OpenAI `stream_options.include_usage`). */
   clientWantsUsage: boolean;
+  /** A client request header (lower-case name), e.g. `anthropic-version` for a native Anthropic pass-through. */
+  header?(name: string): string | undefined;
 }
 
 export interface UpstreamRequest {
