@@ -22,6 +22,8 @@ export class Exchange {
   firstByteAt = 0;
   /** Called once when the connection closes (frees queue entries and slots). */
   onGone: (() => void) | null = null;
+  /** The route is a generation/embedding endpoint (counts towards `completed`). */
+  inference = false;
   /** Error shape of the route being served (defaults to the flavour's). */
   errorShape: (status: number, message?: string, param?: string | null) => ErrorReply;
   private serverEnded = false;
@@ -73,12 +75,12 @@ export class Exchange {
     });
   }
 
-  /** Sends a complete answer (no `content-type` when `contentType` is ''); counts it as completed or as an error. */
+  /** Sends a complete answer (no `content-type` when `contentType` is ''); counts errors and inference completions. */
   send(status: number, body: string, contentType: string, headers?: Record<string, string>): void {
     if (this.gone || this.res.headersSent) return;
     const c = this.rt.counters;
-    if (status < 400) c.completed++;
-    else c.errors++;
+    if (status >= 400) c.errors++;
+    else if (this.inference) c.completed++;
     const f = this.rt.flavour;
     const h: Record<string, string | number> = { ...f.baseHeaders, ...f.answerHeaders?.(), ...headers };
     if (contentType) h['content-type'] = contentType;

@@ -60,7 +60,7 @@ describe('simulator: Ollama protocol through the ollama client', () => {
 
   it('generates, honouring num_predict (done_reason length) and returning context', async () => {
     const r = await ollama.generate({ model: 'llama3.2', prompt: 'Once upon a time', options: { num_predict: 3 } });
-    expect(r.response.split(' ')).toHaveLength(3);
+    expect(r.response?.split(' ')).toHaveLength(3);
     expect(r.done_reason).toBe('length');
     expect(r.eval_count).toBe(3);
     expect(Array.isArray(r.context)).toBe(true);
@@ -108,6 +108,6 @@ describe('simulator: Ollama protocol through the ollama client', () => {
     const err = await client.chat.completions
       .create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })
       .catch((e: unknown) => e);
-    expect((err as OpenAI.APIError).status).toBe(404);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
   });
 });

@@ -105,8 +105,9 @@ describe('simulator: OpenAI protocol (vllm flavour) through the official openai 
           type: 'function',
           function: {
             name: 'get_weather',
-            parameters: weatherTool.function.parameters,
-            parse: JSON.parse,
+            description: 'Weather of a city',
+            parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            parse: (text: string) => JSON.parse(text) as { city: string },
             function: (args: { city: string }) => {
               seen.push(args.city);
               return { temperature: 3 };
@@ -180,7 +181,7 @@ describe('simulator: openai flavour specifics', () => {
       const bad = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
       const err = await bad.models.list().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
-      expect((err as OpenAI.APIError).code).toBe('invalid_api_key');
+      expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('invalid_api_key');
       const good = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-right', maxRetries: 0 });
       const stream = await good.chat.completions.create({
         model: 'sim-model',

@@ -43,6 +43,7 @@ async function dispatch(rt: Runtime, req: IncomingMessage, res: ServerResponse):
   rt.counters.countPath(path);
   const route = rt.flavour.routes.get(`${method} ${path}`);
   if (route?.error) ex.errorShape = route.error;
+  ex.inference = route?.inference === true;
   if (method !== 'GET' && method !== 'HEAD') {
     const raw = await readBody(req);
     if (raw === null) return;
@@ -161,10 +162,12 @@ export class SimServer {
   private async destroyAll(closed: Promise<void>): Promise<void> {
     this.rt.killing = true;
     try {
+      // Sockets emit 'close' (and their responses theirs) asynchronously: wait for all of them.
+      const gone = [...this.sockets].map((s) => new Promise((r) => s.once('close', r)));
       for (const s of this.sockets) s.destroy();
       this.rt.engine.drain();
+      await Promise.all(gone);
       await closed;
-      await new Promise((r) => setImmediate(r));
     } finally {
       this.rt.killing = false;
     }

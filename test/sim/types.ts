@@ -93,7 +93,7 @@ export interface SimStats {
   /** Protocol requests received (not `/_sim/*`). */
   requests: number;
   byPath: Record<string, number>;
-  /** Requests answered in full with a 2xx status. */
+  /** Inference requests (generation, embeddings) answered in full with a 2xx status. */
   completed: number;
   /** Requests answered with a 4xx/5xx status (validation, auth, injected faults, overload). */
   errors: number;
