@@ -12,7 +12,9 @@ import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
 import { SnapshotStore } from './config/store.js';
+import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
+import type { OtelEnv } from './telemetry/tracing.js';
 import { UpstreamPools } from './upstream/pools.js';
 
 export interface ProxyOptions {
@@ -26,6 +28,10 @@ export interface ProxyOptions {
   maxBodyBytes?: number;
   log?: Logger;
   logLevel?: string;
+  /** One access-log line per request (default true; turn off for benchmarks). */
+  accessLog?: boolean;
+  /** Where OpenTelemetry reads its OTEL_* settings; default process.env (tracing is off without an endpoint). */
+  otelEnv?: OtelEnv;
   /** Extra app wiring (governance, telemetry) added by later stages. */
   extend?: (deps: AppDeps & { registry: Registry }) => void | Promise<void>;
 }
@@ -66,6 +72,14 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     callMiddleware: [],
   };
   await opts.extend?.(deps);
+  const telemetry = createTelemetry({
+    registry,
+    store,
+    log,
+    ...(opts.accessLog !== undefined ? { accessLog: opts.accessLog } : {}),
+    ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
+  });
+  installTelemetry(deps, telemetry);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
 
@@ -102,6 +116,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
         adminServer.closeAllConnections();
       });
       await pools.close();
+      await telemetry.shutdown();
       log.info('switchyard proxy stopped');
     })();
     return closing;

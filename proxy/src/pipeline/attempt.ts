@@ -46,6 +46,7 @@ export async function attemptOnce(
   const started = performance.now();
   try {
     const req = adapter.buildRequest(actx);
+    deps.hooks?.onUpstreamRequest?.(call, member, req);
     let res: Awaited<ReturnType<typeof sendUpstream>>;
     try {
       res = await sendUpstream(deps.pools, endpoint, req, controller.signal);

@@ -4,7 +4,7 @@ import type { PoolMember, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { GatewayError } from '../errors.js';
 import type { ResponseSink } from '../http/sink.js';
-import type { Usage } from '../providers/types.js';
+import type { UpstreamRequest, Usage } from '../providers/types.js';
 import type { RoutePlan } from '../routing/resolve.js';
 import type { Operation, Surface } from '../surfaces/types.js';
 import type { UpstreamPools } from '../upstream/pools.js';
@@ -23,6 +23,8 @@ export interface PipelineHooks {
   onAttemptEnd?(call: ProxyCall, member: PoolMember, outcome: AttemptOutcome, durationMs: number): void;
   onFirstByte?(call: ProxyCall, member: PoolMember, ttfbMs: number): void;
   onFallback?(call: ProxyCall, fromPool: string, toPool: string): void;
+  /** Just before an attempt is sent; may add headers to `request` (trace context). Keep it cheap. */
+  onUpstreamRequest?(call: ProxyCall, member: PoolMember, request: UpstreamRequest): void;
 }
 
 export interface PipelineDeps {

@@ -1,0 +1,70 @@
+/**
+ * Bounded metric label values. Only names the current snapshot declares may become label values: a model the
+ * client made up, an API key or a tenant unknown to the configuration collapse into `other`, so a client can
+ * never grow the number of series.
+ */
+import type { Runtime } from '../config/runtime.js';
+
+/** Label value used for any name the snapshot does not declare. */
+export const OTHER = 'other';
+
+/** `2xx`, `4xx`, `5xx`… for an HTTP status; `unknown` without one. */
+export function statusClass(status: number | undefined): string {
+  if (status === undefined || status < 100 || status > 599) return 'unknown';
+  return `${Math.floor(status / 100)}xx`;
+}
+
+interface KnownNames {
+  runtime: Runtime;
+  tenants: Set<string>;
+}
+
+/** Resolves client-influenced names to bounded label values against the snapshot being served. */
+export class LabelPolicy {
+  private known: KnownNames | undefined;
+
+  constructor(private readonly current: () => Runtime | undefined) {}
+
+  private names(): KnownNames | undefined {
+    const runtime = this.current();
+    if (!runtime) return undefined;
+    if (this.known?.runtime !== runtime) {
+      const tenants = new Set<string>();
+      for (const p of runtime.config.policies) for (const t of p.tenants) tenants.add(t.name);
+      this.known = { runtime, tenants };
+    }
+    return this.known;
+  }
+
+  /** The model name when the snapshot serves it (model or alias), `other` when not, '' when absent. */
+  model(name: string | undefined): string {
+    if (name === undefined) return '';
+    return this.names()?.runtime.models.has(name) ? name : OTHER;
+  }
+
+  /** The tenant name when a policy declares it, `other` when not, '' when the request had none. */
+  tenant(name: string | undefined): string {
+    if (name === undefined) return '';
+    return this.names()?.tenants.has(name) ? name : OTHER;
+  }
+}
+
+/**
+ * Memoises labelled children (`metric.labels(...)`) by their label values, so the hot path does one Map lookup
+ * instead of prom-client's label hashing. Safe because every value passed in is bounded.
+ */
+export class ChildCache<T> {
+  private readonly children = new Map<string, T>();
+
+  constructor(private readonly create: (values: string[]) => T) {}
+
+  get(...values: string[]): T {
+    const key = values.join('\u001f');
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = this.create(values);
+      this.children.set(key, child);
+    }
+    return child;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The proxy's prom-client metrics on the given registry. Counters and histograms are updated by the recorder
+ * (recorder.ts) from pipeline hooks; endpoint, pool and snapshot gauges are computed at scrape time from the
+ * snapshot store (collect callbacks), which costs nothing per request.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EndpointState } from '../config/endpoint-state.js';
+import type { SnapshotStore } from '../config/store.js';
+import { type MetricSpec, METRIC_SPECS as S } from './metric-specs.js';
+
+function counter<L extends string>(registry: Registry, s: MetricSpec<L>) {
+  return new Counter<L>({ name: s.name, help: s.help, labelNames: s.labelNames, registers: [registry] });
+}
+function histogram<L extends string>(registry: Registry, s: MetricSpec<L>) {
+  return new Histogram<L>({
+    name: s.name,
+    help: s.help,
+    labelNames: s.labelNames,
+    buckets: [...(s.buckets ?? [])],
+    registers: [registry],
+  });
+}
+function gauge<L extends string>(registry: Registry, s: MetricSpec<L>, collect?: (g: Gauge<L>) => void) {
+  return new Gauge<L>({
+    name: s.name,
+    help: s.help,
+    labelNames: s.labelNames,
+    registers: [registry],
+    ...(collect
+      ? {
+          collect(this: Gauge<L>) {
+            collect(this);
+          },
+        }
+      : {}),
+  });
+}
+
+const isUp = (e: EndpointState, now: number) => e.health !== 'unhealthy' && e.ejectedUntil <= now;
+
+/** Registers every proxy metric (and Node process metrics) on `registry`. */
+export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
+  collectDefaultMetrics({ register: registry });
+  const endpoints = () => store.current?.endpoints.values() ?? [];
+  const perEndpoint = (value: (e: EndpointState, now: number) => number) => (g: Gauge<'backend' | 'endpoint'>) => {
+    g.reset();
+    const now = Date.now();
+    for (const e of endpoints()) g.labels(e.backend.id, e.id).set(value(e, now));
+  };
+  const configApplies = counter(registry, S.configApplies);
+  store.subscribe(() => configApplies.inc());
+  return {
+    requests: counter(registry, S.requests),
+    requestDuration: histogram(registry, S.requestDuration),
+    overhead: histogram(registry, S.overhead),
+    inFlight: gauge(registry, S.inFlight),
+    ttft: histogram(registry, S.ttft),
+    itl: histogram(registry, S.itl),
+    attempts: counter(registry, S.attempts),
+    retries: counter(registry, S.retries),
+    fallbacks: counter(registry, S.fallbacks),
+    ejections: counter(registry, S.ejections),
+    tokens: counter(registry, S.tokens),
+    cost: counter(registry, S.cost),
+    rateLimit: counter(registry, S.rateLimit),
+    cache: counter(registry, S.cache),
+    redisErrors: counter(registry, S.redisErrors),
+    endpointUp: gauge(
+      registry,
+      S.endpointUp,
+      perEndpoint((e, now) => (isUp(e, now) ? 1 : 0)),
+    ),
+    endpointHealth: gauge(registry, S.endpointHealth, (g) => {
+      g.reset();
+      for (const e of endpoints())
+        for (const state of ['healthy', 'unhealthy', 'unknown'] as const)
+          g.labels(e.backend.id, e.id, state).set(e.health === state ? 1 : 0);
+    }),
+    endpointInFlight: gauge(
+      registry,
+      S.endpointInFlight,
+      perEndpoint((e) => e.inflight),
+    ),
+    endpointLatency: gauge(
+      registry,
+      S.endpointLatency,
+      perEndpoint((e) => e.ewmaMs / 1000),
+    ),
+    poolEndpoints: gauge(registry, S.poolEndpoints, (g) => {
+      g.reset();
+      const rt = store.current;
+      if (!rt) return;
+      const now = Date.now();
+      for (const pool of rt.pools.values()) {
+        let up = 0;
+        let down = 0;
+        for (const tier of pool.tiers)
+          for (const m of tier.members) {
+            if (isUp(m.endpoint, now)) up++;
+            else down++;
+          }
+        g.labels(pool.config.id, 'up').set(up);
+        g.labels(pool.config.id, 'down').set(down);
+      }
+    }),
+    configInfo: gauge(registry, S.configInfo, (g) => {
+      g.reset();
+      const version = store.current?.config.version;
+      if (version) g.labels(version).set(1);
+    }),
+    configApplied: gauge(registry, S.configApplied, (g) => g.set(store.current ? store.appliedAt / 1000 : 0)),
+    configApplies,
+  };
+}
+
+export type ProxyMetrics = ReturnType<typeof createProxyMetrics>;

@@ -1,0 +1,133 @@
+/**
+ * Updates the request metrics from pipeline hooks and at request end. Label children are cached per label
+ * values (all bounded: snapshot names, status classes, fixed outcome sets), so a request costs a few Map
+ * lookups and increments.
+ */
+import type { EndpointState } from '../config/endpoint-state.js';
+import type { PoolMember, Runtime } from '../config/runtime.js';
+import type { RequestState } from '../env.js';
+import type { AttemptOutcome, PipelineHooks, ProxyCall } from '../pipeline/types.js';
+import type { Usage } from '../providers/types.js';
+import { ChildCache, LabelPolicy, OTHER, statusClass } from './labels.js';
+import type { ProxyMetrics } from './metrics.js';
+import { gatewayOverheadMs, type RequestTracks } from './request-track.js';
+
+const RETRY_OUTCOME: Record<string, string> = {
+  'connect-failure': 'connect_failure',
+  timeout: 'timeout',
+  '429': 'rate_limited',
+  '5xx': 'server_error',
+};
+const LIMIT_DECISIONS = new Set(['allowed', 'limited', 'fail_open', 'fail_closed']);
+const CACHE_RESULTS = new Set(['hit', 'miss', 'bypass']);
+
+/** The `outcome` label of an attempt. */
+export function attemptOutcomeLabel(o: AttemptOutcome): string {
+  if (o.kind === 'done') return o.streamError ? 'stream_error' : 'success';
+  if (o.kind === 'fatal') return 'fatal';
+  return RETRY_OUTCOME[o.cause] ?? OTHER;
+}
+
+/** Estimated cost of `usage` at the backend's prices, or undefined without pricing. */
+export function estimateCost(
+  pricing: EndpointState['backend']['pricing'],
+  usage: Usage,
+): { amount: number; currency: string } | undefined {
+  if (!pricing) return undefined;
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const amount =
+    ((usage.inputTokens - cached) * pricing.inputPerMillion +
+      cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
+      usage.outputTokens * pricing.outputPerMillion) /
+    1_000_000;
+  return { amount, currency: pricing.currency };
+}
+
+export interface MetricsRecorder {
+  hooks: Required<Pick<PipelineHooks, 'onAttemptStart' | 'onAttemptEnd' | 'onFirstByte' | 'onFallback'>>;
+  onRequestEnd(state: RequestState): void;
+}
+
+/** Hooks that feed `m`; `tracks` must be begun at pipeline entry for the overhead histogram. */
+export function createMetricsRecorder(
+  m: ProxyMetrics,
+  tracks: RequestTracks,
+  current: () => Runtime | undefined,
+): MetricsRecorder {
+  const labels = new LabelPolicy(current);
+  const requests = new ChildCache((v) => m.requests.labels(...v));
+  const durations = new ChildCache((v) => m.requestDuration.labels(...v));
+  const overhead = new ChildCache((v) => m.overhead.labels(...v));
+  const ttft = new ChildCache((v) => m.ttft.labels(...v));
+  const itl = new ChildCache((v) => m.itl.labels(...v));
+  const attempts = new ChildCache((v) => m.attempts.labels(...v));
+  const tokens = new ChildCache((v) => m.tokens.labels(...v));
+  const ejectionsSeen = new WeakMap<EndpointState, number>();
+
+  const modelPoolBackend = (call: ProxyCall, member: PoolMember): [string, string, string] => [
+    labels.model(call.state.model),
+    call.state.pool ?? '',
+    member.endpoint.backend.id,
+  ];
+
+  const recordUsage = (call: ProxyCall, member: PoolMember, usage: Usage, durationMs: number) => {
+    const [model, pool, backend] = modelPoolBackend(call, member);
+    const tenant = labels.tenant(call.state.tenant);
+    tokens.get(model, pool, backend, tenant, 'input').inc(usage.inputTokens);
+    tokens.get(model, pool, backend, tenant, 'output').inc(usage.outputTokens);
+    const cost = estimateCost(member.endpoint.backend.pricing, usage);
+    if (cost) m.cost.labels(model, pool, backend, tenant, cost.currency).inc(cost.amount);
+    const track = tracks.peek(call.state);
+    if (call.stream && track?.ttfbMs !== undefined && usage.outputTokens > 1) {
+      const perToken = (durationMs - track.ttfbMs) / (usage.outputTokens - 1);
+      if (perToken >= 0) itl.get(model, pool, backend).observe(perToken / 1000);
+    }
+  };
+
+  return {
+    hooks: {
+      onAttemptStart(call) {
+        const track = tracks.of(call.state);
+        const now = performance.now();
+        track.attemptStartedAt = now;
+        track.ttfbMs = undefined;
+        if (track.firstAttemptAt < 0) track.firstAttemptAt = now;
+        if (call.state.attempts > 1) m.retries.labels(call.state.pool ?? '', track.lastCause ?? OTHER).inc();
+      },
+      onFirstByte(call, member, ttfbMs) {
+        const track = tracks.of(call.state);
+        track.ttfbMs = ttfbMs;
+        if (call.stream) ttft.get(...modelPoolBackend(call, member)).observe(ttfbMs / 1000);
+      },
+      onAttemptEnd(call, member, outcome, durationMs) {
+        const track = tracks.of(call.state);
+        track.upstreamMs += durationMs;
+        track.lastAttemptEndAt = performance.now();
+        attempts.get(call.state.pool ?? '', member.endpoint.backend.id, attemptOutcomeLabel(outcome)).inc();
+        if (outcome.kind === 'retry') {
+          track.lastCause = outcome.cause;
+          const ep = member.endpoint;
+          if (ep.ejectedUntil > Date.now() && ejectionsSeen.get(ep) !== ep.ejectedUntil) {
+            ejectionsSeen.set(ep, ep.ejectedUntil);
+            m.ejections.labels(ep.backend.id, ep.id).inc();
+          }
+        } else if (outcome.kind === 'done' && outcome.usage) recordUsage(call, member, outcome.usage, durationMs);
+      },
+      onFallback(_call, from, to) {
+        m.fallbacks.labels(from, to).inc();
+      },
+    },
+    onRequestEnd(state) {
+      const model = labels.model(state.model);
+      const pool = state.pool ?? '';
+      const cls = statusClass(state.status);
+      requests.get(state.surface, model, pool, state.backend ?? '', cls).inc();
+      durations.get(state.surface, model, pool, cls).observe((Date.now() - state.startedAt) / 1000);
+      const track = tracks.peek(state);
+      const over = track ? gatewayOverheadMs(track, performance.now()) : undefined;
+      if (over !== undefined) overhead.get(state.surface).observe(over / 1000);
+      if (state.limit !== undefined) m.rateLimit.labels(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER).inc();
+      if (state.cache !== undefined) m.cache.labels(CACHE_RESULTS.has(state.cache) ? state.cache : OTHER).inc();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * OpenTelemetry tracing set up from the standard `OTEL_*` environment variables, off (undefined: no hooks, zero
+ * cost) unless an OTLP endpoint is configured. The tracer provider is private to the proxy (not registered
+ * globally) and nothing is auto-instrumented: spans are created by trace-hooks.ts only.
+ *
+ * Honoured: OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER (otlp | none), OTEL_EXPORTER_OTLP_ENDPOINT,
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf default, http/json),
+ * OTEL_EXPORTER_OTLP_[TRACES_]HEADERS / _TIMEOUT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.
+ */
+import type { Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Logger } from 'pino';
+
+export type OtelEnv = Record<string, string | undefined>;
+
+export interface Tracing {
+  tracer: Tracer;
+  propagator: W3CTraceContextPropagator;
+  /** Whether prompts may be recorded on spans (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true). */
+  captureContent: boolean;
+  /** Exports the spans still buffered. */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The OTLP traces URL the environment asks for, or undefined when tracing is off. */
+export function tracesEndpoint(env: OtelEnv): string | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
+  if (!exporters.includes('otlp')) return undefined;
+  const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (specific) return specific;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+/** Tracing per `env` (default: process.env), or undefined when no OTLP endpoint is configured. */
+export function createTracing(log: Logger, env: OtelEnv = process.env): Tracing | undefined {
+  const url = tracesEndpoint(env);
+  if (!url) return undefined;
+  const protocol = (
+    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
+    'http/protobuf'
+  ).trim();
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    log.warn({ protocol }, 'OTLP protocol not supported by the proxy (use http/protobuf or http/json): tracing is off');
+    return undefined;
+  }
+  const exporter = protocol === 'http/json' ? new OTLPJsonTraceExporter({ url }) : new OTLPProtoTraceExporter({ url });
+  const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
+  const processor = new BatchSpanProcessor(
+    exporter,
+    Number.isFinite(delay) && delay > 0 ? { scheduledDelayMillis: delay } : {},
+  );
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'switchyard-proxy' }))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+  log.info({ endpoint: url, protocol }, 'OpenTelemetry tracing on');
+  return {
+    tracer: provider.getTracer('switchyard-proxy'),
+    propagator: new W3CTraceContextPropagator(),
+    captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true',
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
