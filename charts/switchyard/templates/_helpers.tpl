@@ -1,0 +1,116 @@
+{{/* Name used in app.kubernetes.io/name. */}}
+{{- define "switchyard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Base name of every object: the release name, so the proxy Service is http://<release>.<ns>.svc:8080. */}}
+{{- define "switchyard.fullname" -}}
+{{- default .Release.Name .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Object names. */}}
+{{- define "switchyard.proxy.name" -}}{{ include "switchyard.fullname" . }}{{- end -}}
+{{- define "switchyard.proxy.discoveryName" -}}{{ include "switchyard.fullname" . }}-proxy-pods{{- end -}}
+{{- define "switchyard.proxy.serviceAccountName" -}}{{ include "switchyard.fullname" . }}-proxy{{- end -}}
+{{- define "switchyard.operator.name" -}}{{ include "switchyard.fullname" . }}-operator{{- end -}}
+{{- define "switchyard.pushToken.secretName" -}}
+{{- default (printf "%s-push-token" (include "switchyard.fullname" .)) .Values.pushToken.existingSecret -}}
+{{- end -}}
+{{- define "switchyard.pushToken.secretKey" -}}
+{{- if .Values.pushToken.existingSecret }}{{ .Values.pushToken.existingSecretKey }}{{ else }}token{{ end -}}
+{{- end -}}
+
+{{/* Labels common to every object. */}}
+{{- define "switchyard.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "switchyard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: switchyard
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component; call with (dict "ctx" $ "component" "proxy"). */}}
+{{- define "switchyard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "switchyard.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* All labels of one component's objects; call with (dict "ctx" $ "component" "proxy"). */}}
+{{- define "switchyard.componentLabels" -}}
+{{ include "switchyard.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Image reference; call with the component's image values and the root context. */}}
+{{- define "switchyard.image" -}}
+{{- $tag := default .ctx.Chart.AppVersion .image.tag -}}
+{{- if .image.digest -}}
+{{ .image.repository }}@{{ .image.digest }}
+{{- else -}}
+{{ .image.repository }}:{{ $tag }}
+{{- end -}}
+{{- end -}}
+
+{{/* Volume with the push token, mounted read-only at /var/run/switchyard/push-token. */}}
+{{- define "switchyard.pushToken.volume" -}}
+- name: push-token
+  secret:
+    secretName: {{ include "switchyard.pushToken.secretName" . }}
+    defaultMode: 0440
+    items:
+      - key: {{ include "switchyard.pushToken.secretKey" . }}
+        path: token
+{{- end -}}
+
+{{/* OTEL_* environment of one component; call with (dict "ctx" $ "service" "switchyard-proxy"). */}}
+{{- define "switchyard.otelEnv" -}}
+{{- $o := .ctx.Values.otel -}}
+{{- if not $o.enabled }}
+- name: OTEL_SDK_DISABLED
+  value: "true"
+{{- else }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .service | quote }}
+{{- with $o.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $o.protocol | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $o.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $o.samplerArg | quote }}
+{{- $attrs := list (printf "service.namespace=%s" .ctx.Release.Namespace) }}
+{{- range $k, $v := $o.resourceAttributes }}
+{{- $attrs = append $attrs (printf "%s=%s" $k $v) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attrs | quote }}
+{{- with $o.headersSecret }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $o.headersSecretKey }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Checks of value combinations the schema cannot express. */}}
+{{- define "switchyard.validate" -}}
+{{- if and (gt (int .Values.operator.replicas) 1) (not .Values.operator.leaderElection.enabled) -}}
+{{- fail "operator.replicas > 1 needs operator.leaderElection.enabled: two operators without a leader would both push" -}}
+{{- end -}}
+{{- if and .Values.proxy.autoscaling.enabled (lt (int .Values.proxy.autoscaling.maxReplicas) (int .Values.proxy.autoscaling.minReplicas)) -}}
+{{- fail "proxy.autoscaling.maxReplicas must be >= proxy.autoscaling.minReplicas" -}}
+{{- end -}}
+{{- if and .Values.monitoring.serviceMonitor.enabled .Values.monitoring.podMonitor.enabled -}}
+{{- fail "enable only one of monitoring.serviceMonitor and monitoring.podMonitor (both would scrape every pod twice)" -}}
+{{- end -}}
+{{- end -}}
