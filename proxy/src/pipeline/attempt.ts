@@ -89,7 +89,10 @@ export async function attemptOnce(
         throw e;
       }
       if (call.sink.closed) return { kind: 'done' };
-      call.sink.writeHead(200, responseHeaders(call, member, 'application/json'));
+      const headers = responseHeaders(call, member, 'application/json');
+      // A known length lets Node send head and body in one write instead of chunked framing.
+      headers['content-length'] = String(Buffer.byteLength(translated.body));
+      call.sink.writeHead(200, headers);
       call.sink.end(translated.body);
       return { kind: 'done', usage: translated.usage };
     }
