@@ -19,6 +19,11 @@ export interface RequestState {
   stream?: boolean;
   inputTokens?: number;
   outputTokens?: number;
+  /** True when the tokens were estimated (a stream ended without upstream usage, e.g. the client aborted). */
+  usageEstimated?: boolean;
+  /** Estimated cost from the backend's pricing, in `costCurrency`. */
+  cost?: number;
+  costCurrency?: string;
   cache?: 'hit' | 'miss' | 'bypass';
   limit?: string;
   errorCode?: string;

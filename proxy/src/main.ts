@@ -7,6 +7,7 @@
  *   --max-body-bytes N    request body limit, default 10 MiB
  *   --drain-seconds N     grace period on SIGTERM, default 30
  *   --log-level L         pino level (LOG_LEVEL)
+ *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     'max-body-bytes': { type: 'string' },
     'drain-seconds': { type: 'string' },
     'log-level': { type: 'string' },
+    'redis-url': { type: 'string' },
   },
   strict: true,
 });
@@ -49,6 +51,9 @@ try {
     ...(configPath ? { configPath } : {}),
     ...(pushToken ? { pushToken } : {}),
     maxBodyBytes: num(values['max-body-bytes'], 10 * 1024 * 1024),
+    ...((values['redis-url'] ?? env.SWITCHYARD_REDIS_URL)
+      ? { redisUrl: values['redis-url'] ?? env.SWITCHYARD_REDIS_URL }
+      : {}),
     log,
   });
   if (!pushToken && !configPath) log.warn('no push token configured: PUT /config will refuse every push');

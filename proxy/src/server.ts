@@ -12,6 +12,7 @@ import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
 import { SnapshotStore } from './config/store.js';
+import { createGovernance, type Governance } from './governance.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
 import type { OtelEnv } from './telemetry/tracing.js';
@@ -32,8 +33,10 @@ export interface ProxyOptions {
   accessLog?: boolean;
   /** Where OpenTelemetry reads its OTEL_* settings; default process.env (tracing is off without an endpoint). */
   otelEnv?: OtelEnv;
+  /** Redis for rate limits and the response cache, shared by all replicas (omitted: local limits only). */
+  redisUrl?: string;
   /** Extra app wiring (governance, telemetry) added by later stages. */
-  extend?: (deps: AppDeps & { registry: Registry }) => void | Promise<void>;
+  extend?: (deps: AppDeps & { registry: Registry; governance: Governance }) => void | Promise<void>;
 }
 
 export interface ProxyHandle {
@@ -43,6 +46,8 @@ export interface ProxyHandle {
   adminUrl: string;
   store: SnapshotStore;
   log: Logger;
+  /** Auth, rate limits, cache and usage stages (stats, hooks). */
+  governance: Governance;
   /** Drains in-flight requests for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -63,7 +68,9 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;
-  const deps: AppDeps & { registry: Registry } = {
+  const governance = createGovernance({ log, redisUrl: opts.redisUrl });
+  const deps: AppDeps & { registry: Registry; governance: Governance } = {
+    governance,
     store,
     pools,
     log,
@@ -72,6 +79,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     callMiddleware: [],
   };
   await opts.extend?.(deps);
+  deps.callMiddleware = [...(deps.callMiddleware ?? []), ...governance.stages];
+  if (opts.redisUrl && !(await governance.ready(2000))) log.warn('redis not reachable yet: limits start local');
   const telemetry = createTelemetry({
     registry,
     store,
@@ -116,10 +125,11 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
         adminServer.closeAllConnections();
       });
       await pools.close();
+      await governance.close();
       await telemetry.shutdown();
       log.info('switchyard proxy stopped');
     })();
     return closing;
   };
-  return { port, adminPort, url: fmt(host, port), adminUrl: fmt(adminHost, adminPort), store, log, close };
+  return { port, adminPort, url: fmt(host, port), adminUrl: fmt(adminHost, adminPort), store, log, governance, close };
 }

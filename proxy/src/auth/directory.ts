@@ -1,0 +1,64 @@
+/**
+ * The governance view of a snapshot: API-key hash → tenant, and each RoutePolicy with its tenants by name. Built
+ * once per snapshot (cached by identity), so per-request lookups are map reads.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { PolicyConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
+
+export type TenantConfig = PolicyConfig['tenants'][number];
+
+/** Who a valid key belongs to. `keyId` is a short prefix of the key's SHA-256 (never the key). */
+export interface Identity {
+  tenant: string;
+  keyId: string;
+}
+
+export interface PolicyView {
+  config: PolicyConfig;
+  tenants: Map<string, TenantConfig>;
+}
+
+export interface Directory {
+  /** Identity for a key hash (hex SHA-256), compared in constant time. */
+  identify(keyHash: string): Identity | undefined;
+  policy(id: string): PolicyView | undefined;
+  /** Whether any policy requires a key (then an unknown model without a key is answered 401, not 404). */
+  anyAuthRequired: boolean;
+}
+
+const cache = new WeakMap<ProxyConfig, Directory>();
+
+/** The directory of `config` (built on first use). A key listed under several tenants belongs to the first. */
+export function directoryFor(config: ProxyConfig): Directory {
+  let d = cache.get(config);
+  if (!d) {
+    d = buildDirectory(config);
+    cache.set(config, d);
+  }
+  return d;
+}
+
+function buildDirectory(config: ProxyConfig): Directory {
+  const keys = new Map<string, { hash: Buffer; identity: Identity }>();
+  const policies = new Map<string, PolicyView>();
+  for (const p of config.policies) {
+    policies.set(p.id, { config: p, tenants: new Map(p.tenants.map((t) => [t.name, t])) });
+    for (const t of p.tenants) {
+      for (const h of t.keyHashes) {
+        if (!keys.has(h))
+          keys.set(h, { hash: Buffer.from(h, 'hex'), identity: { tenant: t.name, keyId: h.slice(0, 16) } });
+      }
+    }
+  }
+  return {
+    identify(keyHash) {
+      const entry = keys.get(keyHash);
+      if (!entry) return undefined;
+      // The map lookup already found it by hash; the constant-time comparison keeps the final check free of
+      // early-exit timing whatever the map implementation does.
+      return timingSafeEqual(entry.hash, Buffer.from(keyHash, 'hex')) ? entry.identity : undefined;
+    },
+    policy: (id) => policies.get(id),
+    anyAuthRequired: config.policies.some((p) => p.authRequired),
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Which requests the cache may answer, and their key. The key is a SHA-256 over the normalised request: surface and
+ * operation, the route and pool that serve it, the public model, the tenant, stream/usage flags (they change the
+ * bytes sent), and the body without fields that do not change the answer (model, stream, user, metadata, ...),
+ * with object keys sorted.
+ *
+ * Determinism: only requests with an explicit `temperature: 0` (Ollama: `options.temperature: 0`) are cached, plus
+ * every embeddings request. An absent temperature means sampling — OpenAI's and Anthropic's default is 1, Ollama's
+ * 0.8 — so it is not cached unless the policy sets `cache.nonDeterministic`.
+ */
+import { createHash } from 'node:crypto';
+import type { ProxyCall } from '../pipeline/types.js';
+
+const IGNORED = new Set([
+  'model',
+  'stream',
+  'stream_options',
+  'user',
+  'metadata',
+  'store',
+  'service_tier',
+  'keep_alive',
+]);
+const EMBEDDINGS = new Set(['embeddings', 'ollama_embed']);
+
+/** Whether the answer to `call` is deterministic (see module comment). */
+export function isDeterministic(call: ProxyCall): boolean {
+  if (EMBEDDINGS.has(call.operation)) return true;
+  const options = call.body.options as Record<string, unknown> | undefined;
+  return (call.body.temperature ?? options?.temperature) === 0;
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/** The cache key of `call` under `prefix`, for the given tenant ('' when anonymous). */
+export function cacheKeyFor(call: ProxyCall, tenant: string, prefix: string): string {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(call.body)) if (!IGNORED.has(k)) body[k] = v;
+  const plan = call.plan;
+  const material = JSON.stringify([
+    1,
+    call.surface.name,
+    call.operation,
+    plan?.route?.id ?? '',
+    plan?.pools[0]?.config.id ?? '',
+    plan?.publicModel ?? call.model,
+    tenant,
+    call.stream,
+    call.clientWantsUsage,
+    canonical(body),
+  ]);
+  return `${prefix}c:${createHash('sha256').update(material).digest('hex')}`;
+}

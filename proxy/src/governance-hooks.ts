@@ -1,0 +1,63 @@
+/**
+ * Observers of governance decisions (auth, rate limits, cache, usage, Redis health) for metrics and logs. The
+ * observability stage registers with `Governance.addHooks()`; nothing here depends on prom-client. Hooks must not
+ * throw (a throwing hook is ignored).
+ */
+import type { ProxyCall } from './pipeline/types.js';
+
+export type AuthOutcome = 'authenticated' | 'anonymous' | 'missing_key' | 'invalid_key' | 'forbidden';
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** Where the decision was taken: shared Redis counters or this replica's local limiter. */
+  source: 'redis' | 'local';
+  /** The counter that denied the request (scope: key|tenant|model|global; metric: requests|tokens|...). */
+  denied?: { scope: string; metric: string };
+}
+
+export interface UsageRecord {
+  inputTokens: number;
+  outputTokens: number;
+  /** True when the upstream reported no usage (client abort) and the counts were estimated. */
+  estimated: boolean;
+  cost?: number;
+  currency?: string;
+}
+
+export interface RedisFailure {
+  operation: 'admit' | 'settle';
+  /** What the request got: local limits (open), a 503 (closed), or nothing to enforce (none). */
+  mode: 'open' | 'closed' | 'none';
+}
+
+export interface GovernanceHooks {
+  onAuth?(call: ProxyCall, outcome: AuthOutcome): void;
+  onRateLimit?(call: ProxyCall, decision: RateLimitDecision): void;
+  onCache?(call: ProxyCall, result: 'hit' | 'miss' | 'bypass' | 'stored'): void;
+  onUsage?(call: ProxyCall, usage: UsageRecord): void;
+  onRedisFailure?(failure: RedisFailure): void;
+  onRedisState?(up: boolean): void;
+}
+
+type Args<K extends keyof GovernanceHooks> = Parameters<NonNullable<GovernanceHooks[K]>>;
+
+/** A set of hook observers called in registration order. */
+export class HookList {
+  private readonly list: GovernanceHooks[] = [];
+
+  add(h: GovernanceHooks): void {
+    this.list.push(h);
+  }
+
+  emit<K extends keyof GovernanceHooks>(name: K, ...args: Args<K>): void {
+    for (const h of this.list) {
+      const fn = h[name] as ((...a: Args<K>) => void) | undefined;
+      if (!fn) continue;
+      try {
+        fn.apply(h, args);
+      } catch {
+        // observers must not break requests
+      }
+    }
+  }
+}

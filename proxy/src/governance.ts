@@ -1,0 +1,106 @@
+/**
+ * Governance: the call-middleware stages for API keys and tenants, rate limits, the response cache, and usage/cost,
+ * in that order (outermost first). Redis (optional) makes limits and the cache shared across replicas; without it
+ * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
+ */
+import type { Logger } from 'pino';
+import { authenticate } from './auth/stage.js';
+import { MemoryCache } from './cache/memory-cache.js';
+import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
+import { LocalLimitStore } from './limits/local-store.js';
+import { RedisClient } from './limits/redis-client.js';
+import { RedisLimitStore } from './limits/redis-store.js';
+import { enforceLimits } from './limits/stage.js';
+import type { CallMiddleware } from './pipeline/middleware.js';
+import { meterUsage } from './usage/stage.js';
+
+export interface GovernanceOptions {
+  log: Logger;
+  /** redis://host:port/db; omitted: local limits and an in-memory cache only. */
+  redisUrl?: string | undefined;
+  /** Redis command timeout, ms (default 1000). */
+  redisCommandTimeoutMs?: number;
+  /** Prefix of every Redis key (default `switchyard:`). */
+  keyPrefix?: string;
+  /** Safety expiry of concurrency leases never released, ms (default 5 min). */
+  leaseMs?: number;
+  /** Size bound of the in-memory cache, bytes (default 32 MiB). */
+  memoryCacheBytes?: number;
+}
+
+export interface GovernanceStats {
+  redis: 'none' | 'up' | 'down';
+  /** Redis round-trips made so far. */
+  redisCommands: number;
+  /** Redis failures by `${operation}_${mode}` (admit_open, admit_closed, admit_none, settle_none). */
+  redisFailures: Record<string, number>;
+}
+
+export interface Governance {
+  /** Call middleware, outermost first: authenticate → limits + cache → usage. */
+  stages: CallMiddleware[];
+  addHooks(hooks: GovernanceHooks): void;
+  stats(): GovernanceStats;
+  /** Resolves true once Redis is connected (immediately when none is configured), false after `timeoutMs`. */
+  ready(timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const LOG_EVERY_MS = 10_000;
+
+/** Builds the governance stages and their shared state. */
+export function createGovernance(opts: GovernanceOptions): Governance {
+  const hooks = new HookList();
+  const log = opts.log;
+  const client = opts.redisUrl
+    ? new RedisClient({
+        url: opts.redisUrl,
+        log,
+        ...(opts.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
+        onState: (up) => hooks.emit('onRedisState', up),
+      })
+    : undefined;
+  const failures: Record<string, number> = {};
+  let lastLog = 0;
+  let unlogged = 0;
+  const onFailure = (f: RedisFailure) => {
+    const name = `${f.operation}_${f.mode}`;
+    failures[name] = (failures[name] ?? 0) + 1;
+    hooks.emit('onRedisFailure', f);
+    unlogged++;
+    const now = Date.now();
+    if (now - lastLog >= LOG_EVERY_MS) {
+      log.warn(
+        { operation: f.operation, failureMode: f.mode, failures: unlogged },
+        f.mode === 'closed'
+          ? 'redis unavailable: fail-closed policy answered 503'
+          : 'redis unavailable: serving with local per-replica limits',
+      );
+      lastLog = now;
+      unlogged = 0;
+    }
+  };
+  const stores = {
+    shared: client ? new RedisLimitStore(client) : undefined,
+    local: new LocalLimitStore(new MemoryCache(opts.memoryCacheBytes)),
+    onFailure,
+  };
+  const stages: CallMiddleware[] = [
+    authenticate(hooks),
+    enforceLimits({ stores, hooks, log, keyPrefix: opts.keyPrefix ?? 'switchyard:', leaseMs: opts.leaseMs ?? 300_000 }),
+    meterUsage(hooks),
+  ];
+  return {
+    stages,
+    addHooks: (h) => hooks.add(h),
+    stats: () => ({
+      redis: client ? (client.up ? 'up' : 'down') : 'none',
+      redisCommands: client?.commands ?? 0,
+      redisFailures: { ...failures },
+    }),
+    ready: (timeoutMs) => (client ? client.ready(timeoutMs) : Promise.resolve(true)),
+    close: async () => {
+      await client?.close();
+    },
+  };
+}

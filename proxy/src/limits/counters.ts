@@ -1,0 +1,138 @@
+/**
+ * Which counters a request must fit in: its tenant's limits, its key's limits (tenant.keyLimits), and the policy's
+ * rateLimits rules (scope key | tenant | model | global, optionally for one model). Counters belong to the policy
+ * that declares them. Anonymous requests skip key- and tenant-scoped counters.
+ */
+import type { LimitsConfig, PolicyConfig } from '../../../shared/src/proxyconfig/index.js';
+import { modelAllowed } from '../auth/model-access.js';
+import type { CounterSpec } from './types.js';
+
+export interface CounterInput {
+  policy: PolicyConfig;
+  /** The caller's tenant entry in this policy (its limits and keyLimits). */
+  tenant?: { name: string; limits?: LimitsConfig | undefined; keyLimits?: LimitsConfig | undefined } | undefined;
+  /** The caller, when a known key was presented (possibly a tenant of another policy). */
+  identity?: { tenant: string; keyId: string } | undefined;
+  model: string;
+  /** Estimated input + output tokens reserved at admission. */
+  tokens: number;
+  /** Safety expiry of a concurrency lease that is never released (crashed replica). */
+  leaseMs: number;
+  now: number;
+}
+
+/** Cost counters count millionths of the pricing currency, so Redis can add integers. */
+export const COST_UNITS = 1_000_000;
+
+const WINDOW_MS = 60_000;
+
+function utcPeriods(now: number) {
+  const d = new Date(now);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  const day = d.getUTCDate();
+  return {
+    day: `${y}${String(m + 1).padStart(2, '0')}${String(day).padStart(2, '0')}`,
+    dayEndsIn: Date.UTC(y, m, day + 1) - now,
+    month: `${y}${String(m + 1).padStart(2, '0')}`,
+    monthEndsIn: Date.UTC(y, m + 1, 1) - now,
+  };
+}
+
+function countersOf(
+  limits: LimitsConfig,
+  prefix: string,
+  scope: string,
+  subject: string,
+  input: CounterInput,
+  out: CounterSpec[],
+): void {
+  const base = { scope, subject };
+  if (limits.requestsPerMinute !== undefined)
+    out.push({
+      ...base,
+      key: `${prefix}:rpm`,
+      kind: 'window',
+      metric: 'requests',
+      limit: limits.requestsPerMinute,
+      amount: 1,
+      param: WINDOW_MS,
+      skipOnHit: false,
+    });
+  if (limits.tokensPerMinute !== undefined)
+    out.push({
+      ...base,
+      key: `${prefix}:tpm`,
+      kind: 'window',
+      metric: 'tokens',
+      limit: limits.tokensPerMinute,
+      amount: input.tokens,
+      param: WINDOW_MS,
+      skipOnHit: true,
+    });
+  if (limits.concurrentRequests !== undefined)
+    out.push({
+      ...base,
+      key: `${prefix}:conc`,
+      kind: 'concurrency',
+      metric: 'concurrent',
+      limit: limits.concurrentRequests,
+      amount: 1,
+      param: input.leaseMs,
+      skipOnHit: true,
+    });
+  if (limits.tokensPerDay === undefined && limits.costPerMonth === undefined) return;
+  const p = utcPeriods(input.now);
+  if (limits.tokensPerDay !== undefined)
+    out.push({
+      ...base,
+      key: `${prefix}:tpd:${p.day}`,
+      kind: 'fixed',
+      metric: 'tokensPerDay',
+      limit: limits.tokensPerDay,
+      amount: input.tokens,
+      param: p.dayEndsIn,
+      skipOnHit: true,
+    });
+  if (limits.costPerMonth !== undefined)
+    out.push({
+      ...base,
+      key: `${prefix}:cost:${p.month}`,
+      kind: 'fixed',
+      metric: 'costPerMonth',
+      limit: Math.round(limits.costPerMonth * COST_UNITS),
+      amount: 0,
+      param: p.monthEndsIn,
+      skipOnHit: true,
+    });
+}
+
+/** The counters of one request under `input.policy`, with Redis keys under `keyPrefix`. */
+export function countersFor(input: CounterInput, keyPrefix: string): CounterSpec[] {
+  const out: CounterSpec[] = [];
+  const pre = `${keyPrefix}l:${input.policy.id}`;
+  const t = input.tenant;
+  const who = input.identity;
+  if (t?.limits) countersOf(t.limits, `${pre}:t:${t.name}`, 'tenant', t.name, input, out);
+  if (t?.keyLimits && who) countersOf(t.keyLimits, `${pre}:k:${who.keyId}`, 'key', t.name, input, out);
+  input.policy.rateLimits.forEach((r, i) => {
+    if (r.model !== undefined && !modelAllowed([r.model], input.model)) return;
+    const rule = `${pre}:r${i}`;
+    switch (r.scope) {
+      case 'key':
+        if (who) countersOf(r.limits, `${rule}:${who.keyId}`, 'key', who.tenant, input, out);
+        return;
+      case 'tenant':
+        if (who) countersOf(r.limits, `${rule}:${who.tenant}`, 'tenant', who.tenant, input, out);
+        return;
+      case 'model': {
+        const model = r.model ?? input.model;
+        countersOf(r.limits, `${rule}:${model}`, 'model', model, input, out);
+        return;
+      }
+      case 'global':
+        countersOf(r.limits, rule, 'global', 'all requests', input, out);
+    }
+  });
+  return out;
+}

@@ -1,0 +1,43 @@
+/**
+ * Token estimate reserved at admission, before the real usage is known: prompt characters / 4 plus the requested
+ * output budget (`max_tokens` and its per-surface names), capped so one huge `max_tokens` does not block a tenant.
+ * Settling with the real usage corrects it when the answer ends.
+ */
+import type { ProxyCall } from '../pipeline/types.js';
+
+/** Output tokens assumed when the request sets no maximum. */
+export const DEFAULT_OUTPUT_ESTIMATE = 256;
+/** Most output tokens reserved for one request. */
+export const MAX_OUTPUT_ESTIMATE = 4096;
+
+export interface TokenEstimate {
+  input: number;
+  output: number;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+function requestedMaxOutput(body: Record<string, unknown>): number | undefined {
+  const options = body.options as Record<string, unknown> | undefined;
+  return num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(options?.num_predict);
+}
+
+function promptChars(call: ProxyCall): number {
+  if (call.prompt !== undefined) return call.prompt.length;
+  const b = call.body;
+  let n = 0;
+  for (const field of ['system', 'messages', 'prompt', 'input', 'tools']) {
+    const v = b[field];
+    if (v !== undefined) n += typeof v === 'string' ? v.length : JSON.stringify(v).length;
+  }
+  return n;
+}
+
+/** Estimated input and output tokens of `call`. */
+export function estimateTokens(call: ProxyCall): TokenEstimate {
+  const input = Math.ceil(promptChars(call) / 4);
+  if (call.operation === 'embeddings' || call.operation === 'ollama_embed' || call.operation === 'count_tokens')
+    return { input, output: 0 };
+  const max = requestedMaxOutput(call.body);
+  return { input, output: Math.min(Math.ceil(max ?? DEFAULT_OUTPUT_ESTIMATE), MAX_OUTPUT_ESTIMATE) };
+}

@@ -1,0 +1,80 @@
+/**
+ * The shared-state contract of rate limiting and caching. A request takes all its counters at once (admit) and
+ * adjusts them when its answer is complete (settle); the cache lookup rides along with admission so a request costs
+ * one round-trip before the upstream is called. Implemented over Redis (exact across replicas) and in memory.
+ */
+
+/** What a counter measures. */
+export type CounterMetric = 'requests' | 'tokens' | 'concurrent' | 'tokensPerDay' | 'costPerMonth';
+
+/**
+ * One counter a request must fit in.
+ * - `window`: a sliding window of `param` ms (1 s buckets), taking `amount` (1 request, or estimated tokens).
+ * - `concurrency`: a lease per in-flight request, expiring after `param` ms if never released.
+ * - `fixed`: a calendar period (UTC day/month) ending in `param` ms; denies once `used >= limit` as well.
+ */
+export interface CounterSpec {
+  key: string;
+  kind: 'window' | 'concurrency' | 'fixed';
+  metric: CounterMetric;
+  /** key | tenant | model | global, for errors, logs and hooks. */
+  scope: string;
+  /** Human-readable subject of the counter (tenant name, model), never a key. */
+  subject: string;
+  limit: number;
+  amount: number;
+  param: number;
+  /** Not taken when the answer comes from cache (tokens, concurrency). */
+  skipOnHit: boolean;
+}
+
+export interface CounterState {
+  remaining: number;
+  /** Milliseconds until capacity frees up (the oldest usage leaves the window, or the period ends). */
+  resetMs: number;
+}
+
+export interface AdmitRequest {
+  /** Unique per request (the concurrency lease member). */
+  member: string;
+  counters: CounterSpec[];
+  /** Cache key to look up (only when admitted). */
+  cacheKey?: string | undefined;
+}
+
+export interface AdmitResult {
+  allowed: boolean;
+  /** Index in `counters` of the counter that denied the request. */
+  denied?: number;
+  /** When the denying counter has room again; -1: the request can never fit (bigger than the limit). */
+  retryAfterMs: number;
+  /** The store's clock at admission (settle adjusts the same window bucket). */
+  nowMs: number;
+  states: CounterState[];
+  /** The cached entry, when there was one. */
+  cached?: string | undefined;
+}
+
+export interface SettleRequest {
+  member: string;
+  admittedAt: number;
+  counters: CounterSpec[];
+  /** Per counter: amount to add (real − reserved); concurrency leases are always released. */
+  deltas: number[];
+  cacheStore?: { key: string; value: string; ttlMs: number } | undefined;
+}
+
+/** Shared (Redis) or local (in-memory) rate-limit and cache state. */
+export interface LimitStore {
+  readonly source: 'redis' | 'local';
+  admit(req: AdmitRequest): Promise<AdmitResult>;
+  settle(req: SettleRequest): Promise<void>;
+}
+
+/** Thrown by the Redis store when Redis cannot answer (down, timed out): the caller applies the failure mode. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
