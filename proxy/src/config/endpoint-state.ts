@@ -2,11 +2,18 @@
  * Live state of one upstream replica: in-flight requests, latency, health and ejection. One object per
  * (backend, URL), carried over when a new snapshot still contains the replica, so a config push never resets
  * in-flight counts or health.
+ *
+ * Writers: the pipeline (acquire/release, passive outlier detection, Retry-After), the active health checker.
+ * Every writer calls `notify()` after a change (acquire/release do it themselves) so schedulers that index
+ * endpoints (scheduling/) can update in O(log n) instead of rescanning.
  */
 import type { BackendConfig, EndpointConfig } from '../../../shared/src/proxyconfig/index.js';
 
-/** Health as seen by active checks: unknown until the first check completes. */
+/** Health as seen by active checks: unknown until the first check completes (unknown endpoints take traffic). */
 export type Health = 'unknown' | 'healthy' | 'unhealthy';
+
+/** Called after a change of an endpoint's state (in-flight, health, ejection, limits). Must not throw. */
+export type EndpointListener = (endpoint: EndpointState) => void;
 
 export class EndpointState {
   /** Identifier safe to show clients and metrics (backend name and replica), never an address. */
@@ -14,15 +21,22 @@ export class EndpointState {
   url: string;
   backend: BackendConfig;
   weight: number;
-  inflight = 0;
+  private inflightCount = 0;
   health: Health = 'unknown';
   /** Active-check streak counters. */
   checkSuccesses = 0;
   checkFailures = 0;
-  /** Passive outlier detection. */
+  /** Time (ms since epoch) and outcome of the last completed active check; 0 / undefined before the first one. */
+  lastCheckAt = 0;
+  lastCheckError: string | undefined;
+  /** True while an active health checker watches this endpoint (set and cleared by health/). */
+  activelyChecked = false;
+  /** Passive outlier detection: failures in a row, ejected until (ms since epoch), ejections so far. */
   consecutiveFailures = 0;
   ejectedUntil = 0;
   ejections = 0;
+  /** After an ejection of an actively checked endpoint: stays out until a health check succeeds after `ejectedUntil`. */
+  awaitingHealthCheck = false;
   /** Retry-After from the upstream: no new requests before this time (ms since epoch). */
   limitedUntil = 0;
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
@@ -31,6 +45,7 @@ export class EndpointState {
   /** Origin (scheme://host:port) and base path of `url`, split once. */
   readonly origin: string;
   readonly basePath: string;
+  private readonly listeners = new Set<EndpointListener>();
 
   constructor(
     readonly key: string,
@@ -51,18 +66,63 @@ export class EndpointState {
     return `${backend.id}|${ep.url}`;
   }
 
+  /** Requests of this proxy in flight to the endpoint. Changed only through acquire()/release(). */
+  get inflight(): number {
+    return this.inflightCount;
+  }
+
   /** Most requests in flight allowed, or Infinity. */
   get maxConcurrency(): number {
     return this.backend.maxConcurrency ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Whether the endpoint may get a new request now (health, ejection, Retry-After, concurrency). */
+  /** An attempt starts: one more request in flight. Pair with exactly one release(). */
+  acquire(): void {
+    this.inflightCount++;
+    this.notify();
+  }
+
+  /** An attempt ended. */
+  release(): void {
+    if (this.inflightCount > 0) this.inflightCount--;
+    this.notify();
+  }
+
+  /**
+   * Whether the endpoint may get a new request at `now` (ms since epoch): not unhealthy ('unknown' counts as
+   * usable), not ejected (ejection time passed and, for actively checked endpoints, a health check succeeded
+   * since), not rate limited by a Retry-After, and below its max concurrency. O(1); the source of truth that
+   * every scheduler checks before returning an endpoint.
+   */
   available(now: number): boolean {
     return (
       this.health !== 'unhealthy' &&
+      !this.awaitingHealthCheck &&
       this.ejectedUntil <= now &&
       this.limitedUntil <= now &&
-      this.inflight < this.maxConcurrency
+      this.inflightCount < this.maxConcurrency
     );
+  }
+
+  /** Whether the only reason the endpoint is unavailable at `now` is its max concurrency. */
+  fullOnly(now: number): boolean {
+    return (
+      this.inflightCount >= this.maxConcurrency &&
+      this.health !== 'unhealthy' &&
+      !this.awaitingHealthCheck &&
+      this.ejectedUntil <= now &&
+      this.limitedUntil <= now
+    );
+  }
+
+  /** Watches changes; returns the unsubscribe function. */
+  subscribe(listener: EndpointListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells watchers the state changed. Call after writing health, ejection or limit fields. */
+  notify(): void {
+    for (const l of this.listeners) l(this);
   }
 }

@@ -5,6 +5,10 @@ import type { PickContext } from '../scheduling/index.js';
 
 const NONE: ReadonlySet<EndpointState> = new Set();
 
+/**
+ * An available member of the first tier that has one, never one in `tried` while an untried one is available
+ * in any tier; when every untried endpoint is unavailable, a tried one may take the retry.
+ */
 export function selectMember(
   pool: PoolRuntime,
   tried: ReadonlySet<EndpointState>,
@@ -15,7 +19,6 @@ export function selectMember(
     if (m) return m;
   }
   if (tried.size === 0) return undefined;
-  // Every untried endpoint is unavailable: a tried one may take the retry.
   for (const tier of pool.tiers) {
     const m = tier.scheduler.pick({ ...ctx, exclude: NONE });
     if (m) return m;
@@ -23,14 +26,25 @@ export function selectMember(
   return undefined;
 }
 
-/** Soonest time (ms since epoch) at which a rate-limited (Retry-After) member of the pool frees up, if any. */
-export function soonestRelease(pool: PoolRuntime, now: number): number | undefined {
+/** Why no member of a pool is available: some are only full, and/or some are only rate limited until a time. */
+export interface Unavailability {
+  /** Some endpoint is healthy and only at its max concurrency: waiting in the queue can help. */
+  full: boolean;
+  /** Soonest time (ms since epoch) at which a healthy endpoint blocked by Retry-After frees up, if any. */
+  soonestRelease: number | undefined;
+}
+
+/** O(n) diagnosis, for the path where selectMember found nothing. */
+export function unavailability(pool: PoolRuntime, now: number): Unavailability {
+  let full = false;
   let soonest: number | undefined;
   for (const tier of pool.tiers)
     for (const m of tier.members) {
       const e = m.endpoint;
-      if (e.limitedUntil > now && e.health !== 'unhealthy' && e.ejectedUntil <= now)
+      if (m.weight <= 0) continue;
+      if (e.fullOnly(now)) full = true;
+      if (e.limitedUntil > now && e.health !== 'unhealthy' && e.ejectedUntil <= now && !e.awaitingHealthCheck)
         soonest = soonest === undefined ? e.limitedUntil : Math.min(soonest, e.limitedUntil);
     }
-  return soonest;
+  return { full, soonestRelease: soonest };
 }

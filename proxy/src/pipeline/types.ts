@@ -1,5 +1,6 @@
 /** Types shared by the request pipeline stages. */
 import type { Logger } from 'pino';
+import type { EndpointState, Health } from '../config/endpoint-state.js';
 import type { PoolMember, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { GatewayError } from '../errors.js';
@@ -25,6 +26,24 @@ export interface PipelineHooks {
   onFallback?(call: ProxyCall, fromPool: string, toPool: string): void;
   /** Just before an attempt is sent; may add headers to `request` (trace context). Keep it cheap. */
   onUpstreamRequest?(call: ProxyCall, member: PoolMember, request: UpstreamRequest): void;
+  /** A failed attempt (`cause`) is followed by another one: same pool, next tier or a fallback pool. */
+  onRetry?(call: ProxyCall, cause: FailureCause): void;
+  /** The pool's retry budget refused a retry: the call ends with its last error. */
+  onRetryBudgetExhausted?(call: ProxyCall, pool: string): void;
+  /** Passive outlier detection took `endpoint` out of traffic for `durationMs` (pool: where it failed). */
+  onEjection?(endpoint: EndpointState, pool: string, durationMs: number): void;
+  /** An active health check changed an endpoint's health (not per request). */
+  onHealthChange?(endpoint: EndpointState, from: Health, to: Health): void;
+  /**
+   * The call waited for a free slot because every endpoint of `pool` was at its max concurrency: 'woken' (got
+   * one), 'timeout', 'full' (queue full, refused at once) or 'aborted' (client left); `waitedMs` in total.
+   */
+  onQueueWait?(
+    call: ProxyCall,
+    pool: string,
+    outcome: 'woken' | 'timeout' | 'full' | 'aborted',
+    waitedMs: number,
+  ): void;
 }
 
 export interface PipelineDeps {

@@ -1,7 +1,11 @@
-/** Strategy registry: one small module per strategy, selected per pool. */
+/**
+ * Strategy registry: one small module per strategy, selected per pool. Every strategy picks in O(1) or
+ * O(log n) (see each module); `llm-aware` uses least-connections until its own module exists.
+ */
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember, Runtime } from '../config/runtime.js';
 import { LeastConnections } from './least-connections.js';
+import { PeakEwmaP2C } from './peak-ewma.js';
 import { WeightedRandom } from './random.js';
 import type { Scheduler } from './types.js';
 import { WeightedRoundRobin } from './weighted-round-robin.js';
@@ -15,7 +19,14 @@ export function createScheduler(pool: PoolConfig, members: PoolMember[]): Schedu
       return new WeightedRoundRobin(members);
     case 'random':
       return new WeightedRandom(members);
+    case 'peak-ewma':
+      return new PeakEwmaP2C(members);
     default:
       return new LeastConnections(members);
   }
+}
+
+/** Stops the schedulers of a replaced runtime from watching endpoints (requests still on it keep working). */
+export function disposeSchedulers(rt: Runtime): void {
+  for (const pool of rt.pools.values()) for (const tier of pool.tiers) tier.scheduler.dispose?.();
 }

@@ -1,19 +1,26 @@
-/** Weighted random: a baseline strategy. */
+/** Weighted random: a baseline strategy. O(log n) per pick over a Fenwick tree of the available members. */
 import type { PoolMember } from '../config/runtime.js';
-import { eligible, type PickContext, type Scheduler } from './types.js';
+import { IndexedScheduler } from './indexed-scheduler.js';
+import { WeightedSampler } from './weighted-sampler.js';
 
-export class WeightedRandom implements Scheduler {
-  constructor(private readonly members: readonly PoolMember[]) {}
+export class WeightedRandom extends IndexedScheduler {
+  protected readonly sampler: WeightedSampler;
 
-  pick(ctx: PickContext): PoolMember | undefined {
-    const candidates = eligible(this.members, ctx);
-    let total = 0;
-    for (const m of candidates) total += m.weight;
-    let r = Math.random() * total;
-    for (const m of candidates) {
-      r -= m.weight;
-      if (r < 0) return m;
-    }
-    return candidates.at(-1);
+  constructor(members: readonly PoolMember[]) {
+    super(members);
+    this.sampler = new WeightedSampler(this.members.length);
+    this.start();
+  }
+
+  protected add(i: number): void {
+    this.sampler.set(i, (this.members[i] as PoolMember).weight);
+  }
+
+  protected drop(i: number): void {
+    this.sampler.set(i, 0);
+  }
+
+  protected candidate(): number {
+    return this.sampler.sample(Math.random());
   }
 }

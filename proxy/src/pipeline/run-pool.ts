@@ -1,0 +1,190 @@
+/**
+ * Attempts within one pool: pick an endpoint (an untried one where possible, tier by tier), wait in the bounded
+ * queue when every endpoint is full or for a Retry-After when every one is rate limited, send, learn from the
+ * outcome (outlier detection, latency), and decide whether to retry: only retryable causes, within the pool's
+ * attempt count, the call's deadline and the retry budget.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EndpointState } from '../config/endpoint-state.js';
+import type { PoolRuntime } from '../config/runtime.js';
+import { errors, GatewayError } from '../errors.js';
+import { PROTOCOL_OF } from '../providers/protocol.js';
+import { findAdapter } from '../providers/registry.js';
+import type { AdapterContext } from '../providers/types.js';
+import { recordFailureLatency } from '../resilience/latency.js';
+import { recordOutcome } from '../resilience/outlier-detection.js';
+import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { WaitQueues } from '../resilience/wait-queue.js';
+import { attemptOnce } from './attempt.js';
+import { selectMember, unavailability } from './select.js';
+import type { AttemptOutcome, FailureCause, PipelineDeps, ProxyCall } from './types.js';
+
+/** Retry-After sent with our own 503 when a pool stays saturated. */
+const SATURATED_RETRY_AFTER_MS = 1000;
+
+/** State of one call across the pools of its plan. */
+export interface CallRun {
+  deps: PipelineDeps;
+  call: ProxyCall;
+  /** Budget of the primary pool: every attempt after the first withdraws from it, fallbacks included. */
+  budget: RetryBudget;
+  queues: WaitQueues;
+  publicModel: string;
+  /** Overall deadline until the first byte (ms since epoch), from the primary pool's retry.deadline. */
+  deadline: number;
+  lastError: GatewayError | undefined;
+  lastCause: FailureCause | undefined;
+}
+
+const deadlineError = (run: CallRun, pool: PoolRuntime) =>
+  errors.timeout(
+    `no upstream answered ${run.call.model} within the deadline of pool ${pool.config.id}`,
+    'deadline_exceeded',
+  );
+
+/** 'done' when the call was answered; otherwise the next pool may be tried. Throws when the call must end. */
+export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean): Promise<'done' | undefined> {
+  const { call } = run;
+  const retry = pool.config.retry;
+  const deadline = Math.min(
+    run.deadline,
+    retry.deadlineMs !== undefined ? call.state.startedAt + retry.deadlineMs : Number.POSITIVE_INFINITY,
+  );
+  const tried = new Set<EndpointState>();
+  let queuedAt: number | undefined;
+  for (let attempt = 0; attempt < retry.attempts; ) {
+    const now = Date.now();
+    if (now >= deadline) throw deadlineError(run, pool);
+    const member = selectMember(pool, tried, { now, ...(call.prompt !== undefined ? { prompt: call.prompt } : {}) });
+    if (!member) {
+      queuedAt ??= now;
+      const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt);
+      if (waited === 'again') continue;
+      return undefined;
+    }
+    if (call.state.attempts > 0) {
+      if (!run.budget.tryRetry(now)) {
+        run.deps.hooks?.onRetryBudgetExhausted?.(call, pool.config.id);
+        throw run.lastError ?? errors.unavailable(`retry budget of pool ${pool.config.id} exhausted`);
+      }
+      if (run.lastCause) run.deps.hooks?.onRetry?.(call, run.lastCause);
+    }
+    attempt++;
+    tried.add(member.endpoint);
+    call.state.backend = member.endpoint.backend.id;
+    call.state.endpoint = member.endpoint.id;
+    const protocol = PROTOCOL_OF[member.endpoint.backend.provider];
+    const adapter = findAdapter(`${call.surface.name}/${protocol}/${call.operation}`);
+    if (!adapter) {
+      run.lastError = errors.invalid(
+        `model '${call.model}' is served by a ${member.endpoint.backend.provider} backend, which does not support this operation`,
+      );
+      continue;
+    }
+    const actx: AdapterContext = {
+      operation: call.operation,
+      body: call.body,
+      stream: call.stream,
+      publicModel: run.publicModel,
+      upstreamModel: member.target.upstreamModel,
+      backend: member.endpoint.backend,
+      clientWantsUsage: call.clientWantsUsage,
+      header: call.header,
+    };
+    const remaining = deadline - now;
+    const perTry = Math.max(1, Math.min(retry.perTryTimeoutMs ?? Number.POSITIVE_INFINITY, remaining));
+    const hooks = run.deps.hooks;
+    call.state.attempts++;
+    const startedAt = performance.now();
+    member.endpoint.acquire();
+    hooks?.onAttemptStart?.(call, member, call.state.attempts - 1);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await attemptOnce(run.deps, call, member, adapter, actx, Number.isFinite(perTry) ? perTry : undefined);
+    } finally {
+      member.endpoint.release();
+      run.queues.released(member.endpoint);
+    }
+    const duration = performance.now() - startedAt;
+    const clientLeft = call.sink.closed && outcome.kind === 'retry';
+    if (!clientLeft) learn(run, pool, member.endpoint, outcome, duration);
+    hooks?.onAttemptEnd?.(call, member, outcome, duration);
+    if (outcome.kind === 'done') {
+      if (outcome.usage) {
+        call.state.inputTokens = outcome.usage.inputTokens;
+        call.state.outputTokens = outcome.usage.outputTokens;
+      }
+      if (outcome.streamError) call.state.errorCode = outcome.streamError.code ?? 'stream_error';
+      return 'done';
+    }
+    if (outcome.kind === 'fatal') throw outcome.error;
+    run.lastError = outcome.error;
+    run.lastCause = outcome.cause;
+    if (!retry.retryOn.includes(outcome.cause) || call.sink.closed) throw outcome.error;
+    if (attempt < retry.attempts && outcome.cause !== '429') {
+      const backoff =
+        Math.min(retry.backoff.maxMs, retry.backoff.baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+      const wait = Math.min(backoff, deadline - Date.now());
+      if (wait >= 1) await sleep(wait);
+    }
+  }
+  return undefined;
+}
+
+/** Outlier detection and latency learn from an attempt's outcome. */
+function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: AttemptOutcome, durationMs: number) {
+  const now = Date.now();
+  const ejectedFor = recordOutcome(e, pool, outcome, now);
+  if (ejectedFor !== undefined) run.deps.hooks?.onEjection?.(e, pool.config.id, ejectedFor);
+  if (outcome.kind === 'retry' && outcome.cause !== '429') recordFailureLatency(e, durationMs, now);
+}
+
+/**
+ * Nothing is available in the pool: wait in the queue when endpoints are only full, or for the soonest
+ * Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request).
+ * 'again' to pick again; undefined to move on (run.lastError says why); throws when the call must end.
+ */
+async function waitForEndpoint(
+  run: CallRun,
+  pool: PoolRuntime,
+  lastPool: boolean,
+  deadline: number,
+  queuedAt: number,
+): Promise<'again' | undefined> {
+  const { call } = run;
+  const now = Date.now();
+  const why = unavailability(pool, now);
+  if (why.full) {
+    const q = pool.config.scheduling.queue;
+    const until = Math.min(queuedAt + q.timeoutMs, deadline);
+    const front = queuedAt < now;
+    const waiting = run.queues.for(pool).wait(until - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
+    const result = waiting === 'full' ? 'full' : until > now ? await waiting : 'timeout';
+    run.deps.hooks?.onQueueWait?.(call, pool.config.id, result, Date.now() - queuedAt);
+    if (result === 'woken') return 'again';
+    if (result === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
+    run.lastError = new GatewayError(
+      503,
+      'overloaded',
+      `every endpoint of pool ${pool.config.id} is at its max concurrency${result === 'full' ? ' and the wait queue is full' : ''}`,
+      { code: 'pool_saturated', retryAfterMs: SATURATED_RETRY_AFTER_MS },
+    );
+    return undefined;
+  }
+  if (why.soonestRelease !== undefined) {
+    const wait = why.soonestRelease - now;
+    if (lastPool && wait <= pool.config.retry.maxRetryAfterMs && why.soonestRelease < deadline) {
+      await sleep(wait);
+      if (call.sink.closed) throw errors.badGateway('the client went away while waiting', 'client_closed');
+      return 'again';
+    }
+    run.lastError = new GatewayError(
+      429,
+      'rate_limit',
+      `every endpoint of pool ${pool.config.id} is rate limited by its upstream`,
+      { code: 'upstream_rate_limited', retryAfterMs: wait },
+    );
+    return undefined;
+  }
+  return undefined;
+}
