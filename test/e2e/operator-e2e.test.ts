@@ -10,14 +10,9 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
-import {
-  freePort,
-  type Proc,
-  startOperatorProcess,
-  startProxyProcess,
-  startUpstream,
-} from '../../operator/src/testing/processes.js';
+import { freePort, type Proc, startOperatorProcess, startProxyProcess } from '../../operator/src/testing/processes.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
+import { type Simulator, startSimulator } from '../sim/index.js';
 import { waitFor } from '../support/proxy.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -37,7 +32,7 @@ let logDir: string;
 let ports: { opA: number; opB: number; replicas: Record<Pod | 'vllm-b-0', number> };
 let PROXIES: { name: string; traffic: number; admin: number }[] = [];
 const procs: Proc[] = [];
-const servers: { close(): void }[] = [];
+const sims = new Map<string, Simulator>();
 let operatorA: Proc | undefined;
 
 async function apply(yaml: string): Promise<void> {
@@ -162,7 +157,9 @@ beforeAll(async () => {
   await apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${SYS} }\n`,
   );
-  for (const [name, port] of Object.entries(ports.replicas)) servers.push(await startUpstream(HOST, port, name));
+  for (const [name, port] of Object.entries(ports.replicas)) {
+    sims.set(name, await startSimulator({ flavour: 'vllm', host: HOST, port, models: ['org/chat-8b', 'chat-model'] }));
+  }
   for (const p of PROXIES)
     procs.push(
       startProxyProcess({ host: HOST, port: p.traffic, adminPort: p.admin, token: TOKEN, logDir, name: p.name }),
@@ -205,7 +202,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill('SIGKILL')));
-  for (const s of servers) s.close();
+  await Promise.all([...sims.values()].map((s) => s.kill()));
   await cp?.stop();
 });
 
@@ -292,11 +289,14 @@ spec:
       20_000,
       'proxies to drop vllm-0',
     );
+    const chats = (pod: string) => sims.get(pod)?.stats().byPath['/v1/chat/completions'] ?? 0;
+    const before = chats('vllm-0');
     for (const proxy of PROXIES) {
       const counts = await spread(proxy, 'chat-model', 12);
       expect(counts.has('vllm/vllm-0')).toBe(false);
       expect([...counts.keys()].sort()).toEqual(['vllm/vllm-1', 'vllm/vllm-2']);
     }
+    expect(chats('vllm-0')).toBe(before); // the replica itself saw no request
     const backend = await getJson<WithStatus>(['llmbackend', 'vllm', '-n', NS]);
     expect(backend?.status).toMatchObject({ readyReplicas: 2, totalReplicas: 3 });
   });

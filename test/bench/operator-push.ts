@@ -1,0 +1,138 @@
+/**
+ * Benchmark: snapshot translation and push for 1,000 LLMBackends × 10 endpoints (from EndpointSlices) to 20 real
+ * proxy processes. Prints the time from a change (one replica turning not-ready) to every proxy acknowledging
+ * the new snapshot; target < 1 s. Runs the operator's own code path (caches → buildInput → translate → Pusher)
+ * without an apiserver: the caches are filled synthetically.
+ *
+ *   npx tsx test/bench/operator-push.ts [--backends 1000] [--endpoints 10] [--proxies 20] [--changes 5]
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { EndpointSlice, Service } from '../../operator/src/controllers/endpoints.js';
+import { buildInput, type CacheView } from '../../operator/src/controllers/inputs.js';
+import type { KubeObject } from '../../operator/src/k8s/resources.js';
+import { Pusher } from '../../operator/src/push/pusher.js';
+import { freePort, type Proc, startProxyProcess } from '../../operator/src/testing/processes.js';
+import { translate } from '../../shared/src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string', default: '1000' },
+    endpoints: { type: 'string', default: '10' },
+    proxies: { type: 'string', default: '20' },
+    changes: { type: 'string', default: '5' },
+  },
+});
+const B = Number(values.backends);
+const E = Number(values.endpoints);
+const P = Number(values.proxies);
+const TOKEN = 'bench-token';
+const NS = 'bench';
+
+const services: Service[] = [];
+const slices: EndpointSlice[] = [];
+const backends: KubeObject[] = [];
+const pools: KubeObject[] = [];
+for (let b = 0; b < B; b++) {
+  const name = `model-${b}`;
+  services.push({ metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 8000 }] } });
+  slices.push({
+    metadata: { name: `${name}-1`, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8000, protocol: 'TCP' }],
+    endpoints: Array.from({ length: E }, (_, e) => ({
+      addresses: [`10.${(b >> 8) & 255}.${b & 255}.${e + 1}`],
+      conditions: { ready: true },
+      targetRef: { kind: 'Pod', name: `${name}-${e}` },
+    })),
+  });
+  backends.push({
+    apiVersion: 'switchyard.dev/v1alpha1',
+    kind: 'LLMBackend',
+    metadata: { name, namespace: NS, generation: 1 },
+    spec: { provider: 'vllm', serviceRef: { name, port: 'http' }, models: [{ name, upstreamName: `org/${name}` }] },
+  } as KubeObject);
+  pools.push({
+    apiVersion: 'switchyard.dev/v1alpha1',
+    kind: 'LLMPool',
+    metadata: { name, namespace: NS, generation: 1 },
+    spec: { model: name, backendRefs: [{ name }] },
+  } as KubeObject);
+}
+const cache: CacheView = {
+  backends: () => backends,
+  pools: () => pools,
+  policies: () => [],
+  services: () => services,
+  slices: () => slices,
+  secrets: () => [],
+};
+
+const logDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
+const procs: Proc[] = [];
+const targets: { name: string; url: string }[] = [];
+console.log(`starting ${P} proxy processes (logs in ${logDir})…`);
+for (let i = 0; i < P; i++) {
+  const [port, admin] = [await freePort(), await freePort()];
+  procs.push(
+    startProxyProcess({ host: '127.0.0.1', port, adminPort: admin, token: TOKEN, logDir, name: `proxy-${i}` }),
+  );
+  targets.push({ name: `proxy-${i}`, url: `http://127.0.0.1:${admin}` });
+}
+const deadline = Date.now() + 120_000;
+for (const t of targets) {
+  while (
+    !(await fetch(`${t.url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (Date.now() > deadline) throw new Error(`${t.name} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const pusher = new Pusher({ token: () => TOKEN, timeoutMs: 30_000, resyncIntervalMs: 0 });
+pusher.setTargets(targets);
+
+async function round(label: string): Promise<number> {
+  const t0 = performance.now();
+  const { config } = translate(buildInput(cache).input);
+  const tTranslate = performance.now() - t0;
+  pusher.setSnapshot(config);
+  while (pusher.sync().inSync < P) {
+    const failed = pusher.sync().proxies.find((p) => p.lastError);
+    if (failed) throw new Error(`${failed.target.name}: ${failed.lastError}`);
+    await new Promise((r) => setImmediate(r));
+  }
+  const total = performance.now() - t0;
+  const bytes = JSON.stringify(config).length;
+  console.log(
+    `${label}: translate ${tTranslate.toFixed(0)} ms, change → all ${P} proxies acked ${total.toFixed(0)} ms ` +
+      `(snapshot ${(bytes / 1e6).toFixed(1)} MB, ${config.backends.length} backends, ` +
+      `${config.backends.reduce((n, b) => n + b.endpoints.length, 0)} endpoints)`,
+  );
+  return total;
+}
+
+try {
+  await round('initial push');
+  const times: number[] = [];
+  for (let i = 0; i < Number(values.changes); i++) {
+    // A change: one replica of one backend turns not-ready (as a pod restart would show it).
+    const s = slices[(i * 37) % B] as EndpointSlice;
+    const ep = s.endpoints?.[i % E];
+    if (ep) ep.conditions = { ready: false };
+    times.push(await round(`change ${i + 1}`));
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    `change → all acked: median ${times[Math.floor(times.length / 2)]?.toFixed(0)} ms, max ${times.at(-1)?.toFixed(0)} ms ` +
+      `(target < 1000 ms; ${B} backends × ${E} endpoints, ${P} proxies, PUTs sent ${pusher.puts})`,
+  );
+} finally {
+  pusher.stop();
+  await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+}
