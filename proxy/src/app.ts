@@ -12,6 +12,7 @@ import { errors, GatewayError } from './errors.js';
 import { executeCall } from './pipeline/execute.js';
 import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
 import type { PipelineHooks } from './pipeline/types.js';
+import './providers/anthropic/index.js';
 import './providers/openai/index.js';
 import { SURFACES, surfaceFor } from './surfaces/index.js';
 import type { UpstreamPools } from './upstream/pools.js';

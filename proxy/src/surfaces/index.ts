@@ -1,6 +1,7 @@
 /** The client surfaces the traffic app serves, and which one a path belongs to (for error shapes). */
 import type { Hono } from 'hono';
 import type { Env } from '../env.js';
+import { anthropicRoutes, anthropicSurface, ownsAnthropicPath } from './anthropic/routes.js';
 import type { SurfaceDeps } from './handle.js';
 import { openAIRoutes, openAISurface } from './openai/routes.js';
 import type { Surface, SurfaceName } from './types.js';
@@ -12,7 +13,11 @@ export interface SurfaceModule {
   routes(deps: SurfaceDeps): Hono<Env>;
 }
 
-export const SURFACES: SurfaceModule[] = [{ surface: openAISurface, owns: () => true, routes: openAIRoutes }];
+/** Order matters: the first module that owns a path shapes its errors, and earlier routes win; OpenAI is the default. */
+export const SURFACES: SurfaceModule[] = [
+  { surface: anthropicSurface, owns: ownsAnthropicPath, routes: anthropicRoutes },
+  { surface: openAISurface, owns: () => true, routes: openAIRoutes },
+];
 
 /** The surface whose error shape a response for `path` must use. */
 export function surfaceFor(path: string, name?: SurfaceName): Surface {

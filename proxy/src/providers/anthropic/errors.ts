@@ -1,0 +1,55 @@
+/** Anthropic upstream errors (`{"type":"error","error":{"type","message"}}`) → GatewayError, secrets scrubbed. */
+import { type ErrorKind, GatewayError } from '../../errors.js';
+import { retryAfterMs } from '../openai/errors.js';
+import { scrubSecrets } from '../secrets.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const KIND_BY_STATUS: Record<number, ErrorKind> = {
+  400: 'invalid_request',
+  404: 'not_found',
+  413: 'request_too_large',
+  429: 'rate_limit',
+};
+
+/**
+ * Maps an Anthropic error answer. 529 (overloaded) stays 529 for Anthropic clients (`keep529`) and becomes 503 for
+ * others, whose SDKs do not know 529; 401/403 mean the gateway's own credential was refused (502).
+ */
+export function parseAnthropicError(
+  status: number,
+  body: Buffer,
+  headers: Headers,
+  apiKey: string | undefined,
+  keep529: boolean,
+): GatewayError {
+  let message = body.toString('utf8').slice(0, 2000) || `upstream answered ${status}`;
+  let type: string | null = null;
+  try {
+    const j = JSON.parse(message) as { error?: { type?: unknown; message?: unknown } };
+    if (typeof j.error?.message === 'string') message = j.error.message;
+    if (typeof j.error?.type === 'string') type = j.error.type;
+  } catch {
+    // not JSON: keep the text
+  }
+  message = scrubSecrets(message, apiKey);
+  const retryAfter = retryAfterMs(headers);
+  const opts = { code: type, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
+  if (status === 401 || status === 403)
+    return new GatewayError(502, 'upstream', `upstream rejected the gateway's credentials (${status}): ${message}`, {
+      code: 'upstream_auth_failed',
+    });
+  if (status === 529 || type === 'overloaded_error')
+    return new GatewayError(keep529 ? 529 : 503, 'overloaded', `upstream overloaded: ${message}`, opts);
+  if (status >= 500)
+    return new GatewayError(
+      status === 504 ? 504 : 502,
+      status === 504 ? 'timeout' : 'upstream',
+      `upstream error ${status}: ${message}`,
+      {
+        ...opts,
+        code: type ?? 'upstream_error',
+      },
+    );
+  return new GatewayError(status, KIND_BY_STATUS[status] ?? 'invalid_request', message, opts);
+}

@@ -1,0 +1,76 @@
+/**
+ * Native Anthropic SSE relay for Anthropic clients: every event is forwarded as it arrives (only `message_start` is
+ * rewritten, to report the public model name), usage is read from `message_start`/`message_delta`, an `error`
+ * event is thrown (the surface writes it back as its own error event), and a stream without `message_stop` is
+ * reported as incomplete. One instance per request.
+ */
+import { GatewayError } from '../../errors.js';
+import { SseSplitter } from '../../http/sse.js';
+import { usageFromAnthropic } from '../../translation/anthropic-mapping.js';
+import type { AnthropicUsage } from '../../translation/anthropic-types.js';
+import { badUpstream } from '../../translation/common.js';
+import { scrubSecrets } from '../secrets.js';
+import type { AdapterContext, StreamTranslator, Usage } from '../types.js';
+
+interface EventData {
+  type?: string;
+  message?: { model?: string; usage?: Partial<AnthropicUsage> };
+  usage?: Partial<AnthropicUsage>;
+  error?: { type?: string; message?: string };
+}
+
+export class AnthropicPassthroughStream implements StreamTranslator {
+  private readonly sse = new SseSplitter();
+  private usageSoFar: Partial<AnthropicUsage> | undefined;
+  private stopped = false;
+
+  constructor(private readonly ctx: AdapterContext) {}
+
+  push(chunk: Buffer): string {
+    let out = '';
+    for (const ev of this.sse.push(chunk)) {
+      if (ev.data === undefined || ev.event === 'ping') {
+        out += ev.raw;
+        continue;
+      }
+      let j: EventData;
+      try {
+        j = JSON.parse(ev.data);
+      } catch {
+        throw badUpstream('upstream sent a malformed stream event', 'upstream_invalid_stream');
+      }
+      if (j.type === 'error') {
+        const e = j.error ?? {};
+        const overloaded = e.type === 'overloaded_error';
+        throw new GatewayError(
+          overloaded ? 529 : 502,
+          overloaded ? 'overloaded' : 'upstream',
+          scrubSecrets(e.message ?? 'upstream stream error', this.ctx.backend.apiKey),
+          {
+            code: e.type ?? 'upstream_stream_error',
+          },
+        );
+      }
+      if (j.type === 'message_start' && j.message) {
+        this.usageSoFar = { ...j.message.usage };
+        j.message.model = this.ctx.publicModel;
+        out += `event: message_start\ndata: ${JSON.stringify(j)}\n\n`;
+        continue;
+      }
+      if (j.type === 'message_delta' && j.usage) this.usageSoFar = { ...this.usageSoFar, ...j.usage };
+      if (j.type === 'message_stop') this.stopped = true;
+      out += ev.raw;
+    }
+    return out;
+  }
+
+  end(): string | GatewayError {
+    return this.stopped
+      ? ''
+      : badUpstream('upstream closed the stream before it completed', 'upstream_stream_incomplete');
+  }
+
+  usage(): Usage | undefined {
+    return usageFromAnthropic(this.usageSoFar);
+  }
+}

@@ -1,0 +1,19 @@
+/** Anthropic upstream request basics: paths and headers. */
+import type { AdapterContext } from '../types.js';
+
+/** `anthropic-version` sent upstream when the client did not send one. */
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+
+/** Paths relative to the backend URL (the API origin, e.g. `https://api.anthropic.com`). */
+export const ANTHROPIC_PATHS = { messages: '/v1/messages', countTokens: '/v1/messages/count_tokens' } as const;
+
+/** Headers for an Anthropic upstream: JSON, `x-api-key`, `anthropic-version` (and `anthropic-beta`) from the client. */
+export function anthropicHeaders(ctx: AdapterContext, stream: boolean): Record<string, string> {
+  const h: Record<string, string> = { ...ctx.backend.headers, 'content-type': 'application/json' };
+  h.accept = stream ? 'text/event-stream' : 'application/json';
+  h['anthropic-version'] = ctx.header?.('anthropic-version') ?? DEFAULT_ANTHROPIC_VERSION;
+  const beta = ctx.header?.('anthropic-beta');
+  if (beta) h['anthropic-beta'] = beta;
+  if (ctx.backend.apiKey !== undefined) h['x-api-key'] = ctx.backend.apiKey;
+  return h;
+}

@@ -1,0 +1,39 @@
+/** The Anthropic surface's error shape: `{"type":"error","error":{"type","message"}}`, and its stream `error` event. */
+import type { ErrorKind, GatewayError } from '../../errors.js';
+import type { RenderedError } from '../types.js';
+
+const TYPE: Record<ErrorKind, string> = {
+  invalid_request: 'invalid_request_error',
+  authentication: 'authentication_error',
+  permission: 'permission_error',
+  not_found: 'not_found_error',
+  request_too_large: 'request_too_large',
+  rate_limit: 'rate_limit_error',
+  upstream: 'api_error',
+  timeout: 'timeout_error',
+  overloaded: 'overloaded_error',
+  unavailable: 'overloaded_error',
+  internal: 'api_error',
+};
+
+/** The Anthropic error `type` for `err`: by kind, and 529 is always `overloaded_error`. */
+export function anthropicErrorType(err: GatewayError): string {
+  return err.status === 529 ? 'overloaded_error' : TYPE[err.kind];
+}
+
+function body(err: GatewayError): string {
+  return JSON.stringify({ type: 'error', error: { type: anthropicErrorType(err), message: err.message } });
+}
+
+export function renderAnthropicError(err: GatewayError): RenderedError {
+  return {
+    status: err.status,
+    headers: { 'content-type': 'application/json', ...err.responseHeaders() },
+    body: body(err),
+  };
+}
+
+/** A mid-stream failure: an `error` event; no `message_stop` follows. */
+export function anthropicStreamError(err: GatewayError): string {
+  return `event: error\ndata: ${body(err)}\n\n`;
+}

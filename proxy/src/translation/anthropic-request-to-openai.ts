@@ -1,0 +1,133 @@
+/**
+ * Anthropic Messages request → OpenAI Chat Completions request (an Anthropic client served by an OpenAI-protocol or
+ * Ollama upstream). Untranslatable fields and blocks get a 400 naming them. Ignored, by documented rule:
+ * `cache_control` (a caching hint), thinking blocks of earlier turns (Anthropic drops them from context too).
+ */
+import type { AnthropicBlock, AnthropicMessage, AnthropicRequest, AnthropicToolChoice } from './anthropic-types.js';
+import { isRecord, type Json, untranslatable } from './common.js';
+import { urlOfAnthropicSource } from './images.js';
+import type {
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  FunctionTool,
+  TextPart,
+  ToolCall,
+  ToolChoice,
+} from './openai-types.js';
+
+const HANDLED = new Set([
+  'model',
+  'messages',
+  'system',
+  'max_tokens',
+  'stop_sequences',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stream',
+  'metadata',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'service_tier',
+]);
+
+const DROPPED_BLOCKS = new Set(['thinking', 'redacted_thinking']);
+
+function textParts(content: unknown, param: string): TextPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) return [];
+  return content.map((b: Json, j) => {
+    if (b.type === 'text' && typeof b.text === 'string') return { type: 'text', text: b.text };
+    throw untranslatable(`${param}[${j}].type`, `block type '${String(b.type)}' is not allowed here`);
+  });
+}
+
+function userMessages(m: AnthropicMessage, i: number): ChatMessage[] {
+  if (typeof m.content === 'string') return [{ role: 'user', content: m.content }];
+  const tools: ChatMessage[] = [];
+  const parts: ContentPart[] = [];
+  m.content.forEach((b: AnthropicBlock, j) => {
+    const param = `messages.${i}.content.${j}`;
+    if (b.type === 'text') parts.push({ type: 'text', text: (b as { text: string }).text });
+    else if (b.type === 'image')
+      parts.push({ type: 'image_url', image_url: { url: urlOfAnthropicSource(b.source, param) } });
+    else if (b.type === 'tool_result') {
+      const r = b as { tool_use_id: string; content?: unknown };
+      const text = textParts(r.content ?? '', `${param}.content`);
+      const content = typeof r.content === 'string' || text.length === 0 ? ((r.content as string) ?? '') : text;
+      tools.push({ role: 'tool', tool_call_id: r.tool_use_id, content });
+    } else throw untranslatable(`${param}.type`, `block type '${b.type}' cannot be sent to this upstream`);
+  });
+  return parts.length ? [...tools, { role: 'user', content: parts }] : tools;
+}
+
+function assistantMessage(m: AnthropicMessage, i: number): ChatMessage {
+  if (typeof m.content === 'string') return { role: 'assistant', content: m.content };
+  let text: string | null = null;
+  const calls: ToolCall[] = [];
+  m.content.forEach((b: AnthropicBlock, j) => {
+    if (b.type === 'text') text = (text ?? '') + (b as { text: string }).text;
+    else if (b.type === 'tool_use') {
+      const u = b as { id: string; name: string; input: unknown };
+      calls.push({ id: u.id, type: 'function', function: { name: u.name, arguments: JSON.stringify(u.input ?? {}) } });
+    } else if (!DROPPED_BLOCKS.has(b.type))
+      throw untranslatable(`messages.${i}.content.${j}.type`, `block type '${b.type}' cannot be sent to this upstream`);
+  });
+  return calls.length
+    ? { role: 'assistant', content: text, tool_calls: calls }
+    : { role: 'assistant', content: text ?? '' };
+}
+
+function convertTools(tools: Json[]): FunctionTool[] {
+  return tools.map((t, i) => {
+    if (t.type !== undefined && t.type !== 'custom')
+      throw untranslatable(`tools.${i}.type`, `server tool '${String(t.type)}' cannot be run by this upstream`);
+    const f: FunctionTool['function'] = { name: String(t.name) };
+    if (typeof t.description === 'string') f.description = t.description;
+    if (isRecord(t.input_schema)) f.parameters = t.input_schema;
+    return { type: 'function', function: f };
+  });
+}
+
+function convertToolChoice(c: AnthropicToolChoice): { tool_choice: ToolChoice; parallel_tool_calls?: false } {
+  const parallel =
+    'disable_parallel_tool_use' in c && c.disable_parallel_tool_use ? { parallel_tool_calls: false as const } : {};
+  if (c.type === 'auto') return { tool_choice: 'auto', ...parallel };
+  if (c.type === 'any') return { tool_choice: 'required', ...parallel };
+  if (c.type === 'none') return { tool_choice: 'none' };
+  if (c.type === 'tool') return { tool_choice: { type: 'function', function: { name: c.name } }, ...parallel };
+  throw untranslatable('tool_choice.type', 'must be auto, any, none or tool');
+}
+
+/** Translates a validated Anthropic request; `model` is the upstream model name. */
+export function openAIRequestFromAnthropic(req: AnthropicRequest, model: string): ChatRequest {
+  const body = req as Json;
+  for (const k of Object.keys(body))
+    if (!HANDLED.has(k) && body[k] !== undefined && body[k] !== null)
+      throw untranslatable(k, 'is not supported when the upstream is not Anthropic');
+  if (isRecord(req.thinking) && req.thinking.type !== 'disabled')
+    throw untranslatable('thinking', 'extended thinking is only available from Anthropic upstreams');
+  const messages: ChatMessage[] = [];
+  if (req.system !== undefined) {
+    const parts = textParts(req.system, 'system');
+    if (typeof req.system === 'string') messages.push({ role: 'system', content: req.system });
+    else if (parts.length)
+      messages.push({ role: 'system', content: parts.length === 1 ? (parts[0] as TextPart).text : parts });
+  }
+  req.messages.forEach((m, i) => {
+    if (m.role === 'user') messages.push(...userMessages(m, i));
+    else messages.push(assistantMessage(m, i));
+  });
+  const out: ChatRequest = { model, messages, max_tokens: req.max_tokens };
+  if (req.tools?.length) out.tools = convertTools(req.tools as unknown as Json[]);
+  if (req.tool_choice) Object.assign(out, convertToolChoice(req.tool_choice));
+  if (req.stop_sequences?.length) out.stop = req.stop_sequences;
+  if (req.temperature !== undefined) out.temperature = req.temperature;
+  if (req.top_p !== undefined) out.top_p = req.top_p;
+  if (req.top_k !== undefined) out.top_k = req.top_k;
+  if (req.stream) out.stream = true;
+  if (typeof req.metadata?.user_id === 'string') out.user = req.metadata.user_id;
+  return out;
+}

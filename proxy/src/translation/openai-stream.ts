@@ -1,0 +1,73 @@
+/** OpenAI chat-completion SSE: decoder (upstream → chunks) and encoder (chunks → OpenAI client). */
+import { GatewayError } from '../errors.js';
+import { SseSplitter } from '../http/sse.js';
+import type { Usage } from '../providers/types.js';
+import { badUpstream, neutralUsage } from './common.js';
+import type { ChatChunk } from './openai-types.js';
+import type { ChunkDecoder, ChunkEncoder } from './stream.js';
+
+/** Decodes an OpenAI-protocol upstream stream; `scrub` removes secrets from upstream error messages. */
+export class OpenAIChunkDecoder implements ChunkDecoder {
+  private readonly sse = new SseSplitter();
+  private done = false;
+  private finished = false;
+  private seenUsage: Usage | undefined;
+
+  constructor(private readonly scrub: (message: string) => string = (m) => m) {}
+
+  push(chunk: Buffer): ChatChunk[] {
+    const out: ChatChunk[] = [];
+    for (const ev of this.sse.push(chunk)) {
+      if (ev.data === undefined) continue;
+      if (ev.data === '[DONE]') {
+        this.done = true;
+        continue;
+      }
+      let j: ChatChunk & { error?: { message?: unknown } };
+      try {
+        j = JSON.parse(ev.data);
+      } catch {
+        throw badUpstream('upstream sent a malformed stream event', 'upstream_invalid_stream');
+      }
+      if (j.error !== undefined) {
+        const msg = typeof j.error?.message === 'string' ? j.error.message : 'upstream reported an error mid-stream';
+        throw new GatewayError(502, 'upstream', this.scrub(msg), { code: 'upstream_stream_error' });
+      }
+      if (j.usage) this.seenUsage = neutralUsage(j.usage);
+      j.choices ??= [];
+      if (j.choices.some((c) => c.finish_reason)) this.finished = true;
+      out.push(j);
+    }
+    return out;
+  }
+
+  end(): GatewayError | undefined {
+    if (this.done || this.finished) return undefined;
+    return badUpstream('upstream closed the stream before it completed', 'upstream_stream_incomplete');
+  }
+
+  usage(): Usage | undefined {
+    return this.seenUsage;
+  }
+}
+
+/** Encodes chunks as OpenAI SSE for an OpenAI client: public model name, usage chunk only when asked for. */
+export class OpenAIChunkEncoder implements ChunkEncoder {
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {}
+
+  encode(chunk: ChatChunk): string {
+    if (chunk.choices.length === 0 && chunk.usage && !this.includeUsage) return '';
+    const c: ChatChunk = { ...chunk, model: this.model };
+    delete c.stop_sequence;
+    if (!this.includeUsage) delete c.usage;
+    else if (c.usage === undefined) c.usage = null;
+    return `data: ${JSON.stringify(c)}\n\n`;
+  }
+
+  finish(): string {
+    return 'data: [DONE]\n\n';
+  }
+}
