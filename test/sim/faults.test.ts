@@ -73,8 +73,10 @@ describe('simulator faults', () => {
   });
 
   it('hangs until the client gives up, and counts the abort', async () => {
-    const pending = postJson(url, chat('x'), { 'x-sim-fault': 'hang' }, AbortSignal.timeout(150));
+    const ac = new AbortController();
+    const pending = postJson(url, chat('x'), { 'x-sim-fault': 'hang' }, ac.signal);
     await waitFor(() => sim.stats().hanging === 1);
+    ac.abort();
     await expect(pending).rejects.toThrow();
     await waitFor(() => sim.stats().abortedByClient === 1);
     expect(sim.stats().hanging).toBe(0);

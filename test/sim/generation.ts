@@ -29,6 +29,9 @@ export async function admitGeneration(
 ): Promise<Generation | null> {
   const rt = ex.rt;
   const prompt = analyzePrompt(spec.prompt, rt.kv ? rt.kv.blockSize : 0);
+  const limit = rt.opts.maxModelLen;
+  // Like vLLM, an absent max_tokens means "up to the context length".
+  if (rt.kv && spec.maxTokens === undefined) spec = { ...spec, maxTokens: Math.max(1, limit - prompt.tokens) };
   const controls = ex.controls();
   const plans: OutputPlan[] = [];
   let outputTokens = 0;
@@ -40,7 +43,6 @@ export async function admitGeneration(
     outputTokens += t;
     longestTokens = Math.max(longestTokens, t);
   }
-  const limit = rt.opts.maxModelLen;
   const completion = Math.max(spec.maxTokens ?? 0, outputTokens);
   if (rt.kv && prompt.tokens + completion > limit) {
     ex.reply(rt.flavour.contextLengthError(prompt.tokens, completion, limit));

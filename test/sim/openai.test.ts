@@ -171,6 +171,14 @@ describe('simulator: OpenAI protocol (vllm flavour) through the official openai 
     });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ error: { type: 'BadRequestError', param: 'messages', code: 400 } });
+    const opts = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sim-model', messages: [{ role: 'user', content: 'x' }], stream_options: {} }),
+    });
+    expect(opts.status).toBe(400);
+    const notJson = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{oops' });
+    expect(notJson.status).toBe(400);
   });
 });
 

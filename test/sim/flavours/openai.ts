@@ -1,12 +1,12 @@
 /** OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/models`). */
-import { embeddingInputs, embedVector, vectorBase64 } from '../embeddings.js';
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
 import type { GenerationSpec, ToolChoice, ToolSpec } from '../output.js';
 import { runStream, runUnary } from '../stream.js';
-import { countTokens, randomHex, randomId } from '../tokens.js';
+import { randomHex, randomId } from '../tokens.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 import { type OpenAIAnswer, openaiBody, openaiFrames } from './openai-frames.js';
+import { embeddings, models, resolveModel } from './openai-resources.js';
 import { chatPrompt, isOptionalPositiveInt, isRecord, type Json, stopList } from './prompt.js';
 import type { Route } from './types.js';
 
@@ -23,24 +23,6 @@ export function openaiRoutes(d: OpenAIDialect): [string, Route][] {
 
 function sseType(d: OpenAIDialect): string {
   return d.name === 'vllm' || d.name === 'openai' ? 'text/event-stream; charset=utf-8' : 'text/event-stream';
-}
-
-/** The requested model, or null after answering 400/404. */
-function resolveModel(ex: Exchange, d: OpenAIDialect, m: unknown): string | null {
-  if (typeof m !== 'string' || m === '') {
-    if (!d.strictModel) return ex.rt.opts.models[0]!;
-    ex.error(400, "Missing required parameter: 'model'.", 'model');
-    return null;
-  }
-  if (d.strictModel && !ex.rt.serves(m)) {
-    const msg =
-      d.name === 'ollama'
-        ? `model "${m}" not found, try pulling it first`
-        : `The model \`${m}\` does not exist${d.name === 'openai' ? ' or you do not have access to it' : ''}.`;
-    ex.error(404, msg, 'model');
-    return null;
-  }
-  return m;
 }
 
 function parseTools(v: unknown): ToolSpec[] | null {
@@ -103,6 +85,10 @@ function parseGeneration(ex: Exchange, d: OpenAIDialect, b: Json, kind: 'chat' |
     ex.error(400, `Invalid 'n': must be an integer between 1 and 128.`, 'n');
     return null;
   }
+  if (b.stream_options != null && b.stream !== true) {
+    ex.error(400, 'Stream options can only be defined when `stream=True`.', 'stream_options');
+    return null;
+  }
   const tools = kind === 'chat' ? parseTools(b.tools) : [];
   const toolChoice = parseToolChoice(b.tool_choice);
   if (!tools || !toolChoice) {
@@ -147,55 +133,4 @@ async function generate(ex: Exchange, d: OpenAIDialect, kind: 'chat' | 'completi
   };
   if (stream) await runStream(ex, gen, sseType(d), openaiFrames(answer));
   else await runUnary(ex, gen, () => openaiBody(answer));
-}
-
-async function embeddings(ex: Exchange, d: OpenAIDialect): Promise<void> {
-  const b = ex.body;
-  if (!isRecord(b)) return ex.error(400, 'The request body must be a JSON object.');
-  const model = resolveModel(ex, d, b.model);
-  if (model === null) return;
-  const inputs = embeddingInputs(b.input);
-  if (!inputs) return ex.error(400, "Invalid or missing 'input'.", 'input');
-  const format = b.encoding_format ?? 'float';
-  if (format !== 'float' && format !== 'base64')
-    return ex.error(400, "'encoding_format' must be 'float' or 'base64'.", 'encoding_format');
-  const dim =
-    Number.isInteger(b.dimensions) && (b.dimensions as number) > 0 ? (b.dimensions as number) : ex.rt.opts.embeddingDim;
-  if (ex.rt.timing.ttftMs > 0 && !(await ex.sleep(ex.rt.timing.ttftMs))) return;
-  if (ex.fault?.resetAfterChunks !== undefined) return ex.reset();
-  let tokens = 0;
-  const data = inputs.map((text, index) => {
-    tokens += countTokens(text);
-    const v = embedVector(text, dim);
-    return { object: 'embedding', embedding: format === 'base64' ? vectorBase64(v) : v, index };
-  });
-  ex.rt.counters.tokensIn += tokens;
-  const head = d.name === 'vllm' ? { id: `embd-${randomHex(32)}`, created: Math.floor(Date.now() / 1000) } : {};
-  ex.json(200, { ...head, object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
-}
-
-function models(ex: Exchange, d: OpenAIDialect): void {
-  const rt = ex.rt;
-  const names = d.name === 'ollama' ? rt.opts.models.map((m) => (m.includes(':') ? m : `${m}:latest`)) : rt.opts.models;
-  const data = names.map((id) => {
-    const card: Json = { id, object: 'model', created: rt.created, owned_by: d.ownedBy };
-    if (d.name === 'vllm') Object.assign(card, { root: id, parent: null, max_model_len: rt.opts.maxModelLen });
-    if (d.name === 'llamacpp')
-      card.meta = { vocab_type: 2, n_vocab: 128256, n_ctx_train: rt.opts.maxModelLen, n_embd: 4096 };
-    return card;
-  });
-  if (d.name === 'vllm') {
-    for (const lora of rt.opts.loras) {
-      data.push({
-        id: lora,
-        object: 'model',
-        created: rt.created,
-        owned_by: 'vllm',
-        root: `/adapters/${lora}`,
-        parent: names[0],
-        max_model_len: rt.opts.maxModelLen,
-      });
-    }
-  }
-  ex.json(200, { object: 'list', data });
 }
