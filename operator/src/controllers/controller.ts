@@ -42,6 +42,7 @@ type Subject = KubeObject & StatusSubject;
 
 export class SwitchyardController {
   private state: TranslationState | undefined;
+  private poolsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -50,10 +51,17 @@ export class SwitchyardController {
     return this.state;
   }
 
-  /** Queues status keys of every pool (proxies in sync changed). */
-  poolsChanged(): void {
-    if (!this.state) return;
-    for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
+  /**
+   * Queues status keys of every pool (proxies in sync changed). Coalesced to one refresh per `delayMs`, so a push
+   * to many proxies does not rewrite every pool's status once per acknowledging proxy.
+   */
+  poolsChanged(delayMs = 500): void {
+    if (!this.state || this.poolsTimer) return;
+    this.poolsTimer = setTimeout(() => {
+      this.poolsTimer = undefined;
+      for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
+    }, delayMs);
+    this.poolsTimer.unref();
   }
 
   /** Handles one work-queue key. */

@@ -42,19 +42,27 @@ export interface SnapshotInput {
   replicas: Map<string, { ready: number; total: number }>;
 }
 
+/** Parse results per cached object: informers replace an object on every change, so identity is a version. */
+const parsedCache = new WeakMap<KubeObject, { data: unknown } | { message: string }>();
+
 function parseAll<K extends CustomResourceKind>(kind: K, objects: KubeObject[], invalid: InvalidResource[]) {
   const schema = CUSTOM_RESOURCES[kind].schema;
   const out: unknown[] = [];
   for (const o of objects) {
     if (o.metadata.deletionTimestamp) continue;
-    const parsed = schema.safeParse(o);
-    if (parsed.success) out.push(parsed.data);
+    let result = parsedCache.get(o);
+    if (!result) {
+      const parsed = schema.safeParse(o);
+      result = parsed.success ? { data: parsed.data } : { message: formatZodIssues(parsed.error).join('; ') };
+      parsedCache.set(o, result);
+    }
+    if ('data' in result) out.push(result.data);
     else
       invalid.push({
         kind,
         namespace: o.metadata.namespace ?? 'default',
         name: o.metadata.name,
-        message: formatZodIssues(parsed.error).join('; '),
+        message: result.message,
       });
   }
   return out;

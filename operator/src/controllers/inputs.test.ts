@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { translate } from '../../../shared/src/index.js';
+import type { KubeObject } from '../k8s/resources.js';
+import { buildInput, type CacheView } from './inputs.js';
+
+const backend = (name: string, spec: Record<string, unknown>) =>
+  ({
+    apiVersion: 'switchyard.dev/v1alpha1',
+    kind: 'LLMBackend',
+    metadata: { name, namespace: 'ns' },
+    spec,
+  }) as KubeObject;
+
+function view(over: Partial<CacheView>): CacheView {
+  return {
+    backends: () => [],
+    pools: () => [],
+    policies: () => [],
+    services: () => [],
+    slices: () => [],
+    secrets: () => [],
+    ...over,
+  };
+}
+
+describe('buildInput', () => {
+  it('resolves serviceRef through EndpointSlices, reads Secrets, and records replicas', () => {
+    const cache = view({
+      backends: () => [
+        backend('vllm', {
+          provider: 'vllm',
+          serviceRef: { name: 'vllm', port: 8000 },
+          credentialsRef: { name: 'key', key: 'token' },
+          models: [{ name: 'm' }],
+        }),
+      ],
+      services: () => [{ metadata: { name: 'vllm', namespace: 'ns' }, spec: { ports: [{ port: 8000 }] } }],
+      slices: () => [
+        {
+          metadata: { name: 'vllm-x', namespace: 'ns', labels: { 'kubernetes.io/service-name': 'vllm' } },
+          ports: [{ port: 8001 }],
+          endpoints: [{ addresses: ['10.0.0.1'] }, { addresses: ['10.0.0.2'], conditions: { ready: false } }],
+        },
+      ],
+      secrets: () => [
+        { metadata: { name: 'key', namespace: 'ns' }, data: { token: Buffer.from('s3cret').toString('base64') } },
+      ],
+    });
+    const built = buildInput(cache);
+    const { config, problems } = translate(built.input);
+    expect(problems).toEqual([]);
+    expect(config.backends[0]?.endpoints.map((e) => e.url)).toEqual(['http://10.0.0.1:8001/v1']);
+    expect(config.backends[0]?.apiKey).toBe('s3cret');
+    expect(built.replicas.get('ns/vllm')).toEqual({ ready: 1, total: 2 });
+  });
+
+  it('reports objects the zod schema rejects, naming the field, and leaves them out', () => {
+    const built = buildInput(
+      view({ backends: () => [backend('bad', { provider: 'vllm', url: 'not a url', models: [{ name: 'm' }] })] }),
+    );
+    expect(built.input.backends).toEqual([]);
+    expect(built.invalid).toEqual([expect.objectContaining({ kind: 'LLMBackend', name: 'bad' })]);
+    expect(built.invalid[0]?.message).toContain('spec.url');
+  });
+});

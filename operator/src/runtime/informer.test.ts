@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
+import { type KubeObject, SERVICES } from '../k8s/resources.js';
+import { Informer } from './informer.js';
+
+const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
+
+/** A fake apiserver: scripted list answers and watch streams. */
+function fakeClient(lists: KubeObject[][], watches: ((emit: (e: WatchEvent) => void) => Promise<void>)[]) {
+  const calls: string[] = [];
+  const client: KubeClient = {
+    async request<T>(_method: string, path: string): Promise<T> {
+      calls.push(`list ${path}`);
+      const items = lists.shift() ?? [];
+      return { metadata: { resourceVersion: String(calls.length * 10) }, items } as T;
+    },
+    async watch(_path, query, onEvent, signal) {
+      calls.push(`watch rv=${query?.resourceVersion}`);
+      const next = watches.shift();
+      if (!next) return new Promise<void>((r) => signal.addEventListener('abort', () => r()));
+      await next(onEvent);
+    },
+  };
+  return { client, calls };
+}
+
+async function until(cond: () => boolean) {
+  const end = Date.now() + 3000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('Informer', () => {
+  it('lists, applies watch events, and relists on 410 Gone (emitting deletions it missed)', async () => {
+    const { client, calls } = fakeClient(
+      [
+        [obj('a', '1'), obj('b', '2')],
+        [obj('a', '1'), obj('c', '7')],
+      ],
+      [
+        async (emit) => {
+          emit({ type: 'MODIFIED', object: obj('a', '3') as never });
+          emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '5' } } });
+        },
+        async () => {
+          throw new ApiError(410, 'Expired', 'too old resource version');
+        },
+      ],
+    );
+    const events: string[] = [];
+    const inf = new Informer<KubeObject>(client, SERVICES).on((t, o) => events.push(`${t} ${o.metadata.name}`));
+    inf.start();
+    await inf.synced;
+    await until(() => inf.lists === 2);
+    await until(() => events.includes('add c'));
+    inf.stop();
+    expect(calls.slice(0, 4)).toEqual(['list /api/v1/services', 'watch rv=10', 'watch rv=5', 'list /api/v1/services']);
+    expect(events).toEqual(['add a', 'add b', 'update a', 'delete b', 'update a', 'add c']);
+    expect(
+      inf
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'c']);
+    expect(inf.get('ns/a')?.kind).toBe('Service');
+  });
+
+  it('backs off and retries when listing fails', async () => {
+    let failures = 2;
+    const { client } = fakeClient([[obj('a', '1')]], []);
+    const request = client.request.bind(client);
+    client.request = async <T>(method: string, path: string) => {
+      if (failures-- > 0) throw new ApiError(503, 'ServiceUnavailable', 'storage is (re)initializing');
+      return request<T>(method, path);
+    };
+    const inf = new Informer<KubeObject>(client, SERVICES);
+    inf.start();
+    await inf.synced;
+    inf.stop();
+    expect(inf.list()).toHaveLength(1);
+  });
+});
