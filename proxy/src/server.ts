@@ -12,6 +12,7 @@ import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
 import { SnapshotStore } from './config/store.js';
+import { maintainEndpoints } from './health/index.js';
 import { createGovernance, type Governance } from './governance.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
@@ -91,6 +92,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   installTelemetry(deps, telemetry);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
+  const stopEndpointUpkeep = maintainEndpoints(store, { log, hooks: () => deps.hooks });
 
   const app = createApp(deps);
   const admin = createAdminApp({ store, log, pushToken: opts.pushToken, registry, isAccepting: () => accepting });
@@ -112,6 +114,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       accepting = false;
       stopWatching?.();
       unsubscribe();
+      const upkeepStopped = stopEndpointUpkeep();
       const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
       // Keep-alive connections become idle as their last response ends: close them as that happens.
       traffic.closeIdleConnections();
@@ -124,6 +127,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
         adminServer.close(() => resolve());
         adminServer.closeAllConnections();
       });
+      await upkeepStopped;
       await pools.close();
       await governance.close();
       await telemetry.shutdown();

@@ -1,0 +1,124 @@
+/**
+ * Active health checking: one timer loop per endpoint whose backend enables it, started and stopped as
+ * snapshots swap (`sync`). The first check runs at once, later ones every `intervalMs` (±10% jitter), each
+ * bounded by `timeoutMs`. An ejected endpoint is checked as soon as its ejection time ends, so it can return.
+ * Checks use their own connection pool, so they never queue behind traffic.
+ */
+import type { Logger } from 'pino';
+import { Agent, request } from 'undici';
+import type { EndpointState } from '../config/endpoint-state.js';
+import type { Runtime } from '../config/runtime.js';
+import type { PipelineHooks } from '../pipeline/types.js';
+import { classifyProbe, type ProbeResult, probeFor } from './probe.js';
+import { applyCheckResult, forgetChecks } from './transitions.js';
+
+export interface HealthCheckerOptions {
+  log: Logger;
+  /** Hooks to tell about health changes (read at each change, so hooks installed later are seen). */
+  hooks?: () => PipelineHooks | undefined;
+}
+
+interface Watch {
+  timer: NodeJS.Timeout | undefined;
+  /** When the next check runs (ms since epoch). */
+  nextAt: number;
+  running: boolean;
+  controller: AbortController | undefined;
+  unsubscribe: () => void;
+}
+
+export class HealthChecker {
+  private readonly watches = new Map<EndpointState, Watch>();
+  private readonly agent = new Agent({ connections: 4, keepAliveTimeout: 30_000, pipelining: 1 });
+
+  constructor(private readonly opts: HealthCheckerOptions) {}
+
+  /** Watches the endpoints of `rt` that have checks enabled; stops watching the others. */
+  sync(rt: Runtime): void {
+    const wanted = new Set([...rt.endpoints.values()].filter((e) => e.backend.healthCheck.enabled));
+    for (const e of this.watches.keys()) if (!wanted.has(e)) this.unwatch(e);
+    for (const e of wanted) if (!this.watches.has(e)) this.watch(e);
+  }
+
+  /** Stops every check. */
+  async stop(): Promise<void> {
+    for (const e of [...this.watches.keys()]) this.unwatch(e);
+    await this.agent.close().catch(() => undefined);
+  }
+
+  private watch(e: EndpointState): void {
+    e.activelyChecked = true;
+    const w: Watch = { timer: undefined, nextAt: 0, running: false, controller: undefined, unsubscribe: () => {} };
+    // An ejection just started: check right when it ends instead of at the next interval.
+    w.unsubscribe = e.subscribe(() => {
+      if (e.awaitingHealthCheck && !w.running && w.nextAt > e.ejectedUntil)
+        this.schedule(e, w, e.ejectedUntil - Date.now());
+    });
+    this.watches.set(e, w);
+    this.schedule(e, w, 0);
+  }
+
+  private unwatch(e: EndpointState): void {
+    const w = this.watches.get(e);
+    if (!w) return;
+    this.watches.delete(e);
+    clearTimeout(w.timer);
+    w.controller?.abort();
+    w.unsubscribe();
+    forgetChecks(e);
+  }
+
+  private schedule(e: EndpointState, w: Watch, delayMs: number): void {
+    clearTimeout(w.timer);
+    const delay = Math.max(0, delayMs);
+    w.nextAt = Date.now() + delay;
+    w.timer = setTimeout(() => void this.run(e, w), delay);
+    w.timer.unref();
+  }
+
+  private async run(e: EndpointState, w: Watch): Promise<void> {
+    w.running = true;
+    const result = await this.check(e, w);
+    w.running = false;
+    if (this.watches.get(e) !== w) return;
+    const now = Date.now();
+    const from = applyCheckResult(e, result, now);
+    if (from !== undefined) {
+      const reason = result.ok ? undefined : result.reason;
+      this.opts.log.info(
+        { endpoint: e.id, backend: e.backend.id, from, to: e.health, reason },
+        'endpoint health changed',
+      );
+      this.opts.hooks?.()?.onHealthChange?.(e, from, e.health);
+    }
+    const interval = e.backend.healthCheck.intervalMs * (0.9 + Math.random() * 0.2);
+    const ejectionEnds = e.awaitingHealthCheck && e.ejectedUntil > now ? e.ejectedUntil - now : interval;
+    this.schedule(e, w, Math.max(Math.min(interval, ejectionEnds), 10));
+  }
+
+  private async check(e: EndpointState, w: Watch): Promise<ProbeResult> {
+    const probe = probeFor(e);
+    const controller = new AbortController();
+    w.controller = controller;
+    const timeoutMs = e.backend.healthCheck.timeoutMs;
+    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    try {
+      const res = await request(e.origin + probe.path, {
+        method: 'GET',
+        headers: probe.headers,
+        signal: controller.signal,
+        dispatcher: this.agent,
+      });
+      await res.body.dump();
+      return classifyProbe(e, res.statusCode);
+    } catch (err) {
+      const reason = controller.signal.aborted
+        ? `no answer within ${timeoutMs} ms`
+        : `health check failed (${(err as { code?: string }).code ?? 'error'})`;
+      return { ok: false, loading: false, reason };
+    } finally {
+      clearTimeout(timer);
+      w.controller = undefined;
+    }
+  }
+}
