@@ -34,6 +34,8 @@ let PROXIES: { name: string; traffic: number; admin: number }[] = [];
 const procs: Proc[] = [];
 const sims = new Map<string, Simulator>();
 let operatorA: Proc | undefined;
+/** kubeconfig of the operator's ServiceAccount, restricted by operator/config/rbac.yaml. */
+let operatorKubeconfig: string;
 
 async function apply(yaml: string): Promise<void> {
   const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
@@ -124,7 +126,7 @@ const backendSlices = (state: Partial<Record<Pod, PodState>>) =>
 
 function startOperator(identity: string, metricsPort: number): Proc {
   const p = startOperatorProcess({
-    kubeconfig: cp.kubeconfigPath,
+    kubeconfig: operatorKubeconfig,
     identity,
     metricsPort,
     proxyService: `${SYS}/switchyard-proxy`,
@@ -156,6 +158,13 @@ beforeAll(async () => {
   expect((await cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'])).code).toBe(0);
   await apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${SYS} }\n`,
+  );
+  // The operator runs as a ServiceAccount with only the RBAC rules the chart grants.
+  const rbac = await cp.kubectl(['apply', '-f', join(ROOT, 'operator', 'config', 'rbac.yaml')]);
+  expect(rbac.code, rbac.stderr).toBe(0);
+  operatorKubeconfig = await cp.writeKubeconfig(
+    await cp.serviceAccountToken(SYS, 'switchyard-operator'),
+    'operator.kubeconfig',
   );
   for (const [name, port] of Object.entries(ports.replicas)) {
     sims.set(name, await startSimulator({ flavour: 'vllm', host: HOST, port, models: ['org/chat-8b', 'chat-model'] }));
