@@ -8,9 +8,11 @@ import type { Registry } from 'prom-client';
 import type { AppDeps } from '../app.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { RequestState } from '../env.js';
+import type { Governance } from '../governance.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { PipelineHooks } from '../pipeline/types.js';
 import { createAccessLog } from './access-log.js';
+import { governanceMetrics } from './governance-metrics.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { createMetricsRecorder } from './recorder.js';
 import { RequestTracks } from './request-track.js';
@@ -38,13 +40,12 @@ export interface Telemetry {
 }
 
 type HookName = keyof PipelineHooks;
-const HOOK_NAMES: HookName[] = ['onAttemptStart', 'onAttemptEnd', 'onFirstByte', 'onFallback', 'onUpstreamRequest'];
 
 /** Hooks that call `a`'s then `b`'s observer for every event either has. */
 export function combineHooks(a: PipelineHooks | undefined, b: PipelineHooks): PipelineHooks {
   if (!a) return b;
   const out: PipelineHooks = { ...a };
-  for (const name of HOOK_NAMES) {
+  for (const name of Object.keys(b) as HookName[]) {
     const first = a[name] as ((...args: unknown[]) => void) | undefined;
     const second = b[name] as ((...args: unknown[]) => void) | undefined;
     if (!second) continue;
@@ -99,7 +100,15 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
 }
 
 /** Adds `t` to the app dependencies, around whatever stages and observers are already there. */
-export function installTelemetry(deps: AppDeps, t: Telemetry): void {
+export function installTelemetry(
+  deps: AppDeps & { governance?: Pick<Governance, 'addHooks' | 'stats'> },
+  t: Telemetry,
+): void {
+  const governance = deps.governance;
+  if (governance) {
+    governance.addHooks(governanceMetrics(t.metrics));
+    t.metrics.setRedisSource(() => governance.stats().redis);
+  }
   deps.callMiddleware = [t.middleware, ...(deps.callMiddleware ?? [])];
   deps.hooks = combineHooks(deps.hooks, t.hooks);
   const previous = deps.onRequestEnd;

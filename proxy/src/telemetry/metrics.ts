@@ -38,6 +38,9 @@ function gauge<L extends string>(registry: Registry, s: MetricSpec<L>, collect?:
 
 const isUp = (e: EndpointState, now: number) => e.health !== 'unhealthy' && e.ejectedUntil <= now;
 
+/** Redis connection state as governance reports it. */
+export type RedisState = 'none' | 'up' | 'down';
+
 /** Registers every proxy metric (and Node process metrics) on `registry`. */
 export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
   collectDefaultMetrics({ register: registry });
@@ -59,12 +62,22 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     attempts: counter(registry, S.attempts),
     retries: counter(registry, S.retries),
     fallbacks: counter(registry, S.fallbacks),
+    retryBudgetExhausted: counter(registry, S.retryBudgetExhausted),
+    queueWait: histogram(registry, S.queueWait),
     ejections: counter(registry, S.ejections),
+    healthTransitions: counter(registry, S.healthTransitions),
     tokens: counter(registry, S.tokens),
     cost: counter(registry, S.cost),
+    auth: counter(registry, S.auth),
     rateLimit: counter(registry, S.rateLimit),
+    rateLimitDenials: counter(registry, S.rateLimitDenials),
     cache: counter(registry, S.cache),
     redisErrors: counter(registry, S.redisErrors),
+    /** Registers `switchyard_redis_up`, read from `source`, when a Redis is configured (absent otherwise). */
+    setRedisSource(source: () => RedisState) {
+      if (source() === 'none' || registry.getSingleMetric(S.redisUp.name)) return;
+      gauge(registry, S.redisUp, (g) => g.set(source() === 'up' ? 1 : 0));
+    },
     endpointUp: gauge(
       registry,
       S.endpointUp,

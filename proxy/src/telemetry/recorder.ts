@@ -19,7 +19,6 @@ const RETRY_OUTCOME: Record<string, string> = {
   '5xx': 'server_error',
 };
 const LIMIT_DECISIONS = new Set(['allowed', 'limited', 'fail_open', 'fail_closed']);
-const CACHE_RESULTS = new Set(['hit', 'miss', 'bypass']);
 
 /** The `outcome` label of an attempt. */
 export function attemptOutcomeLabel(o: AttemptOutcome): string {
@@ -43,8 +42,19 @@ export function estimateCost(
   return { amount, currency: pricing.currency };
 }
 
+type RecordedHooks =
+  | 'onAttemptStart'
+  | 'onAttemptEnd'
+  | 'onFirstByte'
+  | 'onFallback'
+  | 'onRetry'
+  | 'onRetryBudgetExhausted'
+  | 'onEjection'
+  | 'onQueueWait'
+  | 'onHealthChange';
+
 export interface MetricsRecorder {
-  hooks: Required<Pick<PipelineHooks, 'onAttemptStart' | 'onAttemptEnd' | 'onFirstByte' | 'onFallback'>>;
+  hooks: Required<Pick<PipelineHooks, RecordedHooks>>;
   onRequestEnd(state: RequestState): void;
 }
 
@@ -62,7 +72,7 @@ export function createMetricsRecorder(
   const itl = new ChildCache((v) => m.itl.labels(...v));
   const attempts = new ChildCache((v) => m.attempts.labels(...v));
   const tokens = new ChildCache((v) => m.tokens.labels(...v));
-  const ejectionsSeen = new WeakMap<EndpointState, number>();
+  const retries = new ChildCache((v) => m.retries.labels(...v));
 
   const modelPoolBackend = (call: ProxyCall, member: PoolMember): [string, string, string] => [
     labels.model(call.state.model),
@@ -92,7 +102,6 @@ export function createMetricsRecorder(
         track.attemptStartedAt = now;
         track.ttfbMs = undefined;
         if (track.firstAttemptAt < 0) track.firstAttemptAt = now;
-        if (call.state.attempts > 1) m.retries.labels(call.state.pool ?? '', track.lastCause ?? OTHER).inc();
       },
       onFirstByte(call, member, ttfbMs) {
         const track = tracks.of(call.state);
@@ -104,17 +113,25 @@ export function createMetricsRecorder(
         track.upstreamMs += durationMs;
         track.lastAttemptEndAt = performance.now();
         attempts.get(call.state.pool ?? '', member.endpoint.backend.id, attemptOutcomeLabel(outcome)).inc();
-        if (outcome.kind === 'retry') {
-          track.lastCause = outcome.cause;
-          const ep = member.endpoint;
-          if (ep.ejectedUntil > Date.now() && ejectionsSeen.get(ep) !== ep.ejectedUntil) {
-            ejectionsSeen.set(ep, ep.ejectedUntil);
-            m.ejections.labels(ep.backend.id, ep.id).inc();
-          }
-        } else if (outcome.kind === 'done' && outcome.usage) recordUsage(call, member, outcome.usage, durationMs);
+        if (outcome.kind === 'done' && outcome.usage) recordUsage(call, member, outcome.usage, durationMs);
       },
       onFallback(_call, from, to) {
         m.fallbacks.labels(from, to).inc();
+      },
+      onRetry(call, cause) {
+        retries.get(call.state.pool ?? '', cause).inc();
+      },
+      onRetryBudgetExhausted(_call, pool) {
+        m.retryBudgetExhausted.labels(pool).inc();
+      },
+      onEjection(endpoint, pool) {
+        m.ejections.labels(pool, endpoint.backend.id, endpoint.id).inc();
+      },
+      onQueueWait(_call, pool, outcome, waitedMs) {
+        m.queueWait.labels(pool, outcome).observe(waitedMs / 1000);
+      },
+      onHealthChange(endpoint, _from, to) {
+        m.healthTransitions.labels(endpoint.backend.id, endpoint.id, to).inc();
       },
     },
     onRequestEnd(state) {
@@ -126,8 +143,8 @@ export function createMetricsRecorder(
       const track = tracks.peek(state);
       const over = track ? gatewayOverheadMs(track, performance.now()) : undefined;
       if (over !== undefined) overhead.get(state.surface).observe(over / 1000);
-      if (state.limit !== undefined) m.rateLimit.labels(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER).inc();
-      if (state.cache !== undefined) m.cache.labels(CACHE_RESULTS.has(state.cache) ? state.cache : OTHER).inc();
+      if (state.limit !== undefined)
+        m.rateLimit.labels(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER, labels.tenant(state.tenant)).inc();
     },
   };
 }

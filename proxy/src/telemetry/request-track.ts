@@ -17,8 +17,6 @@ export interface RequestTrack {
   upstreamMs: number;
   /** Time to first byte of the latest attempt that got one. */
   ttfbMs: number | undefined;
-  /** Cause of the latest retryable failure, reported as the cause of the next attempt. */
-  lastCause: string | undefined;
 }
 
 /** The tracks of requests in flight. */
@@ -34,7 +32,6 @@ export class RequestTracks {
       lastAttemptEndAt: now,
       upstreamMs: 0,
       ttfbMs: undefined,
-      lastCause: undefined,
     };
     this.tracks.set(state, track);
     return track;

@@ -1,0 +1,42 @@
+/**
+ * Governance observers (auth, rate limits, cache, Redis) feeding the metrics. Every label value comes from a
+ * fixed set: anything else is counted as `other`.
+ */
+import type { GovernanceHooks } from '../governance-hooks.js';
+import { OTHER } from './labels.js';
+import type { ProxyMetrics } from './metrics.js';
+
+const AUTH = new Set(['authenticated', 'anonymous', 'missing_key', 'invalid_key', 'forbidden']);
+const SCOPES = new Set(['key', 'tenant', 'model', 'global']);
+const LIMITS = new Set(['requests', 'tokens', 'concurrent', 'tokensPerDay', 'costPerMonth']);
+const SOURCES = new Set(['redis', 'local']);
+const CACHE = new Set(['hit', 'miss', 'bypass', 'stored']);
+const OPERATIONS = new Set(['admit', 'settle']);
+const MODES = new Set(['open', 'closed', 'none']);
+
+const bounded = (allowed: Set<string>, value: string) => (allowed.has(value) ? value : OTHER);
+
+/** Governance hooks that update `m`. */
+export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
+  return {
+    onAuth(_call, outcome) {
+      m.auth.labels(bounded(AUTH, outcome)).inc();
+    },
+    onRateLimit(_call, decision) {
+      if (decision.allowed || !decision.denied) return;
+      m.rateLimitDenials
+        .labels(
+          bounded(SCOPES, decision.denied.scope),
+          bounded(LIMITS, decision.denied.metric),
+          bounded(SOURCES, decision.source),
+        )
+        .inc();
+    },
+    onCache(_call, result) {
+      m.cache.labels(bounded(CACHE, result)).inc();
+    },
+    onRedisFailure(failure) {
+      m.redisErrors.labels(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();
+    },
+  };
+}
