@@ -94,8 +94,18 @@ async function applyFault(ex: Exchange, pending: string, f: FramePlan): Promise<
   if (fault.resetAfterChunks !== undefined) {
     // Let what was written reach the client before the reset, so it sees exactly n chunks then an error.
     const socket = ex.req.socket;
-    if (socket.writableLength > 0) await new Promise((r) => socket.once('drain', r));
-    await new Promise((r) => setTimeout(r, 5));
+    if (socket.writableLength > 0 && !ex.gone) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
+    if (!(await ex.sleep(5))) return 'gone';
     ex.reset();
   } else if (fault.midStreamError) ex.endByServer(pending + f.error());
   else ex.endByServer(pending);
