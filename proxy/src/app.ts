@@ -13,6 +13,7 @@ import { executeCall } from './pipeline/execute.js';
 import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
 import type { PipelineHooks } from './pipeline/types.js';
 import './providers/anthropic/index.js';
+import './providers/ollama/index.js';
 import './providers/openai/index.js';
 import { SURFACES, surfaceFor } from './surfaces/index.js';
 import type { UpstreamPools } from './upstream/pools.js';

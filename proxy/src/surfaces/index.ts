@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { Env } from '../env.js';
 import { anthropicRoutes, anthropicSurface, ownsAnthropicPath } from './anthropic/routes.js';
 import type { SurfaceDeps } from './handle.js';
+import { ollamaRoutes, ollamaSurface, ownsOllamaPath } from './ollama/routes.js';
 import { openAIRoutes, openAISurface } from './openai/routes.js';
 import type { Surface, SurfaceName } from './types.js';
 
@@ -16,6 +17,7 @@ export interface SurfaceModule {
 /** Order matters: the first module that owns a path shapes its errors, and earlier routes win; OpenAI is the default. */
 export const SURFACES: SurfaceModule[] = [
   { surface: anthropicSurface, owns: ownsAnthropicPath, routes: anthropicRoutes },
+  { surface: ollamaSurface, owns: ownsOllamaPath, routes: ollamaRoutes },
   { surface: openAISurface, owns: () => true, routes: openAIRoutes },
 ];
 

@@ -1,0 +1,130 @@
+/**
+ * Ollama surface: `POST /api/chat`, `/api/generate` (NDJSON streams; `stream` defaults to true as on Ollama),
+ * `/api/embed`, legacy `/api/embeddings`, `GET /api/tags`, `POST /api/show`, `GET /api/ps`, `GET /api/version` and
+ * `GET /` ("Ollama is running"). Model names are matched exactly as configured (no implicit `:latest`).
+ */
+import { Hono } from 'hono';
+import type { Env } from '../../env.js';
+import { errors } from '../../errors.js';
+import { handleOperation, type SurfaceDeps } from '../handle.js';
+import { chatPromptText } from '../openai/routes.js';
+import type { Surface } from '../types.js';
+import { ollamaStreamError, renderOllamaError } from './errors.js';
+import { ollamaChatRequest, ollamaEmbedRequest, ollamaGenerateRequest } from './schemas.js';
+
+export const ollamaSurface: Surface = {
+  name: 'ollama',
+  renderError: renderOllamaError,
+  streamError: ollamaStreamError,
+};
+
+/** Paths whose errors use the Ollama shape. */
+export const ownsOllamaPath = (path: string) => path === '/' || path === '/api' || path.startsWith('/api/');
+
+/** The version `/api/version` reports: a recent Ollama release, so clients enable current features. */
+export const OLLAMA_VERSION = '0.12.6';
+
+const streams = (b: Record<string, unknown>) => b.stream !== false;
+
+function modelEntry(name: string, modifiedMs: number) {
+  const details = {
+    parent_model: '',
+    format: '',
+    family: '',
+    families: [],
+    parameter_size: '',
+    quantization_level: '',
+  };
+  return {
+    name,
+    model: name,
+    modified_at: new Date(modifiedMs || Date.now()).toISOString(),
+    size: 0,
+    digest: '',
+    details,
+  };
+}
+
+export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const surfaceState = (c: { get(k: 'state'): Env['Variables']['state'] }) => {
+    c.get('state').surface = 'ollama';
+  };
+  app.post('/api/chat', (c) =>
+    handleOperation(c, deps, {
+      surface: ollamaSurface,
+      operation: 'ollama_chat',
+      schema: ollamaChatRequest,
+      stream: streams,
+      clientWantsUsage: () => true,
+      prompt: chatPromptText,
+    }),
+  );
+  app.post('/api/generate', (c) =>
+    handleOperation(c, deps, {
+      surface: ollamaSurface,
+      operation: 'ollama_generate',
+      schema: ollamaGenerateRequest,
+      stream: streams,
+      clientWantsUsage: () => true,
+      prompt: (b) =>
+        typeof b.prompt === 'string' ? `${typeof b.system === 'string' ? b.system : ''}${b.prompt}` : undefined,
+    }),
+  );
+  app.post('/api/embed', (c) =>
+    handleOperation(c, deps, {
+      surface: ollamaSurface,
+      operation: 'ollama_embed',
+      schema: ollamaEmbedRequest.refine((b) => b.input !== undefined, {
+        message: 'input is required',
+        path: ['input'],
+      }),
+      stream: () => false,
+    }),
+  );
+  app.post('/api/embeddings', (c) =>
+    handleOperation(c, deps, {
+      surface: ollamaSurface,
+      operation: 'ollama_embed',
+      schema: ollamaEmbedRequest.refine((b) => typeof b.prompt === 'string' && b.input === undefined, {
+        message: 'prompt is required',
+        path: ['prompt'],
+      }),
+      stream: () => false,
+    }),
+  );
+  app.get('/api/tags', (c) => {
+    surfaceState(c);
+    const ids = [...(deps.store.current?.models.keys() ?? [])].sort();
+    return c.json({ models: ids.map((id) => modelEntry(id, deps.store.appliedAt)) });
+  });
+  app.get('/api/ps', (c) => {
+    surfaceState(c);
+    return c.json({ models: [] });
+  });
+  app.post('/api/show', async (c) => {
+    surfaceState(c);
+    const body = (await c.req.json().catch(() => ({}))) as { model?: unknown; name?: unknown };
+    const id = typeof body.model === 'string' ? body.model : typeof body.name === 'string' ? body.name : '';
+    if (!deps.store.current?.models.has(id)) throw errors.notFound(`model '${id}' not found`);
+    const entry = modelEntry(id, deps.store.appliedAt);
+    return c.json({
+      modelfile: '',
+      parameters: '',
+      template: '',
+      details: entry.details,
+      model_info: {},
+      capabilities: ['completion', 'tools'],
+      modified_at: entry.modified_at,
+    });
+  });
+  app.get('/api/version', (c) => {
+    surfaceState(c);
+    return c.json({ version: OLLAMA_VERSION });
+  });
+  app.on(['GET', 'HEAD'], '/', (c) => {
+    surfaceState(c);
+    return c.text('Ollama is running');
+  });
+  return app;
+}
