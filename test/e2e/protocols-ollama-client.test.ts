@@ -3,7 +3,7 @@
  * chat and generate, streamed (NDJSON, the default) and not, tools, embeddings, tags/version/root, error shape,
  * and a mid-stream upstream failure ending with a final `{"error":…}` line.
  */
-import { Ollama } from 'ollama';
+import { Ollama, type Tool } from 'ollama';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
@@ -12,7 +12,7 @@ let sim: Simulator;
 let proxy: TestProxy;
 let ollama: Ollama;
 
-const tools = [
+const tools: Tool[] = [
   {
     type: 'function',
     function: {
@@ -123,7 +123,8 @@ describe('ollama client → proxy → vLLM', () => {
       ],
     });
     const sent = sim.requests().at(-1)?.body as { messages: Array<Record<string, unknown>> };
-    const call = (sent.messages[1]?.tool_calls as Array<{ id: string; function: { arguments: string } }>)[0];
+    const calls = sent.messages[1]?.tool_calls as Array<{ id: string; function: { arguments: string } }> | undefined;
+    const call = calls?.[0];
     expect(call?.function.arguments).toBe('{"city":"Oslo"}');
     expect(sent.messages[2]).toEqual({ role: 'tool', tool_call_id: call?.id, content: 'sunny' });
   });
