@@ -7,6 +7,7 @@ source scripts/lib/setup.sh
 ensure_node_modules
 ensure_redis
 ensure_promtool
+ensure_tini
 ensure_control_plane
 say "typecheck (tsc)…"
 npx --no-install tsc -p tsconfig.json

@@ -35,6 +35,9 @@ ensure_redis() { apt_install redis-server redis-server; }
 # promtool (Debian's prometheus package) to check the chart's alerting rules.
 ensure_promtool() { apt_install promtool prometheus || say "promtool unavailable: rule checks will be skipped"; }
 
+# tini (Debian's package, as in the images) for test/chart/image-runtime.test.ts, which replays the image on the host.
+ensure_tini() { apt_install tini tini; }
+
 # etcd + kube-apiserver + kubectl + helm built from Go modules into ~/.cache/switchyard (first run: minutes).
 ensure_control_plane() {
   local dir
