@@ -7,6 +7,8 @@
  *   --max-body-bytes N    request body limit, default 10 MiB
  *   --drain-seconds N     grace period on SIGTERM, default 30
  *   --log-level L         pino level (LOG_LEVEL)
+ *   --access-log=false    turn the per-request access log off, e.g. for benchmarks (SWITCHYARD_ACCESS_LOG)
+ *   OpenTelemetry tracing is configured by the standard OTEL_* variables (off without OTEL_EXPORTER_OTLP_ENDPOINT)
  *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     'max-body-bytes': { type: 'string' },
     'drain-seconds': { type: 'string' },
     'log-level': { type: 'string' },
+    'access-log': { type: 'string' },
     'redis-url': { type: 'string' },
   },
   strict: true,
@@ -39,6 +42,7 @@ const tokenFile = values['push-token-file'] ?? env.SWITCHYARD_PUSH_TOKEN_FILE;
 const pushToken = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.SWITCHYARD_PUSH_TOKEN;
 const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
 const configPath = values.config ?? env.SWITCHYARD_CONFIG;
+const accessLog = !/^(false|0|off|no)$/i.test((values['access-log'] ?? env.SWITCHYARD_ACCESS_LOG ?? 'true').trim());
 
 try {
   const proxy = await startProxy({
@@ -55,6 +59,7 @@ try {
       ? { redisUrl: values['redis-url'] ?? env.SWITCHYARD_REDIS_URL }
       : {}),
     log,
+    accessLog,
   });
   if (!pushToken && !configPath) log.warn('no push token configured: PUT /config will refuse every push');
   const graceMs = num(values['drain-seconds'], 30) * 1000;
