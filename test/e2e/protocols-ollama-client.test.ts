@@ -135,7 +135,7 @@ describe('ollama client → proxy → vLLM', () => {
       prompt: 'Go [sim output-tokens=20]',
       options: { num_predict: 3 },
     });
-    expect(r.response.length).toBeGreaterThan(0);
+    expect(r.response?.length).toBeGreaterThan(0);
     expect(r.done_reason).toBe('length');
     expect(r.eval_count).toBe(3);
     let text = '';
