@@ -12,7 +12,7 @@ export function readApiKey(header: (name: string) => string | undefined): string
   const auth = header('authorization')?.trim();
   if (!auth) return undefined;
   const space = auth.indexOf(' ');
-  if (space < 0) return auth;
+  if (space < 0) return auth.toLowerCase() === 'bearer' ? undefined : auth;
   const scheme = auth.slice(0, space).toLowerCase();
   if (scheme !== 'bearer') return undefined;
   const token = auth.slice(space + 1).trim();

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
+import { hashKey, readApiKey } from './api-key.js';
+import { directoryFor } from './directory.js';
+import { modelAllowed } from './model-access.js';
+
+const headers = (h: Record<string, string>) => (name: string) => h[name];
+
+describe('readApiKey', () => {
+  it('reads x-api-key, Authorization: Bearer and a bare Authorization value', () => {
+    expect(readApiKey(headers({ 'x-api-key': ' k1 ' }))).toBe('k1');
+    expect(readApiKey(headers({ authorization: 'Bearer k2' }))).toBe('k2');
+    expect(readApiKey(headers({ authorization: 'bearer   k3' }))).toBe('k3');
+    expect(readApiKey(headers({ authorization: 'k4' }))).toBe('k4');
+    expect(readApiKey(headers({ 'x-api-key': 'k5', authorization: 'Bearer other' }))).toBe('k5');
+  });
+
+  it('ignores other schemes and empty values', () => {
+    expect(readApiKey(headers({ authorization: 'Basic dXNlcjpwYXNz' }))).toBeUndefined();
+    expect(readApiKey(headers({ authorization: 'Bearer ' }))).toBeUndefined();
+    expect(readApiKey(headers({}))).toBeUndefined();
+  });
+});
+
+describe('directoryFor', () => {
+  const config = {
+    policies: [
+      {
+        id: 'ns/a',
+        authRequired: true,
+        tenants: [{ name: 'team-a', keyHashes: [hashKey('secret-a')] }],
+        rateLimits: [],
+        failureMode: 'open',
+      },
+      {
+        id: 'ns/b',
+        authRequired: false,
+        tenants: [{ name: 'team-b', keyHashes: [hashKey('secret-b'), hashKey('secret-a')] }],
+        rateLimits: [],
+        failureMode: 'open',
+      },
+    ],
+  } as unknown as ProxyConfig;
+
+  it('identifies a key across policies by its hash, first tenant wins, without keeping the key', () => {
+    const dir = directoryFor(config);
+    expect(dir.identify(hashKey('secret-b'))).toEqual({ tenant: 'team-b', keyId: hashKey('secret-b').slice(0, 16) });
+    expect(dir.identify(hashKey('secret-a'))?.tenant).toBe('team-a');
+    expect(dir.identify(hashKey('nope'))).toBeUndefined();
+    expect(dir.anyAuthRequired).toBe(true);
+    expect(dir.policy('ns/b')?.tenants.has('team-b')).toBe(true);
+    expect(directoryFor(config)).toBe(dir);
+  });
+});
+
+describe('modelAllowed', () => {
+  it('matches exact names and trailing-* prefixes', () => {
+    expect(modelAllowed(['gpt-4o*', 'llama'], 'gpt-4o-mini')).toBe(true);
+    expect(modelAllowed(['gpt-4o*', 'llama'], 'llama')).toBe(true);
+    expect(modelAllowed(['gpt-4o*', 'llama'], 'llama-2')).toBe(false);
+    expect(modelAllowed(['*'], 'anything')).toBe(true);
+    expect(modelAllowed([], 'anything')).toBe(false);
+  });
+});
