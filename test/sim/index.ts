@@ -2,6 +2,7 @@
  * Upstream simulator: stands in for vLLM, llama.cpp, OpenAI, Anthropic and Ollama servers in tests, the quickstart
  * and benchmarks. See README.md for options, faults and control headers.
  */
+import { faultSpecSchema } from './faults.js';
 import { flavourDef } from './flavours/index.js';
 import { Runtime, resolveOptions } from './runtime.js';
 import { SimServer } from './server.js';
@@ -23,7 +24,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     flavour: opts.flavour,
-    setFaults: (f) => rt.faults.set(f),
+    setFaults: (f) => rt.faults.set(f === null ? null : faultSpecSchema.parse(f)),
     setTiming: (t) => {
       if (t.ttftMs !== undefined) rt.timing.ttftMs = t.ttftMs;
       if (t.itlMs !== undefined) rt.timing.itlMs = t.itlMs;

@@ -74,6 +74,34 @@ describe('simulator: OpenAI protocol (vllm flavour) through the official openai 
     expect(chunks.at(-1)?.usage).toEqual({ prompt_tokens: 4, completion_tokens: 4, total_tokens: 8 });
   });
 
+  it('frames the SSE stream byte for byte (data: prefix, blank-line separators, [DONE])', async () => {
+    const r = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sim-output': 'Hi there' },
+      body: JSON.stringify({
+        model: 'sim-model',
+        messages: [{ role: 'user', content: 'x' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    expect(r.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const text = (await r.text())
+      .replace(/"id":"chatcmpl-[0-9a-f]{32}"/g, '"id":"ID"')
+      .replace(/"created":\d+/g, '"created":0');
+    const head = 'data: {"id":"ID","object":"chat.completion.chunk","created":0,"model":"sim-model","choices":[';
+    const choice = (delta: string, finish: string | null) =>
+      `${head}{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
+    expect(text).toBe(
+      choice('{"role":"assistant","content":""}', 'null') +
+        choice('{"content":"Hi"}', 'null') +
+        choice('{"content":" there"}', 'null') +
+        choice('{}', '"stop"') +
+        `${head}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n` +
+        'data: [DONE]\n\n',
+    );
+  });
+
   it('streams tool calls that the SDK accumulates into parsed arguments', async () => {
     const stream = client.chat.completions.stream(
       { model: 'sim-model', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weatherTool] },

@@ -145,7 +145,7 @@ export interface Simulator {
   readonly url: string;
   readonly port: number;
   readonly flavour: Flavour;
-  /** Replace the instance fault; `null` clears it. */
+  /** Replaces the instance fault (validated: unknown fields throw); `null` clears it. */
   setFaults(fault: FaultSpec | null): void;
   setTiming(timing: SimTiming): void;
   /** Enter or leave the loading state (503 on protocol paths, `/health` 503). */
