@@ -66,6 +66,7 @@ OUT="$CACHE_ROOT/$KEY"
 BIN="$OUT/bin"
 
 finish() {
+  touch "$OUT" 2>/dev/null || true # last use, for pruning
   printf '%s\n' "$BIN" >"$CACHE_ROOT/bin-dir.tmp.$$" && mv -f "$CACHE_ROOT/bin-dir.tmp.$$" "$CACHE_ROOT/bin-dir"
   printf '%s\n' "$BIN"
   exit 0
@@ -158,5 +159,7 @@ chmod 755 "$TMP"
 rm -rf "$OUT" # a directory without bin/ can only be debris
 mv "$TMP" "$OUT"
 trap - EXIT
+# Prune builds of other pins that nothing used for 14 days (each is ~250 MB).
+find "$CACHE_ROOT" -mindepth 1 -maxdepth 1 -type d -name '????????????????' -mtime +14 -exec rm -rf {} + 2>/dev/null || true
 log "built in $((SECONDS - t_all))s: $BIN"
 finish
