@@ -1,0 +1,256 @@
+/**
+ * Translation towards non-OpenAI upstreams: the `openai` SDK served by an Anthropic-flavour simulator (text, tools,
+ * streaming with incremental arguments, usage, 529 and mid-stream errors), plus the native pass-throughs
+ * (Anthropic SDK → Anthropic upstream, ollama client → Ollama upstream) and an OpenAI client of an Ollama upstream.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import { Ollama } from 'ollama';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+
+let claude: Simulator;
+let ollamaSim: Simulator;
+let proxy: TestProxy;
+let openai: OpenAI;
+
+const tools: OpenAI.ChatCompletionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    },
+  },
+  {
+    type: 'function',
+    function: {
+      name: 'get_time',
+      parameters: { type: 'object', properties: { zone: { type: 'string' } }, required: ['zone'] },
+    },
+  },
+];
+
+beforeAll(async () => {
+  claude = await startSimulator({ flavour: 'anthropic', models: ['claude-sonnet'], apiKey: 'sk-ant-upstream' });
+  ollamaSim = await startSimulator({ flavour: 'ollama', models: ['qwen'] });
+  const manifests = [
+    poolManifests({
+      name: 'claude',
+      model: 'gpt-claude',
+      upstreamName: 'claude-sonnet',
+      provider: 'anthropic',
+      urls: [claude.url],
+      poolSpec: '  retry: { attempts: 1 }',
+      backendSpec: '  credentialsRef: { name: claude-key, key: apiKey }',
+    }),
+    'apiVersion: v1\nkind: Secret\nmetadata: { name: claude-key }\nstringData: { apiKey: sk-ant-upstream }\n',
+    poolManifests({
+      name: 'local',
+      model: 'qwen-local',
+      upstreamName: 'qwen',
+      provider: 'ollama',
+      urls: [ollamaSim.url],
+    }),
+  ].join('\n---\n');
+  proxy = await startTestProxy(manifests);
+  openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'client-key', maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await claude?.close();
+  await ollamaSim?.close();
+});
+
+describe('openai SDK → proxy → Anthropic upstream', () => {
+  it('translates a chat completion with system prompt, stop and usage', async () => {
+    claude.resetStats();
+    const r = await openai.chat.completions.create({
+      model: 'gpt-claude',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi [sim output=Hello there]' },
+      ],
+      stop: ['END'],
+    });
+    expect(r.model).toBe('gpt-claude');
+    expect(r.choices[0]?.message.content).toBe('Hello there');
+    expect(r.choices[0]?.finish_reason).toBe('stop');
+    expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(r.usage?.total_tokens).toBe((r.usage?.prompt_tokens ?? 0) + (r.usage?.completion_tokens ?? 0));
+    const req = claude.requests().at(-1);
+    expect(req?.path).toBe('/v1/messages');
+    expect(req?.headers['x-api-key']).toBe('sk-ant-upstream');
+    expect(req?.headers['anthropic-version']).toBe('2023-06-01');
+    expect(req?.body).toMatchObject({
+      model: 'claude-sonnet',
+      system: 'Be brief.',
+      max_tokens: 4096,
+      stop_sequences: ['END'],
+    });
+  });
+
+  it('returns tool calls with JSON-string arguments and finish_reason tool_calls', async () => {
+    const r = await openai.chat.completions.create({
+      model: 'gpt-claude',
+      tools,
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'Both [sim tool-calls=2]' }],
+    });
+    const calls = r.choices[0]?.message.tool_calls ?? [];
+    expect(r.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(calls.map((c) => (c.type === 'function' ? c.function.name : ''))).toEqual(['get_weather', 'get_time']);
+    for (const c of calls) {
+      expect(c.id).toMatch(/^toolu_/);
+      if (c.type === 'function') expect(typeof JSON.parse(c.function.arguments)).toBe('object');
+    }
+    expect(claude.requests().at(-1)?.body).toMatchObject({ tool_choice: { type: 'any' } });
+  });
+
+  it('streams tool calls with incremental arguments and the usage chunk when asked', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-claude',
+      stream: true,
+      stream_options: { include_usage: true },
+      tools,
+      tool_choice: 'required',
+      messages: [{ role: 'user', content: 'Both [sim tool-calls=2]' }],
+    });
+    const args = new Map<number, string>();
+    const names = new Map<number, string>();
+    let fragments = 0;
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      if (chunk.usage) usage = chunk.usage;
+      const choice = chunk.choices[0];
+      if (!choice) continue;
+      finish = choice.finish_reason ?? finish;
+      for (const tc of choice.delta.tool_calls ?? []) {
+        if (tc.function?.name) names.set(tc.index, tc.function.name);
+        if (tc.function?.arguments) {
+          fragments++;
+          args.set(tc.index, (args.get(tc.index) ?? '') + tc.function.arguments);
+        }
+      }
+    }
+    expect([...names.values()]).toEqual(['get_weather', 'get_time']);
+    expect(fragments).toBeGreaterThan(2);
+    expect(typeof JSON.parse(args.get(0) ?? '').city).toBe('string');
+    expect(typeof JSON.parse(args.get(1) ?? '').zone).toBe('string');
+    expect(finish).toBe('tool_calls');
+    expect(usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams text without a usage chunk unless asked', async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-claude',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi [sim output=a b c]' }],
+    });
+    let text = '';
+    let usageChunks = 0;
+    for await (const chunk of stream) {
+      if (chunk.usage) usageChunks++;
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    expect(text).toBe('a b c');
+    expect(usageChunks).toBe(0);
+  });
+
+  it('reports an overloaded upstream (529) to OpenAI clients as 503', async () => {
+    const err = await openai.chat.completions
+      .create({ model: 'gpt-claude', messages: [{ role: 'user', content: 'x [sim status=529]' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+  });
+
+  it('ends a stream with an OpenAI error event when Anthropic sends event: error', async () => {
+    const r = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-claude',
+        stream: true,
+        messages: [{ role: 'user', content: 'x [sim output-tokens=8; mid-stream-error=2]' }],
+      }),
+    });
+    const text = await r.text();
+    expect(text).toContain('"content"');
+    expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^data: \{"error":\{"message":"Overloaded"/);
+    expect(text).not.toContain('[DONE]');
+  });
+
+  it('refuses what Anthropic cannot express with a 400 naming the field', async () => {
+    const err = await openai.chat.completions
+      .create({ model: 'gpt-claude', n: 2, messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((err as InstanceType<typeof OpenAI.APIError>).message).toContain('n:');
+  });
+});
+
+describe('native pass-through', () => {
+  it('Anthropic SDK → Anthropic upstream keeps the body, streams natively and reports the public model', async () => {
+    const client = new Anthropic({ baseURL: proxy.url, apiKey: 'client-key', maxRetries: 0 });
+    const stream = client.messages.stream({
+      model: 'gpt-claude',
+      max_tokens: 100,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      tool_choice: { type: 'tool', name: 'get_weather' },
+      messages: [{ role: 'user', content: 'weather [sim tool-calls=1]' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.model).toBe('gpt-claude');
+    expect(final.stop_reason).toBe('tool_use');
+    expect(final.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather' });
+    expect(final.usage.input_tokens).toBeGreaterThan(0);
+    const count = await client.messages.countTokens({
+      model: 'gpt-claude',
+      messages: [{ role: 'user', content: 'hello' }],
+    });
+    expect(count.input_tokens).toBeGreaterThan(0);
+    const overloaded = await client.messages
+      .create({ model: 'gpt-claude', max_tokens: 5, messages: [{ role: 'user', content: 'x [sim status=529]' }] })
+      .catch((e: unknown) => e);
+    expect((overloaded as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect(
+      ((overloaded as InstanceType<typeof Anthropic.APIError>).error as { error: { type: string } }).error.type,
+    ).toBe('overloaded_error');
+  });
+
+  it('ollama client → Ollama upstream streams natively with the public model name', async () => {
+    const client = new Ollama({ host: proxy.url });
+    let last: { done: boolean; model: string; eval_count?: number } | undefined;
+    let text = '';
+    for await (const p of await client.chat({
+      model: 'qwen-local',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi [sim output=x y z]' }],
+    })) {
+      text += p.message.content;
+      last = p;
+    }
+    expect(text).toBe('x y z');
+    expect(last).toMatchObject({ done: true, model: 'qwen-local' });
+    expect(last?.eval_count).toBeGreaterThan(0);
+  });
+
+  it('openai SDK → Ollama upstream translates chat and embeddings', async () => {
+    const r = await openai.chat.completions.create({
+      model: 'qwen-local',
+      tools,
+      messages: [{ role: 'user', content: 'Weather [sim tool-calls=1]' }],
+    });
+    expect(r.choices[0]?.finish_reason).toBe('tool_calls');
+    const call = r.choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === 'function' && typeof JSON.parse(call.function.arguments).city).toBe('string');
+    const e = await openai.embeddings.create({ model: 'qwen-local', input: ['a', 'b'] });
+    expect(e.data).toHaveLength(2);
+    expect(e.data[0]?.embedding.length).toBeGreaterThan(0);
+  });
+});
