@@ -1,0 +1,270 @@
+/**
+ * Retry and failover against simulator replicas (DESIGN.md §4): a replica killed under load, 429 + Retry-After,
+ * no retry of a 400 or after the first streamed byte, the retry budget, attempt headers on errors.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { runLoad } from '../support/load.js';
+import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+
+interface EndpointView {
+  id: string;
+  available: boolean;
+  health: string;
+  ejected: boolean;
+}
+
+async function endpoints(proxy: TestProxy): Promise<EndpointView[]> {
+  const res = await fetch(`${proxy.adminUrl}/config/endpoints`);
+  const body = (await res.json()) as { pools: Array<{ tiers: Array<{ endpoints: EndpointView[] }> }> };
+  return body.pools.flatMap((p) => p.tiers.flatMap((t) => t.endpoints));
+}
+
+const chatBody = (content = 'hi', extra: Record<string, unknown> = {}) => ({
+  model: 'm',
+  messages: [{ role: 'user', content }],
+  max_tokens: 4,
+  ...extra,
+});
+
+const chat = (proxy: TestProxy, content = 'hi', extra: Record<string, unknown> = {}) =>
+  fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(chatBody(content, extra)),
+  });
+
+/** Starts `n` vLLM simulators. */
+const startSims = (n: number) =>
+  Promise.all(Array.from({ length: n }, () => startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 2, itlMs: 1 })));
+
+describe('a replica dies under steady load', () => {
+  let sims: Simulator[];
+  let proxy: TestProxy;
+  const attemptsTo = new Map<string, number[]>();
+
+  beforeAll(async () => {
+    sims = await startSims(3);
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: sims.map((s) => `${s.url}/v1`),
+        backendSpec: '  healthCheck: { interval: 250ms, timeout: 250ms }',
+        poolSpec: '  outlierDetection: { consecutiveFailures: 3 }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
+      }),
+      {
+        extend: (deps) => {
+          deps.hooks = {
+            onAttemptStart(_call, member) {
+              const list = attemptsTo.get(member.endpoint.id) ?? [];
+              list.push(Date.now());
+              attemptsTo.set(member.endpoint.id, list);
+            },
+          };
+        },
+      },
+    );
+    await waitFor(async () => (await endpoints(proxy)).every((e) => e.health === 'healthy'), 10_000, 'health');
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('fails no request, and the dead replica stops getting traffic', async () => {
+    const load = runLoad({
+      url: `${proxy.url}/v1/chat/completions`,
+      body: chatBody(),
+      concurrency: 16,
+      durationMs: 4000,
+    });
+    await waitFor(() => sims.every((s) => s.stats().completed > 20), 10_000, 'traffic on every replica');
+    const killedAt = Date.now();
+    await sims[2]?.kill();
+    const dead = (await endpoints(proxy))[2]?.id ?? '';
+    let outAt = 0;
+    await waitFor(
+      async () => {
+        const view = (await endpoints(proxy)).find((e) => e.id === dead);
+        outAt = Date.now();
+        return view?.available === false;
+      },
+      10_000,
+      'the dead replica to be taken out',
+    );
+    const result = await load;
+    const failed = result.statuses.filter((s) => s !== 200);
+    const rate = Math.round((result.statuses.length / result.elapsedMs) * 1000);
+    console.log(`failover under load: ${result.statuses.length} requests at ${rate}/s, ${failed.length} failed`);
+    expect(failed).toEqual([]);
+    const toDead = attemptsTo.get(dead) ?? [];
+    expect(toDead.filter((t) => t >= outAt)).toEqual([]);
+    // Attempts that found it dead: about those in flight at the kill plus the failures that ejected it, not its
+    // third of the traffic.
+    expect(toDead.filter((t) => t >= killedAt).length).toBeLessThanOrEqual(2 * 16 + 3);
+  });
+});
+
+describe('429 with Retry-After', () => {
+  let sims: Simulator[];
+  let proxy: TestProxy | undefined;
+
+  /** A fresh proxy per test: Retry-After state lives in the endpoints. */
+  const startProxy = async () => {
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: sims.map((s) => `${s.url}/v1`),
+        backendSpec: '  healthCheck: { enabled: false }',
+        poolSpec: '  scheduling: { strategy: weighted-round-robin }\n  retry: { attempts: 4, maxRetryAfter: 5s }',
+      }),
+    );
+    return proxy;
+  };
+
+  beforeAll(async () => {
+    sims = await startSims(3);
+  });
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+    for (const s of sims) {
+      s.setFaults(null);
+      s.resetStats();
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('moves traffic to the other replicas while one is limited', async () => {
+    const p = await startProxy();
+    sims[0]?.setFaults({ status: 429, retryAfter: 30 });
+    for (let i = 0; i < 30; i++) expect((await chat(p)).status).toBe(200);
+    expect(sims[0]?.stats().requests).toBeLessThanOrEqual(1);
+  });
+
+  it('waits for the Retry-After when every replica is limited, and sends nothing before it', async () => {
+    const p = await startProxy();
+    for (const s of sims) s.setFaults({ status: 429, retryAfter: 1, count: 1 });
+    const res = await chat(p);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-attempts')).toBe('4');
+    expect(sims.reduce((n, s) => n + s.requests().length, 0)).toBe(4);
+    // The replica that got the retry got it no sooner than the Retry-After after its 429.
+    const twice = sims.map((s) => s.requests().map((r) => r.time)).find((t) => t.length === 2) ?? [];
+    expect(twice).toHaveLength(2);
+    expect((twice[1] ?? 0) - (twice[0] ?? 0)).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('answers 429 with Retry-After when the limit is longer than maxRetryAfter', async () => {
+    const p = await startProxy();
+    for (const s of sims) s.setFaults({ status: 429, retryAfter: 30 });
+    const res = await chat(p);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(5);
+    expect(res.headers.get('x-switchyard-attempts')).toBe('3');
+    // Every replica is now blocked: the next request is answered at once, without an upstream request.
+    const again = await chat(p);
+    expect(again.status).toBe(429);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(5);
+    expect(sims.reduce((n, s) => n + s.stats().requests, 0)).toBe(3);
+  });
+});
+
+describe('what is never retried', () => {
+  let sims: Simulator[];
+  let proxy: TestProxy;
+
+  beforeAll(async () => {
+    sims = await startSims(2);
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: sims.map((s) => `${s.url}/v1`),
+        backendSpec: '  healthCheck: { enabled: false }',
+      }),
+    );
+  });
+  afterEach(() => {
+    for (const s of sims) s.resetStats();
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  const upstreamRequests = () => sims.reduce((n, s) => n + s.stats().requests, 0);
+
+  it('a 400 from upstream', async () => {
+    const res = await chat(proxy, 'bad [sim status=400]');
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-switchyard-attempts')).toBe('1');
+    expect(upstreamRequests()).toBe(1);
+  });
+
+  it('a stream cut after the first byte: ends with the error event and no [DONE]', async () => {
+    const res = await chat(proxy, 'cut [sim reset-after=2]', { stream: true, max_tokens: 20 });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const events = text.split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.at(-1)).toContain('"error"');
+    expect(text).not.toContain('[DONE]');
+    expect(upstreamRequests()).toBe(1);
+  });
+
+  it('but a 503 before any byte is retried on the other replica', async () => {
+    sims[0]?.setFaults({ status: 503, count: 1 });
+    sims[1]?.setFaults({ status: 503, count: 1 });
+    const res = await chat(proxy);
+    sims[0]?.setFaults(null);
+    sims[1]?.setFaults(null);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-attempts')).toBe('3');
+  });
+});
+
+describe('retry budget', () => {
+  let sims: Simulator[];
+  let proxy: TestProxy;
+
+  beforeAll(async () => {
+    sims = await startSims(3);
+    for (const s of sims) s.setFaults({ status: 500 });
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: sims.map((s) => `${s.url}/v1`),
+        backendSpec: '  healthCheck: { enabled: false }',
+        poolSpec: [
+          '  retry: { attempts: 3, backoff: { base: 1ms, max: 1ms }, budget: { ratio: 0.2, minPerSecond: 0 } }',
+          '  outlierDetection: { consecutiveFailures: 1000 }',
+        ].join('\n'),
+      }),
+    );
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('keeps upstream attempts within requests × (1 + ratio) when everything fails', async () => {
+    const requests = 100;
+    const statuses: number[] = [];
+    const attempts: number[] = [];
+    for (let batch = 0; batch < requests / 10; batch++) {
+      const answers = await Promise.all(Array.from({ length: 10 }, () => chat(proxy)));
+      for (const r of answers) {
+        statuses.push(r.status);
+        attempts.push(Number(r.headers.get('x-switchyard-attempts')));
+        await r.text();
+      }
+    }
+    expect(statuses.every((s) => s >= 500)).toBe(true);
+    expect(attempts.every((a) => a >= 1)).toBe(true);
+    const upstream = sims.reduce((n, s) => n + s.stats().requests, 0);
+    expect(upstream).toBeLessThanOrEqual(requests * 1.2);
+    expect(upstream).toBeGreaterThan(requests);
+  });
+});

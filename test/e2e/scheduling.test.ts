@@ -1,0 +1,218 @@
+/**
+ * Replica-aware scheduling against simulator replicas: least-connections avoids a slow replica, a loading
+ * llama.cpp replica gets no traffic until ready, priority tiers, the fallback chain to another pool and model,
+ * and the bounded wait queue when every endpoint is full.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+
+interface EndpointView {
+  id: string;
+  backend: string;
+  health: string;
+  lastCheckAt: string | null;
+  available: boolean;
+}
+
+async function endpoints(proxy: TestProxy): Promise<EndpointView[]> {
+  const res = await fetch(`${proxy.adminUrl}/config/endpoints`);
+  const body = (await res.json()) as { pools: Array<{ tiers: Array<{ endpoints: EndpointView[] }> }> };
+  return body.pools.flatMap((p) => p.tiers.flatMap((t) => t.endpoints));
+}
+
+const chat = (proxy: TestProxy, model = 'm', extra: Record<string, unknown> = {}) =>
+  fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, ...extra }),
+  });
+
+let sims: Simulator[] = [];
+let proxy: TestProxy | undefined;
+afterEach(async () => {
+  await proxy?.stop();
+  proxy = undefined;
+  await Promise.all(sims.map((s) => s.close()));
+  sims = [];
+});
+
+const sim = async (opts: Parameters<typeof startSimulator>[0] = {}) => {
+  const s = await startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 2, itlMs: 1, ...opts });
+  sims.push(s);
+  return s;
+};
+
+const backend = (name: string, urls: string[], extra = '', model = 'm', upstream?: string) => `
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: ${name} }
+spec:
+  provider: vllm
+  endpoints: [${urls.map((u) => `{ url: "${u}/v1" }`).join(', ')}]
+  models: [{ name: "${model}"${upstream ? `, upstreamName: "${upstream}"` : ''} }]
+  healthCheck: { interval: 200ms, timeout: 200ms }
+${extra}
+---`;
+
+describe('scheduling across replicas', () => {
+  it('least-connections sends new requests away from a slow replica', async () => {
+    const fast = [await sim(), await sim()];
+    const slow = await sim({ ttftMs: 500 });
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: [...fast, slow].map((s) => `${s.url}/v1`),
+        poolSpec: '  scheduling: { strategy: least-connections }',
+      }),
+    );
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let i = 0; i < 15; i++) statuses.push((await chat(proxy as TestProxy)).status);
+      }),
+    );
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const total = statuses.length;
+    const toSlow = slow.stats().byPath['/v1/chat/completions'] ?? 0;
+    console.log(`least-connections: ${toSlow} of ${total} requests to the slow replica`);
+    expect(toSlow).toBeLessThan(total / 6);
+  });
+
+  it('a loading llama.cpp replica gets no traffic until it is ready', async () => {
+    const ready = await sim({ flavour: 'llamacpp' });
+    const loading = await sim({ flavour: 'llamacpp', loadingMs: 60_000 });
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        provider: 'llamacpp',
+        urls: [ready.url, loading.url],
+        backendSpec: '  healthCheck: { interval: 200ms, timeout: 200ms }',
+      }),
+    );
+    const p = proxy;
+    await waitFor(async () => (await endpoints(p)).every((e) => e.lastCheckAt !== null), 5000, 'first checks');
+    expect((await endpoints(p)).map((e) => e.health)).toEqual(['healthy', 'unhealthy']);
+    loading.resetStats();
+    for (let i = 0; i < 20; i++) expect((await chat(p)).status).toBe(200);
+    expect(loading.stats().byPath['/v1/chat/completions'] ?? 0).toBe(0);
+    loading.setLoading(false);
+    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'ready');
+    for (let i = 0; i < 20; i++) expect((await chat(p)).status).toBe(200);
+    expect(loading.stats().byPath['/v1/chat/completions'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('priority tiers: tier 1 only while tier 0 is unhealthy or full, then back to tier 0', async () => {
+    const primary = [await sim(), await sim()];
+    const secondary = await sim();
+    proxy = await startTestProxy(`
+${backend(
+  'primary',
+  primary.map((s) => s.url),
+  '  maxConcurrency: 1',
+)}
+${backend('secondary', [secondary.url])}
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: tiers }
+spec:
+  model: m
+  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
+  scheduling: { queue: { maxSize: 0 } }
+`);
+    const p = proxy;
+    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    const served = async (n: number) => {
+      const backends: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = await chat(p);
+        expect(r.status).toBe(200);
+        backends.push((r.headers.get('x-switchyard-endpoint') ?? '').split('/')[0] ?? '');
+      }
+      return backends;
+    };
+    expect(new Set(await served(10))).toEqual(new Set(['primary']));
+    // Full: two slow requests hold both tier-0 slots; a third goes to tier 1.
+    for (const s of primary) s.setTiming({ ttftMs: 500 });
+    const held = [chat(p), chat(p)];
+    await waitFor(() => primary.every((s) => s.stats().running + s.stats().waiting > 0), 5000, 'tier 0 busy');
+    const overflow = await chat(p);
+    expect(overflow.headers.get('x-switchyard-endpoint')).toMatch(/^secondary\//);
+    await Promise.all(held.map(async (r) => (await r).text()));
+    for (const s of primary) s.setTiming({ ttftMs: 2 });
+    // Unhealthy: tier 0 loads, tier 1 takes everything; ready again, tier 0 takes it back.
+    for (const s of primary) s.setLoading(true);
+    await waitFor(async () => (await endpoints(p)).filter((e) => e.health === 'unhealthy').length === 2, 5000, 'down');
+    expect(new Set(await served(10))).toEqual(new Set(['secondary']));
+    for (const s of primary) s.setLoading(false);
+    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'recovered');
+    expect(new Set(await served(10))).toEqual(new Set(['primary']));
+  });
+
+  it('fallback chain to a second pool with another upstream model, streaming and not', async () => {
+    const broken = await sim();
+    broken.setFaults({ status: 500 });
+    const backup = await sim({ models: ['other-model'] });
+    proxy = await startTestProxy(`
+${backend('main', [broken.url])}
+${backend('backup', [backup.url], '', 'm-backup', 'other-model')}
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: main }
+spec: { model: m, backendRefs: [{ name: main }] }
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: backup }
+spec: { model: m-backup, backendRefs: [{ name: backup }] }
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: RoutePolicy
+metadata: { name: fallback }
+spec:
+  rules: [{ match: { model: { value: m } }, fallbacks: [backup] }]
+`);
+    const res = await chat(proxy);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-fallback')).toBe('default/backup');
+    const body = (await res.json()) as { model: string; choices: unknown[] };
+    expect(body.model).toBe('m');
+    expect(body.choices).toHaveLength(1);
+    const stream = await chat(proxy, 'm', { stream: true });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('x-switchyard-fallback')).toBe('default/backup');
+    const text = await stream.text();
+    expect(text).toContain('data: [DONE]');
+    expect(text).not.toContain('"error"');
+    const upstreamModels = backup
+      .requests()
+      .filter((r) => r.path === '/v1/chat/completions')
+      .map((r) => (r.body as { model?: string } | undefined)?.model);
+    expect(upstreamModels).toEqual(['other-model', 'other-model']);
+    expect(broken.stats().byPath['/v1/chat/completions']).toBeGreaterThan(0);
+  });
+
+  it('queues requests while every endpoint is full, and refuses beyond the queue with 503 + Retry-After', async () => {
+    const only = await sim({ ttftMs: 300 });
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: [`${only.url}/v1`],
+        backendSpec: '  maxConcurrency: 1',
+        poolSpec: '  scheduling: { queue: { maxSize: 1, timeout: 10s } }',
+      }),
+    );
+    const p = proxy;
+    const first = chat(p);
+    await waitFor(() => only.stats().running + only.stats().waiting > 0, 5000, 'first request upstream');
+    const queued = chat(p);
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await chat(p);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('pool_saturated');
+    expect((await first).status).toBe(200);
+    expect((await queued).status).toBe(200);
+    expect(only.stats().byPath['/v1/chat/completions']).toBe(2);
+  });
+});
