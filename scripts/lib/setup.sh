@@ -42,5 +42,5 @@ ensure_tini() { apt_install tini tini; }
 ensure_control_plane() {
   local dir
   dir=$(bash test/control-plane/build.sh | tail -n 1)
-  export SWITCHYARD_CONTROL_PLANE_BIN="$dir"
+  export SWITCHYARD_CONTROL_PLANE_BIN_DIR="$dir"
 }
