@@ -1,0 +1,24 @@
+/**
+ * The in-cluster examples in crds/samples/ (vLLM pool, vendor pool, tenants policy) translate together into a
+ * snapshot without problems, so `kubectl apply` of all three gives Ready resources once their Services exist.
+ * (test/e2e/operator-crds.test.ts applies every sample to a real apiserver.)
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseManifests, type ServiceResolver, translate } from '../../shared/src/index.js';
+import { ROOT } from './helm.js';
+
+const SAMPLES = ['vllm-pool.yaml', 'vendor-pool.yaml', 'route-policy.yaml'];
+
+describe('crds/samples in-cluster examples', () => {
+  it('translate together without problems', async () => {
+    const texts = await Promise.all(SAMPLES.map((f) => readFile(join(ROOT, 'crds', 'samples', f), 'utf8')));
+    const twoReplicas: ServiceResolver = (_ns, backend) =>
+      [1, 2].map((i) => ({ name: `${backend.metadata.name}-${i}`, address: `10.0.0.${i}:8000` }));
+    const { config, problems } = translate({ ...parseManifests(texts.join('\n---\n')), resolveService: twoReplicas });
+    expect(problems).toEqual([]);
+    expect(config.pools.map((p) => p.model).sort()).toEqual(['chat-large', 'chat-small', 'llama-3.1-70b']);
+    expect(config.routes.map((r) => r.name)).toEqual(['llama', 'support-assistant']);
+  });
+});
