@@ -10,13 +10,16 @@ as_root() {
   fi
 }
 
-# npm dependencies: `npm ci` when node_modules is missing or older than package-lock.json.
+# npm dependencies from package-lock.json when node_modules is missing or older than the lock. `npm install`
+# rather than `npm ci`: npm 11.19 writes locks without other platforms' optional packages and then refuses to
+# `ci` from them; `install` takes the locked versions all the same.
 ensure_node_modules() {
   local stamp=node_modules/.switchyard-lock-hash want
-  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  want=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  say "installing npm dependencies (npm ci; first run only)…"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  say "installing npm dependencies from package-lock.json (first run only)…"
+  npm install --no-audit --no-fund --loglevel=error >&2
+  want=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
   echo "$want" > "$stamp"
 }
 
