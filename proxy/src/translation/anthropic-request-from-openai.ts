@@ -83,16 +83,20 @@ function convertMessages(messages: ChatMessage[]): { system: AnthropicTextBlock[
   const out: AnthropicMessage[] = [];
   let toolTurn: AnthropicBlock[] | undefined;
   messages.forEach((m, i) => {
+    const afterTools = toolTurn;
     if (m.role !== 'tool') toolTurn = undefined;
     if (m.role === 'system' || m.role === 'developer') system.push(...textOf(m.content, `messages[${i}].content`));
     else if (m.role === 'user') {
       const c = m.content;
       if (c != null && typeof c !== 'string' && !Array.isArray(c))
         throw untranslatable(`messages[${i}].content`, 'must be a string or an array of parts');
-      out.push({
-        role: 'user',
-        content: typeof c === 'string' || c == null ? (c ?? '') : userBlocks(c, `messages[${i}].content`),
-      });
+      // Parts right after tool results join their user turn; a plain string stays its own (Anthropic merges them).
+      if (afterTools && Array.isArray(c)) afterTools.push(...userBlocks(c, `messages[${i}].content`));
+      else
+        out.push({
+          role: 'user',
+          content: typeof c === 'string' || c == null ? (c ?? '') : userBlocks(c, `messages[${i}].content`),
+        });
     } else if (m.role === 'assistant') out.push(assistantMessage(m, i));
     else if (m.role === 'tool') {
       if (typeof m.tool_call_id !== 'string') throw untranslatable(`messages[${i}].tool_call_id`, 'is required');

@@ -52,6 +52,13 @@ export function openAIResponseFromAnthropic(
   return usage ? { body, usage } : { body };
 }
 
+/** An Anthropic message id for a completion id (`chatcmpl-msg_x` → `msg_x`, `chatcmpl-x` → `msg_x`). */
+function anthropicIdOf(id: string | undefined): string {
+  if (!id) return randomId('msg_');
+  const bare = id.replace(/^chatcmpl-/, '');
+  return bare.startsWith('msg_') ? bare : `msg_${bare}`;
+}
+
 /** A chat completion as an Anthropic message, with the neutral usage it reports. */
 export function anthropicResponseFromOpenAI(
   r: ChatResponse,
@@ -72,7 +79,7 @@ export function anthropicResponseFromOpenAI(
   const stopSequence = matchedStopSequence(choice);
   const stopReason = m.tool_calls?.length ? 'tool_use' : stopOfFinish(choice.finish_reason, stopSequence);
   const body: AnthropicResponse = {
-    id: r.id ? `msg_${r.id.replace(/^chatcmpl-/, '')}` : randomId('msg_'),
+    id: anthropicIdOf(r.id),
     type: 'message',
     role: 'assistant',
     model,
