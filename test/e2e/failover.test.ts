@@ -268,3 +268,51 @@ describe('retry budget', () => {
     expect(upstream).toBeGreaterThan(requests);
   });
 });
+
+describe('deadlines', () => {
+  let sims: Simulator[];
+  let proxy: TestProxy;
+
+  beforeAll(async () => {
+    sims = await startSims(2);
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: sims.map((s) => `${s.url}/v1`),
+        backendSpec: '  healthCheck: { enabled: false }',
+        poolSpec: [
+          '  scheduling: { strategy: weighted-round-robin }',
+          '  retry: { attempts: 10, perTryTimeout: 200ms, deadline: 1s, backoff: { base: 1ms, max: 1ms } }',
+          '  outlierDetection: { consecutiveFailures: 1000 }',
+        ].join('\n'),
+      }),
+    );
+  });
+  afterEach(() => {
+    for (const s of sims) {
+      s.setFaults(null);
+      s.resetStats();
+    }
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('a hanging attempt ends at the per-try timeout and the request is retried', async () => {
+    sims[0]?.setFaults({ hang: true });
+    sims[1]?.setFaults({ hang: true, count: 1 });
+    const res = await chat(proxy);
+    expect(res.status).toBe(200);
+    expect(Number(res.headers.get('x-switchyard-attempts'))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the overall deadline ends the retries with 504', async () => {
+    for (const s of sims) s.setFaults({ hang: true });
+    const res = await chat(proxy);
+    expect(res.status).toBe(504);
+    const attempts = Number(res.headers.get('x-switchyard-attempts'));
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    expect(attempts).toBeLessThanOrEqual(5);
+  });
+});

@@ -53,6 +53,7 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
   const tried = new Set<EndpointState>();
   let queuedAt: number | undefined;
   for (let attempt = 0; attempt < retry.attempts; ) {
+    if (call.sink.closed) return 'done'; // the client left during a backoff: nobody to answer
     const now = Date.now();
     if (now >= deadline) throw deadlineError(run, pool);
     const member = selectMember(pool, tried, { now, ...(call.prompt !== undefined ? { prompt: call.prompt } : {}) });
