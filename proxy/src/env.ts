@@ -19,6 +19,8 @@ export interface RequestState {
   stream?: boolean;
   inputTokens?: number;
   outputTokens?: number;
+  /** Input tokens served from the upstream's prompt cache (part of inputTokens), when it reports them. */
+  cachedInputTokens?: number;
   /** True when the tokens were estimated (a stream ended without upstream usage, e.g. the client aborted). */
   usageEstimated?: boolean;
   /** Estimated cost from the backend's pricing, in `costCurrency`. */

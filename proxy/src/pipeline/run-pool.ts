@@ -114,6 +114,8 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       if (outcome.usage) {
         call.state.inputTokens = outcome.usage.inputTokens;
         call.state.outputTokens = outcome.usage.outputTokens;
+        if (outcome.usage.cachedInputTokens !== undefined)
+          call.state.cachedInputTokens = outcome.usage.cachedInputTokens;
       }
       if (outcome.streamError) call.state.errorCode = outcome.streamError.code ?? 'stream_error';
       return 'done';

@@ -33,7 +33,7 @@ function recordUsage(call: ProxyCall, meter: StreamMeterSink | undefined, hooks:
   }
   const input = s.inputTokens ?? 0;
   const output = s.outputTokens ?? 0;
-  const cost = costOf(backendOf(call.runtime.config, s.backend)?.pricing, input, output);
+  const cost = costOf(backendOf(call.runtime.config, s.backend)?.pricing, input, output, s.cachedInputTokens);
   if (cost) {
     s.cost = cost.amount;
     s.costCurrency = cost.currency;
