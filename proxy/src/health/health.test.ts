@@ -66,7 +66,7 @@ describe('health probes', () => {
     expect(probeFor(endpoint({ healthCheck: { ...fakeBackend().healthCheck, path: '/health' } })).path).toBe('/health');
     const vendor = probeFor(endpoint({ provider: 'openai', apiKey: 'sk-test' }));
     expect(vendor).toMatchObject({ path: '/v1/models', headers: { authorization: 'Bearer sk-test' } });
-    const anthropic = probeFor(endpoint({ provider: 'anthropic', apiKey: 'k' }, 'https://api.example.com'));
+    const anthropic = probeFor(endpoint({ provider: 'anthropic', apiKey: 'k' }, 'https://api.example.com/v1'));
     expect(anthropic).toMatchObject({ path: '/v1/models', headers: { 'x-api-key': 'k' } });
     expect(classifyProbe(endpoint({ provider: 'openai' }), 429).ok).toBe(true);
   });

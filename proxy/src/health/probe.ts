@@ -3,7 +3,7 @@
  * - `healthCheck.path` when set (translation defaults: vLLM and llama.cpp `/health`, Ollama `/api/version`),
  *   relative to the endpoint's origin, without credentials;
  * - otherwise the models list under the endpoint's base URL, with the backend credential: OpenAI protocol
- *   `GET {base}/models` (bearer), Anthropic `GET {base}/v1/models` (x-api-key) — a cheap authenticated call.
+ *   `GET {base}/models` (bearer), Anthropic `GET {base}/models` (x-api-key) — a cheap authenticated call.
  * 2xx is up. 503 from llama.cpp means the model is still loading (not ready). A vendor's 429 means it is up
  * (only rate limited); anything else, or no answer within the timeout, is down.
  */
@@ -27,7 +27,7 @@ export function probeFor(e: EndpointState): Probe {
   if (PROTOCOL_OF[b.provider] === 'anthropic') {
     if (b.apiKey !== undefined) headers['x-api-key'] = b.apiKey;
     headers['anthropic-version'] = DEFAULT_ANTHROPIC_VERSION;
-    return { path: `${e.basePath}/v1/models`, headers };
+    return { path: `${e.basePath}/models`, headers };
   }
   if (b.apiKey !== undefined) headers.authorization = `Bearer ${b.apiKey}`;
   return { path: `${e.basePath}/models`, headers };

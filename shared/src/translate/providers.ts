@@ -15,7 +15,7 @@ export const PROVIDER_DEFAULTS: Record<Provider, ProviderDefaults> = {
   vllm: { basePath: '/v1', healthPath: '/health', vendor: false },
   llamacpp: { basePath: '/v1', healthPath: '/health', vendor: false },
   openai: { basePath: '/v1', healthPath: null, vendor: true },
-  anthropic: { basePath: '', healthPath: null, vendor: true },
+  anthropic: { basePath: '/v1', healthPath: null, vendor: true },
   ollama: { basePath: '', healthPath: '/api/version', vendor: false },
 };
 

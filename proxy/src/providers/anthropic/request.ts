@@ -5,7 +5,8 @@ import type { AdapterContext } from '../types.js';
 export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
 
 /** Paths relative to the backend URL (the API origin, e.g. `https://api.anthropic.com`). */
-export const ANTHROPIC_PATHS = { messages: '/v1/messages', countTokens: '/v1/messages/count_tokens' } as const;
+/** Paths under the backend's base URL (`https://api.anthropic.com/v1`; a bare origin gets `/v1`). */
+export const ANTHROPIC_PATHS = { messages: '/messages', countTokens: '/messages/count_tokens' } as const;
 
 /** Headers for an Anthropic upstream: JSON, `x-api-key`, `anthropic-version` (and `anthropic-beta`) from the client. */
 export function anthropicHeaders(ctx: AdapterContext, stream: boolean): Record<string, string> {
