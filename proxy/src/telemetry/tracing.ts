@@ -4,7 +4,7 @@
  * globally) and nothing is auto-instrumented: spans are created by trace-hooks.ts only.
  *
  * Honoured: OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER (otlp | none), OTEL_EXPORTER_OTLP_ENDPOINT,
- * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf default, http/json),
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf default, http/json, grpc),
  * OTEL_EXPORTER_OTLP_[TRACES_]HEADERS / _TIMEOUT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
  * OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.
  */
@@ -15,6 +15,7 @@ import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/expo
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
+import { LazySpanExporter } from './lazy-exporter.js';
 
 export type OtelEnv = Record<string, string | undefined>;
 
@@ -28,31 +29,40 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** The OTLP traces URL the environment asks for, or undefined when tracing is off. */
-export function tracesEndpoint(env: OtelEnv): string | undefined {
+/** The OTLP traces URL the environment asks for, or undefined when tracing is off (gRPC: no /v1/traces path). */
+export function tracesEndpoint(env: OtelEnv, grpc = false): string | undefined {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
   if (!exporters.includes('otlp')) return undefined;
   const specific = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (specific) return specific;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+  if (!base) return undefined;
+  return grpc ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** Tracing per `env` (default: process.env), or undefined when no OTLP endpoint is configured. */
 export function createTracing(log: Logger, env: OtelEnv = process.env): Tracing | undefined {
-  const url = tracesEndpoint(env);
-  if (!url) return undefined;
   const protocol = (
     env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
     env.OTEL_EXPORTER_OTLP_PROTOCOL ??
     'http/protobuf'
   ).trim();
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    log.warn({ protocol }, 'OTLP protocol not supported by the proxy (use http/protobuf or http/json): tracing is off');
+  const url = tracesEndpoint(env, protocol === 'grpc');
+  if (!url) return undefined;
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json' && protocol !== 'grpc') {
+    log.warn({ protocol }, 'unknown OTLP protocol (use http/protobuf, http/json or grpc): tracing is off');
     return undefined;
   }
-  const exporter = protocol === 'http/json' ? new OTLPJsonTraceExporter({ url }) : new OTLPProtoTraceExporter({ url });
+  const exporter =
+    protocol === 'http/json'
+      ? new OTLPJsonTraceExporter({ url })
+      : protocol === 'grpc'
+        ? new LazySpanExporter(async () => {
+            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
+            return new OTLPTraceExporter({ url });
+          })
+        : new OTLPProtoTraceExporter({ url });
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const processor = new BatchSpanProcessor(
     exporter,

@@ -1,0 +1,49 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createTracing, tracesEndpoint } from './tracing.js';
+
+const log = pino({ level: 'silent' });
+
+describe('tracesEndpoint', () => {
+  it('is off without an endpoint, when disabled, or when the exporter is not otlp', () => {
+    expect(tracesEndpoint({})).toBeUndefined();
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+    expect(
+      tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }),
+    ).toBeUndefined();
+  });
+
+  it('appends /v1/traces to the base endpoint and takes the traces endpoint as is', () => {
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toBe('http://c:4318/v1/traces');
+    expect(
+      tracesEndpoint({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t/x',
+      }),
+    ).toBe('http://t/x');
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }, true)).toBe('http://c:4317');
+  });
+});
+
+describe('createTracing', () => {
+  it('returns nothing (zero cost) when tracing is not configured or the protocol is unknown', () => {
+    expect(createTracing(log, {})).toBeUndefined();
+    expect(
+      createTracing(log, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
+      }),
+    ).toBeUndefined();
+  });
+
+  it.each(['http/protobuf', 'http/json', 'grpc'])('builds a tracer for %s', async (protocol) => {
+    const t = createTracing(log, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    });
+    expect(t).toBeDefined();
+    const span = t?.tracer.startSpan('x');
+    expect(span?.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+    await t?.shutdown();
+  });
+});
