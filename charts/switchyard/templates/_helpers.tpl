@@ -92,6 +92,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: {{ join "," $attrs | quote }}
+- name: OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT
+  value: {{ $o.captureMessageContent | quote }}
 {{- with $o.headersSecret }}
 - name: OTEL_EXPORTER_OTLP_HEADERS
   valueFrom:
