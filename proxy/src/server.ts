@@ -12,8 +12,8 @@ import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
 import { SnapshotStore } from './config/store.js';
-import { maintainEndpoints } from './health/index.js';
 import { createGovernance, type Governance } from './governance.js';
+import { maintainEndpoints } from './health/index.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
 import type { OtelEnv } from './telemetry/tracing.js';
@@ -36,6 +36,8 @@ export interface ProxyOptions {
   otelEnv?: OtelEnv;
   /** Redis for rate limits and the response cache, shared by all replicas (omitted: local limits only). */
   redisUrl?: string;
+  /** Redis command timeout in ms (default 1000); past it a command counts as Redis being unavailable. */
+  redisCommandTimeoutMs?: number;
   /** Extra app wiring (governance, telemetry) added by later stages. */
   extend?: (deps: AppDeps & { registry: Registry; governance: Governance }) => void | Promise<void>;
 }
@@ -69,7 +71,11 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;
-  const governance = createGovernance({ log, redisUrl: opts.redisUrl });
+  const governance = createGovernance({
+    log,
+    redisUrl: opts.redisUrl,
+    ...(opts.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
+  });
   const deps: AppDeps & { registry: Registry; governance: Governance } = {
     governance,
     store,

@@ -43,7 +43,9 @@ beforeAll(async () => {
     modelPolicy('stream', 'stream-model', `${tenantA}\n      limits: { tokensPerMinute: 100000 }`),
     modelPolicy('budget', 'budget-model', `${tenantA}\n      limits: { tokensPerDay: 300 }`),
   ].join('');
-  proxies = await Promise.all([0, 1, 2, 3].map(() => startTestProxy(manifests, { redisUrl: redis.url })));
+  proxies = await Promise.all(
+    [0, 1, 2, 3].map(() => startTestProxy(manifests, { redisUrl: redis.url, redisCommandTimeoutMs: 10_000 })),
+  );
   proxies[0]?.governance.addHooks({ onUsage: (_call, u) => usage.push(u) });
   for (const p of proxies) expect(p.governance.stats().redis).toBe('up');
 });
