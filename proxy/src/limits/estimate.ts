@@ -35,9 +35,10 @@ function promptChars(call: ProxyCall): number {
 
 /** Estimated input and output tokens of `call`. */
 export function estimateTokens(call: ProxyCall): TokenEstimate {
+  // Counting tokens generates nothing and is not billed: it does not count against token limits.
+  if (call.operation === 'count_tokens') return { input: 0, output: 0 };
   const input = Math.ceil(promptChars(call) / 4);
-  if (call.operation === 'embeddings' || call.operation === 'ollama_embed' || call.operation === 'count_tokens')
-    return { input, output: 0 };
+  if (call.operation === 'embeddings' || call.operation === 'ollama_embed') return { input, output: 0 };
   const max = requestedMaxOutput(call.body);
   return { input, output: Math.min(Math.ceil(max ?? DEFAULT_OUTPUT_ESTIMATE), MAX_OUTPUT_ESTIMATE) };
 }
