@@ -50,7 +50,8 @@ describe('a replica dies under steady load', () => {
         model: 'm',
         urls: sims.map((s) => `${s.url}/v1`),
         backendSpec: '  healthCheck: { interval: 250ms, timeout: 250ms }',
-        poolSpec: '  outlierDetection: { consecutiveFailures: 3 }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
+        poolSpec:
+          '  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: 500ms }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
       }),
       {
         extend: (deps) => {
@@ -102,6 +103,19 @@ describe('a replica dies under steady load', () => {
     // Attempts that found it dead: about those in flight at the kill plus the failures that ejected it, not its
     // third of the traffic.
     expect(toDead.filter((t) => t >= killedAt).length).toBeLessThanOrEqual(2 * 16 + 3);
+  });
+
+  it('takes the replica back once it answers health checks again', async () => {
+    const dead = (await endpoints(proxy))[2]?.id ?? '';
+    await sims[2]?.restart();
+    await waitFor(
+      async () => (await endpoints(proxy)).find((e) => e.id === dead)?.available === true,
+      10_000,
+      'the replica to return',
+    );
+    const before = attemptsTo.get(dead)?.length ?? 0;
+    for (let i = 0; i < 12; i++) expect((await chat(proxy)).status).toBe(200);
+    expect(attemptsTo.get(dead)?.length ?? 0).toBeGreaterThan(before);
   });
 });
 
