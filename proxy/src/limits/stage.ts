@@ -101,7 +101,9 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
             }
           : undefined;
       if (cacheStore || counters.some((c) => SETTLED.has(c.metric))) {
-        await settle(o, store, call, counters, result.nowMs, estimate, cacheStore);
+        // An unreadable entry was a hit for the store: it took no token/concurrency counters then.
+        const taken = result.cached === undefined;
+        await settle(o, store, call, counters, result.nowMs, estimate, taken, cacheStore);
         if (cacheStore) o.hooks.emit('onCache', call, 'stored');
       }
     }
@@ -121,13 +123,16 @@ async function settle(
   counters: CounterSpec[],
   admittedAt: number,
   estimate: TokenEstimate,
+  taken: boolean,
   cacheStore: { key: string; value: string; ttlMs: number } | undefined,
 ): Promise<void> {
   const used = usedTokens(call, estimate);
   const cost = Math.round((call.state.cost ?? 0) * COST_UNITS);
-  const deltas = counters.map((c) =>
-    c.metric === 'tokens' || c.metric === 'tokensPerDay' ? used - c.amount : c.metric === 'costPerMonth' ? cost : 0,
-  );
+  const deltas = counters.map((c) => {
+    if (c.metric === 'costPerMonth') return cost;
+    if (c.metric !== 'tokens' && c.metric !== 'tokensPerDay') return 0;
+    return used - (taken || !c.skipOnHit ? c.amount : 0);
+  });
   try {
     await store.settle({ member: call.state.id, admittedAt, counters, deltas, cacheStore });
   } catch (e) {
