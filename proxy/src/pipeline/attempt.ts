@@ -39,7 +39,13 @@ export async function attemptOnce(
   const endpoint = member.endpoint;
   const t = endpoint.backend.timeouts;
   const controller = new AbortController();
-  const firstByteMs = perTryTimeoutMs !== undefined ? Math.min(perTryTimeoutMs, t.firstByteMs) : t.firstByteMs;
+  // 0 disables a limit: the per-try deadline then applies alone.
+  const firstByteMs =
+    perTryTimeoutMs === undefined
+      ? t.firstByteMs
+      : t.firstByteMs === 0
+        ? perTryTimeoutMs
+        : Math.min(perTryTimeoutMs, t.firstByteMs);
   const timers = new AttemptTimers(controller, { firstByteMs, idleMs: t.idleMs, totalMs: t.totalMs });
   const onClientGone = () => controller.abort(new UpstreamTransportError('aborted', 'client disconnected'));
   call.sink.onAbort(onClientGone);
