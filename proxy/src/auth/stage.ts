@@ -25,17 +25,15 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
       hooks.emit('onAuth', call, outcome);
       return e;
     };
+    const unauthenticated = () =>
+      key === undefined ? deny(authErrors.missingKey(), 'missing_key') : deny(authErrors.invalidKey(), 'invalid_key');
     let plan: RoutePlan;
     try {
       plan =
         call.plan ?? resolveRoute(call.runtime, { model: call.model, header: call.header, tenant: identity?.tenant });
     } catch (e) {
       // Do not tell unauthenticated callers which models exist when keys are required somewhere.
-      if (e instanceof GatewayError && e.status === 404 && !identity && dir.anyAuthRequired)
-        throw deny(
-          key === undefined ? authErrors.missingKey() : authErrors.invalidKey(),
-          key ? 'invalid_key' : 'missing_key',
-        );
+      if (e instanceof GatewayError && e.status === 404 && !identity && dir.anyAuthRequired) throw unauthenticated();
       throw e;
     }
     call.plan = plan;
@@ -43,11 +41,7 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
     const tenant = identity && policy ? policy.tenants.get(identity.tenant) : undefined;
     if (policy) {
       const p = policy.config;
-      if (p.authRequired && !identity)
-        throw deny(
-          key === undefined ? authErrors.missingKey() : authErrors.invalidKey(),
-          key ? 'invalid_key' : 'missing_key',
-        );
+      if (p.authRequired && !identity) throw unauthenticated();
       if (identity && p.authRequired && p.tenants.length > 0 && !tenant)
         throw deny(authErrors.routeForbidden(identity.tenant, call.model), 'forbidden');
       if (identity && tenant?.models && !mayUseModel(tenant.models, call, plan))
