@@ -2,7 +2,7 @@
  * The container images without a container engine: the Dockerfiles follow the image rules, and the proxy image's
  * stages replayed on the host (production-only npm install, compiled JS, the runtime stage's COPY lines, its
  * ENTRYPOINT/CMD under tini as uid 65532 in a directory it cannot write) serve a streamed request and drain it on
- * SIGTERM before exiting 0.
+ * SIGTERM before exiting 0. The chart's `helm test` hook script passes against it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { freePort } from '../control-plane/index.js';
 import { waitFor } from '../support/proxy.js';
 import { execForm, parseDockerfile, readDockerfile, replayStages, stageOf } from './dockerfile.js';
 import { ROOT } from './helm.js';
+import { runTestHook } from './hook.js';
 
 const UID = 65532;
 const TINI = '/usr/bin/tini';
@@ -166,6 +167,9 @@ spec: { model: m, backendRefs: [{ name: up }] }
     }
     const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toContain('m');
+    const hook = await runTestHook(admin, `http://127.0.0.1:${port}/v1`); // the chart's `helm test` script
+    expect(hook.output).toContain('models: m');
+    expect(hook.code, hook.output).toBe(0);
 
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST',
@@ -194,45 +198,4 @@ spec: { model: m, backendRefs: [{ name: up }] }
     expect(await exited, log).toBe(0);
     proc = undefined;
   }, 60_000);
-});
-
-describe('operator image, runtime stage replayed on the host', () => {
-  let dir: string;
-
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  it('loads its whole module graph from the production install as uid 65532', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'switchyard-image-'));
-    await chmod(dir, 0o755);
-    const stages = parseDockerfile(await readDockerfile('Dockerfile.operator'));
-    const app = await replayStages(stages, dir);
-    expect(await readdir(join(app.workdir, 'dist'))).toEqual(['operator', 'shared']);
-    const runtime = stageOf(stages);
-    const command = [...execForm(runtime, 'ENTRYPOINT'), ...execForm(runtime, 'CMD')].map((a) =>
-      a === '/nodejs/bin/node' ? process.execPath : a === TINI ? join(app.rootfs, TINI) : a,
-    );
-    const argv =
-      process.getuid?.() === 0
-        ? ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--', ...command]
-        : command;
-    // Without flags the operator stops at its own flag check (exit 2): every import before it resolved.
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(argv[0] as string, argv.slice(1), {
-        cwd: app.workdir,
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', NODE_ENV: 'production' },
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.on('exit', (c) => resolve({ code: c, output: out }));
-    });
-    expect(output).toContain('--proxy-service namespace/name is required');
-    expect(code).toBe(2);
-  }, 300_000);
 });
