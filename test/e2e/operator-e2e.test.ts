@@ -142,16 +142,29 @@ function startOperator(identity: string, metricsPort: number): Proc {
 beforeAll(async () => {
   if (!HOST) throw new Error('no non-loopback IPv4 address: EndpointSlices cannot point at this machine');
   logDir = await mkdtemp(join(tmpdir(), 'switchyard-e2e-'));
-  const free = () => freePort();
+  // Simulators and proxies pick free ports themselves (port 0), so parallel test files cannot collide.
+  for (const name of ['vllm-0', 'vllm-1', 'vllm-2', 'vllm-b-0']) {
+    sims.set(
+      name,
+      await startSimulator({ flavour: 'vllm', host: HOST, port: 0, models: ['org/chat-8b', 'chat-model'] }),
+    );
+  }
+  const replicaPort = (name: string) => sims.get(name)?.port as number;
   ports = {
-    opA: await free(),
-    opB: await free(),
-    replicas: { 'vllm-0': await free(), 'vllm-1': await free(), 'vllm-2': await free(), 'vllm-b-0': await free() },
+    opA: await freePort(),
+    opB: await freePort(),
+    replicas: {
+      'vllm-0': replicaPort('vllm-0'),
+      'vllm-1': replicaPort('vllm-1'),
+      'vllm-2': replicaPort('vllm-2'),
+      'vllm-b-0': replicaPort('vllm-b-0'),
+    },
   };
-  PROXIES = [
-    { name: 'proxy-0', traffic: await free(), admin: await free() },
-    { name: 'proxy-1', traffic: await free(), admin: await free() },
-  ];
+  const proxyProcs = await Promise.all(
+    ['proxy-0', 'proxy-1'].map((name) => startProxyProcess({ host: HOST as string, token: TOKEN, logDir, name })),
+  );
+  procs.push(...proxyProcs);
+  PROXIES = proxyProcs.map((p, i) => ({ name: `proxy-${i}`, traffic: p.port, admin: p.adminPort }));
   cp = await startControlPlane();
   const crds = ['llmbackends', 'llmpools', 'routepolicies'].flatMap((p) => ['-f', join(ROOT, 'crds', `${p}.yaml`)]);
   expect((await cp.kubectl(['apply', ...crds])).code).toBe(0);
@@ -166,13 +179,6 @@ beforeAll(async () => {
     await cp.serviceAccountToken(SYS, 'switchyard-operator'),
     'operator.kubeconfig',
   );
-  for (const [name, port] of Object.entries(ports.replicas)) {
-    sims.set(name, await startSimulator({ flavour: 'vllm', host: HOST, port, models: ['org/chat-8b', 'chat-model'] }));
-  }
-  for (const p of PROXIES)
-    procs.push(
-      startProxyProcess({ host: HOST, port: p.traffic, adminPort: p.admin, token: TOKEN, logDir, name: p.name }),
-    );
   // The proxy Service and one slice per proxy pod (listed before they are ready: they get ready by push).
   await apply(
     [
