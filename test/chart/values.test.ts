@@ -81,7 +81,7 @@ describe('chart package', () => {
     FIRST_BUILD,
   );
 
-  it('ships CRDs identical to the generated crds/*.yaml (fix: cp crds/*.yaml charts/switchyard/crds/)', async () => {
+  it('ships CRDs identical to the generated crds/*.yaml (fix: npx tsx scripts/generate-crds.ts)', async () => {
     const generated = (await readdir(join(ROOT, 'crds'))).filter((f) => f.endsWith('.yaml')).sort();
     const shipped = (await readdir(join(CHART, 'crds'))).sort();
     expect(shipped).toEqual(generated);
