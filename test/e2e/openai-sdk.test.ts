@@ -4,9 +4,9 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { type Simulator, startSimulator } from '../sim/index.js';
 import { openAPIValidator } from '../support/openapi.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 
 let sims: Simulator[];
 let proxy: TestProxy;
@@ -14,7 +14,9 @@ let client: OpenAI;
 const validate = openAPIValidator();
 
 beforeAll(async () => {
-  sims = await Promise.all([0, 1].map(() => startSimulator({ flavour: 'vllm', models: ['org/Chat-8B', 'org/Embed'], ttftMs: 5, itlMs: 2 })));
+  sims = await Promise.all(
+    [0, 1].map(() => startSimulator({ flavour: 'vllm', models: ['org/Chat-8B', 'org/Embed'], ttftMs: 5, itlMs: 2 })),
+  );
   proxy = await startTestProxy(
     `${poolManifests({ model: 'chat', upstreamName: 'org/Chat-8B', urls: sims.map((s) => `${s.url}/v1`) })}---
 apiVersion: switchyard.dev/v1alpha1
@@ -48,12 +50,21 @@ describe('OpenAI SDK through the proxy', () => {
     expect(data.choices[0]?.finish_reason).toBe('length');
     expect(response.headers.get('x-switchyard-endpoint')).toMatch(/^backend\/[01]$/);
     expect(response.headers.get('x-switchyard-attempts')).toBe('1');
-    const seen = sims.flatMap((s) => s.requests()).at(-1)?.body as { model: string };
+    const seen = sims
+      .flatMap((s) => s.requests())
+      .filter((r) => r.path === '/v1/chat/completions')
+      .sort((a, b) => a.time - b.time)
+      .at(-1)?.body as { model: string };
     expect(seen.model).toBe('org/Chat-8B');
   });
 
   it('streams a chat chunk by chunk without the usage chunk it did not ask for', async () => {
-    const stream = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Stream please' }], max_tokens: 6, stream: true });
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: [{ role: 'user', content: 'Stream please' }],
+      max_tokens: 6,
+      stream: true,
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     for (const c of chunks) expect(validate('CreateChatCompletionStreamResponse', c)).toEqual([]);
@@ -96,7 +107,9 @@ describe('OpenAI SDK through the proxy', () => {
   });
 
   it('surfaces errors as the SDK typed errors', async () => {
-    await expect(client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(
+      client.chat.completions.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(
       client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }], temperature: 9 }),
     ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
