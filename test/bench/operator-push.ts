@@ -52,7 +52,14 @@ for (let b = 0; b < B; b++) {
     apiVersion: 'switchyard.dev/v1alpha1',
     kind: 'LLMBackend',
     metadata: { name, namespace: NS, generation: 1 },
-    spec: { provider: 'vllm', serviceRef: { name, port: 'http' }, models: [{ name, upstreamName: `org/${name}` }] },
+    spec: {
+      provider: 'vllm',
+      serviceRef: { name, port: 'http' },
+      models: [{ name, upstreamName: `org/${name}` }],
+      // The replica addresses do not exist: keep 20 proxies from probing 10,000 of them (this measures delivery).
+      healthCheck: { enabled: false },
+      metrics: { enabled: false },
+    },
   } as KubeObject);
   pools.push({
     apiVersion: 'switchyard.dev/v1alpha1',
