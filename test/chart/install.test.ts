@@ -162,7 +162,7 @@ describe('chart on a real apiserver', () => {
     expect(await can(op, 'list', 'llmpools.switchyard.dev', '-A')).toBe(false);
   });
 
-  it('uninstalls, leaving the CRDs (and so the users' resources) in place', async () => {
+  it("uninstalls, leaving the CRDs (and so the users' resources) in place", async () => {
     await ok('uninstall', cp.helm(['uninstall', 'scoped', '-n', 'team']));
     const left = await cp.kubectl(['get', 'deploy,secret', '-n', 'team', '-o', 'name']);
     expect(left.stdout).not.toContain('scoped');
