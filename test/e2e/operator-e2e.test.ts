@@ -10,6 +10,13 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
+import {
+  chat,
+  metric,
+  type ProxyAddress,
+  servedEndpoints as probeServedEndpoints,
+  spread,
+} from '../../operator/src/testing/probes.js';
 import { freePort, type Proc, startOperatorProcess, startProxyProcess } from '../../operator/src/testing/processes.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
@@ -30,7 +37,7 @@ type PodState = 'ready' | 'not-ready' | 'absent';
 let cp: ControlPlane;
 let logDir: string;
 let ports: { opA: number; opB: number; replicas: Record<Pod | 'vllm-b-0', number> };
-let PROXIES: { name: string; traffic: number; admin: number }[] = [];
+let PROXIES: (ProxyAddress & { name: string })[] = [];
 const procs: Proc[] = [];
 const sims = new Map<string, Simulator>();
 let operatorA: Proc | undefined;
@@ -56,65 +63,7 @@ interface Cond {
 type WithStatus = { status?: { conditions?: Cond[] } & Record<string, unknown> };
 const cond = (o: WithStatus | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
 
-/** One chat completion through a proxy: status and the endpoint that served it. */
-async function chat(proxy: { traffic: number }, model: string): Promise<{ status: number; endpoint: string | null }> {
-  try {
-    const res = await fetch(`http://${HOST}:${proxy.traffic}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-      signal: AbortSignal.timeout(5000),
-    });
-    await res.arrayBuffer();
-    return { status: res.status, endpoint: res.headers.get('x-switchyard-endpoint') };
-  } catch {
-    return { status: 0, endpoint: null };
-  }
-}
-
-/** Endpoint ids serving `n` requests through a proxy. */
-async function spread(proxy: { traffic: number }, model: string, n: number): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const r = await chat(proxy, model);
-    const key = r.status === 200 ? (r.endpoint ?? '?') : `HTTP ${r.status}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** GET /config summary of a proxy (undefined without a snapshot). */
-async function proxyConfig(proxy: {
-  admin: number;
-}): Promise<{ version: string; backends: { id: string; endpoints: { id: string }[] }[] } | undefined> {
-  try {
-    const res = await fetch(`http://${HOST}:${proxy.admin}/config`, { signal: AbortSignal.timeout(2000) });
-    return res.status === 200 ? ((await res.json()) as never) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Endpoint ids of backend `id` that every proxy serves (intersection), or undefined if a proxy lacks it. */
-async function servedEndpoints(backendId: string): Promise<string[][]> {
-  const all = await Promise.all(PROXIES.map(proxyConfig));
-  return all.map((c) => (c?.backends.find((b) => b.id === backendId)?.endpoints ?? []).map((e) => e.id).sort());
-}
-
-/** A counter/gauge value from an operator's /metrics (sum over series matching `labels`). */
-async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-    (r) => r.text(),
-    () => '',
-  );
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const [series, value] = line.split(' ');
-    if (series && (series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += Number(value);
-  }
-  return sum;
-}
+const servedEndpoints = (backendId: string) => probeServedEndpoints(PROXIES, backendId);
 
 /** One slice per replica of Service vllm; an absent replica has an empty slice. */
 const backendSlices = (state: Partial<Record<Pod, PodState>>) =>
@@ -164,7 +113,12 @@ beforeAll(async () => {
     ['proxy-0', 'proxy-1'].map((name) => startProxyProcess({ host: HOST as string, token: TOKEN, logDir, name })),
   );
   procs.push(...proxyProcs);
-  PROXIES = proxyProcs.map((p, i) => ({ name: `proxy-${i}`, traffic: p.port, admin: p.adminPort }));
+  PROXIES = proxyProcs.map((p, i) => ({
+    name: `proxy-${i}`,
+    host: HOST as string,
+    traffic: p.port,
+    admin: p.adminPort,
+  }));
   cp = await startControlPlane();
   const crds = ['llmbackends', 'llmpools', 'routepolicies'].flatMap((p) => ['-f', join(ROOT, 'crds', `${p}.yaml`)]);
   expect((await cp.kubectl(['apply', ...crds])).code).toBe(0);

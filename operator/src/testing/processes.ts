@@ -1,10 +1,9 @@
 /**
- * Test harness (e2e and benchmarks only): runs the real proxy and operator as child processes, and tiny
- * OpenAI-compatible upstream replicas that answer with their own name, on 127.0.0.x loopback addresses.
+ * Test harness (e2e and benchmarks only): runs the real proxy and operator as child processes that never outlive
+ * the test process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import http from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -174,40 +173,4 @@ export function startOperatorProcess(o: {
     { SWITCHYARD_PUSH_TOKEN: o.token },
     join(o.logDir, `operator-${o.identity}.log`),
   );
-}
-
-/** A minimal OpenAI-compatible upstream replica answering with its name (vLLM-like /health and /metrics). */
-export function startUpstream(host: string, port: number, name: string): Promise<http.Server & { hits: () => number }> {
-  let hits = 0;
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      const json = (status: number, v: unknown) =>
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
-      if (path === '/health') return json(200, {});
-      if (path === '/metrics') return res.writeHead(200, { 'content-type': 'text/plain' }).end('');
-      if (path === '/v1/models') return json(200, { object: 'list', data: [] });
-      if (path === '/v1/chat/completions' && req.method === 'POST') {
-        hits++;
-        const model = (JSON.parse(body || '{}') as { model?: string }).model ?? 'unknown';
-        return json(200, {
-          id: `chatcmpl-${name}-${hits}`,
-          object: 'chat.completion',
-          created: Math.floor(Date.now() / 1000),
-          model,
-          choices: [{ index: 0, message: { role: 'assistant', content: `replica=${name}` }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-        });
-      }
-      json(404, { error: { message: `no route ${path}` } });
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(Object.assign(server, { hits: () => hits })));
-  });
 }
