@@ -246,6 +246,11 @@ describe('proxy metrics', () => {
     const res = await fetch(`${proxy.adminUrl}/metrics`, { headers: { accept: 'application/openmetrics-text' } });
     expect(res.headers.get('content-type')).toContain('application/openmetrics-text');
     const families = parsePrometheusText(await res.text(), { openMetrics: true });
+    expect(families.get('switchyard_requests')?.type).toBe('counter');
     expect(sampleSum(families, 'switchyard_requests_total')).toBeGreaterThan(0);
+    // prom-client renames counters for OpenMetrics; the next text scrape must still say _total.
+    const plain = await scrape();
+    expect(plain.get('switchyard_requests_total')?.type).toBe('counter');
+    expect(plain.get('process_cpu_user_seconds_total')?.type).toBe('counter');
   });
 });

@@ -20,12 +20,12 @@ const bounded = (allowed: Set<string>, value: string) => (allowed.has(value) ? v
 export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
   return {
     onAuth(_call, outcome) {
-      m.auth.labels(bounded(AUTH, outcome)).inc();
+      m.auth.child(bounded(AUTH, outcome)).inc();
     },
     onRateLimit(_call, decision) {
       if (decision.allowed || !decision.denied) return;
       m.rateLimitDenials
-        .labels(
+        .child(
           bounded(SCOPES, decision.denied.scope),
           bounded(LIMITS, decision.denied.metric),
           bounded(SOURCES, decision.source),
@@ -33,10 +33,10 @@ export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
         .inc();
     },
     onCache(_call, result) {
-      m.cache.labels(bounded(CACHE, result)).inc();
+      m.cache.child(bounded(CACHE, result)).inc();
     },
     onRedisFailure(failure) {
-      m.redisErrors.labels(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();
+      m.redisErrors.child(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();
     },
   };
 }

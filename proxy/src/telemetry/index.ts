@@ -70,11 +70,11 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
 
   const measure: CallMiddleware = async function measureCall(call, next) {
     tracks.begin(call.state);
-    metrics.inFlight.inc();
+    metrics.inFlight(1);
     try {
       await next();
     } finally {
-      metrics.inFlight.dec();
+      metrics.inFlight(-1);
     }
   };
   const middleware: CallMiddleware = traces

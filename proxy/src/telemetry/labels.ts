@@ -48,23 +48,3 @@ export class LabelPolicy {
     return this.names()?.tenants.has(name) ? name : OTHER;
   }
 }
-
-/**
- * Memoises labelled children (`metric.labels(...)`) by their label values, so the hot path does one Map lookup
- * instead of prom-client's label hashing. Safe because every value passed in is bounded.
- */
-export class ChildCache<T> {
-  private readonly children = new Map<string, T>();
-
-  constructor(private readonly create: (values: string[]) => T) {}
-
-  get(...values: string[]): T {
-    const key = values.join('\u001f');
-    let child = this.children.get(key);
-    if (child === undefined) {
-      child = this.create(values);
-      this.children.set(key, child);
-    }
-    return child;
-  }
-}

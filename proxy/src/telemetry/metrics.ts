@@ -1,25 +1,16 @@
 /**
- * The proxy's prom-client metrics on the given registry. Counters and histograms are updated by the recorder
- * (recorder.ts) from pipeline hooks; endpoint, pool and snapshot gauges are computed at scrape time from the
+ * The proxy's metrics on the given prom-client registry. Counters and histograms (fast-metrics.ts) are updated by
+ * the recorder (recorder.ts) from pipeline hooks; endpoint, pool and snapshot gauges are computed at scrape time from the
  * snapshot store (collect callbacks), which costs nothing per request.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { SnapshotStore } from '../config/store.js';
+import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
 import { type MetricSpec, METRIC_SPECS as S } from './metric-specs.js';
 
-function counter<L extends string>(registry: Registry, s: MetricSpec<L>) {
-  return new Counter<L>({ name: s.name, help: s.help, labelNames: s.labelNames, registers: [registry] });
-}
-function histogram<L extends string>(registry: Registry, s: MetricSpec<L>) {
-  return new Histogram<L>({
-    name: s.name,
-    help: s.help,
-    labelNames: s.labelNames,
-    buckets: [...(s.buckets ?? [])],
-    registers: [registry],
-  });
-}
+const counter = (registry: Registry, s: MetricSpec) => new FastCounter(s, registry);
+const histogram = (registry: Registry, s: MetricSpec) => new FastHistogram(s, registry);
 function gauge<L extends string>(registry: Registry, s: MetricSpec<L>, collect?: (g: Gauge<L>) => void) {
   return new Gauge<L>({
     name: s.name,
@@ -44,6 +35,8 @@ export type RedisState = 'none' | 'up' | 'down';
 /** Registers every proxy metric (and Node process metrics) on `registry`. */
 export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
   collectDefaultMetrics({ register: registry });
+  keepCounterNames(registry);
+  let inFlight = 0;
   const endpoints = () => store.current?.endpoints.values() ?? [];
   const perEndpoint = (value: (e: EndpointState, now: number) => number) => (g: Gauge<'backend' | 'endpoint'>) => {
     g.reset();
@@ -51,12 +44,16 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     for (const e of endpoints()) g.labels(e.backend.id, e.id).set(value(e, now));
   };
   const configApplies = counter(registry, S.configApplies);
-  store.subscribe(() => configApplies.inc());
+  store.subscribe(() => configApplies.child().inc());
   return {
     requests: counter(registry, S.requests),
     requestDuration: histogram(registry, S.requestDuration),
     overhead: histogram(registry, S.overhead),
-    inFlight: gauge(registry, S.inFlight),
+    inFlightGauge: gauge(registry, S.inFlight, (g) => g.set(inFlight)),
+    /** Counts a request entering (+1) or leaving (-1) the pipeline. */
+    inFlight(delta: 1 | -1) {
+      inFlight += delta;
+    },
     ttft: histogram(registry, S.ttft),
     itl: histogram(registry, S.itl),
     attempts: counter(registry, S.attempts),

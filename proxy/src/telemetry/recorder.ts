@@ -8,7 +8,7 @@ import type { PoolMember, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { AttemptOutcome, PipelineHooks, ProxyCall } from '../pipeline/types.js';
 import type { Usage } from '../providers/types.js';
-import { ChildCache, LabelPolicy, OTHER, statusClass } from './labels.js';
+import { LabelPolicy, OTHER, statusClass } from './labels.js';
 import type { ProxyMetrics } from './metrics.js';
 import { gatewayOverheadMs, type RequestTracks } from './request-track.js';
 
@@ -65,14 +65,10 @@ export function createMetricsRecorder(
   current: () => Runtime | undefined,
 ): MetricsRecorder {
   const labels = new LabelPolicy(current);
-  const requests = new ChildCache((v) => m.requests.labels(...v));
-  const durations = new ChildCache((v) => m.requestDuration.labels(...v));
-  const overhead = new ChildCache((v) => m.overhead.labels(...v));
-  const ttft = new ChildCache((v) => m.ttft.labels(...v));
-  const itl = new ChildCache((v) => m.itl.labels(...v));
-  const attempts = new ChildCache((v) => m.attempts.labels(...v));
-  const tokens = new ChildCache((v) => m.tokens.labels(...v));
-  const retries = new ChildCache((v) => m.retries.labels(...v));
+  const { requests, ttft, itl, attempts, tokens, retries } = m;
+  const durations = m.requestDuration;
+  const overhead = m.overhead;
+  const costs = m.cost;
 
   const modelPoolBackend = (call: ProxyCall, member: PoolMember): [string, string, string] => [
     labels.model(call.state.model),
@@ -83,14 +79,14 @@ export function createMetricsRecorder(
   const recordUsage = (call: ProxyCall, member: PoolMember, usage: Usage, durationMs: number) => {
     const [model, pool, backend] = modelPoolBackend(call, member);
     const tenant = labels.tenant(call.state.tenant);
-    tokens.get(model, pool, backend, tenant, 'input').inc(usage.inputTokens);
-    tokens.get(model, pool, backend, tenant, 'output').inc(usage.outputTokens);
+    tokens.child(model, pool, backend, tenant, 'input').inc(usage.inputTokens);
+    tokens.child(model, pool, backend, tenant, 'output').inc(usage.outputTokens);
     const cost = estimateCost(member.endpoint.backend.pricing, usage);
-    if (cost) m.cost.labels(model, pool, backend, tenant, cost.currency).inc(cost.amount);
+    if (cost) costs.child(model, pool, backend, tenant, cost.currency).inc(cost.amount);
     const track = tracks.peek(call.state);
     if (call.stream && track?.ttfbMs !== undefined && usage.outputTokens > 1) {
       const perToken = (durationMs - track.ttfbMs) / (usage.outputTokens - 1);
-      if (perToken >= 0) itl.get(model, pool, backend).observe(perToken / 1000);
+      if (perToken >= 0) itl.child(model, pool, backend).observe(perToken / 1000);
     }
   };
 
@@ -106,45 +102,45 @@ export function createMetricsRecorder(
       onFirstByte(call, member, ttfbMs) {
         const track = tracks.of(call.state);
         track.ttfbMs = ttfbMs;
-        if (call.stream) ttft.get(...modelPoolBackend(call, member)).observe(ttfbMs / 1000);
+        if (call.stream) ttft.child(...modelPoolBackend(call, member)).observe(ttfbMs / 1000);
       },
       onAttemptEnd(call, member, outcome, durationMs) {
         const track = tracks.of(call.state);
         track.upstreamMs += durationMs;
         track.lastAttemptEndAt = performance.now();
-        attempts.get(call.state.pool ?? '', member.endpoint.backend.id, attemptOutcomeLabel(outcome)).inc();
+        attempts.child(call.state.pool ?? '', member.endpoint.backend.id, attemptOutcomeLabel(outcome)).inc();
         if (outcome.kind === 'done' && outcome.usage) recordUsage(call, member, outcome.usage, durationMs);
       },
       onFallback(_call, from, to) {
-        m.fallbacks.labels(from, to).inc();
+        m.fallbacks.child(from, to).inc();
       },
       onRetry(call, cause) {
-        retries.get(call.state.pool ?? '', cause).inc();
+        retries.child(call.state.pool ?? '', cause).inc();
       },
       onRetryBudgetExhausted(_call, pool) {
-        m.retryBudgetExhausted.labels(pool).inc();
+        m.retryBudgetExhausted.child(pool).inc();
       },
       onEjection(endpoint, pool) {
-        m.ejections.labels(pool, endpoint.backend.id, endpoint.id).inc();
+        m.ejections.child(pool, endpoint.backend.id, endpoint.id).inc();
       },
       onQueueWait(_call, pool, outcome, waitedMs) {
-        m.queueWait.labels(pool, outcome).observe(waitedMs / 1000);
+        m.queueWait.child(pool, outcome).observe(waitedMs / 1000);
       },
       onHealthChange(endpoint, _from, to) {
-        m.healthTransitions.labels(endpoint.backend.id, endpoint.id, to).inc();
+        m.healthTransitions.child(endpoint.backend.id, endpoint.id, to).inc();
       },
     },
     onRequestEnd(state) {
       const model = labels.model(state.model);
       const pool = state.pool ?? '';
       const cls = statusClass(state.status);
-      requests.get(state.surface, model, pool, state.backend ?? '', cls).inc();
-      durations.get(state.surface, model, pool, cls).observe((Date.now() - state.startedAt) / 1000);
+      requests.child(state.surface, model, pool, state.backend ?? '', cls).inc();
+      durations.child(state.surface, model, pool, cls).observe((Date.now() - state.startedAt) / 1000);
       const track = tracks.peek(state);
       const over = track ? gatewayOverheadMs(track, performance.now()) : undefined;
-      if (over !== undefined) overhead.get(state.surface).observe(over / 1000);
+      if (over !== undefined) overhead.child(state.surface).observe(over / 1000);
       if (state.limit !== undefined)
-        m.rateLimit.labels(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER, labels.tenant(state.tenant)).inc();
+        m.rateLimit.child(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER, labels.tenant(state.tenant)).inc();
     },
   };
 }

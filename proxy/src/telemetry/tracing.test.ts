@@ -47,3 +47,18 @@ describe('createTracing', () => {
     await t?.shutdown();
   });
 });
+
+describe('an unreachable collector', () => {
+  it('is logged, never thrown, also at shutdown', async () => {
+    const warnings: string[] = [];
+    const warnLog = pino({ level: 'warn' }, { write: (l: string) => warnings.push(l) });
+    const t = createTracing(warnLog, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+    });
+    for (let i = 0; i < 1000; i++) t?.tracer.startSpan(`s${i}`).end();
+    await expect(t?.flush()).resolves.toBeUndefined();
+    await expect(t?.shutdown()).resolves.toBeUndefined();
+    expect(warnings.join('')).toContain('127.0.0.1:1');
+  });
+});

@@ -8,7 +8,7 @@
  * OTEL_EXPORTER_OTLP_[TRACES_]HEADERS / _TIMEOUT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
  * OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*, OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT.
  */
-import type { Tracer } from '@opentelemetry/api';
+import { DiagLogLevel, diag, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -24,8 +24,9 @@ export interface Tracing {
   propagator: W3CTraceContextPropagator;
   /** Whether prompts may be recorded on spans (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true). */
   captureContent: boolean;
-  /** Exports the spans still buffered. */
+  /** Exports the spans still buffered; never rejects (an unreachable collector is logged). */
   flush(): Promise<void>;
+  /** Flushes and stops exporting; never rejects. */
   shutdown(): Promise<void>;
 }
 
@@ -72,12 +73,25 @@ export function createTracing(log: Logger, env: OtelEnv = process.env): Tracing 
     .merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'switchyard-proxy' }))
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+  const exportFailed = (e: unknown) =>
+    log.warn({ err: e instanceof Error ? e.message : String(e), endpoint: url }, 'OTLP trace export failed');
+  // The SDK reports export failures through its diagnostics logger: route warnings and errors to ours.
+  diag.setLogger(
+    {
+      error: (message) => log.warn({ endpoint: url }, `OpenTelemetry: ${message}`),
+      warn: (message) => log.warn({ endpoint: url }, `OpenTelemetry: ${message}`),
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
   log.info({ endpoint: url, protocol }, 'OpenTelemetry tracing on');
   return {
     tracer: provider.getTracer('switchyard-proxy'),
     propagator: new W3CTraceContextPropagator(),
     captureContent: env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true',
-    flush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    flush: () => provider.forceFlush().catch(exportFailed),
+    shutdown: () => provider.shutdown().catch(exportFailed),
   };
 }
