@@ -12,6 +12,7 @@ import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
 import { SnapshotStore } from './config/store.js';
+import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
 import { createGovernance, type Governance } from './governance.js';
 import { maintainEndpoints } from './health/index.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
@@ -99,6 +100,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
   const stopEndpointUpkeep = maintainEndpoints(store, { log, hooks: () => deps.hooks });
+  const stopScraping = scrapeEndpointMetrics(store, log);
 
   const app = createApp(deps);
   const admin = createAdminApp({ store, log, pushToken: opts.pushToken, registry, isAccepting: () => accepting });
@@ -121,6 +123,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       stopWatching?.();
       unsubscribe();
       const upkeepStopped = stopEndpointUpkeep();
+      const scrapingStopped = stopScraping();
       const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
       // Keep-alive connections become idle as their last response ends: close them as that happens.
       traffic.closeIdleConnections();
@@ -134,6 +137,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
         adminServer.closeAllConnections();
       });
       await upkeepStopped;
+      await scrapingStopped;
       await pools.close();
       await governance.close();
       await telemetry.shutdown();

@@ -15,6 +15,7 @@ import { recordFailureLatency } from '../resilience/latency.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { WaitQueues } from '../resilience/wait-queue.js';
+import { sessionKeyOf } from '../scheduling/llm-aware/session.js';
 import { attemptOnce } from './attempt.js';
 import { selectMember, unavailability } from './select.js';
 import type { AttemptOutcome, FailureCause, PipelineDeps, ProxyCall } from './types.js';
@@ -52,11 +53,13 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
   );
   const tried = new Set<EndpointState>();
   let queuedAt: number | undefined;
+  const session = sessionKeyOf(pool.config, call.header, call.body);
+  const hints = { ...(call.prompt !== undefined ? { prompt: call.prompt } : {}), ...(session ? { session } : {}) };
   for (let attempt = 0; attempt < retry.attempts; ) {
     if (call.sink.closed) return 'done'; // the client left during a backoff: nobody to answer
     const now = Date.now();
     if (now >= deadline) throw deadlineError(run, pool);
-    const member = selectMember(pool, tried, { now, ...(call.prompt !== undefined ? { prompt: call.prompt } : {}) });
+    const member = selectMember(pool, tried, { now, ...hints });
     if (!member) {
       queuedAt ??= now;
       const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt);

@@ -1,10 +1,11 @@
 /**
  * Strategy registry: one small module per strategy, selected per pool. Every strategy picks in O(1) or
- * O(log n) (see each module); `llm-aware` uses least-connections until its own module exists.
+ * O(log n) (see each module), except `llm-aware`, which scores every member (O(n + prompt blocks)).
  */
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
 import type { PoolMember, Runtime } from '../config/runtime.js';
 import { LeastConnections } from './least-connections.js';
+import { LlmAwareScheduler } from './llm-aware/strategy.js';
 import { PeakEwmaP2C } from './peak-ewma.js';
 import { WeightedRandom } from './random.js';
 import type { Scheduler } from './types.js';
@@ -21,6 +22,8 @@ export function createScheduler(pool: PoolConfig, members: PoolMember[]): Schedu
       return new WeightedRandom(members);
     case 'peak-ewma':
       return new PeakEwmaP2C(members);
+    case 'llm-aware':
+      return new LlmAwareScheduler(pool, members);
     default:
       return new LeastConnections(members);
   }

@@ -75,6 +75,8 @@ export const poolConfig = z.object({
       maxKvCacheUsage: z.number().min(0).max(1),
       prefixBlockChars: z.number().int().min(1),
       sessionHeader: z.string().optional(),
+      sessionFromUser: z.boolean().optional(),
+      prefixIndexEntries: z.number().int().min(1).optional(),
     }),
   }),
   retry: z.object({

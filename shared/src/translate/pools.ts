@@ -66,6 +66,8 @@ export function translatePool(p: LLMPool, lookup: BackendLookup, problems: Probl
         maxKvCacheUsage: la?.maxKvCacheUsage ?? 0.9,
         prefixBlockChars: la?.prefixBlockChars ?? 256,
         ...(la?.sessionHeader ? { sessionHeader: la.sessionHeader.toLowerCase() } : {}),
+        ...(la?.sessionFromUser ? { sessionFromUser: true } : {}),
+        ...(la?.prefixIndexEntries !== undefined ? { prefixIndexEntries: la.prefixIndexEntries } : {}),
       },
     },
     retry: {

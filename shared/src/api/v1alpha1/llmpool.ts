@@ -82,6 +82,17 @@ export const scheduling = z
           .string()
           .optional()
           .describe('Header whose value pins a session to a replica (e.g. x-session-id).'),
+        sessionFromUser: z
+          .boolean()
+          .default(false)
+          .describe("Pin a session by the request's `user` field when the session header is absent."),
+        prefixIndexEntries: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000_000)
+          .default(65536)
+          .describe('Prefix blocks (and sessions) remembered per pool in each proxy, least recently used dropped.'),
       })
       .strict()
       .optional()

@@ -1,0 +1,20 @@
+/**
+ * Endpoint load metrics for LLM-aware scheduling: scraping follows the served snapshot (`scrapeEndpointMetrics`,
+ * wired once by server.ts); schedulers read the last fresh reading with `freshServerLoad`.
+ */
+import type { Logger } from 'pino';
+import type { SnapshotStore } from '../config/store.js';
+import { MetricsScraper } from './scraper.js';
+
+export type { ServerLoad } from './parse.js';
+export { freshServerLoad, type ScrapedLoad } from './store.js';
+
+/** Starts scraping for `store`'s snapshots; returns the function that stops it. */
+export function scrapeEndpointMetrics(store: SnapshotStore, log: Logger): () => Promise<void> {
+  const scraper = new MetricsScraper(log);
+  const unsubscribe = store.subscribe((rt) => scraper.sync(rt));
+  return async () => {
+    unsubscribe();
+    await scraper.stop();
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Scrapes vLLM / llama.cpp load metrics from the endpoints of llm-aware pools: one timer loop per (endpoint,
+ * source) with at most one scrape in flight, each bounded by the backend's `staleAfterMs` (data older than that is
+ * ignored anyway), on a connection pool of its own so scrapes never queue behind traffic nor traffic behind them.
+ * Scheduling never waits for a scrape: it reads the last stored reading (store.ts). A `/metrics` that blocks
+ * (llama.cpp while decoding) only makes the reading go stale. `/slots` is read for llama.cpp until it answers
+ * 404/501 (started with --no-slots).
+ */
+import type { Logger } from 'pino';
+import { Agent, request } from 'undici';
+import type { EndpointState } from '../config/endpoint-state.js';
+import type { Runtime } from '../config/runtime.js';
+import { parseServerMetrics, parseSlots, type ServerLoad } from './parse.js';
+import { forgetServerLoad, type LoadSource, recordServerLoad } from './store.js';
+
+/** Largest page read; vLLM's is tens of kB. */
+const MAX_BODY_BYTES = 4 << 20;
+const MIN_TIMEOUT_MS = 50;
+
+interface Loop {
+  timer: NodeJS.Timeout | undefined;
+  controller: AbortController | undefined;
+}
+
+/** Endpoints of `rt` that an llm-aware pool schedules over and whose backend has metrics enabled. */
+export function scrapedEndpoints(rt: Runtime): Set<EndpointState> {
+  const out = new Set<EndpointState>();
+  for (const pool of rt.pools.values()) {
+    if (pool.config.scheduling.strategy !== 'llm-aware') continue;
+    for (const tier of pool.tiers)
+      for (const m of tier.members) if (m.endpoint.backend.metrics?.enabled) out.add(m.endpoint);
+  }
+  return out;
+}
+
+export class MetricsScraper {
+  private readonly loops = new Map<EndpointState, Map<LoadSource, Loop>>();
+  private readonly agent = new Agent({ connections: 2, keepAliveTimeout: 30_000, pipelining: 1 });
+
+  constructor(private readonly log: Logger) {}
+
+  /** Scrapes the endpoints `rt` needs; stops scraping the others. */
+  sync(rt: Runtime): void {
+    const wanted = scrapedEndpoints(rt);
+    for (const e of this.loops.keys()) if (!wanted.has(e)) this.unwatch(e);
+    for (const e of wanted) if (!this.loops.has(e)) this.watch(e);
+  }
+
+  /** Stops every loop and aborts scrapes in flight. */
+  async stop(): Promise<void> {
+    for (const e of [...this.loops.keys()]) this.unwatch(e);
+    await this.agent.close().catch(() => undefined);
+  }
+
+  private watch(e: EndpointState): void {
+    const loops = new Map<LoadSource, Loop>();
+    this.loops.set(e, loops);
+    const sources: LoadSource[] = e.backend.provider === 'llamacpp' ? ['metrics', 'slots'] : ['metrics'];
+    for (const source of sources) {
+      const loop: Loop = { timer: undefined, controller: undefined };
+      loops.set(source, loop);
+      // Spread the first scrapes over one interval so endpoints are not scraped in lockstep.
+      this.schedule(e, source, loop, Math.random() * (e.backend.metrics?.intervalMs ?? 0));
+    }
+  }
+
+  private unwatch(e: EndpointState): void {
+    const loops = this.loops.get(e);
+    if (!loops) return;
+    this.loops.delete(e);
+    for (const loop of loops.values()) {
+      clearTimeout(loop.timer);
+      loop.controller?.abort();
+    }
+    forgetServerLoad(e);
+  }
+
+  private schedule(e: EndpointState, source: LoadSource, loop: Loop, delayMs: number): void {
+    loop.timer = setTimeout(() => void this.run(e, source, loop), Math.max(0, delayMs));
+    loop.timer.unref();
+  }
+
+  private async run(e: EndpointState, source: LoadSource, loop: Loop): Promise<void> {
+    const cfg = e.backend.metrics;
+    if (!cfg?.enabled) return;
+    const started = Date.now();
+    const result = await this.scrape(e, source, loop, Math.max(MIN_TIMEOUT_MS, cfg.staleAfterMs));
+    if (this.loops.get(e)?.get(source) !== loop) return; // unwatched meanwhile
+    if (result === 'unsupported') {
+      this.log.debug({ endpoint: e.id, source }, 'endpoint does not serve load metrics; not scraping it');
+      return;
+    }
+    if (result) recordServerLoad(e, source, result, Date.now());
+    this.schedule(e, source, loop, started + cfg.intervalMs - Date.now());
+  }
+
+  /** One scrape: the parsed load, 'unsupported' (404/501), or undefined on any failure or timeout. */
+  private async scrape(
+    e: EndpointState,
+    source: LoadSource,
+    loop: Loop,
+    timeoutMs: number,
+  ): Promise<ServerLoad | 'unsupported' | undefined> {
+    const controller = new AbortController();
+    loop.controller = controller;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const path = source === 'slots' ? '/slots' : (e.backend.metrics?.path ?? '/metrics');
+      const headers: Record<string, string> = e.backend.apiKey ? { authorization: `Bearer ${e.backend.apiKey}` } : {};
+      const res = await request(e.origin + path, {
+        method: 'GET',
+        headers,
+        signal: controller.signal,
+        dispatcher: this.agent,
+      });
+      if (res.statusCode === 404 || res.statusCode === 501) {
+        await res.body.dump();
+        return 'unsupported';
+      }
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        return undefined;
+      }
+      const text = await readCapped(res.body);
+      if (text === undefined) return undefined;
+      if (source === 'metrics') return parseServerMetrics(text);
+      const slots = parseSlots(JSON.parse(text));
+      return slots ? { slots } : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      loop.controller = undefined;
+    }
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer>): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

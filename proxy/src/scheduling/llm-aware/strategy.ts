@@ -1,0 +1,105 @@
+/**
+ * The llm-aware strategy: per request, over the tier's available members,
+ * 1. drop the endpoints whose fresh metrics show them saturated (queue depth or KV-cache use above the pool's
+ *    thresholds), unless every one is;
+ * 2. find how many leading prompt blocks each endpoint is believed to hold (prefix index; the session's last
+ *    endpoint counts as holding all of it), but only for endpoints under the load bound (consistent hashing with
+ *    bounded loads: at most LOAD_FACTOR × the mean load, plus one request), so a popular prefix spills over;
+ * 3. rate each by the weighted scorers (scorers.ts) and take the best, ties at random;
+ * 4. remember that the chosen endpoint now holds the prompt's prefix (and the session).
+ * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
+ */
+import type { PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
+import type { EndpointState } from '../../config/endpoint-state.js';
+import type { PoolMember } from '../../config/runtime.js';
+import { freshServerLoad } from '../../endpoint-metrics/index.js';
+import { eligible, type PickContext, type Scheduler } from '../types.js';
+import { type AffinityTables, affinityTablesFor } from './affinity-tables.js';
+import { PromptHasher } from './prefix-hash.js';
+import { type Candidate, combinedScores, isSaturated, type LlmAwareConfig } from './scorers.js';
+
+/** An endpoint keeps prefix affinity while its load stays within this factor of the mean (plus one request). */
+export const LOAD_FACTOR = 1.25;
+/** Prefix blocks and sessions remembered per pool when the pool does not say. */
+export const DEFAULT_PREFIX_INDEX_ENTRIES = 65_536;
+
+export class LlmAwareScheduler implements Scheduler {
+  private readonly members: readonly PoolMember[];
+  private readonly config: LlmAwareConfig;
+  private readonly tables: AffinityTables;
+  private readonly hasher: PromptHasher;
+
+  constructor(pool: PoolConfig, members: readonly PoolMember[]) {
+    this.members = members.filter((m) => m.weight > 0);
+    this.config = pool.scheduling.llmAware;
+    this.tables = affinityTablesFor(
+      pool.id,
+      this.members.map((m) => m.endpoint),
+      this.config.prefixBlockChars,
+      this.config.prefixIndexEntries ?? DEFAULT_PREFIX_INDEX_ENTRIES,
+    );
+    this.hasher = new PromptHasher(this.config.prefixBlockChars);
+  }
+
+  /** The prefix index and session table of this pool (tests and diagnostics). */
+  get affinity(): AffinityTables {
+    return this.tables;
+  }
+
+  pick(ctx: PickContext): PoolMember | undefined {
+    const available = eligible(this.members, ctx);
+    if (available.length === 0) return undefined;
+    const hashes = ctx.prompt ? this.hasher.hashes(ctx.prompt) : [];
+    const chosen = available.length === 1 ? (available[0] as PoolMember) : this.best(available, ctx, hashes).member;
+    if (hashes.length > 0) this.tables.prefixes.record(hashes, chosen.endpoint);
+    if (ctx.session) this.tables.sessions.record([ctx.session], chosen.endpoint);
+    return chosen;
+  }
+
+  private best(available: readonly PoolMember[], ctx: PickContext, hashes: readonly number[]): Candidate {
+    let candidates: Candidate[] = available.map((member) => {
+      const server = freshServerLoad(member.endpoint, ctx.now);
+      const scraped = server ? (server.running ?? 0) + (server.waiting ?? 0) : 0;
+      return { member, server, load: Math.max(member.endpoint.inflight, scraped), affinity: 0 };
+    });
+    const unsaturated = candidates.filter((c) => !isSaturated(c, this.config));
+    if (unsaturated.length > 0) candidates = unsaturated;
+    this.rateAffinity(candidates, ctx, hashes);
+    let maxInflight = 0;
+    for (const c of candidates) maxInflight = Math.max(maxInflight, c.member.endpoint.inflight / c.member.weight);
+    const scores = combinedScores(candidates, { config: this.config, maxInflight });
+    let best = 0;
+    let ties = 1;
+    for (let i = 1; i < candidates.length; i++) {
+      const s = scores[i] as number;
+      const top = scores[best] as number;
+      if (s > top + 1e-9) {
+        best = i;
+        ties = 1;
+      } else if (s > top - 1e-9 && Math.random() * ++ties < 1) best = i;
+    }
+    return candidates[best] as Candidate;
+  }
+
+  /** Sets `affinity` on the candidates under the load bound: prefix share held, 1 for the session's endpoint. */
+  private rateAffinity(candidates: Candidate[], ctx: PickContext, hashes: readonly number[]): void {
+    const session = ctx.session ? this.tables.sessions.holders(ctx.session)?.[0] : undefined;
+    if (hashes.length === 0 && !session) return;
+    const byEndpoint = new Map<EndpointState, Candidate>();
+    let totalLoad = 1;
+    let totalWeight = 0;
+    for (const c of candidates) {
+      byEndpoint.set(c.member.endpoint, c);
+      totalLoad += c.load;
+      totalWeight += c.member.weight;
+    }
+    const underBound = (c: Candidate) =>
+      c.load + 1 <= Math.ceil((LOAD_FACTOR * totalLoad * c.member.weight) / totalWeight);
+    this.tables.prefixes.matchChain(hashes, (endpoint, blocks) => {
+      const c = byEndpoint.get(endpoint);
+      if (c && underBound(c)) c.affinity = blocks / hashes.length;
+    });
+    const own = session ? byEndpoint.get(session) : undefined;
+    if (own && underBound(own)) own.affinity = 1;
+  }
+}
