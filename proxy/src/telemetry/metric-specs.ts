@@ -4,6 +4,8 @@
  * so the documentation cannot drift from the code.
  */
 
+import { GOVERNANCE_METRIC_SPECS } from './metric-specs-governance.js';
+
 /** Seconds; from 1 ms to 10 minutes (LLM requests run from milliseconds to long generations). */
 export const DURATION_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600,
@@ -130,42 +132,7 @@ export const METRIC_SPECS = {
     help: 'Estimated cost from the backend pricing (LLMBackend spec.pricing), in its currency.',
     labelNames: ['model', 'pool', 'backend', 'tenant', 'currency'],
   }),
-  auth: spec({
-    name: 'switchyard_auth_results_total',
-    type: 'counter',
-    help: 'API-key authentication results: authenticated, anonymous, missing_key, invalid_key, forbidden.',
-    labelNames: ['outcome'],
-  }),
-  rateLimit: spec({
-    name: 'switchyard_rate_limit_decisions_total',
-    type: 'counter',
-    help: 'Rate-limit decisions of requests a limit applied to: allowed, limited, fail_open (Redis down, local limits), fail_closed (Redis down, 503).',
-    labelNames: ['decision', 'tenant'],
-  }),
-  rateLimitDenials: spec({
-    name: 'switchyard_rate_limit_denials_total',
-    type: 'counter',
-    help: 'Requests denied by a rate limit, by the counter that denied them (scope key|tenant|model|global; limit requests|tokens|concurrent|tokensPerDay|costPerMonth) and where it was kept (redis, local).',
-    labelNames: ['scope', 'limit', 'source'],
-  }),
-  cache: spec({
-    name: 'switchyard_cache_results_total',
-    type: 'counter',
-    help: 'Response-cache results of requests a cache policy applied to: hit, miss, bypass (not cacheable), stored.',
-    labelNames: ['result'],
-  }),
-  redisErrors: spec({
-    name: 'switchyard_redis_errors_total',
-    type: 'counter',
-    help: 'Failed Redis operations (admit, settle) by what the request got (open: local limits, closed: 503, none).',
-    labelNames: ['operation', 'mode'],
-  }),
-  redisUp: spec({
-    name: 'switchyard_redis_up',
-    type: 'gauge',
-    help: '1 while the Redis connection is up, 0 while down; absent when no Redis is configured.',
-    labelNames: [],
-  }),
+  ...GOVERNANCE_METRIC_SPECS,
   endpointUp: spec({
     name: 'switchyard_endpoint_up',
     type: 'gauge',
