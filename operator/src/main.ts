@@ -55,12 +55,17 @@ const proxyService = f['proxy-service'] ?? process.env.SWITCHYARD_PROXY_SERVICE;
 if (!proxyService?.includes('/')) fail('--proxy-service namespace/name is required');
 
 const tokenFile = f['push-token-file'];
+/** Read per push, so a rotated token file is picked up; a failure fails that push (retried), not the process. */
 const pushToken = (): string => {
   const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.SWITCHYARD_PUSH_TOKEN;
-  if (!t) fail('a push token is required (--push-token-file or SWITCHYARD_PUSH_TOKEN)');
+  if (!t) throw new Error('a push token is required (--push-token-file or SWITCHYARD_PUSH_TOKEN)');
   return t;
 };
-pushToken();
+try {
+  pushToken();
+} catch (err) {
+  fail(String(err));
+}
 
 let connection: ReturnType<typeof loadConnection>;
 try {

@@ -6,7 +6,13 @@
  * input; a throw requeues with backoff.
  */
 import type { Logger } from 'pino';
-import { type CustomResourceKind, formatProblem, stableStringify, translate } from '../../../shared/src/index.js';
+import {
+  type Condition,
+  type CustomResourceKind,
+  formatProblem,
+  stableStringify,
+  translate,
+} from '../../../shared/src/index.js';
 import type { KubeClient } from '../k8s/client.js';
 import type { EventRecorder } from '../k8s/events.js';
 import { type KubeObject, LLM_BACKENDS, LLM_POOLS, type ResourceType, ROUTE_POLICIES } from '../k8s/resources.js';
@@ -123,10 +129,7 @@ export class SwitchyardController {
     });
     if (result !== 'written' || !after) return;
     this.deps.metrics?.statusWrites.inc({ kind });
-    const changed = transitions(
-      before?.conditions,
-      (after.conditions ?? []) as NonNullable<typeof before>['conditions'] & object,
-    );
+    const changed = transitions(before?.conditions, (after.conditions ?? []) as Condition[]);
     for (const c of changed) {
       void this.deps.events?.record(
         cached,

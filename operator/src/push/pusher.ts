@@ -43,6 +43,8 @@ export interface ProxyState {
   timer?: NodeJS.Timeout;
 }
 
+const targetKey = (t: ProxyTarget) => `${t.name}@${t.url}`;
+
 export class Pusher {
   private readonly states = new Map<string, ProxyState>();
   private snapshot: { version: string; body: Buffer } | undefined;
@@ -76,18 +78,21 @@ export class Pusher {
     this.notify();
   }
 
-  /** Replaces the set of proxies: new ones get the snapshot, vanished ones are forgotten. */
+  /**
+   * Replaces the set of proxies: new ones get the snapshot, vanished ones are forgotten. A proxy is identified by
+   * pod name and URL, so a new pod reusing an old pod's IP is treated as new (asked what it serves first).
+   */
   setTargets(targets: ProxyTarget[]): void {
-    const urls = new Set(targets.map((t) => t.url));
-    for (const [url, s] of this.states) {
-      if (urls.has(url)) continue;
+    const keys = new Set(targets.map(targetKey));
+    for (const [key, s] of this.states) {
+      if (keys.has(key)) continue;
       clearTimeout(s.timer);
-      this.states.delete(url);
+      this.states.delete(key);
     }
     for (const t of targets) {
-      if (this.states.has(t.url)) continue;
+      if (this.states.has(targetKey(t))) continue;
       const s: ProxyState = { target: t, failures: 0, probed: false, running: false };
-      this.states.set(t.url, s);
+      this.states.set(targetKey(t), s);
       this.kick(s);
     }
     this.notify();
@@ -138,7 +143,7 @@ export class Pusher {
     s.running = true;
     const timeoutMs = this.opts.timeoutMs ?? 5_000;
     try {
-      while (this.snapshot && !this.stopped && this.states.get(s.target.url) === s) {
+      while (this.snapshot && !this.stopped && this.states.get(targetKey(s.target)) === s) {
         const { version, body } = this.snapshot;
         if (s.acked === version) break;
         if (!s.probed) {
@@ -169,7 +174,7 @@ export class Pusher {
       s.lastError = err instanceof Error ? err.message : String(err);
       const delay = backoffDelay(s.failures++, { baseMs: 200, maxMs: 30_000, jitter: 0.2, ...this.opts.backoff });
       this.opts.log?.warn({ proxy: s.target.name, err: s.lastError, retryInMs: delay }, 'snapshot push failed');
-      if (!this.stopped && this.states.get(s.target.url) === s) {
+      if (!this.stopped && this.states.get(targetKey(s.target)) === s) {
         s.timer = setTimeout(() => {
           s.timer = undefined;
           this.kick(s);
