@@ -36,14 +36,25 @@ export function createAdminApp(deps: AdminDeps): Hono {
     if (deps.isAccepting && !deps.isAccepting()) return c.text('draining', 503);
     return deps.store.current ? c.text('ok') : c.text('no configuration yet', 503);
   });
+  // The registry's output format is a property of the registry: scrapes are serialised so two concurrent ones
+  // asking for different formats never see each other's.
+  let scrapes: Promise<unknown> = Promise.resolve();
   app.get('/metrics', async (c) => {
-    if (!deps.registry) return c.text('', 404);
-    const accept = c.req.header('accept') ?? '';
-    const openMetrics = accept.includes('application/openmetrics-text');
-    if (openMetrics)
-      deps.registry.setContentType('application/openmetrics-text; version=1.0.0; charset=utf-8' as never);
-    else deps.registry.setContentType('text/plain; version=0.0.4; charset=utf-8' as never);
-    return c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType });
+    const registry = deps.registry;
+    if (!registry) return c.text('', 404);
+    const openMetrics = (c.req.header('accept') ?? '').includes('application/openmetrics-text');
+    const render = async () => {
+      registry.setContentType(
+        (openMetrics
+          ? 'application/openmetrics-text; version=1.0.0; charset=utf-8'
+          : 'text/plain; version=0.0.4; charset=utf-8') as never,
+      );
+      return { body: await registry.metrics(), type: registry.contentType };
+    };
+    const result = scrapes.then(render, render);
+    scrapes = result.catch(() => undefined);
+    const { body, type } = await result;
+    return c.body(body, 200, { 'content-type': type });
   });
   app.get('/config', () => {
     const rt = deps.store.current;
