@@ -15,6 +15,7 @@ import {
   metric,
   type ProxyAddress,
   servedEndpoints as probeServedEndpoints,
+  proxyConfig,
   spread,
 } from '../../operator/src/testing/probes.js';
 import { freePort, type Proc, startOperatorProcess, startProxyProcess } from '../../operator/src/testing/processes.js';
@@ -315,6 +316,28 @@ spec:
     expect((await chat(PROXIES[0]!, 'chat-model')).status).toBe(200);
     const events = await cp.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=broken']);
     expect(events.stdout).toContain('BackendNotFound');
+  });
+
+  it('a proxy pod that appears later gets the current snapshot by push', async () => {
+    const late = await startProxyProcess({ host: HOST as string, token: TOKEN, logDir, name: 'proxy-2' });
+    procs.push(late);
+    const proxy = { name: 'proxy-2', host: HOST as string, traffic: late.port, admin: late.adminPort };
+    expect(await proxyConfig(proxy)).toBeUndefined(); // no snapshot yet: not ready
+    await apply(
+      endpointSliceYaml(SYS, 'switchyard-proxy', proxy.admin, [{ ip: HOST as string, pod: proxy.name, ready: false }], {
+        name: proxy.name,
+        portName: 'admin',
+      }),
+    );
+    const version = (await proxyConfig(PROXIES[0]!))?.version;
+    await waitFor(async () => (await proxyConfig(proxy))?.version === version, 20_000, 'proxy-2 to get the snapshot');
+    expect((await chat(proxy, 'chat-model')).status).toBe(200);
+    PROXIES.push(proxy);
+    await waitFor(
+      async () => (await getJson<WithStatus>(['llmpool', 'chat', '-n', NS]))?.status?.proxiesInSync === '3/3',
+      20_000,
+      'proxiesInSync 3/3',
+    );
   });
 
   it('kill the operator: proxies keep serving; restart: converges without a push storm', async () => {
