@@ -32,7 +32,7 @@ export function forgetServerLoad(e: EndpointState): void {
 
 /**
  * What was scraped from `e` no longer ago than the backend's `metrics.staleAfterMs` at `now` (`/metrics` first,
- * `/slots` filling in the running count it lacks); undefined when nothing is fresh or scraping is off, so callers
+ * `/slots` giving the running count when it is newer or `/metrics` lacks it); undefined when nothing is fresh or scraping is off, so callers
  * rely on proxy-side data only. `at` is the time of the older reading used.
  */
 export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | undefined {
@@ -42,6 +42,7 @@ export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | un
   const m = r.metrics && now - r.metrics.at <= cfg.staleAfterMs ? r.metrics : undefined;
   const s = r.slots && now - r.slots.at <= cfg.staleAfterMs ? r.slots : undefined;
   if (!s?.slots) return m;
-  const running = m?.running ?? s.slots.processing;
+  // The newer reading tells the running count (llama.cpp's /metrics may be blocked while /slots answers).
+  const running = m?.running !== undefined && m.at >= s.at ? m.running : s.slots.processing;
   return { ...m, running, slots: s.slots, at: Math.min(m?.at ?? s.at, s.at) };
 }

@@ -18,8 +18,13 @@ import { type AffinityTables, affinityTablesFor } from './affinity-tables.js';
 import { PromptHasher } from './prefix-hash.js';
 import { type Candidate, combinedScores, isSaturated, type LlmAwareConfig } from './scorers.js';
 
-/** An endpoint keeps prefix affinity while its load stays within this factor of the mean (plus one request). */
+/**
+ * Bounded loads: an endpoint keeps prefix and session affinity while one more request keeps its load (requests in
+ * flight or queued) within LOAD_FACTOR × the mean load + LOAD_SLACK. The slack lets a replica run a few more
+ * requests than its peers (a batch barely slows down with one more) before a prefix hit is traded for balance.
+ */
 export const LOAD_FACTOR = 1.25;
+export const LOAD_SLACK = 2;
 /** Prefix blocks and sessions remembered per pool when the pool does not say. */
 export const DEFAULT_PREFIX_INDEX_ENTRIES = 65_536;
 
@@ -94,7 +99,7 @@ export class LlmAwareScheduler implements Scheduler {
       totalWeight += c.member.weight;
     }
     const underBound = (c: Candidate) =>
-      c.load + 1 <= Math.ceil((LOAD_FACTOR * totalLoad * c.member.weight) / totalWeight);
+      c.load + 1 <= (LOAD_FACTOR * totalLoad * c.member.weight) / totalWeight + LOAD_SLACK;
     this.tables.prefixes.matchChain(hashes, (endpoint, blocks) => {
       const c = byEndpoint.get(endpoint);
       if (c && underBound(c)) c.affinity = blocks / hashes.length;

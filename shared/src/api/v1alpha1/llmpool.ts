@@ -90,7 +90,7 @@ export const scheduling = z
           .number()
           .int()
           .min(1)
-          .max(10_000_000)
+          .max(1_000_000)
           .default(65536)
           .describe('Prefix blocks (and sessions) remembered per pool in each proxy, least recently used dropped.'),
       })

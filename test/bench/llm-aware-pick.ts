@@ -1,0 +1,50 @@
+/**
+ * llm-aware pick cost: µs per pick (with the acquire/release a request does) at 8, 64 and 512 endpoints, without a
+ * prompt, with a 6,000-character shared system prompt plus a 2,000-character conversation (one of 200 users), and
+ * with a unique prompt each time (index churn at its entry cap). Metrics are fresh for every endpoint.
+ * Usage: npx tsx test/bench/llm-aware-pick.ts [--picks N]
+ */
+import { parseArgs } from 'node:util';
+import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
+import { recordServerLoad } from '../../proxy/src/endpoint-metrics/store.js';
+import { LlmAwareScheduler } from '../../proxy/src/scheduling/llm-aware/strategy.js';
+import { llmAwarePool, scrapedMembers } from '../../proxy/src/scheduling/llm-aware/test-pool.js';
+
+const { values } = parseArgs({ options: { picks: { type: 'string', default: '20000' } } });
+const PICKS = Number(values.picks);
+const NONE: ReadonlySet<EndpointState> = new Set();
+const SYSTEM = 'You are a careful assistant. Answer briefly and cite the policy section. '.repeat(80).slice(0, 6000);
+const users = Array.from(
+  { length: 200 },
+  (_, u) => `${SYSTEM}<|user|>${`user ${u} asks about topic ${u * 7}. `.repeat(70)}`,
+);
+
+function measure(n: number, prompt: (i: number) => string | undefined): number {
+  const members = scrapedMembers(n, 60_000);
+  for (const [i, m] of members.entries())
+    recordServerLoad(m.endpoint, 'metrics', { running: i % 4, waiting: i % 3, kvUsage: (i % 10) / 20 }, Date.now());
+  const s = new LlmAwareScheduler(llmAwarePool({ prefixBlockChars: 256 }, `bench/${n}/${Math.random()}`), members);
+  const run = (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const p = prompt(i);
+      const m = s.pick({ now: Date.now(), exclude: NONE, ...(p ? { prompt: p } : {}) });
+      m?.endpoint.acquire();
+      m?.endpoint.release();
+    }
+  };
+  run(Math.min(PICKS, 5000));
+  const t = process.hrtime.bigint();
+  run(PICKS);
+  return Number(process.hrtime.bigint() - t) / PICKS / 1000;
+}
+
+const SIZES = [8, 64, 512];
+const cases: Array<[string, (i: number) => string | undefined]> = [
+  ['no prompt', () => undefined],
+  ['8 kB prompt, 200 users', (i) => users[i % users.length]],
+  ['8 kB unique prompts', (i) => `${i} ${users[i % users.length]}`],
+];
+console.log(`llm-aware pick cost (µs per pick + acquire/release), ${PICKS} picks per cell (node ${process.version})`);
+console.log(['case'.padEnd(24), ...SIZES.map((n) => `${n} ep`.padStart(8))].join('  '));
+for (const [label, prompt] of cases)
+  console.log([label.padEnd(24), ...SIZES.map((n) => measure(n, prompt).toFixed(1).padStart(8))].join('  '));
