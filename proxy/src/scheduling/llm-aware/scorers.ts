@@ -18,6 +18,8 @@ export interface Candidate {
   server: ScrapedLoad | undefined;
   /** Requests on the endpoint per unit of weight: the proxy's in-flight count or, if larger, the scraped running + waiting. */
   load: number;
+  /** Decayed count of this scheduler's recent picks of the endpoint (recent-picks.ts). */
+  recent: number;
   /** Share of the prompt's leading blocks the endpoint is believed to hold in cache (1 for the session's endpoint). */
   affinity: number;
 }
@@ -27,6 +29,8 @@ export interface ScoreContext {
   config: LlmAwareConfig;
   /** Largest proxy-side in-flight count per unit of weight among the candidates. */
   maxInflight: number;
+  /** Largest recent-picks count per unit of weight among the candidates. */
+  maxRecent: number;
 }
 
 type Scorer = (c: Candidate, s: ScoreContext) => number | undefined;
@@ -39,8 +43,15 @@ const SCORERS: Record<ScorerName, Scorer> = {
       : 1 - Math.min(1, c.server.waiting / Math.max(1, s.config.maxQueueDepth)),
   /** KV-cache headroom. */
   kvCache: (c) => (c.server?.kvUsage === undefined ? undefined : 1 - c.server.kvUsage),
-  /** The proxy's own in-flight requests, relative to the busiest candidate: known without delay. */
-  inflight: (c, s) => 1 - c.member.endpoint.inflight / c.member.weight / (s.maxInflight + 1),
+  /**
+   * Proxy-side load, known without delay: half the in-flight requests now, half the share of recent picks (so new
+   * sessions, which no prefix pulls anywhere, are placed evenly over time), each relative to the busiest candidate.
+   */
+  inflight: (c, s) =>
+    1 -
+    (c.member.endpoint.inflight / c.member.weight / (s.maxInflight + 1) +
+      c.recent / c.member.weight / (s.maxRecent + 1)) /
+      2,
   /** Prefix-cache affinity (already zero where the load bound forbids it). */
   prefix: (c) => c.affinity,
   /** LoRA adapter affinity: the model sent upstream is an adapter running (1) or queued (0.5) on the endpoint. */

@@ -4,7 +4,7 @@
  *    thresholds), unless every one is;
  * 2. find how many leading prompt blocks each endpoint is believed to hold (prefix index; the session's last
  *    endpoint counts as holding all of it), but only for endpoints under the load bound (consistent hashing with
- *    bounded loads: at most LOAD_FACTOR × the mean load, plus one request), so a popular prefix spills over;
+ *    bounded loads: load at most LOAD_FACTOR × the mean + LOAD_SLACK), so a popular prefix spills over;
  * 3. rate each by the weighted scorers (scorers.ts) and take the best, ties at random;
  * 4. remember that the chosen endpoint now holds the prompt's prefix (and the session).
  * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
@@ -16,6 +16,7 @@ import { freshServerLoad } from '../../endpoint-metrics/index.js';
 import { eligible, type PickContext, type Scheduler } from '../types.js';
 import { type AffinityTables, affinityTablesFor } from './affinity-tables.js';
 import { PromptHasher } from './prefix-hash.js';
+import { RecentPicks } from './recent-picks.js';
 import { type Candidate, combinedScores, isSaturated, type LlmAwareConfig } from './scorers.js';
 
 /**
@@ -25,6 +26,8 @@ import { type Candidate, combinedScores, isSaturated, type LlmAwareConfig } from
  */
 export const LOAD_FACTOR = 1.25;
 export const LOAD_SLACK = 2;
+/** Time constant of the recent-picks share the in-flight scorer also reads (places new sessions evenly). */
+export const RECENT_PICKS_TAU_MS = 10_000;
 /** Prefix blocks and sessions remembered per pool when the pool does not say. */
 export const DEFAULT_PREFIX_INDEX_ENTRIES = 65_536;
 
@@ -33,6 +36,7 @@ export class LlmAwareScheduler implements Scheduler {
   private readonly config: LlmAwareConfig;
   private readonly tables: AffinityTables;
   private readonly hasher: PromptHasher;
+  private readonly recent = new RecentPicks(RECENT_PICKS_TAU_MS);
 
   constructor(pool: PoolConfig, members: readonly PoolMember[]) {
     this.members = members.filter((m) => m.weight > 0);
@@ -58,6 +62,7 @@ export class LlmAwareScheduler implements Scheduler {
     const chosen = available.length === 1 ? (available[0] as PoolMember) : this.best(available, ctx, hashes).member;
     if (hashes.length > 0) this.tables.prefixes.record(hashes, chosen.endpoint);
     if (ctx.session) this.tables.sessions.record([ctx.session], chosen.endpoint);
+    this.recent.add(chosen.endpoint, ctx.now);
     return chosen;
   }
 
@@ -65,14 +70,19 @@ export class LlmAwareScheduler implements Scheduler {
     let candidates: Candidate[] = available.map((member) => {
       const server = freshServerLoad(member.endpoint, ctx.now);
       const scraped = server ? (server.running ?? 0) + (server.waiting ?? 0) : 0;
-      return { member, server, load: Math.max(member.endpoint.inflight, scraped), affinity: 0 };
+      const recent = this.recent.value(member.endpoint, ctx.now);
+      return { member, server, load: Math.max(member.endpoint.inflight, scraped), recent, affinity: 0 };
     });
     const unsaturated = candidates.filter((c) => !isSaturated(c, this.config));
     if (unsaturated.length > 0) candidates = unsaturated;
     this.rateAffinity(candidates, ctx, hashes);
     let maxInflight = 0;
-    for (const c of candidates) maxInflight = Math.max(maxInflight, c.member.endpoint.inflight / c.member.weight);
-    const scores = combinedScores(candidates, { config: this.config, maxInflight });
+    let maxRecent = 0;
+    for (const c of candidates) {
+      maxInflight = Math.max(maxInflight, c.member.endpoint.inflight / c.member.weight);
+      maxRecent = Math.max(maxRecent, c.recent / c.member.weight);
+    }
+    const scores = combinedScores(candidates, { config: this.config, maxInflight, maxRecent });
     let best = 0;
     let ties = 1;
     for (let i = 1; i < candidates.length; i++) {
