@@ -99,6 +99,7 @@ describe('llm-aware scheduling', () => {
     const healthy = await sim();
     const hanging = await sim();
     hanging.setFaults({ hang: true, paths: ['/metrics'] });
+    const started = Date.now();
     proxy = await startTestProxy(manifests([healthy.url, hanging.url]));
     await waitFor(
       () => freshServerLoad(endpointOf(proxy as TestProxy, healthy), Date.now()) !== undefined,
@@ -112,6 +113,9 @@ describe('llm-aware scheduling', () => {
     expect(freshServerLoad(endpointOf(proxy, hanging), Date.now())).toBeUndefined();
     expect(served(hanging)).toBeGreaterThan(0);
     expect(served(healthy)).toBeGreaterThan(0);
+    // One scrape in flight at a time, each given up after staleAfter (1 s): not one per 50 ms interval.
+    const scrapes = hanging.stats().byPath['/metrics'] ?? 0;
+    expect(scrapes).toBeLessThanOrEqual((Date.now() - started) / 1000 + 2);
   });
 
   it('sends a saturated replica no new requests while the others have room', async () => {
