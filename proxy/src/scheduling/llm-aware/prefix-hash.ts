@@ -2,7 +2,8 @@
  * Chained block hashes of a canonical prompt: the text is cut into `blockChars`-character blocks and the hash of
  * block i covers every character up to the end of block i, so equal hashes mean equal prefixes (up to collisions
  * of a 53-bit hash). A trailing partial block is not hashed (as a KV cache only shares full blocks).
- * Two 32-bit multiplicative lanes over UTF-16 code units: about 1 ns per character, no allocation per block.
+ * Two 32-bit multiplicative lanes over pairs of UTF-16 code units: about 1 ns per character, no allocation per
+ * block.
  */
 
 /** Most blocks hashed per prompt: longer prompts are matched on their first `MAX_PREFIX_BLOCKS` blocks. */
@@ -17,8 +18,15 @@ export function prefixBlockHashes(text: string, blockChars: number): number[] {
   let i = 0;
   for (let block = 0; block < n; block++) {
     const end = i + blockChars;
-    for (; i < end; i++) {
-      const c = text.charCodeAt(i);
+    // Two UTF-16 code units per step (half the multiplications' dependency chain), then an odd one if left.
+    for (; i + 1 < end; i += 2) {
+      const c = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 13;
+    }
+    if (i < end) {
+      const c = text.charCodeAt(i++);
       a = Math.imul(a ^ c, 0x01000193);
       b = Math.imul(b ^ c, 0x5bd1e995);
       b ^= b >>> 13;
