@@ -77,6 +77,12 @@ describe('llm-aware scheduling', () => {
         10_000,
         'vLLM reading',
       );
+      const view = (await (await fetch(`${(proxy as TestProxy).adminUrl}/config/endpoints`)).json()) as {
+        pools: Array<{
+          tiers: Array<{ endpoints: Array<{ serverLoad: { kvCacheUsage: number; ageMs: number } | null }> }>;
+        }>;
+      };
+      expect(view.pools[0]?.tiers[0]?.endpoints[0]?.serverLoad).toMatchObject({ kvCacheUsage: 0, running: 0 });
       // A long answer keeps llama.cpp decoding: /metrics blocks, /slots still tells one slot is busy.
       const long = fetch(`${llama.url}/v1/chat/completions`, {
         method: 'POST',

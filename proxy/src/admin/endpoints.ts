@@ -1,5 +1,6 @@
 /** Circuit state of every endpoint per pool (health, ejection, in-flight), for GET /config/endpoints. */
 import type { Runtime } from '../config/runtime.js';
+import { serverLoadView } from '../endpoint-metrics/index.js';
 
 export function endpointStatus(rt: Runtime, now: number) {
   return [...rt.pools.values()].map((p) => ({
@@ -25,6 +26,7 @@ export function endpointStatus(rt: Runtime, now: number) {
         maxConcurrency: Number.isFinite(m.endpoint.maxConcurrency) ? m.endpoint.maxConcurrency : null,
         ewmaLatencyMs: Math.round(m.endpoint.ewmaMs),
         available: m.endpoint.available(now),
+        serverLoad: serverLoadView(m.endpoint, now),
       })),
     })),
   }));

@@ -3,8 +3,10 @@
  * wired once by server.ts); schedulers read the last fresh reading with `freshServerLoad`.
  */
 import type { Logger } from 'pino';
+import type { EndpointState } from '../config/endpoint-state.js';
 import type { SnapshotStore } from '../config/store.js';
 import { MetricsScraper } from './scraper.js';
+import { freshServerLoad } from './store.js';
 
 export type { ServerLoad } from './parse.js';
 export { freshServerLoad, type ScrapedLoad } from './store.js';
@@ -16,5 +18,18 @@ export function scrapeEndpointMetrics(store: SnapshotStore, log: Logger): () => 
   return async () => {
     unsubscribe();
     await scraper.stop();
+  };
+}
+
+/** The fresh scraped load of `e` for GET /config/endpoints, with its age; null when there is none. */
+export function serverLoadView(e: EndpointState, now: number) {
+  const m = freshServerLoad(e, now);
+  if (!m) return null;
+  return {
+    running: m.running ?? null,
+    waiting: m.waiting ?? null,
+    kvCacheUsage: m.kvUsage ?? null,
+    runningLoras: m.loras?.running ?? null,
+    ageMs: Math.max(0, now - m.at),
   };
 }
