@@ -49,7 +49,11 @@ export interface WrkResult {
 const toMs = (v: string, unit: string) => Number(v) * (unit === 'us' ? 0.001 : unit === 's' ? 1000 : 1);
 
 /** Runs wrk against `url` POSTing `body`; parses req/s and the latency distribution. */
-export async function wrk(url: string, body: string, opts: { connections: number; seconds: number; threads?: number }): Promise<WrkResult> {
+export async function wrk(
+  url: string,
+  body: string,
+  opts: { connections: number; seconds: number; threads?: number },
+): Promise<WrkResult> {
   const script = `wrk.method="POST"\nwrk.body=[[${body}]]\nwrk.headers["Content-Type"]="application/json"\n`;
   const { writeFile, mkdtemp } = await import('node:fs/promises');
   const dir = await mkdtemp('/tmp/switchyard-wrk-');

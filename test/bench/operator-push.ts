@@ -88,7 +88,7 @@ const procs = await Promise.all(
     startProxyProcess({ host: '127.0.0.1', token: TOKEN, logDir, name: `proxy-${i}` }),
   ),
 );
-procs.forEach((p, i) => targets.push({ name: `proxy-${i}`, url: `http://127.0.0.1:${p.adminPort}` }));
+for (const [i, p] of procs.entries()) targets.push({ name: `proxy-${i}`, url: `http://127.0.0.1:${p.adminPort}` });
 
 const putSeconds: number[] = [];
 const pusher = new Pusher({

@@ -9,13 +9,18 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, killAll, quantile, spawnTs, waitHttp, type WrkResult, wrk } from './lib.js';
+import { freePort, killAll, quantile, spawnTs, type WrkResult, waitHttp, wrk } from './lib.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } }, allowPositionals: true });
 const seconds = Number(values.seconds);
 const MODEL = 'bench-model';
 const BODY = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 8 });
-const STREAM_BODY = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 8, stream: true });
+const STREAM_BODY = JSON.stringify({
+  model: MODEL,
+  messages: [{ role: 'user', content: 'Say hi.' }],
+  max_tokens: 8,
+  stream: true,
+});
 
 async function streamRun(origin: string, concurrency: number, durationS: number) {
   const pool = new Pool(origin, { connections: concurrency });
@@ -28,7 +33,12 @@ async function streamRun(origin: string, concurrency: number, durationS: number)
       while (Date.now() < end) {
         const t0 = performance.now();
         try {
-          const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: STREAM_BODY });
+          const res = await pool.request({
+            method: 'POST',
+            path: '/v1/chat/completions',
+            headers: { 'content-type': 'application/json' },
+            body: STREAM_BODY,
+          });
           let first = true;
           let text = '';
           for await (const chunk of res.body) {
@@ -54,7 +64,7 @@ const children: ChildProcess[] = [];
 process.on('exit', () => killAll(children));
 try {
   const simPort = await freePort();
-  const sim = spawnTs('test/sim/cli.ts', ['--flavour', 'vllm', '--port', String(simPort), '--model', MODEL, '--ttft-ms', '0', '--itl-ms', '0', '--max-concurrency', '4096']);
+  const sim = spawnTs('test/bench/sim-server.ts', [String(simPort), MODEL]);
   children.push(sim);
   const simUrl = `http://127.0.0.1:${simPort}`;
   await waitHttp(`${simUrl}/health`);
@@ -84,9 +94,24 @@ spec: { model: ${MODEL}, backendRefs: [{ name: sim }] }
   const syPort = await freePort();
   const syAdmin = await freePort();
   children.push(
-    spawnTs('proxy/src/main.ts', ['--config', `${dir}/bench.yaml`, '--host', '127.0.0.1', '--port', String(syPort), '--admin-port', String(syAdmin), '--log-level', 'warn'], {
-      SWITCHYARD_ACCESS_LOG: 'false',
-    }),
+    spawnTs(
+      'proxy/src/main.ts',
+      [
+        '--config',
+        `${dir}/bench.yaml`,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(syPort),
+        '--admin-port',
+        String(syAdmin),
+        '--log-level',
+        'warn',
+      ],
+      {
+        SWITCHYARD_ACCESS_LOG: 'false',
+      },
+    ),
   );
   const syUrl = `http://127.0.0.1:${syPort}`;
   await waitHttp(`${ptUrl}/`);
@@ -117,14 +142,20 @@ spec: { model: ${MODEL}, backendRefs: [{ name: sim }] }
     f(r.stream.p99).padStart(9),
     String(r.stream.errors).padStart(6),
   ]);
-  console.log(`\nSwitchyard data-plane benchmark — ${seconds}s per target, wrk -c32 (non-streaming), 16 streams (streaming)`);
+  console.log(
+    `\nSwitchyard data-plane benchmark — ${seconds}s per target, wrk -c32 (non-streaming), 16 streams (streaming)`,
+  );
   console.log(`${'target'.padEnd(20)}   req/s   p50 ms   p99 ms   errs   streams/s  ttfc p50  ttfc p99   errs`);
   for (const r of rows) console.log(r.join(' '));
   const pt = results.get('pass-through proxy');
   const sy = results.get('switchyard');
   if (pt && sy) {
-    console.log(`\nswitchyard / pass-through: ${f((100 * sy.plain.rps) / pt.plain.rps, 1)}% req/s (target ≥ 70%), p99 ${f(sy.plain.p99Ms - pt.plain.p99Ms)} ms added (target ≤ +1 ms)`);
-    console.log(`streaming: ${f((100 * sy.stream.sps) / pt.stream.sps, 1)}% streams/s, time to first chunk p99 ${f(sy.stream.p99 - pt.stream.p99)} ms added`);
+    console.log(
+      `\nswitchyard / pass-through: ${f((100 * sy.plain.rps) / pt.plain.rps, 1)}% req/s (target ≥ 70%), p99 ${f(sy.plain.p99Ms - pt.plain.p99Ms)} ms added (target ≤ +1 ms)`,
+    );
+    console.log(
+      `streaming: ${f((100 * sy.stream.sps) / pt.stream.sps, 1)}% streams/s, time to first chunk p99 ${f(sy.stream.p99 - pt.stream.p99)} ms added`,
+    );
   }
 } finally {
   killAll(children);

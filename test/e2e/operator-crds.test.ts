@@ -81,7 +81,9 @@ spec:
   models: [{ name: m }]`),
     });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/spec\.weight: Invalid value: -1: spec\.weight in body should be greater than or equal to 0/);
+    expect(r.stderr).toMatch(
+      /spec\.weight: Invalid value: -1: spec\.weight in body should be greater than or equal to 0/,
+    );
   });
 
   it('rejects a missing required field naming it', async () => {

@@ -18,7 +18,10 @@ export interface TestProxy extends ProxyHandle {
 }
 
 /** Starts a proxy on 127.0.0.1 with ephemeral ports from `manifests` (YAML). */
-export async function startTestProxy(manifests: string, opts: Omit<ProxyOptions, 'configPath'> = {}): Promise<TestProxy> {
+export async function startTestProxy(
+  manifests: string,
+  opts: Omit<ProxyOptions, 'configPath'> = {},
+): Promise<TestProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-test-'));
   const configFile = join(dir, 'manifests.yaml');
   await writeFile(configFile, manifests);
@@ -74,7 +77,11 @@ ${opts.poolSpec ?? ''}
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;

@@ -99,7 +99,12 @@ export const cachePolicy = z
     enabled: z.boolean().default(true).describe('Cache answers of matched requests.'),
     ttl: duration('How long an answer is served from cache.').default('5m'),
     maxEntryBytes: z.number().int().min(1).max(16_777_216).default(1_048_576).describe('Largest answer cached.'),
-    nonDeterministic: z.boolean().default(false).describe('Also cache sampled requests (temperature absent or above 0; only temperature 0 and embeddings are cached otherwise).'),
+    nonDeterministic: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also cache sampled requests (temperature absent or above 0; only temperature 0 and embeddings are cached otherwise).',
+      ),
   })
   .strict();
 
