@@ -1,14 +1,14 @@
 /**
  * The Switchyard operator process.
  *
- *   npx tsx operator/src/main.ts --proxy-service switchyard/switchyard-proxy [--kubeconfig FILE] [--namespace NS]
+ *   npx tsx operator/src/main.ts --proxy-service switchyard/switchyard-proxy [--kubeconfig FILE] [--context NAME] [--namespace NS]
  *     [--proxy-admin-port 9090|PORT_NAME] [--push-token-file FILE] [--metrics-port 9090] [--metrics-host 0.0.0.0]
  *     [--leader-elect=false] [--lease-name switchyard-operator] [--lease-namespace NS] [--identity ID]
  *     [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s] [--resync 30s] [--log-level info]
  *
  * --proxy-admin-port: a number (the admin port of every proxy pod) or the name of a proxy Service port (its number
  * is read from the EndpointSlices).
- * Env: KUBECONFIG; SWITCHYARD_PUSH_TOKEN (instead of --push-token-file); POD_NAME / POD_NAMESPACE (identity and
+ * Env: KUBECONFIG (colon-separated files are merged); SWITCHYARD_PUSH_TOKEN (instead of --push-token-file); POD_NAME / POD_NAMESPACE (identity and
  * lease namespace defaults). In a pod without --kubeconfig the in-cluster service account is used.
  * SIGTERM/SIGINT: stop reconciling, release the Lease, exit 0.
  */
@@ -25,6 +25,7 @@ import { startOperator } from './operator.js';
 const { values: f } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     namespace: { type: 'string' },
     'proxy-service': { type: 'string' },
     'proxy-admin-port': { type: 'string', default: '9090' },
@@ -67,9 +68,9 @@ try {
   fail(String(err));
 }
 
-let connection: ReturnType<typeof loadConnection>;
+let connection: Awaited<ReturnType<typeof loadConnection>>;
 try {
-  connection = loadConnection(f.kubeconfig);
+  connection = await loadConnection(f.kubeconfig, f.context);
 } catch (err) {
   fail(String(err));
 }

@@ -1,6 +1,6 @@
 /**
  * A small Kubernetes REST client: JSON requests and streamed watches over one keep-alive HTTPS agent, with the
- * connection from kubeconfig.ts (the token is read per request, so rotated tokens are picked up). Errors are
+ * connection from kubeconfig.ts (credentials are asked for per request, so rotated tokens are picked up). Errors are
  * ApiError with the HTTP status.
  */
 import http, { type IncomingMessage } from 'node:http';
@@ -77,21 +77,11 @@ function toApiError(status: number, text: string): ApiError {
 export function createKubeClient(conn: ClusterConnection): KubeClient {
   const base = new URL(conn.server);
   const secure = base.protocol === 'https:';
-  const agent = secure
-    ? new https.Agent({
-        keepAlive: true,
-        ca: conn.ca,
-        cert: conn.cert,
-        key: conn.key,
-        rejectUnauthorized: conn.insecureSkipTlsVerify !== true,
-      })
-    : new http.Agent({ keepAlive: true });
+  const agent = secure ? new https.Agent({ keepAlive: true, ...conn.tls }) : new http.Agent({ keepAlive: true });
 
   async function open(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
-    const token = conn.token?.();
-    if (token) headers.authorization = `Bearer ${token}`;
+    const headers: http.OutgoingHttpHeaders = { ...(await conn.authHeaders()), accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(body);

@@ -1,94 +1,107 @@
 /**
- * Loads connection settings for the apiserver: a kubeconfig file (current context; token, token file, client
- * certificate, CA, insecure-skip-tls-verify, inline `*-data` or file paths) or the in-cluster service account.
- *
- * Why not @kubernetes/client-node's KubeConfig: client-node 2.x loads undici 8 at import time, which needs
- * Node >= 22 and crashes on Node 20 (our engines floor). Exec and auth-provider plugins are not supported here.
+ * Connection settings for the apiserver, loaded with @kubernetes/client-node's KubeConfig: kubeconfig files
+ * (contexts, inline `*-data` or file paths, tokens, token files, client certificates, exec credential plugins,
+ * OIDC and cloud auth providers, impersonation) and the in-cluster service account. The REST client itself is
+ * ours (client.ts): it needs streamed watches with our own backoff, and nothing of the generated API classes.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type https from 'node:https';
 import { dirname, isAbsolute, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+
+/** TLS settings of the connection, for an https.Agent. */
+export type TlsSettings = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
 
 /** Everything needed to talk to one apiserver. */
 export interface ClusterConnection {
   server: string;
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  insecureSkipTlsVerify?: boolean;
-  /** Returns the current bearer token (re-read from a file when it is file based: tokens rotate). */
-  token?: () => string;
+  tls: TlsSettings;
+  /**
+   * Headers that authenticate one request (Authorization, Impersonate-User). Asked per request, so rotated
+   * service-account tokens and exec-issued tokens are always current (the library caches them until expiry).
+   */
+  authHeaders(): Promise<Record<string, string>>;
 }
 
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-interface Named<T> {
-  name: string;
-  [k: string]: unknown;
-  value?: T;
-}
-interface KubeconfigFile {
-  'current-context'?: string;
-  clusters?: (Named<unknown> & { cluster?: Record<string, unknown> })[];
-  users?: (Named<unknown> & { user?: Record<string, unknown> })[];
-  contexts?: (Named<unknown> & { context?: { cluster?: string; user?: string } })[];
+async function applied(kc: KubeConfig): Promise<https.RequestOptions> {
+  const opts: https.RequestOptions = { headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  return opts;
 }
 
-/** In-cluster configuration from the service account mount and KUBERNETES_SERVICE_HOST/PORT. */
-export function inClusterConnection(): ClusterConnection {
-  const host = process.env.KUBERNETES_SERVICE_HOST;
-  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  if (!host) throw new Error('not in a cluster: KUBERNETES_SERVICE_HOST is unset (pass --kubeconfig)');
+function headersOf(opts: https.RequestOptions): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') out[k.toLowerCase()] = v.trim();
+  if (typeof opts.auth === 'string') out.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+  return out;
+}
+
+/** The connection of a loaded KubeConfig's current context. */
+export async function connectionFrom(kc: KubeConfig): Promise<ClusterConnection> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig: context ${kc.getCurrentContext() || '(none)'} has no cluster`);
+  if (!kc.getCurrentUser()) throw new Error(`kubeconfig: context ${kc.getCurrentContext()} has no user`);
+  const first = await applied(kc);
+  const tls: TlsSettings = {};
+  if (first.ca) tls.ca = first.ca;
+  if (first.cert) tls.cert = first.cert;
+  if (first.key) tls.key = first.key;
+  if (first.rejectUnauthorized === false) tls.rejectUnauthorized = false;
+  if (first.servername) tls.servername = first.servername;
   return {
-    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    ca: readFileSync(join(SA_DIR, 'ca.crt')),
-    token: () => readFileSync(join(SA_DIR, 'token'), 'utf8').trim(),
+    server: cluster.server,
+    tls,
+    authHeaders: async () => headersOf(await applied(kc)),
   };
 }
 
-/** Connection for the current context of a kubeconfig file (or `context` when given). */
-export function kubeconfigConnection(path: string, context?: string): ClusterConnection {
-  const kc = parse(readFileSync(path, 'utf8')) as KubeconfigFile;
-  const ctxName = context ?? kc['current-context'];
-  const ctx = kc.contexts?.find((c) => c.name === ctxName)?.context;
-  if (!ctx) throw new Error(`kubeconfig ${path}: context ${ctxName ?? '(none)'} not found`);
-  const cluster = kc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
-  if (!cluster) throw new Error(`kubeconfig ${path}: cluster ${ctx.cluster} not found`);
-  const user = kc.users?.find((u) => u.name === ctx.user)?.user ?? {};
-  const base = dirname(path);
-  const material = (obj: Record<string, unknown>, field: string): Buffer | undefined => {
-    const data = obj[`${field}-data`];
-    if (typeof data === 'string') return Buffer.from(data, 'base64');
-    const file = obj[field];
-    if (typeof file === 'string') return readFileSync(isAbsolute(file) ? file : join(base, file));
-    return undefined;
-  };
-  const conn: ClusterConnection = { server: String(cluster.server) };
-  const ca = material(cluster, 'certificate-authority');
-  if (ca) conn.ca = ca;
-  if (cluster['insecure-skip-tls-verify'] === true) conn.insecureSkipTlsVerify = true;
-  const cert = material(user, 'client-certificate');
-  const key = material(user, 'client-key');
-  if (cert && key) Object.assign(conn, { cert, key });
-  if (typeof user.token === 'string') {
-    const token = user.token;
-    conn.token = () => token;
-  } else if (typeof user.tokenFile === 'string') {
-    const file = user.tokenFile;
-    conn.token = () => readFileSync(file, 'utf8').trim();
+/**
+ * Loads kubeconfig files, merged in order (the first file's current context wins). A user's `tokenFile` (the
+ * field client-go reads and the library ignores) becomes the library's file token provider, which re-reads the
+ * file as it rotates.
+ */
+function loadFiles(files: string[]): KubeConfig {
+  let kc: KubeConfig | undefined;
+  for (const file of files) {
+    const one = new KubeConfig();
+    one.loadFromFile(file);
+    const raw = parse(readFileSync(file, 'utf8')) as { users?: { name?: string; user?: { tokenFile?: unknown } }[] };
+    const tokenFiles = new Map<string, string>();
+    for (const u of raw?.users ?? []) {
+      const f = u.user?.tokenFile;
+      if (u.name && typeof f === 'string') tokenFiles.set(u.name, isAbsolute(f) ? f : join(dirname(file), f));
+    }
+    one.users = one.users.map((u) => {
+      const tokenFile = tokenFiles.get(u.name);
+      if (!tokenFile || u.token || u.exec || u.authProvider) return u;
+      return { ...u, authProvider: { name: 'tokenFile', config: { tokenFile } } };
+    });
+    if (!kc) kc = one;
+    else kc.mergeConfig(one, !!kc.getCurrentContext());
   }
-  if (user.exec || user['auth-provider'])
-    throw new Error(`kubeconfig ${path}: exec and auth-provider credentials are not supported; use a token`);
-  return conn;
+  if (!kc) throw new Error('no kubeconfig files given');
+  return kc;
 }
 
-/** `--kubeconfig`, else $KUBECONFIG (first entry), else in-cluster, else ~/.kube/config. */
-export function loadConnection(explicitPath?: string): ClusterConnection {
-  if (explicitPath) return kubeconfigConnection(explicitPath);
-  const env = process.env.KUBECONFIG?.split(':').find(Boolean);
-  if (env) return kubeconfigConnection(env);
-  if (process.env.KUBERNETES_SERVICE_HOST) return inClusterConnection();
+/**
+ * `--kubeconfig` (with `--context`), else $KUBECONFIG (colon-separated files are merged), else the in-cluster
+ * service account, else ~/.kube/config — the order controller-runtime uses.
+ */
+export async function loadConnection(explicitPath?: string, context?: string): Promise<ClusterConnection> {
   const home = join(process.env.HOME ?? '/root', '.kube', 'config');
-  if (existsSync(home)) return kubeconfigConnection(home);
-  throw new Error('no kubeconfig found and not running in a cluster');
+  const envFiles = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  let kc: KubeConfig;
+  if (explicitPath) kc = loadFiles([explicitPath]);
+  else if (envFiles.length > 0) kc = loadFiles(envFiles);
+  else if (process.env.KUBERNETES_SERVICE_HOST) {
+    kc = new KubeConfig();
+    kc.loadFromCluster();
+  } else if (existsSync(home)) kc = loadFiles([home]);
+  else throw new Error('no kubeconfig found and not running in a cluster (pass --kubeconfig)');
+  if (context) {
+    if (!kc.getContextObject(context)) throw new Error(`kubeconfig: context ${context} not found`);
+    kc.setCurrentContext(context);
+  }
+  return connectionFrom(kc);
 }
