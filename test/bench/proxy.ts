@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, killAll, quantile, spawnTs, type WrkResult, waitHttp, wrk } from './lib.js';
+import { freePort, killAll, quantile, spawnBuilt, spawnTs, type WrkResult, waitHttp, wrk } from './lib.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } }, allowPositionals: true });
 const seconds = Number(values.seconds);
@@ -94,8 +94,8 @@ spec: { model: ${MODEL}, backendRefs: [{ name: sim }] }
   const syPort = await freePort();
   const syAdmin = await freePort();
   children.push(
-    spawnTs(
-      'proxy/src/main.ts',
+    await spawnBuilt(
+      'dist/proxy/src/main.js',
       [
         '--config',
         `${dir}/bench.yaml`,

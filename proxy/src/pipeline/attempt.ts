@@ -6,6 +6,7 @@
 import type { PoolMember } from '../config/runtime.js';
 import { errors, GatewayError } from '../errors.js';
 import type { Adapter, AdapterContext } from '../providers/types.js';
+import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
 import { responseHeaders } from './commit.js';
 import { readUpstreamBody } from './read-body.js';
@@ -38,7 +39,7 @@ export async function attemptOnce(
 ): Promise<AttemptOutcome> {
   const endpoint = member.endpoint;
   const t = endpoint.backend.timeouts;
-  const controller = new AbortController();
+  const controller = new AttemptAbort();
   // 0 disables a limit: the per-try deadline then applies alone.
   const firstByteMs =
     perTryTimeoutMs === undefined
@@ -55,7 +56,7 @@ export async function attemptOnce(
     deps.hooks?.onUpstreamRequest?.(call, member, req);
     let res: Awaited<ReturnType<typeof sendUpstream>>;
     try {
-      res = await sendUpstream(deps.pools, endpoint, req, controller.signal);
+      res = await sendUpstream(deps.pools, endpoint, req, controller);
     } catch (e) {
       if (e instanceof UpstreamTransportError) return transportOutcome(e);
       throw e;

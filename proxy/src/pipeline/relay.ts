@@ -6,6 +6,7 @@
 
 import { errors, GatewayError } from '../errors.js';
 import type { StreamTranslator } from '../providers/types.js';
+import type { AttemptAbort } from '../upstream/abort.js';
 import type { UpstreamResponse } from '../upstream/send.js';
 import { classifyTransportError } from '../upstream/send.js';
 import type { AttemptTimers } from './timers.js';
@@ -16,7 +17,7 @@ export interface RelayOptions {
   translator: StreamTranslator;
   call: ProxyCall;
   timers: AttemptTimers;
-  controller: AbortController;
+  controller: AttemptAbort;
   onFirstByte(): void;
   commitHeaders(): Record<string, string>;
 }
@@ -74,7 +75,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
     });
     body.once('error', (e) => {
       if (sink.closed && !committed) return settle({ kind: 'done' });
-      const t = classifyTransportError(e, controller.signal);
+      const t = classifyTransportError(e, controller);
       if (t.failure === 'aborted') {
         // The client went away: the upstream request is already aborted.
         if (!sink.closed) sink.end();

@@ -1,4 +1,5 @@
 /** Per-attempt deadlines (first byte, idle between chunks, total) that abort the upstream request. */
+import type { AttemptAbort } from '../upstream/abort.js';
 import { UpstreamTransportError } from '../upstream/send.js';
 
 export class AttemptTimers {
@@ -7,7 +8,7 @@ export class AttemptTimers {
   private total: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly controller: AbortController,
+    private readonly controller: AttemptAbort,
     private readonly limits: { firstByteMs: number; idleMs: number; totalMs: number },
   ) {
     if (limits.firstByteMs > 0)

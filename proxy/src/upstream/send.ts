@@ -2,9 +2,11 @@
  * Sends one upstream request through the origin's pool and classifies transport failures. The response body is
  * returned as undici's Node Readable: no Web-streams conversion on the hot path.
  */
+import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { UpstreamRequest } from '../providers/types.js';
+import type { AbortState } from './abort.js';
 import type { UpstreamPools } from './pools.js';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
@@ -33,7 +35,7 @@ const CONNECT_CODES = new Set([
 ]);
 
 /** Classifies an undici / socket error. */
-export function classifyTransportError(e: unknown, signal: AbortSignal): UpstreamTransportError {
+export function classifyTransportError(e: unknown, signal: AbortState): UpstreamTransportError {
   if (e instanceof UpstreamTransportError) return e;
   const err = e as { code?: string; name?: string; message?: string };
   const reason: unknown = signal.aborted ? signal.reason : undefined;
@@ -56,7 +58,7 @@ export async function sendUpstream(
   pools: UpstreamPools,
   endpoint: EndpointState,
   req: UpstreamRequest,
-  signal: AbortSignal,
+  signal: AbortState & EventEmitter,
 ): Promise<UpstreamResponse> {
   const pool = pools.get(endpoint.origin, endpoint.backend.timeouts.connectMs);
   try {
