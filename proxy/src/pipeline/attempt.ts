@@ -86,7 +86,7 @@ export async function attemptOnce(
             : new UpstreamTransportError('reset', 'upstream reset while answering'),
         );
       }
-      timers.firstByteSeen();
+      timers.firstByteSeen(false);
       deps.hooks?.onFirstByte?.(call, member, performance.now() - started);
       let translated: ReturnType<Adapter['translateResponse']>;
       try {

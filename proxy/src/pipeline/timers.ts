@@ -21,11 +21,11 @@ export class AttemptTimers {
     this.controller.abort(new UpstreamTransportError('timeout', message));
   }
 
-  /** The first byte arrived: from now on the idle limit applies between chunks. */
-  firstByteSeen() {
+  /** The first byte arrived: from now on the idle limit applies between chunks (of a stream: `streaming`). */
+  firstByteSeen(streaming = true) {
     clearTimeout(this.firstByte);
     this.firstByte = undefined;
-    this.touch();
+    if (streaming) this.touch();
   }
 
   /** A chunk arrived: restart the idle timer. */

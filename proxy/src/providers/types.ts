@@ -59,7 +59,7 @@ export interface Adapter {
     headers: Record<string, string | string[] | undefined>,
     ctx: AdapterContext,
   ): GatewayError;
-  translateResponse(body: Buffer, ctx: AdapterContext): { body: string; usage?: Usage };
+  translateResponse(body: Buffer, ctx: AdapterContext): { body: string | Buffer; usage?: Usage };
   createStreamTranslator(ctx: AdapterContext): StreamTranslator;
 }
 

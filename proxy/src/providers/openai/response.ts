@@ -30,9 +30,11 @@ export function parseUpstreamJson(body: Buffer): Record<string, unknown> {
   throw errors.badGateway('upstream answered with a body that is not a JSON object', 'upstream_invalid_response');
 }
 
-export function translateOpenAIResponse(body: Buffer, ctx: AdapterContext): { body: string; usage?: Usage } {
+export function translateOpenAIResponse(body: Buffer, ctx: AdapterContext): { body: string | Buffer; usage?: Usage } {
   const j = parseUpstreamJson(body);
-  if ('model' in j) j.model = ctx.publicModel;
   const usage = usageFromOpenAI(j.usage as OpenAIUsage | undefined);
+  // Already in the client's terms: forward the upstream bytes untouched instead of serialising them again.
+  if (!('model' in j) || j.model === ctx.publicModel) return { body, ...(usage ? { usage } : {}) };
+  j.model = ctx.publicModel;
   return { body: JSON.stringify(j), ...(usage ? { usage } : {}) };
 }
