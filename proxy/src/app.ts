@@ -51,7 +51,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       c.res.headers.set('x-request-id', id);
     if (deps.onRequestEnd) {
       const outgoing = c.env?.outgoing;
-      if (outgoing && !outgoing.writableFinished) outgoing.once('close', () => deps.onRequestEnd?.(state));
+      // Wait for the last bytes to leave; a client that already left (an aborted stream) has closed it already.
+      if (outgoing && !outgoing.writableFinished && !outgoing.destroyed)
+        outgoing.once('close', () => deps.onRequestEnd?.(state));
       else deps.onRequestEnd(state);
     }
   });

@@ -21,6 +21,8 @@ export interface RequestState {
   outputTokens?: number;
   /** Input tokens served from the upstream's prompt cache (part of inputTokens), when it reports them. */
   cachedInputTokens?: number;
+  /** The answer's stream ended early (client abort, mid-stream failure): upstream usage, if any, is partial. */
+  usageIncomplete?: boolean;
   /** True when the tokens were estimated (a stream ended without upstream usage, e.g. the client aborted). */
   usageEstimated?: boolean;
   /** Estimated cost from the backend's pricing, in `costCurrency`. */

@@ -18,7 +18,8 @@ ensure_node_modules() {
   want=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   say "installing npm dependencies from package-lock.json (first run only)…"
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # `npm ci`: exactly the lock (it fails when package.json and the lock disagree, as the image builds would).
+  npm ci --no-audit --no-fund --loglevel=error >&2
   want=$(sha256sum package.json package-lock.json | sha256sum | cut -d' ' -f1)
   echo "$want" > "$stamp"
 }

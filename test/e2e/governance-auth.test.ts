@@ -12,6 +12,7 @@ import { type Simulator, startSimulator } from '../sim/index.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { ask, backendAndPool, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
+const TEAM_C_KEY = 'sk-team-c-5f1e2d3c4b5a69788796';
 let sims: { main: Simulator; premium: Simulator; open: Simulator };
 let proxy: TestProxy;
 let logText = '';
@@ -29,6 +30,7 @@ beforeAll(async () => {
       match: { model: { value: chat }, tenants: [team-b] }
       pools: [{ name: premium }]
     - match: { model: { value: chat } }
+      fallbacks: [premium]
     - match: { model: { value: premium } }
   auth: { required: true }
   tenants:
@@ -37,8 +39,16 @@ beforeAll(async () => {
       models: ["chat"]
     - name: team-b
       apiKeys: [{ name: api-keys, key: team-b }]
-      models: ["chat", "prem*"]`,
-  )}`;
+      models: ["chat", "prem*"]
+    - name: team-c
+      apiKeys: [{ name: more-keys, key: team-c }]
+      models: ["chat", "premium"]`,
+  )}
+apiVersion: v1
+kind: Secret
+metadata: { name: more-keys }
+stringData: { team-c: "${TEAM_C_KEY}" }
+`;
   const sink = new Writable({
     write(chunk, _enc, cb) {
       logText += chunk.toString();
@@ -94,6 +104,23 @@ describe('API keys and tenants', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it('never falls back to a pool outside the tenant allow-list', async () => {
+    sims.main.setFaults({ status: 503 });
+    try {
+      const before = chats(sims.premium);
+      const denied = await chat(proxy.url, ask('chat'), { key: KEYS.teamA });
+      expect(denied.status).toBeGreaterThanOrEqual(500);
+      expect(chats(sims.premium)).toBe(before);
+      // A tenant that may use the fallback pool gets its answer from there.
+      const served = await chat(proxy.url, ask('chat'), { key: TEAM_C_KEY });
+      expect(served.status).toBe(200);
+      expect(served.headers.get('x-switchyard-fallback')).toBe('default/premium');
+      expect(chats(sims.premium)).toBe(before + 1);
+    } finally {
+      sims.main.setFaults(null);
+    }
+  });
+
   it('answers 401 rather than 404 for an unknown model when the caller has no key', async () => {
     const r = await chat(proxy.url, ask('no-such-model'));
     expect(r.status).toBe(401);
@@ -147,7 +174,7 @@ describe('API keys and tenants', () => {
     texts.push(logText);
     expect(logText.length).toBeGreaterThan(0);
     const all = texts.join('\n');
-    for (const key of Object.values(KEYS)) {
+    for (const key of [...Object.values(KEYS), TEAM_C_KEY]) {
       expect(all).not.toContain(key);
       expect(all).not.toContain(key.slice(6)); // no partial echo either
     }

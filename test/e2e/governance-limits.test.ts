@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../proxy/src/governance-hooks.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { scrape } from '../support/metrics-scrape.js';
+import { sampleSum } from '../support/prom-text.js';
+import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { ask, backendAndPool, type ChatResult, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
@@ -14,6 +16,7 @@ let redis: TestRedis;
 let sim: Simulator;
 let slowSim: Simulator;
 let streamSim: Simulator;
+let claudeSim: Simulator;
 let proxies: TestProxy[];
 const usage: UsageRecord[] = [];
 
@@ -22,10 +25,11 @@ const modelPolicy = (name: string, model: string, spec: string) =>
 
 beforeAll(async () => {
   redis = await startRedis();
-  [sim, slowSim, streamSim] = await Promise.all([
+  [sim, slowSim, streamSim, claudeSim] = await Promise.all([
     startSimulator({ flavour: 'vllm', outputTokens: 1000, maxConcurrency: 512 }),
     startSimulator({ flavour: 'vllm', ttftMs: 2500 }),
     startSimulator({ flavour: 'vllm', outputTokens: 1000, itlMs: 25 }),
+    startSimulator({ flavour: 'anthropic', models: ['claude-sim'], outputTokens: 1000, itlMs: 25 }),
   ]);
   const tenantA = `  tenants:
     - name: team-a
@@ -37,6 +41,15 @@ beforeAll(async () => {
     backendAndPool('conc', 'conc-model', [slowSim.url]),
     backendAndPool('stream', 'stream-model', [streamSim.url]),
     backendAndPool('budget', 'budget-model', [sim.url]),
+    poolManifests({
+      name: 'claude',
+      model: 'claude-model',
+      upstreamName: 'claude-sim',
+      provider: 'anthropic',
+      urls: [claudeSim.url],
+      backendSpec: '  pricing: { inputPerMillion: 3, outputPerMillion: 15, currency: USD }',
+    }),
+    '---\n',
     modelPolicy('rpm', 'rpm-model', '  rateLimits: [{ scope: global, limits: { requestsPerMinute: 100 } }]'),
     modelPolicy('tpm', 'tpm-model', '  rateLimits: [{ scope: model, limits: { tokensPerMinute: 10000 } }]'),
     modelPolicy('conc', 'conc-model', `${tenantA}\n      keyLimits: { concurrentRequests: 2 }`),
@@ -52,9 +65,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all((proxies ?? []).map((p) => p.stop()));
-  await Promise.all([sim, slowSim, streamSim].map((s) => s?.close()));
+  await Promise.all([sim, slowSim, streamSim, claudeSim].map((s) => s?.close()));
   await redis?.close();
 });
+
+const outputTokensMetric = async (model: string) =>
+  sampleSum(await scrape(proxies[0]?.adminUrl ?? ''), 'switchyard_tokens_total', { model, type: 'output' });
 
 /** Sends `n` requests spread round-robin over the proxies, `parallel` at a time. */
 async function burst(n: number, parallel: number, make: (i: number) => [string, Record<string, unknown>, string?]) {
@@ -180,4 +196,48 @@ describe('rate limits shared through Redis', () => {
     expect(next.status).toBe(200);
     expect(Number(next.headers.get('x-ratelimit-remaining-tokens'))).toBeGreaterThan(100_000 - 200);
   });
+
+  // Anthropic reports the input and one output token in `message_start`, the output only in `message_delta`: a stream
+  // cut before that must be counted from what was relayed, not as the 1 token of `message_start`.
+  for (const surface of ['openai', 'anthropic'] as const) {
+    it(`counts an aborted stream from an Anthropic upstream by what was relayed (${surface} client)`, async () => {
+      usage.length = 0;
+      const tokensBefore = await outputTokensMetric('claude-model');
+      const anthropic = surface === 'anthropic';
+      const res = await fetch(`${proxyUrl(0)}${anthropic ? '/v1/messages' : '/v1/chat/completions'}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          model: 'claude-model',
+          max_tokens: 1000,
+          stream: true,
+          messages: [{ role: 'user', content: 'Tell me a long story.' }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const delta = anthropic ? /"text":"(?!")/g : /"content":"(?!")/g;
+      let text = '';
+      while ((text.match(delta) ?? []).length < 12) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      await reader.cancel();
+      await waitFor(() => usage.length > 0, 10_000, 'usage of the aborted stream');
+      const u = usage[0] as UsageRecord;
+      expect(u.estimated).toBe(true);
+      expect(u.inputTokens).toBeGreaterThan(0);
+      expect(u.outputTokens).toBeGreaterThanOrEqual(12);
+      expect(u.outputTokens).toBeLessThan(60);
+      expect(u.cost).toBeCloseTo((u.inputTokens * 3 + u.outputTokens * 15) / 1e6, 12);
+      // The metrics count the estimate too.
+      await waitFor(
+        async () => (await outputTokensMetric('claude-model')) - tokensBefore === u.outputTokens,
+        5000,
+        'the estimate in switchyard_tokens_total',
+      );
+    });
+  }
 });

@@ -31,7 +31,12 @@ beforeAll(async () => {
   sim = await startSimulator({ flavour: 'vllm', models: ['m'] });
   const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture);
   proxy = await startTestProxy(
-    poolManifests({ model: 'm', urls: [`${sim.url}/v1`], backendSpec: '  healthCheck: { enabled: false }' }),
+    poolManifests({
+      model: 'm',
+      urls: [`${sim.url}/v1`],
+      backendSpec:
+        '  healthCheck: { enabled: false }\n  pricing: { inputPerMillion: 3, outputPerMillion: 15, currency: EUR }',
+    }),
     { log },
   );
   await waitFor(() => proxy.store.current !== undefined, 10_000, 'the snapshot');
@@ -69,7 +74,10 @@ describe('access log', () => {
       stream: false,
       inputTokens: usage.prompt_tokens,
       outputTokens: usage.completion_tokens,
+      costCurrency: 'EUR',
     });
+    expect(line.cost).toBeCloseTo((usage.prompt_tokens * 3 + usage.completion_tokens * 15) / 1e6, 12);
+    expect(line.usageEstimated).toBeUndefined();
     for (const f of ['durationMs', 'ttfbMs', 'upstreamMs', 'overheadMs']) expect(typeof line[f], f).toBe('number');
   });
 
@@ -84,6 +92,31 @@ describe('access log', () => {
     await waitFor(() => accessLines('log-404-1').length + accessLines('log-5xx-1').length === 2, 10_000, 'lines');
     expect(accessLines('log-404-1')[0]).toMatchObject({ level: 30, status: 404, errorCode: 'model_not_found' });
     expect(accessLines('log-5xx-1')[0]).toMatchObject({ level: 40, attempts: 3 });
+  });
+
+  it('logs a stream the client aborted, with its estimated tokens and cost', async () => {
+    sim.setTiming({ itlMs: 20 });
+    try {
+      const res = await chat('log-abort-1', 'm', { stream: true, max_tokens: 500 });
+      expect(res.status).toBe(200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while ((text.match(/"content":"(?!")/g) ?? []).length < 5) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      await reader.cancel();
+      await waitFor(() => accessLines('log-abort-1').length === 1, 10_000, 'the access-log line');
+    } finally {
+      sim.setTiming({ itlMs: 0 });
+    }
+    const line = accessLines('log-abort-1')[0] as Record<string, number | string | boolean>;
+    expect(line).toMatchObject({ status: 200, stream: true, usageEstimated: true, costCurrency: 'EUR' });
+    expect(line.outputTokens).toBeGreaterThanOrEqual(5);
+    expect(line.outputTokens).toBeLessThan(100);
+    expect(line.cost).toBeGreaterThan(0);
   });
 
   it('never writes the API key or the prompt', () => {

@@ -44,8 +44,16 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
       if (p.authRequired && !identity) throw unauthenticated();
       if (identity && p.authRequired && p.tenants.length > 0 && !tenant)
         throw deny(authErrors.routeForbidden(identity.tenant, call.model), 'forbidden');
-      if (identity && tenant?.models && !mayUseModel(tenant.models, call, plan))
-        throw deny(authErrors.modelForbidden(identity.tenant, call.model), 'forbidden');
+      const models = tenant?.models;
+      if (identity && models) {
+        if (!mayUseModel(models, call, plan))
+          throw deny(authErrors.modelForbidden(identity.tenant, call.model), 'forbidden');
+        // The fallback chain must not take the tenant to pools outside its allow-list: those are skipped.
+        const [primary, ...fallbacks] = plan.pools;
+        const allowed = fallbacks.filter((p) => mayUsePool(models, p.config));
+        if (primary && allowed.length !== fallbacks.length)
+          call.plan = plan = { ...plan, pools: [primary, ...allowed] };
+      }
     }
     hooks.emit('onAuth', call, identity ? 'authenticated' : 'anonymous');
     setGovernance(call, { identity, policy, tenant });
@@ -56,7 +64,11 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
 function mayUseModel(patterns: readonly string[], call: ProxyCall, plan: RoutePlan): boolean {
   if (modelAllowed(patterns, call.model) || modelAllowed(patterns, plan.publicModel)) return true;
   const pool = plan.pools[0]?.config;
-  if (!pool) return false;
+  return pool !== undefined && mayUsePool(patterns, pool);
+}
+
+/** A tenant may use a pool named by its model name, id (`namespace/name`) or name. */
+function mayUsePool(patterns: readonly string[], pool: { id: string; model: string }): boolean {
   const name = pool.id.slice(pool.id.indexOf('/') + 1);
   return modelAllowed(patterns, pool.model) || modelAllowed(patterns, pool.id) || modelAllowed(patterns, name);
 }

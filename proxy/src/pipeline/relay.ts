@@ -44,7 +44,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       body.destroy();
       if (!committed) return settle({ kind: 'retry', error, cause });
       if (!sink.closed) sink.end(call.surface.streamError(error));
-      settle({ kind: 'done', usage: translator.usage(), streamError: error });
+      settle({ kind: 'done', usage: translator.usage(), streamError: error, incomplete: true });
     };
     const onData = (chunk: Buffer) => {
       if (!firstByte) {
@@ -74,12 +74,12 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       settle({ kind: 'done', usage: translator.usage() });
     });
     body.once('error', (e) => {
-      if (sink.closed && !committed) return settle({ kind: 'done' });
+      if (sink.closed && !committed) return settle({ kind: 'done', incomplete: true });
       const t = classifyTransportError(e, controller);
       if (t.failure === 'aborted') {
         // The client went away: the upstream request is already aborted.
         if (!sink.closed) sink.end();
-        return settle({ kind: 'done', usage: translator.usage() });
+        return settle({ kind: 'done', usage: translator.usage(), incomplete: true });
       }
       const message =
         t.failure === 'timeout' ? `upstream timeout: ${t.message}` : `upstream stream failed: ${t.message}`;

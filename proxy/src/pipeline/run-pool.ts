@@ -120,6 +120,7 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
         if (outcome.usage.cachedInputTokens !== undefined)
           call.state.cachedInputTokens = outcome.usage.cachedInputTokens;
       }
+      if (outcome.incomplete) call.state.usageIncomplete = true;
       if (outcome.streamError) call.state.errorCode = outcome.streamError.code ?? 'stream_error';
       return 'done';
     }

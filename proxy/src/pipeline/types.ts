@@ -14,7 +14,14 @@ import type { UpstreamPools } from '../upstream/pools.js';
 export type FailureCause = 'connect-failure' | 'timeout' | '429' | '5xx';
 
 export type AttemptOutcome =
-  | { kind: 'done'; usage?: Usage | undefined; streamError?: GatewayError }
+  | {
+      kind: 'done';
+      /** What the upstream reported; for an `incomplete` stream only what it reported before the end (if anything). */
+      usage?: Usage | undefined;
+      streamError?: GatewayError;
+      /** The stream ended early (client left, mid-stream failure): `usage` is partial at best. */
+      incomplete?: boolean;
+    }
   | { kind: 'retry'; error: GatewayError; cause: FailureCause; retryAfterMs?: number | undefined }
   | { kind: 'fatal'; error: GatewayError };
 

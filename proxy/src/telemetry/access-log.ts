@@ -22,6 +22,12 @@ export interface AccessLogRecord {
   stream?: boolean;
   inputTokens?: number;
   outputTokens?: number;
+  cachedInputTokens?: number;
+  /** Tokens estimated, not reported by the upstream (a stream that ended early). */
+  usageEstimated?: boolean;
+  /** Estimated cost from the backend's pricing, in `costCurrency`. */
+  cost?: number;
+  costCurrency?: string;
   ttfbMs?: number;
   upstreamMs?: number;
   overheadMs?: number;
@@ -54,6 +60,12 @@ export function accessLogRecord(
   if (state.stream !== undefined) r.stream = state.stream;
   if (state.inputTokens !== undefined) r.inputTokens = state.inputTokens;
   if (state.outputTokens !== undefined) r.outputTokens = state.outputTokens;
+  if (state.cachedInputTokens !== undefined) r.cachedInputTokens = state.cachedInputTokens;
+  if (state.usageEstimated) r.usageEstimated = true;
+  if (state.cost !== undefined && state.costCurrency !== undefined) {
+    r.cost = state.cost;
+    r.costCurrency = state.costCurrency;
+  }
   if (track) {
     if (track.ttfbMs !== undefined) r.ttfbMs = round(track.ttfbMs);
     if (track.firstAttemptAt >= 0) r.upstreamMs = round(track.upstreamMs);

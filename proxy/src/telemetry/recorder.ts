@@ -3,7 +3,6 @@
  * values (all bounded: snapshot names, status classes, fixed outcome sets), so a request costs a few Map
  * lookups and increments.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolMember, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { AttemptOutcome, PipelineHooks, ProxyCall } from '../pipeline/types.js';
@@ -25,21 +24,6 @@ export function attemptOutcomeLabel(o: AttemptOutcome): string {
   if (o.kind === 'done') return o.streamError ? 'stream_error' : 'success';
   if (o.kind === 'fatal') return 'fatal';
   return RETRY_OUTCOME[o.cause] ?? OTHER;
-}
-
-/** Estimated cost of `usage` at the backend's prices, or undefined without pricing. */
-export function estimateCost(
-  pricing: EndpointState['backend']['pricing'],
-  usage: Usage,
-): { amount: number; currency: string } | undefined {
-  if (!pricing) return undefined;
-  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const amount =
-    ((usage.inputTokens - cached) * pricing.inputPerMillion +
-      cached * (pricing.cachedInputPerMillion ?? pricing.inputPerMillion) +
-      usage.outputTokens * pricing.outputPerMillion) /
-    1_000_000;
-  return { amount, currency: pricing.currency };
 }
 
 type RecordedHooks =
@@ -76,18 +60,12 @@ export function createMetricsRecorder(
     member.endpoint.backend.id,
   ];
 
-  const recordUsage = (call: ProxyCall, member: PoolMember, usage: Usage, durationMs: number) => {
-    const [model, pool, backend] = modelPoolBackend(call, member);
-    const tenant = labels.tenant(call.state.tenant);
-    tokens.child(model, pool, backend, tenant, 'input').inc(usage.inputTokens);
-    tokens.child(model, pool, backend, tenant, 'output').inc(usage.outputTokens);
-    const cost = estimateCost(member.endpoint.backend.pricing, usage);
-    if (cost) costs.child(model, pool, backend, tenant, cost.currency).inc(cost.amount);
+  /** Inter-token latency of a completed stream, from its output tokens and the time after the first byte. */
+  const recordItl = (call: ProxyCall, member: PoolMember, usage: Usage, durationMs: number) => {
     const track = tracks.peek(call.state);
-    if (call.stream && track?.ttfbMs !== undefined && usage.outputTokens > 1) {
-      const perToken = (durationMs - track.ttfbMs) / (usage.outputTokens - 1);
-      if (perToken >= 0) itl.child(model, pool, backend).observe(perToken / 1000);
-    }
+    if (!call.stream || track?.ttfbMs === undefined || usage.outputTokens <= 1) return;
+    const perToken = (durationMs - track.ttfbMs) / (usage.outputTokens - 1);
+    if (perToken >= 0) itl.child(...modelPoolBackend(call, member)).observe(perToken / 1000);
   };
 
   return {
@@ -109,7 +87,8 @@ export function createMetricsRecorder(
         track.upstreamMs += durationMs;
         track.lastAttemptEndAt = performance.now();
         attempts.child(call.state.pool ?? '', member.endpoint.backend.id, attemptOutcomeLabel(outcome)).inc();
-        if (outcome.kind === 'done' && outcome.usage) recordUsage(call, member, outcome.usage, durationMs);
+        if (outcome.kind === 'done' && outcome.usage && !outcome.incomplete)
+          recordItl(call, member, outcome.usage, durationMs);
       },
       onFallback(_call, from, to) {
         m.fallbacks.child(from, to).inc();
@@ -139,6 +118,16 @@ export function createMetricsRecorder(
       const track = tracks.peek(state);
       const over = track ? gatewayOverheadMs(track, performance.now()) : undefined;
       if (over !== undefined) overhead.child(state.surface).observe(over / 1000);
+      // Tokens and cost as the usage stage settled them: the upstream's counts, or the estimate of a stream that ended
+      // early (so an aborted stream is counted too).
+      if (state.inputTokens !== undefined || state.outputTokens !== undefined) {
+        const backend = state.backend ?? '';
+        const tenant = labels.tenant(state.tenant);
+        tokens.child(model, pool, backend, tenant, 'input').inc(state.inputTokens ?? 0);
+        tokens.child(model, pool, backend, tenant, 'output').inc(state.outputTokens ?? 0);
+        if (state.cost !== undefined && state.costCurrency !== undefined)
+          costs.child(model, pool, backend, tenant, state.costCurrency).inc(state.cost);
+      }
       if (state.limit !== undefined)
         m.rateLimit.child(LIMIT_DECISIONS.has(state.limit) ? state.limit : OTHER, labels.tenant(state.tenant)).inc();
     },

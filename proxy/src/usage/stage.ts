@@ -1,7 +1,8 @@
 /**
  * The usage stage (innermost governance stage): after the answer, records input/output tokens and cost in the
- * request state. Tokens come from the upstream's usage; when a stream ended without it (client abort, mid-stream
- * failure) the output is the number of deltas relayed and the input the admission estimate (`usageEstimated`).
+ * request state. Tokens come from the upstream's usage; when a stream ended early (client abort, mid-stream failure)
+ * the output is the number of deltas relayed and the input the upstream's count when it sent one (Anthropic does in
+ * `message_start`), else the admission estimate (`usageEstimated`).
  */
 import type { HookList } from '../governance-hooks.js';
 import { estimateTokens } from '../limits/estimate.js';
@@ -24,12 +25,16 @@ export const meterUsage = (hooks: HookList): CallMiddleware =>
 
 function recordUsage(call: ProxyCall, meter: StreamMeterSink | undefined, hooks: HookList): void {
   const s = call.state;
-  if (s.inputTokens === undefined && s.outputTokens === undefined) {
-    // No usage from upstream. Only an answer that started reaching the client has consumed tokens we can estimate.
-    if (!meter || !call.sink.headSent || s.attempts === 0) return;
-    s.inputTokens = estimateTokens(call).input;
-    s.outputTokens = meter.deltas;
-    s.usageEstimated = true;
+  const reported = s.inputTokens !== undefined || s.outputTokens !== undefined;
+  if (!reported || s.usageIncomplete) {
+    // No usage from upstream, or only the part sent before the stream ended early (Anthropic reports the input and
+    // one output token in `message_start`). Only an answer that started reaching the client has consumed tokens we
+    // can estimate: the output is what was relayed (at least what the upstream had already counted).
+    if (meter && call.sink.headSent && s.attempts > 0) {
+      s.inputTokens ??= estimateTokens(call).input;
+      s.outputTokens = Math.max(s.outputTokens ?? 0, meter.deltas);
+      s.usageEstimated = true;
+    } else if (!reported) return;
   }
   const input = s.inputTokens ?? 0;
   const output = s.outputTokens ?? 0;
