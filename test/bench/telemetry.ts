@@ -27,8 +27,7 @@ await writeFile(
   join(dir, 'm.yaml'),
   poolManifests({ model: 'm', urls: ['http://127.0.0.1:1/v1', 'http://127.0.0.1:2/v1'] }),
 );
-const silent = pino({ level: 'silent' });
-const config = await loadManifests(join(dir, 'm.yaml'), silent);
+const { config } = await loadManifests(join(dir, 'm.yaml'));
 
 function setup(opts: { accessLog: boolean; tracing: boolean }): {
   t: Telemetry;

@@ -105,6 +105,15 @@ describe('standalone mode', () => {
       await new Promise((r) => setTimeout(r, 400));
       expect(proxy.store.current?.config.version).toBe(version);
       expect((await post('n')).status).toBe(200);
+      // Valid YAML whose new pool names a backend that does not exist: the whole edit is kept out, not served
+      // half-translated (model `o` would be served if it were).
+      await proxy.writeManifests(
+        `${poolManifests({ model: 'o', urls: [`${sim.url}/v1`] })}---\napiVersion: switchyard.dev/v1alpha1\nkind: LLMPool\nmetadata: { name: ghost }\nspec: { model: ghost, backendRefs: [{ name: missing }] }\n`,
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      expect(proxy.store.current?.config.version).toBe(version);
+      expect((await post('n')).status).toBe(200);
+      expect((await post('o')).status).toBe(404);
     } finally {
       await proxy.stop();
     }

@@ -78,6 +78,21 @@ describe('admin API', () => {
     expect(store.current?.config.version).toBe(good.version);
   });
 
+  it('refuses a snapshot whose content does not match its version', async () => {
+    const { store, put } = setup();
+    const good = snapshot('m1');
+    expect((await put(good)).status).toBe(200);
+    // Same version, different content (a pool's model edited after the snapshot was generated).
+    const tampered = { ...snapshot('m2'), version: snapshot('m3').version };
+    const res = await put(tampered);
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { problems: string[] } };
+    expect(body.error.problems).toEqual([`version: ${tampered.version} is not the content hash of the snapshot`]);
+    expect(store.current?.config.version).toBe(good.version);
+    // generatedAt is not part of the content: a regenerated snapshot of the same resources keeps its version.
+    expect((await put({ ...good, generatedAt: '2030-01-01T00:00:00.000Z' })).status).toBe(200);
+  });
+
   it('never shows credentials in GET /config', async () => {
     const { app, put } = setup();
     await put(snapshot('m1'));

@@ -1,7 +1,9 @@
 /**
  * Standalone mode: reads LLMBackend / LLMPool / RoutePolicy (and Secret) manifests from a YAML file or a
  * directory of them, translates them in-process with the same shared/ code the operator uses, and reloads when
- * the files change. A broken edit is logged and the last good snapshot keeps serving.
+ * the files change. A broken edit (invalid YAML or schema, or a broken reference such as a pool naming a missing
+ * backend) is logged and the last good snapshot keeps serving. At start, with nothing to keep, the resources that
+ * translate cleanly are served and the broken ones logged, as the operator does.
  */
 import { watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import type { Logger } from 'pino';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { formatProblem, translate } from '../../../shared/src/translate/index.js';
+import type { Problem } from '../../../shared/src/translate/problems.js';
 import type { SnapshotStore } from './store.js';
 
 /** Replaces `${NAME}` in Secret values with environment variables, so keys need not be written in files. */
@@ -24,8 +27,16 @@ async function readSources(path: string): Promise<Array<{ name: string; text: st
   return Promise.all(names.map(async (n) => ({ name: join(path, n), text: await readFile(join(path, n), 'utf8') })));
 }
 
+/** Manifests whose references do not resolve (the problems are in `problems`, as formatted lines). */
+export class BrokenReferencesError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`${problems.length} resource problem(s): ${problems.slice(0, 5).join('; ')}`);
+    this.name = 'BrokenReferencesError';
+  }
+}
+
 /** Reads and translates the manifests at `path`; throws ManifestError on invalid manifests. */
-export async function loadManifests(path: string, log: Logger): Promise<ProxyConfig> {
+export async function loadManifests(path: string): Promise<{ config: ProxyConfig; problems: Problem[] }> {
   const input = { backends: [], pools: [], policies: [], secrets: [] } as ReturnType<typeof parseManifests>;
   for (const src of await readSources(path)) {
     const parsed = parseManifests(src.text, src.name);
@@ -38,20 +49,21 @@ export async function loadManifests(path: string, log: Logger): Promise<ProxyCon
     input.policies.push(...parsed.policies);
     input.secrets.push(...parsed.secrets);
   }
-  const { config, problems } = translate(input);
-  for (const p of problems) log.warn({ reason: p.reason }, formatProblem(p));
-  return config;
+  return translate(input);
 }
 
 /** Loads `path` into `store` now and on every change; returns a function that stops watching. */
 export async function watchManifests(path: string, store: SnapshotStore, log: Logger): Promise<() => void> {
-  store.apply(await loadManifests(path, log));
+  const first = await loadManifests(path);
+  for (const p of first.problems) log.warn({ reason: p.reason }, formatProblem(p));
+  store.apply(first.config);
   let timer: NodeJS.Timeout | undefined;
   const reload = () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       try {
-        const config = await loadManifests(path, log);
+        const { config, problems } = await loadManifests(path);
+        if (problems.length > 0) throw new BrokenReferencesError(problems.map(formatProblem));
         const before = store.current?.config.version;
         store.apply(config);
         if (config.version !== before) log.info({ version: config.version, path }, 'configuration reloaded');

@@ -4,7 +4,7 @@
  */
 
 import { formatZodIssues } from '../../../shared/src/manifests/parse.js';
-import { type ProxyConfig, proxyConfig } from '../../../shared/src/proxyconfig/index.js';
+import { type ProxyConfig, proxyConfig, snapshotVersion } from '../../../shared/src/proxyconfig/index.js';
 import { compileRuntime, type Runtime } from './runtime.js';
 
 /** A snapshot that failed validation; `problems` lists `field: message` lines. */
@@ -33,6 +33,11 @@ export class SnapshotStore {
     const parsed = proxyConfig.safeParse(input);
     if (!parsed.success) throw new InvalidSnapshotError(formatZodIssues(parsed.error));
     const config = parsed.data;
+    // The version is the content hash: a snapshot edited (or truncated and re-completed) after it was generated, or
+    // one whose version was made up, would otherwise be served under a version it does not have.
+    const expected = snapshotVersion(input as Record<string, unknown>);
+    if (config.version !== expected)
+      throw new InvalidSnapshotError([`version: ${config.version} is not the content hash of the snapshot`]);
     if (this.runtime?.config.version === config.version) return this.runtime.config;
     const previous = this.runtime;
     const next = compileRuntime(config, previous);

@@ -15,3 +15,12 @@ export function stableStringify(value: unknown): string {
 export function contentVersion(body: unknown): string {
   return createHash('sha256').update(stableStringify(body)).digest('hex').slice(0, 32);
 }
+
+/**
+ * The version a snapshot must carry: the content version of everything in it except `version` and `generatedAt`.
+ * Proxies recompute it on every push, so a snapshot altered after it was generated is refused.
+ */
+export function snapshotVersion(snapshot: Record<string, unknown>): string {
+  const { version: _version, generatedAt: _generatedAt, ...body } = snapshot;
+  return contentVersion(body);
+}

@@ -4,7 +4,7 @@
  * the rest of the configuration is still translated. Must not import the operator, the proxy or Kubernetes clients.
  */
 import type { LLMBackend, LLMPool, RoutePolicy, Secret } from '../api/v1alpha1/index.js';
-import { contentVersion, type ProxyConfig, proxyConfig, SCHEMA_VERSION } from '../proxyconfig/index.js';
+import { type ProxyConfig, proxyConfig, SCHEMA_VERSION, snapshotVersion } from '../proxyconfig/index.js';
 import { idOf, namespaceOf, type ServiceResolver, translateBackend } from './backends.js';
 import { translatePolicy } from './policies.js';
 import { translatePool } from './pools.js';
@@ -15,6 +15,8 @@ export { idOf, namespaceOf } from './backends.js';
 export { hashApiKey } from './policies.js';
 export { formatProblem, type Problem } from './problems.js';
 export { endpointBaseUrl, PROVIDER_DEFAULTS } from './providers.js';
+
+const UNVERSIONED = '0'.repeat(32);
 
 export interface TranslateInput {
   backends: LLMBackend[];
@@ -90,10 +92,12 @@ export function translate(input: TranslateInput): TranslateResult {
     routes,
     policies,
   };
-  const config = proxyConfig.parse({
+  // Versioned after parsing, so the hash covers the snapshot exactly as it is sent (defaults included).
+  const parsed = proxyConfig.parse({
     ...body,
-    version: contentVersion(body),
+    version: UNVERSIONED,
     generatedAt: (input.now ?? new Date()).toISOString(),
   });
+  const config: ProxyConfig = { ...parsed, version: snapshotVersion(parsed) };
   return { config, problems };
 }
