@@ -33,7 +33,10 @@ const HANDLED = new Set([
   'service_tier',
 ]);
 
+/** Thinking blocks are signed for Anthropic only: other upstreams cannot verify or use them. */
 const DROPPED_BLOCKS = new Set(['thinking', 'redacted_thinking']);
+/** Marks a `tool_result` with `is_error: true` for upstreams whose tool messages have no error flag. */
+export const TOOL_ERROR_PREFIX = 'Error: ';
 
 function textParts(content: unknown, param: string): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -54,9 +57,16 @@ function userMessages(m: AnthropicMessage, i: number): ChatMessage[] {
     else if (b.type === 'image')
       parts.push({ type: 'image_url', image_url: { url: urlOfAnthropicSource(b.source, param) } });
     else if (b.type === 'tool_result') {
-      const r = b as { tool_use_id: string; content?: unknown };
+      const r = b as { tool_use_id: string; content?: unknown; is_error?: boolean };
       const text = textParts(r.content ?? '', `${param}.content`);
-      const content = typeof r.content === 'string' || text.length === 0 ? ((r.content as string) ?? '') : text;
+      let content: string | TextPart[] =
+        typeof r.content === 'string' || text.length === 0 ? ((r.content as string) ?? '') : text;
+      // OpenAI tool messages have no error flag: the model is told in the text, as the flag tells Claude.
+      if (r.is_error === true)
+        content =
+          typeof content === 'string'
+            ? `${TOOL_ERROR_PREFIX}${content}`
+            : [{ type: 'text', text: TOOL_ERROR_PREFIX }, ...content];
       tools.push({ role: 'tool', tool_call_id: r.tool_use_id, content });
     } else throw untranslatable(`${param}.type`, `block type '${b.type}' cannot be sent to this upstream`);
   });

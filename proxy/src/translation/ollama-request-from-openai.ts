@@ -56,6 +56,8 @@ function convertMessages(messages: ChatMessage[]): OllamaMessage[] {
     const withImages = images.length ? { images } : {};
     if (m.role === 'system' || m.role === 'developer') return { role: 'system', content, ...withImages };
     if (m.role === 'user') return { role: 'user', content, ...withImages };
+    if (images.length)
+      throw untranslatable(`messages[${i}].content`, `Ollama takes images in user and system messages only`);
     if (m.role === 'assistant') {
       const out: OllamaMessage = { role: 'assistant', content };
       if (m.tool_calls?.length)

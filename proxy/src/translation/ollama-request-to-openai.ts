@@ -54,10 +54,11 @@ function convertMessages(messages: OllamaMessage[]): ChatMessage[] {
   const open: Array<{ id: string; name: string }> = [];
   let next = 0;
   return messages.map((m, i): ChatMessage => {
+    if (m.images?.length && m.role !== 'user')
+      throw untranslatable(`messages[${i}].images`, `only user messages can carry images for this upstream`);
     if (m.role === 'system') return { role: 'system', content: m.content ?? '' };
     if (m.role === 'user') return { role: 'user', content: userContent(m.content ?? '', m.images) };
     if (m.role === 'assistant') {
-      if (m.images?.length) throw untranslatable(`messages[${i}].images`, 'assistant messages cannot carry images');
       if (!m.tool_calls?.length) return { role: 'assistant', content: m.content ?? '' };
       const tool_calls = m.tool_calls.map((c) => {
         const id = c.id ?? `call_${next++}`;

@@ -250,4 +250,75 @@ describe('refusals', () => {
       expect.objectContaining({ param: 'messages[0].content[0].image_url.url' }),
     );
   });
+
+  it('never drops an image: OpenAI → Ollama refuses images outside user/system messages', () => {
+    const image = { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } };
+    const messages = [
+      { role: 'user', content: 'look' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'shot', arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: [image] },
+    ] as ChatRequest['messages'];
+    expect(() => ollamaChatFromOpenAI({ model: 'm', messages }, 'm', false)).toThrow(
+      expect.objectContaining({ status: 400, param: 'messages[2].content' }),
+    );
+  });
+
+  it.each([
+    ['system', [{ role: 'system', content: 'see', images: [PNG] }]],
+    [
+      'tool',
+      [
+        { role: 'assistant', content: '', tool_calls: [{ function: { name: 'shot', arguments: {} } }] },
+        { role: 'tool', content: 'here', tool_name: 'shot', images: [PNG] },
+      ],
+    ],
+  ])('never drops an image: Ollama → OpenAI refuses images on a %s message', (role, messages) => {
+    const param = role === 'system' ? 'messages[0].images' : 'messages[1].images';
+    expect(() =>
+      openAIRequestFromOllamaChat({ model: 'm', messages } as Parameters<typeof openAIRequestFromOllamaChat>[0], 'm'),
+    ).toThrow(expect.objectContaining({ status: 400, param }));
+  });
+});
+
+describe('tool errors', () => {
+  it('Anthropic → OpenAI marks a tool_result with is_error in the tool message text', () => {
+    const req = {
+      model: 'm',
+      max_tokens: 5,
+      messages: [
+        { role: 'user', content: 'run it' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'run', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: 'exit status 2', is_error: true },
+            {
+              type: 'tool_result',
+              tool_use_id: 't2',
+              content: [{ type: 'text', text: 'no such file' }],
+              is_error: true,
+            },
+            { type: 'tool_result', tool_use_id: 't3', content: 'fine' },
+          ],
+        },
+      ],
+    } as AnthropicRequest;
+    const tools = openAIRequestFromAnthropic(req, 'm').messages.filter((m) => m.role === 'tool');
+    expect(tools).toEqual([
+      { role: 'tool', tool_call_id: 't1', content: 'Error: exit status 2' },
+      {
+        role: 'tool',
+        tool_call_id: 't2',
+        content: [
+          { type: 'text', text: 'Error: ' },
+          { type: 'text', text: 'no such file' },
+        ],
+      },
+      { role: 'tool', tool_call_id: 't3', content: 'fine' },
+    ]);
+  });
 });
