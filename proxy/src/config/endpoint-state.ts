@@ -9,7 +9,10 @@
  */
 import type { BackendConfig, EndpointConfig } from '../../../shared/src/proxyconfig/index.js';
 
-/** Health as seen by active checks: unknown until the first check completes (unknown endpoints take traffic). */
+/**
+ * Health as seen by active checks: unknown until the first check completes. Unknown endpoints take traffic only when
+ * their tier has no checked one to offer (pipeline/select.ts), so a replica that is still loading is not tried first.
+ */
 export type Health = 'unknown' | 'healthy' | 'unhealthy';
 
 /** Called after a change of an endpoint's state (in-flight, health, ejection, limits). Must not throw. */

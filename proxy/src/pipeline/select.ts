@@ -16,7 +16,7 @@ export function selectMember(
 ): PoolMember | undefined {
   for (const tier of pool.tiers) {
     const m = tier.scheduler.pick({ ...ctx, exclude: tried });
-    if (m) return m;
+    if (m) return unchecked(m.endpoint) ? preferChecked(tier.scheduler, m, tried, ctx) : m;
   }
   if (tried.size === 0) return undefined;
   for (const tier of pool.tiers) {
@@ -24,6 +24,32 @@ export function selectMember(
     if (m) return m;
   }
   return undefined;
+}
+
+/** Actively checked, but its first check has not completed yet (a replica just added, maybe still loading). */
+const unchecked = (e: EndpointState) => e.activelyChecked && e.health === 'unknown';
+
+/** Most other members a pick looks at to avoid an unchecked one. */
+const MAX_SKIPS = 8;
+
+/**
+ * `first` is unchecked: another member of the tier whose check passed takes the request if the scheduler offers
+ * one within a few picks; otherwise `first` does (at start nothing is checked yet, and a tier of new replicas must
+ * still serve). Costs nothing once checks have run: only the window before a new replica's first check pays.
+ */
+function preferChecked(
+  scheduler: PoolRuntime['tiers'][number]['scheduler'],
+  first: PoolMember,
+  tried: ReadonlySet<EndpointState>,
+  ctx: Omit<PickContext, 'exclude'>,
+): PoolMember {
+  const skip = new Set(tried);
+  let m: PoolMember | undefined = first;
+  for (let k = 0; k < MAX_SKIPS && m && unchecked(m.endpoint); k++) {
+    skip.add(m.endpoint);
+    m = scheduler.pick({ ...ctx, exclude: skip });
+  }
+  return m && !unchecked(m.endpoint) ? m : first;
 }
 
 /** Why no member of a pool is available: some are only full, and/or some are only rate limited until a time. */
