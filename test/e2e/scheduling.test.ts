@@ -215,4 +215,87 @@ spec:
     expect((await queued).status).toBe(200);
     expect(only.stats().byPath['/v1/chat/completions']).toBe(2);
   });
+
+  it('a request queued longer than the queue timeout gets 503 pool_saturated with Retry-After', async () => {
+    const only = await sim({ ttftMs: 1500 });
+    proxy = await startTestProxy(
+      poolManifests({
+        model: 'm',
+        urls: [`${only.url}/v1`],
+        backendSpec: '  maxConcurrency: 1',
+        poolSpec: '  scheduling: { queue: { maxSize: 4, timeout: 200ms } }',
+      }),
+    );
+    const p = proxy;
+    const first = chat(p);
+    await waitFor(() => only.stats().running + only.stats().waiting > 0, 5000, 'first request upstream');
+    const started = Date.now();
+    const queued = await chat(p);
+    const waited = Date.now() - started;
+    expect(queued.status).toBe(503);
+    expect(queued.headers.get('retry-after')).not.toBeNull();
+    expect(((await queued.json()) as { error: { code: string } }).error.code).toBe('pool_saturated');
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect((await first).status).toBe(200);
+    expect(only.stats().byPath['/v1/chat/completions']).toBe(1);
+  });
+
+  it('weights are per replica: a backend with three replicas takes three times the traffic of one', async () => {
+    const many = [await sim(), await sim(), await sim()];
+    const single = await sim();
+    proxy = await startTestProxy(`
+${backend(
+  'many',
+  many.map((s) => s.url),
+)}
+${backend('single', [single.url])}
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: weights }
+spec:
+  model: m
+  backendRefs: [{ name: many, weight: 1 }, { name: single, weight: 1 }]
+  scheduling: { strategy: weighted-round-robin }
+`);
+    const p = proxy;
+    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 80; i++) {
+      const r = await chat(p);
+      expect(r.status).toBe(200);
+      const b = (r.headers.get('x-switchyard-endpoint') ?? '').split('/')[0] ?? '';
+      counts[b] = (counts[b] ?? 0) + 1;
+    }
+    // Smooth weighted round-robin is exact: 60 to the three replicas (20 each), 20 to the single one.
+    expect(counts).toEqual({ many: 60, single: 20 });
+    for (const s of many) expect(s.stats().byPath['/v1/chat/completions']).toBe(20);
+  });
+
+  it('a retry moves to the next priority tier when every replica of the first has failed', async () => {
+    const primary = [await sim(), await sim()];
+    const secondary = await sim();
+    proxy = await startTestProxy(`
+${backend(
+  'primary',
+  primary.map((s) => s.url),
+)}
+${backend('secondary', [secondary.url])}
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: tiers }
+spec:
+  model: m
+  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
+  retry: { attempts: 3 }
+`);
+    const p = proxy;
+    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    // Both tier-0 replicas answer 500 (their health checks still pass): attempts 1 and 2 there, 3 on tier 1.
+    for (const s of primary) s.setFaults({ status: 500 });
+    const r = await chat(p);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-switchyard-attempts')).toBe('3');
+    expect(r.headers.get('x-switchyard-endpoint')).toMatch(/^secondary\//);
+    for (const s of primary) expect(s.stats().byPath['/v1/chat/completions']).toBe(1);
+  });
 });

@@ -2,8 +2,10 @@
  * Passive outlier detection: consecutive connect failures, timeouts and retryable 5xx eject an endpoint for a
  * time that doubles with each ejection (up to the maximum) and shrinks again while it behaves; never more than
  * maxEjectionPercent of a pool's endpoints are out at once. An ejected endpoint that an active health checker
- * watches returns only after the time passed and a check succeeded (see health/). 429 is not a failure: it
- * blocks the endpoint until its Retry-After instead.
+ * watches returns only after the time passed and a check succeeded (see health/). A stream the upstream broke after
+ * it began counts as a failure too (it cannot be retried, but the next request should not meet the same replica).
+ * 429 is not a failure: it blocks the endpoint until its Retry-After instead; a Retry-After on a 503/529 blocks the
+ * endpoint as well, on top of counting the failure.
  */
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
@@ -13,6 +15,17 @@ import type { AttemptOutcome } from '../pipeline/types.js';
 export const DEFAULT_RETRY_AFTER_MS = 1000;
 /** Longest an upstream Retry-After blocks an endpoint (a wrong header must not take it out for hours). */
 export const MAX_RATE_LIMIT_MS = 60_000;
+
+/** No new requests to `e` for `ms` (capped): an upstream Retry-After, on a 429 or on a 503/529. */
+function block(e: EndpointState, ms: number, now: number): void {
+  e.limitedUntil = Math.max(e.limitedUntil, now + Math.min(ms, MAX_RATE_LIMIT_MS));
+  e.notify();
+}
+
+/** A stream the upstream broke after it began (cut, or a 5xx-class error event): a failure, though not retried. */
+function failedMidStream(outcome: Extract<AttemptOutcome, { kind: 'done' }>): boolean {
+  return outcome.streamError !== undefined && outcome.streamError.status >= 500;
+}
 
 /** Whether the endpoint is out because of an ejection at `now`. */
 export function isEjected(e: EndpointState, now: number): boolean {
@@ -42,14 +55,13 @@ export function recordOutcome(
   outcome: AttemptOutcome,
   now: number,
 ): number | undefined {
-  if (outcome.kind !== 'retry') {
+  if (outcome.kind === 'fatal' || (outcome.kind === 'done' && !failedMidStream(outcome))) {
     e.consecutiveFailures = 0;
     return undefined;
   }
-  if (outcome.cause === '429') {
-    const wait = Math.min(outcome.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, MAX_RATE_LIMIT_MS);
-    e.limitedUntil = Math.max(e.limitedUntil, now + wait);
-    e.notify();
+  if (outcome.kind === 'retry' && outcome.retryAfterMs !== undefined) block(e, outcome.retryAfterMs, now);
+  if (outcome.kind === 'retry' && outcome.cause === '429') {
+    if (outcome.retryAfterMs === undefined) block(e, DEFAULT_RETRY_AFTER_MS, now);
     return undefined;
   }
   e.consecutiveFailures++;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors } from '../errors.js';
 import type { AttemptOutcome } from '../pipeline/types.js';
@@ -8,6 +9,7 @@ import { fakeMembers } from '../scheduling/test-members.js';
 import { latencyEstimate, recordLatency } from './latency.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';
+import { WaitQueues } from './wait-queue.js';
 
 const failure: AttemptOutcome = { kind: 'retry', cause: '5xx', error: errors.badGateway('boom') };
 const ok: AttemptOutcome = { kind: 'done' };
@@ -84,6 +86,124 @@ describe('outlier detection', () => {
     expect(e.available(1999)).toBe(false);
     expect(e.available(2000)).toBe(true);
     expect(e.consecutiveFailures).toBe(0);
+  });
+});
+
+describe('outlier detection: streams, Retry-After on 5xx, ejection time', () => {
+  const endpointOf = (p: PoolRuntime) => {
+    const e = p.tiers[0]?.members[0]?.endpoint;
+    if (!e) throw new Error('no endpoint');
+    return e;
+  };
+
+  it('a stream the upstream broke counts as a failure; one the client left does not', () => {
+    const p = pool(4);
+    const e = endpointOf(p);
+    const broken: AttemptOutcome = { kind: 'done', streamError: errors.badGateway('cut'), incomplete: true };
+    const clientLeft: AttemptOutcome = { kind: 'done', incomplete: true };
+    recordOutcome(e, p, broken, 0);
+    recordOutcome(e, p, broken, 0);
+    expect(e.consecutiveFailures).toBe(2);
+    recordOutcome(e, p, clientLeft, 0);
+    expect(e.consecutiveFailures).toBe(0);
+    for (let i = 0; i < 2; i++) recordOutcome(e, p, broken, 0);
+    expect(recordOutcome(e, p, broken, 0)).toBe(1000);
+  });
+
+  it('a 503 with Retry-After blocks the endpoint until then and counts as a failure', () => {
+    const p = pool(4);
+    const e = endpointOf(p);
+    const busy: AttemptOutcome = {
+      kind: 'retry',
+      cause: '5xx',
+      error: errors.unavailable('loading'),
+      retryAfterMs: 3000,
+    };
+    recordOutcome(e, p, busy, 10_000);
+    expect(e.consecutiveFailures).toBe(1);
+    expect(e.available(12_999)).toBe(false);
+    expect(e.available(13_000)).toBe(true);
+    // An absurd Retry-After is capped.
+    recordOutcome(e, p, { ...busy, retryAfterMs: 86_400_000 }, 20_000);
+    expect(e.limitedUntil).toBe(20_000 + 60_000);
+  });
+
+  it('ejection time doubles up to maxEjectionMs, and time back in service forgives earlier ejections', () => {
+    const p = pool(4, { baseEjectionMs: 1000, maxEjectionMs: 5000 });
+    const e = endpointOf(p);
+    const eject = (now: number) => {
+      let d: number | undefined;
+      for (let i = 0; i < 3; i++) d = recordOutcome(e, p, failure, now);
+      return d;
+    };
+    let now = 0;
+    const durations: Array<number | undefined> = [];
+    for (let k = 0; k < 5; k++) {
+      const d = eject(now);
+      durations.push(d);
+      now += d ?? 0;
+    }
+    expect(durations).toEqual([1000, 2000, 4000, 5000, 5000]);
+    // Ten base times (10 s) in service since the last ejection ended forgive all five earlier ejections.
+    expect(eject(now + 10_000)).toBe(1000);
+  });
+});
+
+describe('wait queue', () => {
+  const never = () => {};
+
+  it('wakes waiters first in, first out when an endpoint of the pool frees a slot', async () => {
+    const p = pool(2);
+    const queues = new WaitQueues();
+    const q = queues.for(p);
+    const order: string[] = [];
+    const a = q.wait(5000, 10, false, never);
+    const b = q.wait(5000, 10, false, never);
+    if (a === 'full' || b === 'full') throw new Error('queue refused');
+    void a.then((r) => order.push(`a:${r}`));
+    void b.then((r) => order.push(`b:${r}`));
+    expect(q.length).toBe(2);
+    queues.released(p.tiers[0]?.members[1]?.endpoint as EndpointState);
+    await a;
+    expect(order).toEqual(['a:woken']);
+    // A release by an endpoint of another pool wakes nobody.
+    queues.released(pool(1).tiers[0]?.members[0]?.endpoint as EndpointState);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(q.length).toBe(1);
+    queues.released(p.tiers[0]?.members[0]?.endpoint as EndpointState);
+    await b;
+    expect(order).toEqual(['a:woken', 'b:woken']);
+    expect(q.length).toBe(0);
+  });
+
+  it('refuses beyond maxSize, but a woken waiter that lost the race goes back to the front', async () => {
+    const p = pool(1);
+    const q = new WaitQueues().for(p);
+    const first = q.wait(5000, 1, false, never);
+    expect(q.wait(5000, 1, false, never)).toBe('full');
+    const again = q.wait(5000, 1, true, never);
+    if (first === 'full' || again === 'full') throw new Error('queue refused');
+    q.wakeOne();
+    expect(await again).toBe('woken');
+    q.wakeOne();
+    expect(await first).toBe('woken');
+  });
+
+  it('times out, and ends when the client goes away', async () => {
+    const p = pool(1);
+    const q = new WaitQueues().for(p);
+    const started = Date.now();
+    const timedOut = q.wait(30, 5, false, never);
+    let abort: () => void = () => {};
+    const aborted = q.wait(5000, 5, false, (cb) => {
+      abort = cb;
+    });
+    if (timedOut === 'full' || aborted === 'full') throw new Error('queue refused');
+    expect(await timedOut).toBe('timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    abort();
+    expect(await aborted).toBe('aborted');
+    expect(q.length).toBe(0);
   });
 });
 
