@@ -186,6 +186,23 @@ describe('Anthropic SDK → proxy → vLLM', () => {
     expect(await bad.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 
+  it.each([
+    [[{ type: 'text' }], 'text'],
+    [[{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AAAA' } }], 'source.media_type'],
+    [[{ type: 'tool_result', content: 'done' }], 'tool_use_id'],
+  ])('refuses a malformed content block %j with a 400 naming its field', async (content, field) => {
+    const r = await fetch(`${proxy.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-local', max_tokens: 5, messages: [{ role: 'user', content }] }),
+    });
+    expect(r.status).toBe(400);
+    const j = (await r.json()) as { type: string; error: { type: string; message: string } };
+    expect(j.type).toBe('error');
+    expect(j.error.type).toBe('invalid_request_error');
+    expect(j.error.message).toContain(`messages[0].content[0].${field}`);
+  });
+
   it('refuses an untranslatable field with a 400 naming it', async () => {
     const r = await fetch(`${proxy.url}/v1/messages`, {
       method: 'POST',

@@ -254,3 +254,101 @@ describe('native pass-through', () => {
     expect(e.data[0]?.embedding.length).toBeGreaterThan(0);
   });
 });
+
+describe('cross pairs', () => {
+  it('Anthropic SDK → Ollama upstream: text, a streamed tool call and usage', async () => {
+    const client = new Anthropic({ baseURL: proxy.url, apiKey: 'client-key', maxRetries: 0 });
+    const msg = await client.messages.create({
+      model: 'qwen-local',
+      max_tokens: 50,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Hi [sim output=Hello from Ollama]' }],
+    });
+    expect(msg.model).toBe('qwen-local');
+    expect(msg.content).toHaveLength(1);
+    expect(msg.content[0]).toMatchObject({ type: 'text', text: 'Hello from Ollama' });
+    expect(msg.stop_reason).toBe('end_turn');
+    expect(msg.usage.input_tokens).toBeGreaterThan(0);
+    expect(msg.usage.output_tokens).toBeGreaterThan(0);
+    const sent = ollamaSim.requests().at(-1);
+    expect(sent?.path).toBe('/api/chat');
+    expect((sent?.body as { messages?: unknown[] } | undefined)?.messages?.[0]).toEqual({
+      role: 'system',
+      content: 'Be brief.',
+    });
+
+    const stream = client.messages.stream({
+      model: 'qwen-local',
+      max_tokens: 200,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      messages: [{ role: 'user', content: 'Weather? [sim tool-calls=1]' }],
+    });
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe('tool_use');
+    const use = final.content.find((b) => b.type === 'tool_use');
+    expect(use?.type === 'tool_use' && use.name).toBe('get_weather');
+    expect(use?.type === 'tool_use' && typeof (use.input as { city?: unknown }).city).toBe('string');
+    expect(final.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it('ollama client → Anthropic upstream: chat streamed and not, with counts', async () => {
+    const client = new Ollama({ host: proxy.url });
+    const r = await client.chat({
+      model: 'gpt-claude',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi [sim output=Hello from Claude]' },
+      ],
+      options: { num_predict: 30 },
+    });
+    expect(r).toMatchObject({ model: 'gpt-claude', done: true, done_reason: 'stop' });
+    expect(r.message.content).toBe('Hello from Claude');
+    expect(r.prompt_eval_count).toBeGreaterThan(0);
+    const sent = claude.requests().at(-1);
+    expect(sent?.path).toBe('/v1/messages');
+    expect(sent?.body).toMatchObject({ model: 'claude-sonnet', system: 'Be brief.', max_tokens: 30 });
+
+    let text = '';
+    let last: { done: boolean; eval_count?: number } | undefined;
+    for await (const p of await client.chat({
+      model: 'gpt-claude',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi [sim output=a b c]' }],
+    })) {
+      text += p.message.content;
+      last = p;
+    }
+    expect(text).toBe('a b c');
+    expect(last?.done).toBe(true);
+    expect(last?.eval_count).toBeGreaterThan(0);
+  });
+
+  it('tool_choice none and auto reach an Anthropic upstream as its own tool_choice', async () => {
+    for (const choice of ['none', 'auto'] as const) {
+      await openai.chat.completions.create({
+        model: 'gpt-claude',
+        tools,
+        tool_choice: choice,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect((claude.requests().at(-1)?.body as { tool_choice?: unknown } | undefined)?.tool_choice).toEqual({
+        type: choice,
+      });
+    }
+  });
+
+  it('an operation the upstream protocol has no equivalent for is a 400 in the client surface shape', async () => {
+    const e = await openai.embeddings.create({ model: 'gpt-claude', input: 'x' }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).message).toContain(
+      "served by a backend of provider 'anthropic', which does not support this operation",
+    );
+    const r = await fetch(`${proxy.url}/api/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-claude', input: 'x' }),
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toContain('does not support this operation');
+  });
+});

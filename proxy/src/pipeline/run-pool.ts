@@ -81,7 +81,7 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
     const adapter = findAdapter(`${call.surface.name}/${protocol}/${call.operation}`);
     if (!adapter) {
       run.lastError = errors.invalid(
-        `model '${call.model}' is served by a ${member.endpoint.backend.provider} backend, which does not support this operation`,
+        `model '${call.model}' is served by a backend of provider '${member.endpoint.backend.provider}', which does not support this operation`,
       );
       continue;
     }

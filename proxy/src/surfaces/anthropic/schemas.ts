@@ -1,11 +1,38 @@
 /**
  * Request validation for the Anthropic surface, following the Messages API's own rules (max_tokens required,
- * roles user/assistant only, temperature 0..1). Unknown fields pass through to Anthropic upstreams; translating
- * adapters refuse the ones they cannot express.
+ * roles user/assistant only, temperature 0..1, the required fields of text/image/tool_use/tool_result/thinking
+ * blocks). Unknown fields and block types pass through to Anthropic upstreams; translating adapters refuse the ones
+ * they cannot express.
  */
 import { z } from 'zod';
 
-const block = z.looseObject({ type: z.string() });
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+const imageSource = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('base64'), media_type: z.enum(IMAGE_TYPES), data: z.string().min(1) }),
+  z.looseObject({ type: z.literal('url'), url: z.string().min(1) }),
+  z.looseObject({ type: z.literal('file'), file_id: z.string().min(1) }),
+]);
+
+/** The fields Anthropic requires on the block types the gateway reads or translates; other types pass through. */
+const KNOWN_BLOCKS: Record<string, z.ZodType> = {
+  text: z.looseObject({ text: z.string() }),
+  image: z.looseObject({ source: imageSource }),
+  tool_use: z.looseObject({ id: z.string().min(1), name: z.string().min(1), input: z.record(z.string(), z.unknown()) }),
+  tool_result: z.looseObject({
+    tool_use_id: z.string().min(1),
+    content: z.union([z.string(), z.array(z.looseObject({ type: z.string() }))]).optional(),
+    is_error: z.boolean().optional(),
+  }),
+  thinking: z.looseObject({ thinking: z.string(), signature: z.string() }),
+  redacted_thinking: z.looseObject({ data: z.string() }),
+};
+
+const block = z.looseObject({ type: z.string() }).superRefine((b, ctx) => {
+  const schema = KNOWN_BLOCKS[b.type];
+  const r = schema?.safeParse(b);
+  if (r && !r.success)
+    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+});
 const message = z.looseObject({
   role: z.enum(['user', 'assistant']),
   content: z.union([z.string(), z.array(block)]),
