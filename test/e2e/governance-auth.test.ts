@@ -163,6 +163,35 @@ describe('API keys and tenants', () => {
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 
+  it('answers 403 in the Anthropic shape and 401/403 in the Ollama shape', async () => {
+    const anthropic = await fetch(`${proxy.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': KEYS.teamA },
+      body: JSON.stringify({ model: 'premium', max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(anthropic.status).toBe(403);
+    expect(anthropic.headers.get('x-should-retry')).toBe('false');
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+
+    const ollama = (key?: string, model = 'chat') =>
+      fetch(`${proxy.url}/api/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify({ model, stream: false, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const missing = await ollama();
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('x-should-retry')).toBe('false');
+    const missingBody = (await missing.json()) as { error: unknown };
+    expect(typeof missingBody.error).toBe('string');
+    const forbidden = await ollama(KEYS.teamA, 'premium');
+    expect(forbidden.status).toBe(403);
+    expect(typeof ((await forbidden.json()) as { error: unknown }).error).toBe('string');
+    const ok = await ollama(KEYS.teamA);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { done: boolean }).done).toBe(true);
+  });
+
   it('never shows a key in logs, metrics, GET /config or error messages', async () => {
     const texts: string[] = [];
     for (const key of Object.values(KEYS)) {

@@ -32,7 +32,7 @@ beforeAll(async () => {
     - { name: team-b, apiKeys: [{ name: api-keys, key: team-b }] }
   cache: { ttl: 5m }`,
     ),
-    routePolicy('tiny', '  rules: [{ match: { model: { value: tiny-model } } }]\n  cache: { maxEntryBytes: 50 }'),
+    routePolicy('tiny', '  rules: [{ match: { model: { value: tiny-model } } }]\n  cache: { maxEntryBytes: 1500 }'),
     routePolicy(
       'sampled',
       '  rules: [{ match: { model: { value: sampled-model } } }]\n  cache: { nonDeterministic: true }',
@@ -112,11 +112,22 @@ describe('response cache', () => {
     expect(chats() - before).toBe(1);
   });
 
-  it('does not store answers bigger than maxEntryBytes', async () => {
-    const body = ask('tiny-model', { temperature: 0 });
+  it('does not store answers bigger than maxEntryBytes, and stores smaller ones', async () => {
+    const small = ask('tiny-model', { temperature: 0, messages: [{ role: 'user', content: 'short one' }] });
+    const big = ask('tiny-model', {
+      temperature: 0,
+      max_tokens: 600,
+      messages: [{ role: 'user', content: 'long one [sim output-tokens=600]' }],
+    });
     const before = chats();
-    for (let i = 0; i < 2; i++) expect((await chat(url(0), body)).headers.get('x-switchyard-cache')).toBe('miss');
-    expect(chats() - before).toBe(2);
+    const first = await chat(url(0), small);
+    expect(JSON.stringify(first.body).length).toBeLessThan(1500);
+    expect((await chat(url(0), small)).headers.get('x-switchyard-cache')).toBe('hit');
+    const large = await chat(url(0), big);
+    expect(JSON.stringify(large.body).length).toBeGreaterThan(1500);
+    expect(large.headers.get('x-switchyard-cache')).toBe('miss');
+    expect((await chat(url(0), big)).headers.get('x-switchyard-cache')).toBe('miss');
+    expect(chats() - before).toBe(3);
   });
 
   it('caches sampled requests when the policy allows nonDeterministic answers', async () => {

@@ -2,7 +2,6 @@
  * The governance view of a snapshot: API-key hash → tenant, and each RoutePolicy with its tenants by name. Built
  * once per snapshot (cached by identity), so per-request lookups are map reads.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { PolicyConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 
 export type TenantConfig = PolicyConfig['tenants'][number];
@@ -19,7 +18,12 @@ export interface PolicyView {
 }
 
 export interface Directory {
-  /** Identity for a key hash (hex SHA-256), compared in constant time. */
+  /**
+   * Identity for a key hash (hex SHA-256). Keys are never compared as such: the presented key is hashed first and
+   * the hash looked up, so any timing difference of the lookup depends on the SHA-256 of the guess, which tells an
+   * attacker nothing about a valid key (the standard hash-then-compare defence; a byte-wise constant-time compare
+   * of the hashes would add nothing).
+   */
   identify(keyHash: string): Identity | undefined;
   policy(id: string): PolicyView | undefined;
   /** Whether any policy requires a key (then an unknown model without a key is answered 401, not 404). */
@@ -39,25 +43,18 @@ export function directoryFor(config: ProxyConfig): Directory {
 }
 
 function buildDirectory(config: ProxyConfig): Directory {
-  const keys = new Map<string, { hash: Buffer; identity: Identity }>();
+  const keys = new Map<string, Identity>();
   const policies = new Map<string, PolicyView>();
   for (const p of config.policies) {
     policies.set(p.id, { config: p, tenants: new Map(p.tenants.map((t) => [t.name, t])) });
     for (const t of p.tenants) {
       for (const h of t.keyHashes) {
-        if (!keys.has(h))
-          keys.set(h, { hash: Buffer.from(h, 'hex'), identity: { tenant: t.name, keyId: h.slice(0, 16) } });
+        if (!keys.has(h)) keys.set(h, { tenant: t.name, keyId: h.slice(0, 16) });
       }
     }
   }
   return {
-    identify(keyHash) {
-      const entry = keys.get(keyHash);
-      if (!entry) return undefined;
-      // The map lookup already found it by hash; the constant-time comparison keeps the final check free of
-      // early-exit timing whatever the map implementation does.
-      return timingSafeEqual(entry.hash, Buffer.from(keyHash, 'hex')) ? entry.identity : undefined;
-    },
+    identify: (keyHash) => keys.get(keyHash),
     policy: (id) => policies.get(id),
     anyAuthRequired: config.policies.some((p) => p.authRequired),
   };
