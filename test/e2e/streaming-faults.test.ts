@@ -2,6 +2,7 @@
  * Streaming and failure semantics of the data plane (DESIGN.md §4) against the upstream simulator: client
  * disconnects abort the upstream, mid-stream failures end with an error event and no [DONE], and each timeout.
  */
+import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
@@ -145,6 +146,46 @@ describe('request limits over the network', () => {
       });
       expect(res.status).toBe(413);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('answers 413 from the declared length, before the body is sent, and after the limit for chunked bodies', async () => {
+    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { maxBodyBytes: 2048 });
+    const { port } = new URL(p.url);
+    const post = (headers: Record<string, string | number>, first: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers });
+        let answered = false;
+        req.on('response', (res) => {
+          answered = true;
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            body += c;
+          });
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+            req.destroy();
+          });
+        });
+        req.on('error', (e) => (answered ? undefined : reject(e)));
+        req.write(first);
+        // Keep sending slowly (chunked case) until answered; never send the declared 50 MB.
+        const more = setInterval(() => (answered ? clearInterval(more) : req.write('y'.repeat(1024))), 20);
+        setTimeout(() => clearInterval(more), 3000);
+      });
+    try {
+      const declared = await post({ 'content-type': 'application/json', 'content-length': 50_000_000 }, '{"model"');
+      expect(declared.status).toBe(413);
+      expect(declared.body).toContain('request_too_large');
+      const chunked = await post(
+        { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        '{"model":"m","messages":[{"role":"user","content":"',
+      );
+      expect(chunked.status).toBe(413);
+      expect(chunked.body).toContain('request_too_large');
     } finally {
       await p.stop();
     }
