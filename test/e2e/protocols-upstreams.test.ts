@@ -223,6 +223,41 @@ describe('native pass-through', () => {
     ).toBe('overloaded_error');
   });
 
+  it('Anthropic SDK → Anthropic upstream: a mid-stream error event reaches the SDK as an overloaded error', async () => {
+    const client = new Anthropic({ baseURL: proxy.url, apiKey: 'client-key', maxRetries: 0 });
+    const stream = client.messages.stream({
+      model: 'gpt-claude',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'x [sim output-tokens=8; mid-stream-error=2]' }],
+    });
+    let text = '';
+    stream.on('text', (t) => {
+      text += t;
+    });
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    expect(text.length).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String((err as Error).message)).toContain('overloaded_error');
+  });
+
+  it('reports a cut answer as length to OpenAI clients and max_tokens to Anthropic clients, with exact usage', async () => {
+    const cut = await openai.chat.completions.create({
+      model: 'gpt-claude',
+      max_tokens: 3,
+      messages: [{ role: 'user', content: 'x [sim output-tokens=20]' }],
+    });
+    expect(cut.choices[0]?.finish_reason).toBe('length');
+    expect(cut.usage?.completion_tokens).toBe(3);
+    const client = new Anthropic({ baseURL: proxy.url, apiKey: 'client-key', maxRetries: 0 });
+    const viaOllama = await client.messages.create({
+      model: 'qwen-local',
+      max_tokens: 3,
+      messages: [{ role: 'user', content: 'x [sim output-tokens=20]' }],
+    });
+    expect(viaOllama.stop_reason).toBe('max_tokens');
+    expect(viaOllama.usage.output_tokens).toBe(3);
+  });
+
   it('ollama client → Ollama upstream streams natively with the public model name', async () => {
     const client = new Ollama({ host: proxy.url });
     let last: { done: boolean; model: string; eval_count?: number } | undefined;
