@@ -96,7 +96,12 @@ export function translateBackend(
     healthCheck: {
       enabled: hc?.enabled ?? true,
       ...(healthPath !== undefined ? { path: healthPath } : {}),
-      intervalMs: parseDuration(hc?.interval ?? (defaults.vendor ? '60s' : '5s')),
+      // Vendor APIs (and OpenAI-compatible vendors, recognised by their credentials) are checked slowly: each
+      // check is an authenticated, possibly billed or rate-limited call.
+      intervalMs: parseDuration(
+        hc?.interval ??
+          (defaults.vendor || (spec.provider === 'openai-compatible' && spec.credentialsRef) ? '60s' : '5s'),
+      ),
       timeoutMs: parseDuration(hc?.timeout ?? '2s'),
       healthyThreshold: hc?.healthyThreshold ?? 1,
       unhealthyThreshold: hc?.unhealthyThreshold ?? 2,

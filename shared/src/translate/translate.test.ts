@@ -123,6 +123,44 @@ spec:
   });
 });
 
+describe('health-check interval defaults', () => {
+  const backend = (name: string, provider: string, extra: string) => `
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: ${name} }
+spec:
+  provider: ${provider}
+  url: https://example.com/v1
+  models: [{ name: ${name} }]
+${extra}
+---`;
+  it('checks vendor APIs every 60s (also with a partial healthCheck), local servers every 5s', () => {
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata: { name: k }\nstringData: { key: sk-x }\n';
+    const creds = '  credentialsRef: { name: k, key: key }';
+    const { config, problems } = translate(
+      parseManifests(
+        [
+          backend('openai', 'openai', `${creds}\n  healthCheck: { timeout: 3s }`),
+          backend('groq', 'openai-compatible', creds),
+          backend('llamacpp-server', 'openai-compatible', ''),
+          backend('vllm-with-key', 'vllm', creds),
+          backend('explicit', 'anthropic', `${creds}\n  healthCheck: { interval: 10s }`),
+          secret,
+        ].join('\n'),
+      ),
+    );
+    expect(problems).toEqual([]);
+    const interval = Object.fromEntries(config.backends.map((b) => [b.id.split('/')[1], b.healthCheck.intervalMs]));
+    expect(interval).toEqual({
+      openai: 60_000,
+      groq: 60_000,
+      'llamacpp-server': 5000,
+      'vllm-with-key': 5000,
+      explicit: 10_000,
+    });
+  });
+});
+
 describe('parseManifests', () => {
   it('names resource and field of every invalid manifest', () => {
     const bad = `

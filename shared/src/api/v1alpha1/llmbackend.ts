@@ -48,7 +48,9 @@ export const healthCheck = z
       .startsWith('/')
       .optional()
       .describe('Path probed; defaults per provider (vLLM and llama.cpp: /health, vendors: the models list).'),
-    interval: duration('Time between checks of one endpoint.').default('5s'),
+    interval: duration(
+      'Time between checks of one endpoint. Default 5s; 60s for vendor APIs (openai, anthropic, and openai-compatible with credentialsRef), where a check is a billed or rate-limited call.',
+    ).optional(),
     timeout: duration('Time after which a check counts as failed.').default('2s'),
     healthyThreshold: z.number().int().min(1).max(100).default(1).describe('Successes before an endpoint is healthy.'),
     unhealthyThreshold: z.number().int().min(1).max(100).default(2).describe('Failures before it is unhealthy.'),
