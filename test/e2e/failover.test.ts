@@ -76,7 +76,8 @@ describe('a replica dies under steady load', () => {
     const load = runLoad({
       url: `${proxy.url}/v1/chat/completions`,
       body: chatBody(),
-      concurrency: 16,
+      concurrency: 64,
+      ratePerSecond: 200,
       durationMs: 4000,
     });
     await waitFor(() => sims.every((s) => s.stats().completed > 20), 10_000, 'traffic on every replica');
@@ -94,15 +95,15 @@ describe('a replica dies under steady load', () => {
       'the dead replica to be taken out',
     );
     const result = await load;
+    // 200 requests/s offered for 4 s (open loop: the count is fixed by the test, not by the machine's speed).
+    expect(result.statuses).toHaveLength(800);
     const failed = result.statuses.filter((s) => s !== 200);
-    const rate = Math.round((result.statuses.length / result.elapsedMs) * 1000);
-    console.log(`failover under load: ${result.statuses.length} requests at ${rate}/s, ${failed.length} failed`);
     expect(failed).toEqual([]);
     const toDead = attemptsTo.get(dead) ?? [];
     expect(toDead.filter((t) => t >= outAt)).toEqual([]);
     // Attempts that found it dead: about those in flight at the kill plus the failures that ejected it, not its
-    // third of the traffic.
-    expect(toDead.filter((t) => t >= killedAt).length).toBeLessThanOrEqual(2 * 16 + 3);
+    // third of the traffic (≈ 250 of the requests after the kill).
+    expect(toDead.filter((t) => t >= killedAt).length).toBeLessThanOrEqual(35);
   });
 
   it('takes the replica back once it answers health checks again', async () => {
