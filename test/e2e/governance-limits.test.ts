@@ -41,6 +41,7 @@ beforeAll(async () => {
     backendAndPool('conc', 'conc-model', [slowSim.url]),
     backendAndPool('stream', 'stream-model', [streamSim.url]),
     backendAndPool('budget', 'budget-model', [sim.url]),
+    backendAndPool('costday', 'costday-model', [sim.url]),
     poolManifests({
       name: 'claude',
       model: 'claude-model',
@@ -55,6 +56,7 @@ beforeAll(async () => {
     modelPolicy('conc', 'conc-model', `${tenantA}\n      keyLimits: { concurrentRequests: 2 }`),
     modelPolicy('stream', 'stream-model', `${tenantA}\n      limits: { tokensPerMinute: 100000 }`),
     modelPolicy('budget', 'budget-model', `${tenantA}\n      limits: { tokensPerDay: 300 }`),
+    modelPolicy('costday', 'costday-model', `${tenantA}\n      limits: { costPerDay: 0.0003 }`),
   ].join('');
   proxies = await Promise.all(
     [0, 1, 2, 3].map(() => startTestProxy(manifests, { redisUrl: redis.url, redisCommandTimeoutMs: 10_000 })),
@@ -147,6 +149,19 @@ describe('rate limits shared through Redis', () => {
     expect(statuses.slice(2)).toEqual([429, 429]);
     expect(last?.body).toMatchObject({ error: { code: 'budget_exceeded' } });
     expect(last?.headers.get('x-should-retry')).toBe('false');
+  });
+
+  it('enforces a daily cost budget from the cost of the answers, across proxies', async () => {
+    const statuses: number[] = [];
+    let last: ChatResult | undefined;
+    // Each answer costs ≈ (prompt + 100 × 2) / 1e6 ≈ 0.00021: the second one spends past 0.0003, the third is denied.
+    for (let i = 0; i < 4; i++) {
+      last = await chat(proxyUrl(i), ask('costday-model', { max_tokens: 100 }), { key: KEYS.teamA });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(last?.body).toMatchObject({ error: { code: 'budget_exceeded' } });
+    expect(JSON.stringify(last?.body)).toContain('cost per day');
   });
 
   it('records usage and cost from the upstream answer', async () => {

@@ -26,6 +26,24 @@ export const COST_UNITS = 1_000_000;
 
 const WINDOW_MS = 60_000;
 
+type BudgetMetric = Extract<CounterSpec['metric'], 'tokensPerDay' | 'tokensPerMonth' | 'costPerDay' | 'costPerMonth'>;
+
+/** Budgets: fixed UTC periods (day, month) of tokens or cost. `key` names the counter in Redis. */
+const BUDGETS: ReadonlyArray<{ metric: BudgetMetric; key: string; period: 'day' | 'month'; cost: boolean }> = [
+  { metric: 'tokensPerDay', key: 'tpd', period: 'day', cost: false },
+  { metric: 'tokensPerMonth', key: 'tpmo', period: 'month', cost: false },
+  { metric: 'costPerDay', key: 'costd', period: 'day', cost: true },
+  { metric: 'costPerMonth', key: 'cost', period: 'month', cost: true },
+];
+
+/** Counters that count cost (millionths of the pricing currency) rather than tokens or requests. */
+export const isCostMetric = (m: CounterSpec['metric']): boolean => m === 'costPerDay' || m === 'costPerMonth';
+/** Counters that are budgets (a 429 from them is not worth retrying before the period ends). */
+export const isBudgetMetric = (m: CounterSpec['metric']): boolean => BUDGETS.some((b) => b.metric === m);
+/** Counters that count tokens (settled from the real usage). */
+export const isTokenMetric = (m: CounterSpec['metric']): boolean =>
+  m === 'tokens' || m === 'tokensPerDay' || m === 'tokensPerMonth';
+
 function utcPeriods(now: number) {
   const d = new Date(now);
   const y = d.getUTCFullYear();
@@ -81,30 +99,24 @@ function countersOf(
       param: input.leaseMs,
       skipOnHit: true,
     });
-  if (limits.tokensPerDay === undefined && limits.costPerMonth === undefined) return;
+  const budgets = BUDGETS.filter((b) => limits[b.metric] !== undefined);
+  if (budgets.length === 0) return;
   const p = utcPeriods(input.now);
-  if (limits.tokensPerDay !== undefined)
+  for (const b of budgets) {
+    const limit = limits[b.metric] as number;
     out.push({
       ...base,
-      key: `${prefix}:tpd:${p.day}`,
+      key: `${prefix}:${b.key}:${b.period === 'day' ? p.day : p.month}`,
       kind: 'fixed',
-      metric: 'tokensPerDay',
-      limit: limits.tokensPerDay,
-      amount: input.tokens,
-      param: p.dayEndsIn,
+      metric: b.metric,
+      // Cost budgets are checked at admission (nothing reserved: the cost is known only after the answer) and
+      // charged when the request settles; token budgets reserve the estimate like TPM.
+      limit: b.cost ? Math.round(limit * COST_UNITS) : limit,
+      amount: b.cost ? 0 : input.tokens,
+      param: b.period === 'day' ? p.dayEndsIn : p.monthEndsIn,
       skipOnHit: true,
     });
-  if (limits.costPerMonth !== undefined)
-    out.push({
-      ...base,
-      key: `${prefix}:cost:${p.month}`,
-      kind: 'fixed',
-      metric: 'costPerMonth',
-      limit: Math.round(limits.costPerMonth * COST_UNITS),
-      amount: 0,
-      param: p.monthEndsIn,
-      skipOnHit: true,
-    });
+  }
 }
 
 /** The counters of one request under `input.policy`, with Redis keys under `keyPrefix`. */

@@ -3,7 +3,7 @@
  * "6m0s", "250ms") and the 429 a denied request gets (with `Retry-After` and `retry-after-ms`).
  */
 import { GatewayError } from '../errors.js';
-import { COST_UNITS } from './counters.js';
+import { COST_UNITS, isBudgetMetric, isCostMetric } from './counters.js';
 import type { AdmitResult, CounterSpec } from './types.js';
 
 /** A duration the way OpenAI writes resets: `250ms`, `1.5s`, `6m0s`, `1h2m3s`. */
@@ -48,6 +48,8 @@ const WHAT: Record<CounterSpec['metric'], string> = {
   tokens: 'tokens per minute',
   concurrent: 'concurrent requests',
   tokensPerDay: 'tokens per day',
+  tokensPerMonth: 'tokens per month',
+  costPerDay: 'cost per day',
   costPerMonth: 'cost per month',
 };
 
@@ -63,7 +65,7 @@ export function rateLimitError(counters: readonly CounterSpec[], result: AdmitRe
   const c = counters[result.denied ?? 0];
   const headers = rateLimitHeaders(counters, result);
   if (!c) return new GatewayError(429, 'rate_limit', 'Rate limit reached.', { code: 'rate_limit_exceeded', headers });
-  const limit = c.metric === 'costPerMonth' ? `${c.limit / COST_UNITS}` : `${c.limit}`;
+  const limit = isCostMetric(c.metric) ? `${c.limit / COST_UNITS}` : `${c.limit}`;
   if (result.retryAfterMs < 0)
     return new GatewayError(
       429,
@@ -71,7 +73,7 @@ export function rateLimitError(counters: readonly CounterSpec[], result: AdmitRe
       `Request too large: it needs an estimated ${c.amount} tokens, more than the limit of ${limit} ${WHAT[c.metric]} for ${scopeText(c)}. Lower max_tokens or the prompt size.`,
       { code: 'request_too_large_for_limit', shouldRetry: false, headers },
     );
-  const budget = c.metric === 'tokensPerDay' || c.metric === 'costPerMonth';
+  const budget = isBudgetMetric(c.metric);
   return new GatewayError(
     429,
     'rate_limit',

@@ -25,7 +25,7 @@ describe('countersFor', () => {
         policy,
         tenant: {
           name: 'team-a',
-          limits: { tokensPerDay: 100, costPerMonth: 2.5 },
+          limits: { tokensPerDay: 100, tokensPerMonth: 2000, costPerDay: 0.5, costPerMonth: 2.5 },
           keyLimits: { requestsPerMinute: 3 },
         },
         identity: { tenant: 'team-a', keyId: 'abcd' },
@@ -38,16 +38,20 @@ describe('countersFor', () => {
     );
     expect(c.map((x) => `${x.scope}:${x.metric}:${x.key}`)).toEqual([
       'tenant:tokensPerDay:sy:l:ns/p:t:team-a:tpd:20250131',
+      'tenant:tokensPerMonth:sy:l:ns/p:t:team-a:tpmo:202501',
+      'tenant:costPerDay:sy:l:ns/p:t:team-a:costd:20250131',
       'tenant:costPerMonth:sy:l:ns/p:t:team-a:cost:202501',
       'key:requests:sy:l:ns/p:k:abcd:rpm',
       'global:requests:sy:l:ns/p:r0:rpm',
       'model:tokens:sy:l:ns/p:r1:llama:tpm',
       'key:concurrent:sy:l:ns/p:r3:abcd:conc',
     ]);
-    const day = c[0];
+    const [day, month, costDay, costMonth] = c;
     expect(day?.amount).toBe(42);
     expect(day?.param).toBe(3_600_000);
-    expect(c[1]?.limit).toBe(2.5 * COST_UNITS);
+    expect(month).toMatchObject({ amount: 42, limit: 2000, param: 3_600_000 }); // the month ends with Jan 31
+    expect(costDay).toMatchObject({ amount: 0, limit: 0.5 * COST_UNITS, param: 3_600_000 });
+    expect(costMonth?.limit).toBe(2.5 * COST_UNITS);
   });
 
   it('skips key and tenant scopes for anonymous callers and applies model-filtered rules to matching models', () => {

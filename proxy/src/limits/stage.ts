@@ -15,7 +15,7 @@ import type { HookList } from '../governance-hooks.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { ProxyCall } from '../pipeline/types.js';
 import { admitWithFailureMode, type Stores } from './admission.js';
-import { COST_UNITS, countersFor } from './counters.js';
+import { COST_UNITS, countersFor, isCostMetric, isTokenMetric } from './counters.js';
 import { estimateTokens, type TokenEstimate } from './estimate.js';
 import { rateLimitError, rateLimitHeaders } from './headers.js';
 import { type CounterSpec, type LimitStore, StoreUnavailableError } from './types.js';
@@ -30,7 +30,8 @@ export interface LimitStageOptions {
   leaseMs: number;
 }
 
-const SETTLED = new Set<CounterSpec['metric']>(['tokens', 'concurrent', 'tokensPerDay', 'costPerMonth']);
+/** Counters that need a settle after the answer: tokens and cost are known then, leases are released. */
+const needsSettle = (m: CounterSpec['metric']) => m === 'concurrent' || isTokenMetric(m) || isCostMetric(m);
 
 /** Creates the limits-and-cache stage. */
 export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
@@ -100,7 +101,7 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
               ttlMs: cache.ttlMs,
             }
           : undefined;
-      if (cacheStore || counters.some((c) => SETTLED.has(c.metric))) {
+      if (cacheStore || counters.some((c) => needsSettle(c.metric))) {
         // An unreadable entry was a hit for the store: it took no token/concurrency counters then.
         const taken = result.cached === undefined;
         await settle(o, store, call, counters, result.nowMs, estimate, taken, cacheStore);
@@ -129,8 +130,8 @@ async function settle(
   const used = usedTokens(call, estimate);
   const cost = Math.round((call.state.cost ?? 0) * COST_UNITS);
   const deltas = counters.map((c) => {
-    if (c.metric === 'costPerMonth') return cost;
-    if (c.metric !== 'tokens' && c.metric !== 'tokensPerDay') return 0;
+    if (isCostMetric(c.metric)) return cost;
+    if (!isTokenMetric(c.metric)) return 0;
     return used - (taken || !c.skipOnHit ? c.amount : 0);
   });
   try {

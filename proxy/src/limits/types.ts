@@ -5,7 +5,14 @@
  */
 
 /** What a counter measures. */
-export type CounterMetric = 'requests' | 'tokens' | 'concurrent' | 'tokensPerDay' | 'costPerMonth';
+export type CounterMetric =
+  | 'requests'
+  | 'tokens'
+  | 'concurrent'
+  | 'tokensPerDay'
+  | 'tokensPerMonth'
+  | 'costPerDay'
+  | 'costPerMonth';
 
 /**
  * One counter a request must fit in.

@@ -8,7 +8,15 @@ import type { ProxyMetrics } from './metrics.js';
 
 const AUTH = new Set(['authenticated', 'anonymous', 'missing_key', 'invalid_key', 'forbidden']);
 const SCOPES = new Set(['key', 'tenant', 'model', 'global']);
-const LIMITS = new Set(['requests', 'tokens', 'concurrent', 'tokensPerDay', 'costPerMonth']);
+const LIMITS = new Set([
+  'requests',
+  'tokens',
+  'concurrent',
+  'tokensPerDay',
+  'tokensPerMonth',
+  'costPerDay',
+  'costPerMonth',
+]);
 const SOURCES = new Set(['redis', 'local']);
 const CACHE = new Set(['hit', 'miss', 'bypass', 'stored']);
 const OPERATIONS = new Set(['admit', 'settle']);

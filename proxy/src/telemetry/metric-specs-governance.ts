@@ -19,7 +19,7 @@ export const GOVERNANCE_METRIC_SPECS = {
   rateLimitDenials: spec({
     name: 'switchyard_rate_limit_denials_total',
     type: 'counter',
-    help: 'Requests denied by a rate limit, by the counter that denied them (scope key|tenant|model|global; limit requests|tokens|concurrent|tokensPerDay|costPerMonth) and where it was kept (redis, local).',
+    help: 'Requests denied by a rate limit, by the counter that denied them (scope key|tenant|model|global; limit requests|tokens|concurrent|tokensPerDay|tokensPerMonth|costPerDay|costPerMonth) and where it was kept (redis, local).',
     labelNames: ['scope', 'limit', 'source'],
   }),
   cache: spec({

@@ -102,6 +102,8 @@ const limitsConfig = z.object({
   tokensPerMinute: z.number().int().min(0).optional(),
   concurrentRequests: z.number().int().min(0).optional(),
   tokensPerDay: z.number().int().min(0).optional(),
+  tokensPerMonth: z.number().int().min(0).optional(),
+  costPerDay: z.number().min(0).optional(),
   costPerMonth: z.number().min(0).optional(),
 });
 export type LimitsConfig = z.infer<typeof limitsConfig>;

@@ -68,6 +68,8 @@ export const limits = z
     tokensPerMinute: z.number().int().min(0).optional().describe('Input + output tokens per minute.'),
     concurrentRequests: z.number().int().min(0).optional().describe('Requests in flight at once.'),
     tokensPerDay: z.number().int().min(0).optional().describe('Token budget per UTC day.'),
+    tokensPerMonth: z.number().int().min(0).optional().describe('Token budget per UTC month.'),
+    costPerDay: z.number().min(0).optional().describe('Cost budget per UTC day, in the pricing currency.'),
     costPerMonth: z.number().min(0).optional().describe('Cost budget per UTC month, in the pricing currency.'),
   })
   .strict();
