@@ -1,7 +1,11 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { parseManifests } from '../../../shared/src/manifests/parse.js';
+import { translate } from '../../../shared/src/translate/index.js';
 import { parsePrometheusText, sampleSum } from '../../../test/support/prom-text.js';
+import { SnapshotStore } from '../config/store.js';
 import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
+import { createProxyMetrics } from './metrics.js';
 
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -43,5 +47,41 @@ describe('fast metrics', () => {
     const text = parsePrometheusText(await registry.metrics());
     expect(sampleSum(text, 'a_total')).toBe(1);
     expect(sampleSum(text, 'p_total')).toBe(2);
+  });
+
+  it('drop the series of endpoints that left the snapshot', async () => {
+    const registry = new Registry();
+    const store = new SnapshotStore();
+    const snapshot = (urls: string[]) =>
+      translate(
+        parseManifests(`
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: b }
+spec:
+  provider: vllm
+  endpoints: [${urls.map((u) => `{ url: "${u}" }`).join(', ')}]
+  models: [{ name: m }]
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: p }
+spec: { model: m, backendRefs: [{ name: b }] }
+`),
+      ).config;
+    const m = createProxyMetrics(registry, store);
+    store.apply(snapshot(['http://127.0.0.1:1/v1', 'http://127.0.0.1:2/v1']));
+    for (const e of store.current?.endpoints.values() ?? []) {
+      m.ejections.child('default/p', e.backend.id, e.id).inc();
+      m.healthTransitions.child(e.backend.id, e.id, 'unhealthy').inc();
+    }
+    const series = async (name: string) =>
+      parsePrometheusText(await registry.metrics())
+        .get(name)
+        ?.samples.map((x) => x.labels.endpoint) ?? [];
+    expect(await series('switchyard_endpoint_ejections_total')).toEqual(['b/0', 'b/1']);
+    store.apply(snapshot(['http://127.0.0.1:1/v1']));
+    expect(await series('switchyard_endpoint_ejections_total')).toEqual(['b/0']);
+    expect(await series('switchyard_endpoint_health_transitions_total')).toEqual(['b/0']);
   });
 });

@@ -66,6 +66,11 @@ abstract class FastMetric<C> {
   reset(): void {
     this.children.clear();
   }
+
+  /** Drops the series whose labels `keep` rejects (e.g. of endpoints no longer in the snapshot). */
+  retain(keep: (labels: Readonly<Labels>) => boolean): void {
+    for (const [key, entry] of this.children) if (!keep(entry.labels)) this.children.delete(key);
+  }
 }
 
 /** One counter series. */

@@ -44,7 +44,17 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     for (const e of endpoints()) g.labels(e.backend.id, e.id).set(value(e, now));
   };
   const configApplies = counter(registry, S.configApplies);
-  store.subscribe(() => configApplies.child().inc());
+  const ejections = counter(registry, S.ejections);
+  const healthTransitions = counter(registry, S.healthTransitions);
+  store.subscribe((rt) => {
+    configApplies.child().inc();
+    // Per-endpoint counters lose the series of replicas that left the snapshot (pods come and go with every
+    // rollout): the label set stays bounded by the replicas that exist.
+    const live = new Set([...rt.endpoints.values()].map((e) => `${e.backend.id}\u001f${e.id}`));
+    const keep = (l: Readonly<Record<string, string | number>>) => live.has(`${l.backend}\u001f${l.endpoint}`);
+    ejections.retain(keep);
+    healthTransitions.retain(keep);
+  });
   return {
     requests: counter(registry, S.requests),
     requestDuration: histogram(registry, S.requestDuration),
@@ -61,8 +71,8 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     fallbacks: counter(registry, S.fallbacks),
     retryBudgetExhausted: counter(registry, S.retryBudgetExhausted),
     queueWait: histogram(registry, S.queueWait),
-    ejections: counter(registry, S.ejections),
-    healthTransitions: counter(registry, S.healthTransitions),
+    ejections,
+    healthTransitions,
     tokens: counter(registry, S.tokens),
     cost: counter(registry, S.cost),
     auth: counter(registry, S.auth),
