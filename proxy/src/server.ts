@@ -89,7 +89,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   await opts.extend?.(deps);
   deps.callMiddleware = [...(deps.callMiddleware ?? []), ...governance.stages];
   if (opts.redisUrl && !(await governance.ready(2000))) log.warn('redis not reachable yet: limits start local');
-  const telemetry = createTelemetry({
+  const telemetry = await createTelemetry({
     registry,
     store,
     log,

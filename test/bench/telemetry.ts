@@ -29,11 +29,11 @@ await writeFile(
 );
 const { config } = await loadManifests(join(dir, 'm.yaml'));
 
-function setup(opts: { accessLog: boolean; tracing: boolean }): {
+async function setup(opts: { accessLog: boolean; tracing: boolean }): Promise<{
   t: Telemetry;
   store: SnapshotStore;
   registry: Registry;
-} {
+}> {
   const store = new SnapshotStore();
   store.apply(config);
   const registry = new Registry();
@@ -48,11 +48,11 @@ function setup(opts: { accessLog: boolean; tracing: boolean }): {
         OTEL_BSP_MAX_QUEUE_SIZE: '64',
       }
     : {};
-  return { t: createTelemetry({ registry, store, log, accessLog: opts.accessLog, otelEnv }), store, registry };
+  return { t: await createTelemetry({ registry, store, log, accessLog: opts.accessLog, otelEnv }), store, registry };
 }
 
 async function run(name: string, opts: { accessLog: boolean; tracing: boolean; none?: boolean }) {
-  const real = setup(opts);
+  const real = await setup(opts);
   const { store, registry } = real;
   const t: Telemetry = opts.none
     ? { ...real.t, middleware: (_call, next) => next(), hooks: {}, onRequestEnd: () => {} }

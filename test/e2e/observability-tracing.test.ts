@@ -213,4 +213,33 @@ describe('OpenTelemetry traces', () => {
       await quiet.stop();
     }
   });
+
+  it('records the prompt only when content capture is enabled, capped at 16 KiB', async () => {
+    const capturing = await startTestProxy(manifests(sim, broken), {
+      otelEnv: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
+      },
+    });
+    try {
+      await waitFor(() => capturing.store.current !== undefined, 10_000, 'the snapshot');
+      const send = (id: string, content: string) =>
+        fetch(`${capturing.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': id },
+          body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], max_tokens: 2 }),
+        });
+      expect((await send('trace-capture-1', PROMPT)).status).toBe(200);
+      expect((await send('trace-capture-2', 'z'.repeat(40_000))).status).toBe(200);
+      const small = (await traceOf('trace-capture-1', 1)).server.attributes['gen_ai.input.messages'];
+      expect(JSON.parse(small as string)).toEqual([{ role: 'user', content: PROMPT }]);
+      const big = (await traceOf('trace-capture-2', 1)).server.attributes['gen_ai.input.messages'] as string;
+      expect(big.length).toBe(16_384 + 1);
+      expect(big.endsWith('…')).toBe(true);
+    } finally {
+      await capturing.stop();
+    }
+  });
 });

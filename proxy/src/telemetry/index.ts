@@ -60,12 +60,12 @@ export function combineHooks(a: PipelineHooks | undefined, b: PipelineHooks): Pi
 }
 
 /** Builds metrics, access log and (per OTEL_* env) tracing. */
-export function createTelemetry(opts: TelemetryOptions): Telemetry {
+export async function createTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
   const metrics = createProxyMetrics(opts.registry, opts.store);
   const tracks = new RequestTracks();
   const recorder = createMetricsRecorder(metrics, tracks, () => opts.store.current);
   const accessLog = opts.accessLog === false ? undefined : createAccessLog(opts.log);
-  const tracing = createTracing(opts.log, opts.otelEnv);
+  const tracing = await createTracing(opts.log, opts.otelEnv);
   const traces = tracing ? createTraceHooks(tracing) : undefined;
 
   const measure: CallMiddleware = async function measureCall(call, next) {

@@ -26,10 +26,10 @@ describe('tracesEndpoint', () => {
 });
 
 describe('createTracing', () => {
-  it('returns nothing (zero cost) when tracing is not configured or the protocol is unknown', () => {
-    expect(createTracing(log, {})).toBeUndefined();
+  it('returns nothing (zero cost) when tracing is not configured or the protocol is unknown', async () => {
+    expect(await createTracing(log, {})).toBeUndefined();
     expect(
-      createTracing(log, {
+      await createTracing(log, {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'carrier-pigeon',
       }),
@@ -37,7 +37,7 @@ describe('createTracing', () => {
   });
 
   it.each(['http/protobuf', 'http/json', 'grpc'])('builds a tracer for %s', async (protocol) => {
-    const t = createTracing(log, {
+    const t = await createTracing(log, {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
       OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
     });
@@ -52,7 +52,7 @@ describe('an unreachable collector', () => {
   it('is logged, never thrown, also at shutdown', async () => {
     const warnings: string[] = [];
     const warnLog = pino({ level: 'warn' }, { write: (l: string) => warnings.push(l) });
-    const t = createTracing(warnLog, {
+    const t = await createTracing(warnLog, {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
       OTEL_EXPORTER_OTLP_TIMEOUT: '500',
     });

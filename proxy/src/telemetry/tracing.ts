@@ -1,7 +1,9 @@
 /**
  * OpenTelemetry tracing set up from the standard `OTEL_*` environment variables, off (undefined: no hooks, zero
- * cost) unless an OTLP endpoint is configured. The tracer provider is private to the proxy (not registered
- * globally) and nothing is auto-instrumented: spans are created by trace-hooks.ts only.
+ * cost, nothing of the SDK even loaded) unless an OTLP endpoint is configured. The SDK comes from
+ * `@opentelemetry/sdk-node` (its `tracing` and `resources` exports), loaded on demand; `NodeSDK` itself is not used:
+ * it registers global providers and auto-instrumentation, while each proxy app needs a private tracer provider
+ * (several run in one test process) whose spans are created by trace-hooks.ts only.
  *
  * Honoured: OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER (otlp | none), OTEL_EXPORTER_OTLP_ENDPOINT,
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf default, http/json, grpc),
@@ -10,12 +12,8 @@
  */
 import { DiagLogLevel, diag, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
-import { LazySpanExporter } from './lazy-exporter.js';
 
 export type OtelEnv = Record<string, string | undefined>;
 
@@ -42,8 +40,22 @@ export function tracesEndpoint(env: OtelEnv, grpc = false): string | undefined {
   return grpc ? base : `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
+/** The OTLP exporter for `protocol`, loaded on demand (gRPC pulls in @grpc/grpc-js). */
+async function createExporter(protocol: 'http/protobuf' | 'http/json' | 'grpc', url: string): Promise<SpanExporter> {
+  if (protocol === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    return new OTLPTraceExporter({ url });
+  }
+  if (protocol === 'grpc') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
+    return new OTLPTraceExporter({ url });
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter({ url });
+}
+
 /** Tracing per `env` (default: process.env), or undefined when no OTLP endpoint is configured. */
-export function createTracing(log: Logger, env: OtelEnv = process.env): Tracing | undefined {
+export async function createTracing(log: Logger, env: OtelEnv = process.env): Promise<Tracing | undefined> {
   const protocol = (
     env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
     env.OTEL_EXPORTER_OTLP_PROTOCOL ??
@@ -55,24 +67,18 @@ export function createTracing(log: Logger, env: OtelEnv = process.env): Tracing 
     log.warn({ protocol }, 'unknown OTLP protocol (use http/protobuf, http/json or grpc): tracing is off');
     return undefined;
   }
-  const exporter =
-    protocol === 'http/json'
-      ? new OTLPJsonTraceExporter({ url })
-      : protocol === 'grpc'
-        ? new LazySpanExporter(async () => {
-            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
-            return new OTLPTraceExporter({ url });
-          })
-        : new OTLPProtoTraceExporter({ url });
+  const { tracing, resources } = await import('@opentelemetry/sdk-node');
+  const exporter = await createExporter(protocol, url);
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
-  const processor = new BatchSpanProcessor(
+  const processor = new tracing.BatchSpanProcessor(
     exporter,
     Number.isFinite(delay) && delay > 0 ? { scheduledDelayMillis: delay } : {},
   );
-  const resource = defaultResource()
-    .merge(resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'switchyard-proxy' }))
-    .merge(detectResources({ detectors: [envDetector] }));
-  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+  const resource = resources
+    .defaultResource()
+    .merge(resources.resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || 'switchyard-proxy' }))
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const provider = new tracing.BasicTracerProvider({ resource, spanProcessors: [processor] });
   const exportFailed = (e: unknown) =>
     log.warn({ err: e instanceof Error ? e.message : String(e), endpoint: url }, 'OTLP trace export failed');
   // The SDK reports export failures through its diagnostics logger: route warnings and errors to ours.
