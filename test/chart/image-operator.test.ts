@@ -1,6 +1,7 @@
 /**
  * The operator image's stages replayed on the host (see dockerfile.ts): the runtime stage started as uid 65532
- * loads the operator's whole module graph from the production-only install.
+ * loads the operator's whole module graph from the production-only install, which holds none of the proxy-only
+ * packages.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -25,6 +26,12 @@ describe('operator image, runtime stage replayed on the host', () => {
     const stages = parseDockerfile(await readDockerfile('Dockerfile.operator'));
     const app = await replayStages(stages, dir);
     expect(await readdir(join(app.workdir, 'dist'))).toEqual(['operator', 'shared']);
+    // Only what the operator imports: none of the proxy's server, Redis, upstream or tracing packages.
+    const modules = await readdir(join(app.workdir, 'node_modules'));
+    expect(modules).toContain('@kubernetes');
+    for (const proxyOnly of ['hono', '@hono', 'ioredis', 'undici']) expect(modules, proxyOnly).not.toContain(proxyOnly);
+    // prom-client needs @opentelemetry/api (exemplars); the SDK and exporters stay out.
+    expect(await readdir(join(app.workdir, 'node_modules/@opentelemetry'))).toEqual(['api']);
     const runtime = stageOf(stages);
     const command = [...execForm(runtime, 'ENTRYPOINT'), ...execForm(runtime, 'CMD')].map((a) =>
       a === '/nodejs/bin/node' ? process.execPath : a === TINI ? join(app.rootfs, TINI) : a,
