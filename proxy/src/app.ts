@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.notFound((c) => {
     const err = errors.notFound(`Invalid URL (${c.req.method} ${c.req.path})`);
-    const r = surfaceFor(c.req.path).renderError(err);
+    const r = surfaceFor(c.req.path).renderError(err, c.get('state')?.id);
     return c.body(r.body, r.status as 404, r.headers);
   });
 
@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       state.status = err.status;
       state.errorCode = err.code ?? err.kind;
     }
-    const r = surfaceFor(c.req.path, state?.surface).renderError(err);
+    const r = surfaceFor(c.req.path, state?.surface).renderError(err, state?.id);
     return c.body(r.body, r.status as 400, { ...r.headers, 'x-request-id': state?.id ?? '' });
   });
   return app;

@@ -171,12 +171,18 @@ describe('Anthropic SDK → proxy → vLLM', () => {
 
   it('answers errors in Anthropic shape', async () => {
     const err = await client.messages
-      .create({ model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+      .create(
+        { model: 'nope', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-request-id': 'req-anthropic-404' } },
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
     const e = err as InstanceType<typeof Anthropic.NotFoundError>;
     expect(e.status).toBe(404);
     expect((e.error as { type: string; error: { type: string } }).error.type).toBe('not_found_error');
+    // The request id, as Anthropic sends it: in the body and as the `request-id` header the SDK exposes.
+    expect((e.error as { request_id?: string }).request_id).toBe('req-anthropic-404');
+    expect(e.requestID).toBe('req-anthropic-404');
     const bad = await fetch(`${proxy.url}/v1/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

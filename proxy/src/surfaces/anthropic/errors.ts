@@ -1,4 +1,7 @@
-/** The Anthropic surface's error shape: `{"type":"error","error":{"type","message"}}`, and its stream `error` event. */
+/**
+ * The Anthropic surface's error shape: `{"type":"error","error":{"type","message"},"request_id"}`, and its stream
+ * `error` event.
+ */
 import type { ErrorKind, GatewayError } from '../../errors.js';
 import type { RenderedError } from '../types.js';
 
@@ -21,15 +24,24 @@ export function anthropicErrorType(err: GatewayError): string {
   return err.status === 529 ? 'overloaded_error' : TYPE[err.kind];
 }
 
-function body(err: GatewayError): string {
-  return JSON.stringify({ type: 'error', error: { type: anthropicErrorType(err), message: err.message } });
+function body(err: GatewayError, requestId?: string): string {
+  return JSON.stringify({
+    type: 'error',
+    error: { type: anthropicErrorType(err), message: err.message },
+    ...(requestId ? { request_id: requestId } : {}),
+  });
 }
 
-export function renderAnthropicError(err: GatewayError): RenderedError {
+/** The error body (with `request_id`, as Anthropic's API sends it) and a `request-id` header. */
+export function renderAnthropicError(err: GatewayError, requestId?: string): RenderedError {
   return {
     status: err.status,
-    headers: { 'content-type': 'application/json', ...err.responseHeaders() },
-    body: body(err),
+    headers: {
+      'content-type': 'application/json',
+      ...(requestId ? { 'request-id': requestId } : {}),
+      ...err.responseHeaders(),
+    },
+    body: body(err, requestId),
   };
 }
 
