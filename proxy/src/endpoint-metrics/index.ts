@@ -21,7 +21,10 @@ export function scrapeEndpointMetrics(store: SnapshotStore, log: Logger): () => 
   };
 }
 
-/** The fresh scraped load of `e` for GET /config/endpoints, with its age; null when there is none. */
+/**
+ * The fresh scraped load of `e` for GET /config/endpoints, with its age; null when there is none. The KV block
+ * size and block count (vLLM `cache_config_info`) are shown for diagnostics only: scheduling does not read them.
+ */
 export function serverLoadView(e: EndpointState, now: number) {
   const m = freshServerLoad(e, now);
   if (!m) return null;
@@ -30,6 +33,8 @@ export function serverLoadView(e: EndpointState, now: number) {
     waiting: m.waiting ?? null,
     kvCacheUsage: m.kvUsage ?? null,
     runningLoras: m.loras?.running ?? null,
+    kvBlockSize: m.blockSize ?? null,
+    kvBlocks: m.kvBlocks ?? null,
     ageMs: Math.max(0, now - m.at),
   };
 }

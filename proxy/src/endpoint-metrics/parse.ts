@@ -12,7 +12,11 @@ export interface ServerLoad {
   waiting?: number;
   /** KV-cache use, 0..1. */
   kvUsage?: number;
-  /** vLLM `cache_config_info`: tokens per KV block and blocks on the GPU (diagnostics). */
+  /**
+   * vLLM `cache_config_info`: tokens per KV block and blocks on the GPU. Shown in GET /config/endpoints only; the
+   * prefix index does not use them (it cuts the proxy's canonical prompt text into character blocks, which cannot
+   * line up with the server's token blocks of its chat-templated prompt).
+   */
   blockSize?: number;
   kvBlocks?: number;
   /** vLLM `lora_requests_info`: adapters with running / waiting requests and the most per batch. */

@@ -3,8 +3,9 @@
  * source) with at most one scrape in flight, each bounded by the backend's `staleAfterMs` (data older than that is
  * ignored anyway), on a connection pool of its own so scrapes never queue behind traffic nor traffic behind them.
  * Scheduling never waits for a scrape: it reads the last stored reading (store.ts). A `/metrics` that blocks
- * (llama.cpp while decoding) only makes the reading go stale. `/slots` is read for llama.cpp until it answers
- * 404/501 (started with --no-slots).
+ * (llama.cpp while decoding) only makes the reading go stale. A source answering 404/501 (`/metrics` of a server
+ * started without metrics, llama.cpp's `/slots` with --no-slots) is asked again only after `unsupportedRetryMs`
+ * (60 s), so a server restarted with it enabled is picked up again without polling a missing page every interval.
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
@@ -16,10 +17,19 @@ import { forgetServerLoad, type LoadSource, recordServerLoad } from './store.js'
 /** Largest page read; vLLM's is tens of kB. */
 const MAX_BODY_BYTES = 4 << 20;
 const MIN_TIMEOUT_MS = 50;
+/** Back-off before asking again a source that answered 404/501. */
+export const UNSUPPORTED_RETRY_MS = 60_000;
+
+export interface ScraperOptions {
+  /** Delay before a source that answered 404/501 is scraped again (default UNSUPPORTED_RETRY_MS; tests shorten it). */
+  unsupportedRetryMs?: number;
+}
 
 interface Loop {
   timer: NodeJS.Timeout | undefined;
   controller: AbortController | undefined;
+  /** The last answer was 404/501: the source is in its back-off. */
+  unsupported: boolean;
 }
 
 /** Endpoints of `rt` that an llm-aware pool schedules over and whose backend has metrics enabled. */
@@ -36,8 +46,14 @@ export function scrapedEndpoints(rt: Runtime): Set<EndpointState> {
 export class MetricsScraper {
   private readonly loops = new Map<EndpointState, Map<LoadSource, Loop>>();
   private readonly agent = new Agent({ connections: 2, keepAliveTimeout: 30_000, pipelining: 1 });
+  private readonly unsupportedRetryMs: number;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    opts: ScraperOptions = {},
+  ) {
+    this.unsupportedRetryMs = opts.unsupportedRetryMs ?? UNSUPPORTED_RETRY_MS;
+  }
 
   /** Scrapes the endpoints `rt` needs; stops scraping the others. */
   sync(rt: Runtime): void {
@@ -57,7 +73,7 @@ export class MetricsScraper {
     this.loops.set(e, loops);
     const sources: LoadSource[] = e.backend.provider === 'llamacpp' ? ['metrics', 'slots'] : ['metrics'];
     for (const source of sources) {
-      const loop: Loop = { timer: undefined, controller: undefined };
+      const loop: Loop = { timer: undefined, controller: undefined, unsupported: false };
       loops.set(source, loop);
       // Spread the first scrapes over one interval so endpoints are not scraped in lockstep.
       this.schedule(e, source, loop, Math.random() * (e.backend.metrics?.intervalMs ?? 0));
@@ -87,10 +103,20 @@ export class MetricsScraper {
     const result = await this.scrape(e, source, loop, Math.max(MIN_TIMEOUT_MS, cfg.staleAfterMs));
     if (this.loops.get(e)?.get(source) !== loop) return; // unwatched meanwhile
     if (result === 'unsupported') {
-      this.log.debug({ endpoint: e.id, source }, 'endpoint does not serve load metrics; not scraping it');
+      if (!loop.unsupported)
+        this.log.debug(
+          { endpoint: e.id, source, retryInMs: this.unsupportedRetryMs },
+          'endpoint does not serve load metrics (404/501); asking again after a back-off',
+        );
+      loop.unsupported = true;
+      this.schedule(e, source, loop, this.unsupportedRetryMs);
       return;
     }
-    if (result) recordServerLoad(e, source, result, Date.now());
+    if (result && loop.unsupported) this.log.debug({ endpoint: e.id, source }, 'endpoint serves load metrics again');
+    if (result) {
+      loop.unsupported = false;
+      recordServerLoad(e, source, result, Date.now());
+    }
     this.schedule(e, source, loop, started + cfg.intervalMs - Date.now());
   }
 
