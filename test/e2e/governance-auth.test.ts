@@ -192,6 +192,33 @@ describe('API keys and tenants', () => {
     expect(((await ok.json()) as { done: boolean }).done).toBe(true);
   });
 
+  it('lists only the models the caller may call, on every surface', async () => {
+    const list = async (path: string, headers: Record<string, string> = {}) => {
+      const r = await fetch(`${proxy.url}${path}`, { headers });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    const ids = (b: Record<string, unknown>) =>
+      ((b.data ?? b.models) as Array<{ id?: string; name?: string }>).map((m) => m.id ?? m.name);
+    // Anonymous: only models no auth-requiring policy covers.
+    expect(ids((await list('/v1/models')).body)).toEqual(['open-model']);
+    const teamA = { authorization: `Bearer ${KEYS.teamA}` };
+    expect(ids((await list('/v1/models', teamA)).body)).toEqual(['chat', 'open-model']);
+    expect(ids((await list('/api/tags', { authorization: `Bearer ${KEYS.teamB}` })).body)).toEqual([
+      'chat',
+      'open-model',
+      'premium',
+    ]);
+    const anthropic = await list('/v1/models', { 'x-api-key': KEYS.teamA, 'anthropic-version': '2023-06-01' });
+    expect(ids(anthropic.body)).toEqual(['chat', 'open-model']);
+    // A wrong key is refused, not treated as anonymous.
+    const wrong = await list('/v1/models', { authorization: 'Bearer sk-wrong-key-000' });
+    expect(wrong.status).toBe(401);
+    // One model: 401 without a key, 403 outside the allow-list, 200 inside it.
+    expect((await list('/v1/models/premium')).status).toBe(401);
+    expect((await list('/v1/models/premium', teamA)).status).toBe(403);
+    expect((await list('/v1/models/chat', teamA)).body).toMatchObject({ id: 'chat', object: 'model' });
+  });
+
   it('never shows a key in logs, metrics, GET /config or error messages', async () => {
     const texts: string[] = [];
     for (const key of Object.values(KEYS)) {

@@ -4,6 +4,7 @@
  * `GET /` ("Ollama is running"). Model names are matched exactly as configured (no implicit `:latest`).
  */
 import { Hono } from 'hono';
+import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
 import { errors } from '../../errors.js';
 import { handleOperation, type SurfaceDeps } from '../handle.js';
@@ -95,7 +96,8 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
   );
   app.get('/api/tags', (c) => {
     surfaceState(c);
-    const ids = [...(deps.store.current?.models.keys() ?? [])].sort();
+    const rt = deps.store.current;
+    const ids = rt ? listModels(rt, (n) => c.req.header(n)) : [];
     return c.json({ models: ids.map((id) => modelEntry(id, deps.store.appliedAt)) });
   });
   app.get('/api/ps', (c) => {
@@ -106,7 +108,9 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
     surfaceState(c);
     const body = (await c.req.json().catch(() => ({}))) as { model?: unknown; name?: unknown };
     const id = typeof body.model === 'string' ? body.model : typeof body.name === 'string' ? body.name : '';
-    if (!deps.store.current?.models.has(id)) throw errors.notFound(`model '${id}' not found`);
+    const rt = deps.store.current;
+    if (!rt?.models.has(id)) throw errors.notFound(`model '${id}' not found`);
+    assertModelVisible(rt, (n) => c.req.header(n), id);
     const entry = modelEntry(id, deps.store.appliedAt);
     return c.json({
       modelfile: '',

@@ -1,5 +1,6 @@
 /** OpenAI surface: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models. */
 import { Hono } from 'hono';
+import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
 import { errors } from '../../errors.js';
 import { handleOperation, type SurfaceDeps } from '../handle.js';
@@ -69,13 +70,15 @@ export function openAIRoutes(deps: SurfaceDeps): Hono<Env> {
     c.get('state').surface = 'openai';
     const rt = deps.store.current;
     const created = Math.floor((deps.store.appliedAt || Date.now()) / 1000);
-    const data = rt ? [...rt.models.keys()].sort().map((id) => modelObject(id, created)) : [];
+    const data = rt ? listModels(rt, (n) => c.req.header(n)).map((id) => modelObject(id, created)) : [];
     return c.json({ object: 'list', data });
   });
   app.get('/v1/models/:id{.+}', (c) => {
     c.get('state').surface = 'openai';
     const id = c.req.param('id');
-    if (!deps.store.current?.models.has(id)) throw errors.modelNotFound(id);
+    const rt = deps.store.current;
+    if (!rt) throw errors.modelNotFound(id);
+    assertModelVisible(rt, (n) => c.req.header(n), id);
     return c.json(modelObject(id, Math.floor(deps.store.appliedAt / 1000)));
   });
   return app;
