@@ -78,32 +78,37 @@ try {
 const metrics = createOperatorMetrics();
 const identity = f.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
 const leaseNamespace = f['lease-namespace'] ?? process.env.POD_NAMESPACE ?? proxyService.split('/')[0];
-const operator = startOperator({
-  connection,
-  namespace: f.namespace,
-  proxyService,
-  proxyAdminPort: /^\d+$/.test(f['proxy-admin-port']) ? Number(f['proxy-admin-port']) : f['proxy-admin-port'],
-  pushToken,
-  pushTimeoutMs: parseDuration(f['push-timeout']),
-  resyncIntervalMs: parseDuration(f.resync),
-  leaderElection:
-    f['leader-elect'] === 'false'
-      ? undefined
-      : {
-          namespace: leaseNamespace as string,
-          name: f['lease-name'],
-          identity,
-          leaseDurationMs: parseDuration(f['lease-duration']),
-          renewDeadlineMs: parseDuration(f['renew-deadline']),
-          retryPeriodMs: parseDuration(f['retry-period']),
-        },
-  metrics,
-  log,
-  onLostLeadership: () => {
-    log.error('leadership lost; exiting so a fresh process can campaign again');
-    process.exit(1);
-  },
-});
+let operator: ReturnType<typeof startOperator>;
+try {
+  operator = startOperator({
+    connection,
+    namespace: f.namespace,
+    proxyService,
+    proxyAdminPort: /^\d+$/.test(f['proxy-admin-port']) ? Number(f['proxy-admin-port']) : f['proxy-admin-port'],
+    pushToken,
+    pushTimeoutMs: parseDuration(f['push-timeout']),
+    resyncIntervalMs: parseDuration(f.resync),
+    leaderElection:
+      f['leader-elect'] === 'false'
+        ? undefined
+        : {
+            namespace: leaseNamespace as string,
+            name: f['lease-name'],
+            identity,
+            leaseDurationMs: parseDuration(f['lease-duration']),
+            renewDeadlineMs: parseDuration(f['renew-deadline']),
+            retryPeriodMs: parseDuration(f['retry-period']),
+          },
+    metrics,
+    log,
+    onLostLeadership: () => {
+      log.error('leadership lost; exiting so a fresh process can campaign again');
+      process.exit(1);
+    },
+  });
+} catch (err) {
+  fail(String(err)); // e.g. --renew-deadline not below --lease-duration
+}
 
 let synced = false;
 void operator.synced.then(() => {

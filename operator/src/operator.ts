@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { CustomResourceKind } from '../../shared/src/index.js';
-import { SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
+import { controllerOf, SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
 import type { EndpointSlice, Service } from './controllers/endpoints.js';
 import { SERVICE_NAME_LABEL } from './controllers/endpoints.js';
 import { createKubeClient, type KubeClient } from './k8s/client.js';
@@ -90,7 +90,10 @@ export function startOperator(o: OperatorOptions): RunningOperator {
     RoutePolicy: policies,
   };
 
-  const queue = new WorkQueue({ onDepth: (d) => o.metrics.queueDepth.set(d) });
+  const queue = new WorkQueue({
+    onDepth: (d) => o.metrics.queueDepth.set(d),
+    onWait: (key, seconds) => o.metrics.queueWaitSeconds.observe({ controller: controllerOf(key) }, seconds),
+  });
   let controller: SwitchyardController | undefined;
   let pusher: Pusher | undefined;
   let leading = false;
@@ -112,10 +115,11 @@ export function startOperator(o: OperatorOptions): RunningOperator {
       resyncIntervalMs: o.resyncIntervalMs,
       log,
       observer: {
-        pushed: (result, seconds) => {
-          o.metrics.pushes.inc({ result });
-          o.metrics.pushSeconds.observe({ result }, seconds);
+        pushed: (result, seconds, proxy) => {
+          o.metrics.pushes.inc({ proxy, result });
+          o.metrics.pushSeconds.observe({ proxy, result }, seconds);
         },
+        proxyRemoved: (proxy) => o.metrics.forgetProxy(proxy),
         syncChanged: (inSync, total) => {
           o.metrics.proxies.set({ state: 'in_sync' }, inSync);
           o.metrics.proxies.set({ state: 'total' }, total);

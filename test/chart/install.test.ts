@@ -103,22 +103,40 @@ describe('chart on a real apiserver', () => {
     expect(replicas.stdout).toBe('3');
   });
 
-  it('grants the operator exactly what it needs, cluster-wide by default', async () => {
+  it('grants the operator exactly the verbs it sends, cluster-wide by default', async () => {
     const op = `${NS}:sy-operator`;
-    for (const verb of ['get', 'list', 'watch']) {
-      for (const r of ['llmbackends', 'llmpools', 'routepolicies']) {
-        expect(await can(op, verb, `${r}.switchyard.dev`, '-A'), `${verb} ${r}`).toBe(true);
-      }
+    // informers: list + watch; status writes: PUT /status, and GET of the object after a 409; events: POST;
+    // leader election: GET/POST/PUT of its Lease
+    for (const verb of ['list', 'watch']) {
       for (const r of ['endpointslices.discovery.k8s.io', 'services', 'secrets']) {
         expect(await can(op, verb, r, '-n', 'other'), `${verb} ${r}`).toBe(true);
       }
     }
-    expect(await can(op, 'update', 'llmpools.switchyard.dev', '--subresource=status', '-n', 'other')).toBe(true);
-    expect(await can(op, 'patch', 'llmbackends.switchyard.dev', '--subresource=status', '-n', 'other')).toBe(true);
+    for (const verb of ['get', 'list', 'watch']) {
+      for (const r of ['llmbackends', 'llmpools', 'routepolicies']) {
+        expect(await can(op, verb, `${r}.switchyard.dev`, '-A'), `${verb} ${r}`).toBe(true);
+      }
+    }
+    for (const r of ['llmbackends', 'llmpools', 'routepolicies']) {
+      expect(await can(op, 'update', `${r}.switchyard.dev`, '--subresource=status', '-n', 'other'), r).toBe(true);
+    }
     expect(await can(op, 'create', 'events', '-n', 'other')).toBe(true);
     expect(await can(op, 'create', 'leases.coordination.k8s.io', '-n', NS)).toBe(true);
+    expect(await can(op, 'get', 'leases.coordination.k8s.io/sy-operator', '-n', NS)).toBe(true);
     expect(await can(op, 'update', 'leases.coordination.k8s.io/sy-operator', '-n', NS)).toBe(true);
     const denied: string[][] = [
+      // verbs the operator never sends
+      ['patch', 'llmbackends.switchyard.dev', '--subresource=status', '-n', 'other'],
+      ['patch', 'llmpools.switchyard.dev', '--subresource=status', '-n', 'other'],
+      ['get', 'routepolicies.switchyard.dev', '--subresource=status', '-n', 'other'],
+      ['patch', 'events', '-n', 'other'],
+      ['update', 'events', '-n', 'other'],
+      ['create', 'events.events.k8s.io', '-n', 'other'],
+      ['get', 'secrets', '-n', 'other'],
+      ['get', 'services', '-n', 'other'],
+      ['get', 'endpointslices.discovery.k8s.io', '-n', 'other'],
+      ['patch', 'leases.coordination.k8s.io/sy-operator', '-n', NS],
+      ['delete', 'leases.coordination.k8s.io/sy-operator', '-n', NS],
       ['update', 'llmpools.switchyard.dev', '-n', 'other'],
       ['delete', 'llmbackends.switchyard.dev', '-n', 'other'],
       ['create', 'routepolicies.switchyard.dev', '-n', 'other'],

@@ -356,6 +356,17 @@ spec:
     await new Promise((r) => setTimeout(r, 1500)); // room for duplicate pushes to show up, if there were any
     expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="ok"')).toBe(PROXIES.length);
     expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="error"')).toBe(0);
+    // per proxy pod (label proxy = pod name from the EndpointSlice): exactly one PUT each
+    for (const p of PROXIES) {
+      expect(await metric(ports.opA, 'switchyard_operator_pushes_total', `proxy="${p.name}"`), p.name).toBe(1);
+      expect(await metric(ports.opA, 'switchyard_operator_push_duration_seconds_count', `proxy="${p.name}"`)).toBe(1);
+    }
+    // reconciles and queue wait by controller
+    for (const controller of ['snapshot', 'llmbackend', 'llmpool']) {
+      const label = `controller="${controller}"`;
+      expect(await metric(ports.opA, 'switchyard_operator_reconciles_total', label), controller).toBeGreaterThan(0);
+      expect(await metric(ports.opA, 'switchyard_operator_queue_wait_seconds_count', label)).toBeGreaterThan(0);
+    }
   });
 
   it('two operators: only the leader pushes; killing it hands over to the standby', async () => {

@@ -72,13 +72,13 @@ export class SwitchyardController {
 
   /** Handles one work-queue key. */
   async reconcile(key: string): Promise<void> {
-    const kind = key === SNAPSHOT_KEY ? 'snapshot' : 'status';
+    const controller = controllerOf(key);
     try {
       if (key === SNAPSHOT_KEY) this.rebuild();
       else await this.reconcileStatus(key);
-      this.deps.metrics?.reconciles.inc({ key: kind, result: 'ok' });
+      this.deps.metrics?.reconciles.inc({ controller, result: 'ok' });
     } catch (err) {
-      this.deps.metrics?.reconciles.inc({ key: kind, result: 'error' });
+      this.deps.metrics?.reconciles.inc({ controller, result: 'error' });
       throw err;
     }
   }
@@ -139,6 +139,16 @@ export class SwitchyardController {
       );
     }
   }
+}
+
+/**
+ * The controller a work-queue key belongs to, as the `controller` label of the metrics: `snapshot` (translate and
+ * push) or the lowercased kind whose status the key writes (`llmbackend`, `llmpool`, `routepolicy`).
+ */
+export function controllerOf(key: string): string {
+  if (key === SNAPSHOT_KEY) return 'snapshot';
+  const kind = key.split('/')[1] ?? '';
+  return kind in TYPES ? kind.toLowerCase() : 'unknown';
 }
 
 /** Work-queue key of one resource's status. */

@@ -73,8 +73,21 @@ function toApiError(status: number, text: string): ApiError {
   }
 }
 
+/** Options of the client. */
+export interface KubeClientOptions {
+  /**
+   * How much longer than the watch's `timeoutSeconds` (after which the apiserver ends it) a watch may go without
+   * receiving a byte before the client gives up on the connection (default 30 s). Without it a silently dropped
+   * connection (no FIN/RST: a node or NAT gone) would stall an informer until TCP keep-alive noticed, for minutes.
+   */
+  watchGraceMs?: number;
+}
+
+/** `timeoutSeconds` the apiserver picks for a watch that sets none: at most 2 × --min-request-timeout (1800 s). */
+const SERVER_MAX_WATCH_SECONDS = 3600;
+
 /** Creates a client for one apiserver connection. */
-export function createKubeClient(conn: ClusterConnection): KubeClient {
+export function createKubeClient(conn: ClusterConnection, clientOpts: KubeClientOptions = {}): KubeClient {
   const base = new URL(conn.server);
   const secure = base.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true, ...conn.tls }) : new http.Agent({ keepAlive: true });
@@ -117,13 +130,27 @@ export function createKubeClient(conn: ClusterConnection): KubeClient {
     },
 
     async watch(path, query, onEvent, signal) {
-      const res = await open('GET', path, { query: { ...query, watch: true }, signal });
-      const status = res.statusCode ?? 0;
-      if (status !== 200) throw toApiError(status, await readBody(res));
-      let buffered = '';
-      res.setEncoding('utf8');
+      // The apiserver ends a watch after timeoutSeconds; no byte for that long plus a grace (headers included)
+      // means the connection is dead: the request is aborted, watch() rejects and the informer re-watches.
+      const serverSeconds = Number(query?.timeoutSeconds) || SERVER_MAX_WATCH_SECONDS;
+      const idleMs = serverSeconds * 1000 + (clientOpts.watchGraceMs ?? 30_000);
+      const ctl = new AbortController();
+      const stop = () => ctl.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      let idleFired = false;
+      const idle = setTimeout(() => {
+        idleFired = true;
+        ctl.abort();
+      }, idleMs);
       try {
+        if (signal.aborted) return;
+        const res = await open('GET', path, { query: { ...query, watch: true }, signal: ctl.signal });
+        const status = res.statusCode ?? 0;
+        if (status !== 200) throw toApiError(status, await readBody(res));
+        let buffered = '';
+        res.setEncoding('utf8');
         for await (const chunk of res) {
+          idle.refresh();
           buffered += chunk as string;
           let nl = buffered.indexOf('\n');
           while (nl >= 0) {
@@ -135,7 +162,11 @@ export function createKubeClient(conn: ClusterConnection): KubeClient {
         }
       } catch (err) {
         if (signal.aborted) return;
+        if (idleFired) throw new Error(`watch ${path}: no data for ${idleMs} ms; connection presumed dead`);
         throw err;
+      } finally {
+        clearTimeout(idle);
+        signal.removeEventListener('abort', stop);
       }
     },
   };

@@ -155,4 +155,43 @@ describe('Pusher', () => {
     await until(() => p.sync().proxies[0]?.lastError !== undefined);
     expect(p.sync().proxies[0]?.lastError).toMatch(/timed out/);
   });
+
+  it('reports each PUT with the proxy pod it went to, and when a pod leaves the targets', async () => {
+    const a = await fakeProxy();
+    const b = await fakeProxy({ failPuts: 1 });
+    const slow = await fakeProxy({ delayMs: 300 });
+    cleanup.push(
+      () => a.server.close(),
+      () => b.server.close(),
+      () => slow.server.close(),
+    );
+    const pushed: string[] = [];
+    const removed: string[] = [];
+    const p = pusher({
+      observer: {
+        pushed: (result, _seconds, proxy) => pushed.push(`${proxy} ${result}`),
+        proxyRemoved: (proxy) => removed.push(proxy),
+      },
+    });
+    p.setSnapshot(snapshot('v1'));
+    p.setTargets([
+      { name: 'pod-a', url: a.url },
+      { name: 'pod-b', url: b.url },
+    ]);
+    await until(() => p.sync().inSync === 2);
+    expect(pushed.sort()).toEqual(['pod-a ok', 'pod-b error', 'pod-b ok']);
+    // pod-a moves to a new address: same pod name, so its series stay; pod-b leaves
+    p.setTargets([{ name: 'pod-a', url: slow.url }]);
+    expect(removed).toEqual(['pod-b']);
+    await until(() => p.sync().inSync === 1);
+    // a PUT still in flight when its pod leaves is not reported (it would bring the pod's series back)
+    pushed.length = 0;
+    p.setSnapshot(snapshot('v2'));
+    await new Promise((r) => setTimeout(r, 50));
+    p.setTargets([]);
+    expect(removed).toEqual(['pod-b', 'pod-a']);
+    await until(() => slow.version() === 'v2');
+    await new Promise((r) => setTimeout(r, 400)); // its answer (delayed 300 ms) has arrived
+    expect(pushed).toEqual([]);
+  });
 });

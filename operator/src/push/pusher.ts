@@ -13,8 +13,13 @@ import type { ProxyTarget } from './targets.js';
 
 /** Hooks for metrics. */
 export interface PushObserver {
-  /** One PUT finished: `result` ok | rejected (4xx, NACK) | error (network, 5xx). */
-  pushed?(result: 'ok' | 'rejected' | 'error', seconds: number): void;
+  /**
+   * One PUT to proxy pod `proxy` (ProxyTarget.name) finished: `result` ok | rejected (4xx, NACK) | error (network,
+   * 5xx). Not called for a PUT that ends after its proxy left the targets.
+   */
+  pushed?(result: 'ok' | 'rejected' | 'error', seconds: number, proxy: string): void;
+  /** No target is named `proxy` any more (its pod left): per-proxy series can be dropped. */
+  proxyRemoved?(proxy: string): void;
   /** In-sync / total changed. */
   syncChanged?(inSync: number, total: number): void;
 }
@@ -84,10 +89,13 @@ export class Pusher {
    */
   setTargets(targets: ProxyTarget[]): void {
     const keys = new Set(targets.map(targetKey));
+    const names = new Set(targets.map((t) => t.name));
     for (const [key, s] of this.states) {
       if (keys.has(key)) continue;
       clearTimeout(s.timer);
       this.states.delete(key);
+      // the same pod at a new address keeps its name, and so its series
+      if (!names.has(s.target.name)) this.opts.observer?.proxyRemoved?.(s.target.name);
     }
     for (const t of targets) {
       if (this.states.has(targetKey(t))) continue;
@@ -129,6 +137,12 @@ export class Pusher {
     this.opts.observer?.syncChanged?.(inSync, total);
   }
 
+  private observePush(s: ProxyState, result: 'ok' | 'rejected' | 'error', started: number): void {
+    // a proxy removed while its PUT was in flight must not get its series back
+    if (this.states.get(targetKey(s.target)) !== s) return;
+    this.opts.observer?.pushed?.(result, (performance.now() - started) / 1000, s.target.name);
+  }
+
   private kick(s: ProxyState, now = false): void {
     if (this.stopped || !this.snapshot || s.running) return;
     if (s.timer) {
@@ -157,7 +171,7 @@ export class Pusher {
           s.acked = await putConfig(s.target.url, this.opts.token(), body, timeoutMs);
           s.failures = 0;
           s.lastError = undefined;
-          this.opts.observer?.pushed?.('ok', (performance.now() - started) / 1000);
+          this.observePush(s, 'ok', started);
           this.opts.log?.debug({ proxy: s.target.name, version: s.acked }, 'snapshot acknowledged');
           if (s.acked !== version) {
             // The proxy answered with another version: do not loop on it; the periodic resync re-checks.
@@ -166,7 +180,7 @@ export class Pusher {
           }
         } catch (err) {
           const rejected = err instanceof PushError && err.status >= 400 && err.status < 500;
-          this.opts.observer?.pushed?.(rejected ? 'rejected' : 'error', (performance.now() - started) / 1000);
+          this.observePush(s, rejected ? 'rejected' : 'error', started);
           throw err;
         }
       }

@@ -19,6 +19,8 @@ export interface InformerOptions {
   labelSelector?: string;
   /** Page size of lists. */
   pageSize?: number;
+  /** `timeoutSeconds` of each watch (default: random in 240–360 s, so informers do not re-watch in lock-step). */
+  watchTimeoutSeconds?: number;
   log?: Logger;
 }
 
@@ -139,7 +141,7 @@ export class Informer<T extends KubeObject> {
       resourceVersion: this.resourceVersion,
       allowWatchBookmarks: true,
       labelSelector: this.opts.labelSelector,
-      timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+      timeoutSeconds: this.opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 120),
     };
     await this.client.watch(
       collectionPath(this.type, this.opts.namespace),

@@ -30,6 +30,35 @@ function leaseServer() {
   return { client, holder: () => lease?.spec.holderIdentity };
 }
 
+/**
+ * `server`'s client for one candidate, which can be cut off: from then on every request hangs forever, ignoring
+ * its timeout and abort signal (a black-holed connection, a stuck credential plugin). Records when this candidate
+ * last wrote the Lease successfully and the timeouts its requests asked for.
+ */
+function cuttable(server: KubeClient) {
+  let cut = false;
+  const state = { lastWrite: 0, timeouts: [] as number[] };
+  const client: KubeClient = {
+    async request<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
+      if (cut) {
+        state.timeouts.push(opts?.timeoutMs ?? Number.POSITIVE_INFINITY);
+        return new Promise<T>(() => {});
+      }
+      const res = await server.request<T>(method, path, opts);
+      if (method !== 'GET') state.lastWrite = Date.now();
+      return res;
+    },
+    watch: async () => {},
+  };
+  return {
+    client,
+    state,
+    cut: () => {
+      cut = true;
+    },
+  };
+}
+
 async function until(cond: () => boolean, ms = 5000) {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -43,16 +72,25 @@ afterEach(async () => {
   await Promise.all(electors.splice(0).map((e) => e.release()));
 });
 
-function candidate(client: KubeClient, identity: string, events: string[]) {
+const LEASE_MS = 1000;
+const RENEW_DEADLINE_MS = 600;
+
+function candidate(client: KubeClient, identity: string, events: string[], at?: Map<string, number>) {
   const e = new LeaderElector(client, {
     namespace: 'sys',
     name: 'lock',
     identity,
-    leaseDurationMs: 1000,
-    renewDeadlineMs: 600,
+    leaseDurationMs: LEASE_MS,
+    renewDeadlineMs: RENEW_DEADLINE_MS,
     retryPeriodMs: 50,
-    onStartedLeading: () => events.push(`${identity} leads`),
-    onStoppedLeading: () => events.push(`${identity} stopped`),
+    onStartedLeading: () => {
+      events.push(`${identity} leads`);
+      at?.set(`${identity} leads`, Date.now());
+    },
+    onStoppedLeading: () => {
+      events.push(`${identity} stopped`);
+      at?.set(`${identity} stopped`, Date.now());
+    },
   });
   electors.push(e);
   return e;
@@ -92,5 +130,56 @@ describe('LeaderElector', () => {
     await until(() => b.isLeader, 3000);
     expect(Date.now() - t0).toBeLessThan(1800); // lease 1 s + a retry period or two
     expect(server.holder()).toBe('b');
+  });
+
+  it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
+    const server = leaseServer();
+    const a = cuttable(server.client);
+    const events: string[] = [];
+    const at = new Map<string, number>();
+    const leader = candidate(a.client, 'a', events, at);
+    leader.start();
+    await until(() => leader.isLeader);
+    await new Promise((r) => setTimeout(r, 120)); // a few renewals
+    a.cut();
+    await until(() => !leader.isLeader, 3000);
+    expect(events).toEqual(['a leads', 'a stopped']);
+    const sinceRenewal = (at.get('a stopped') ?? 0) - a.state.lastWrite;
+    // before anyone could take the Lease over (lease duration since the last renewal), with a margin
+    expect(sinceRenewal).toBeLessThan(LEASE_MS - 200);
+    expect(sinceRenewal).toBeLessThanOrEqual(RENEW_DEADLINE_MS + 150); // timer slack on a busy machine
+    // no request may outlive the renew deadline
+    expect(a.state.timeouts.length).toBeGreaterThan(0);
+    for (const t of a.state.timeouts) expect(t).toBeLessThanOrEqual(RENEW_DEADLINE_MS);
+    const t0 = Date.now();
+    await leader.release(); // not stuck behind the hung request
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
+  it('a partitioned leader stops before the standby takes over', async () => {
+    const server = leaseServer();
+    const a = cuttable(server.client);
+    const events: string[] = [];
+    const at = new Map<string, number>();
+    const leader = candidate(a.client, 'a', events, at);
+    leader.start();
+    await until(() => leader.isLeader);
+    const standby = candidate(server.client, 'b', events, at);
+    standby.start();
+    await new Promise((r) => setTimeout(r, 200)); // b has observed a's renewals
+    a.cut();
+    await until(() => standby.isLeader, 3000);
+    expect(events).toEqual(['a leads', 'a stopped', 'b leads']);
+    // never two leaders: a stopped well before b started (the lease duration minus the renew deadline)
+    expect((at.get('b leads') ?? 0) - (at.get('a stopped') ?? 0)).toBeGreaterThan(100);
+    expect(server.holder()).toBe('b');
+  });
+
+  it('refuses a renew deadline that is not shorter than the lease duration', () => {
+    const server = leaseServer();
+    const opts = { namespace: 'sys', name: 'lock', identity: 'a', onStartedLeading() {}, onStoppedLeading() {} };
+    expect(() => new LeaderElector(server.client, { ...opts, leaseDurationMs: 1000, renewDeadlineMs: 1000 })).toThrow(
+      /leaseDuration > renewDeadline/,
+    );
   });
 });

@@ -4,6 +4,13 @@
  * record last changed, so clock skew between replicas does not matter); the leader renews every retryPeriod and
  * steps down when it could not renew for renewDeadline; release() empties the holder so a standby takes over at
  * once. Writes use the resourceVersion, so two candidates cannot both win.
+ *
+ * The renew deadline is enforced by the clock, not by the apiserver's answers: it is counted from the start of the
+ * last successful attempt (before the renewTime it wrote was committed, so before any standby could see it), every
+ * request's timeout is capped at the time left until it, an attempt still running at the deadline is abandoned,
+ * and the leader steps down at the deadline. So a leader cut off from the apiserver stops at the latest
+ * renewDeadline after its last renewal, while a standby waits leaseDuration after it observed that renewal: the
+ * difference (leaseDuration − renewDeadline, 5 s by default) is the safety margin against two leaders.
  */
 import type { Logger } from 'pino';
 import { isStatus, type KubeClient } from '../k8s/client.js';
@@ -38,6 +45,9 @@ interface Lease {
 
 const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
 
+/** Upper bound of one Lease request (capped further by the time left until the renew deadline). */
+const REQUEST_TIMEOUT_MS = 5_000;
+
 export class LeaderElector {
   private leading = false;
   private observed = '';
@@ -48,7 +58,14 @@ export class LeaderElector {
   constructor(
     private readonly client: KubeClient,
     private readonly opts: LeaderElectionOptions,
-  ) {}
+  ) {
+    const { leaseDurationMs = 15_000, renewDeadlineMs = 10_000, retryPeriodMs = 2_000 } = opts;
+    if (!(renewDeadlineMs > 0 && retryPeriodMs > 0 && leaseDurationMs > renewDeadlineMs)) {
+      throw new Error(
+        `leader election needs leaseDuration > renewDeadline > 0 and retryPeriod > 0 (got ${leaseDurationMs} ms, ${renewDeadlineMs} ms, ${retryPeriodMs} ms)`,
+      );
+    }
+  }
 
   get isLeader(): boolean {
     return this.leading;
@@ -66,36 +83,75 @@ export class LeaderElector {
   private async loop(): Promise<void> {
     const retry = this.opts.retryPeriodMs ?? 2_000;
     const renewDeadline = this.opts.renewDeadlineMs ?? 10_000;
-    let lastRenew = 0;
+    /** Start of the last successful attempt: the Lease was renewed no earlier than this. */
+    let renewedAt = 0;
     while (!this.abort.signal.aborted) {
-      let ok = false;
-      try {
-        ok = await this.tryAcquireOrRenew();
-      } catch (err) {
-        this.opts.log?.warn({ err: String(err), lease: this.opts.name }, 'lease update failed');
-      }
+      const started = Date.now();
+      if (this.leading && started >= renewedAt + renewDeadline) this.stepDown();
+      // A leader's attempt must end by its renew deadline; a candidate's gets as long (a late win is then counted
+      // from its start, like a renewal).
+      const ok = await this.attempt((this.leading ? renewedAt : started) + renewDeadline);
       if (this.abort.signal.aborted) break;
-      const now = Date.now();
       if (ok) {
-        lastRenew = now;
+        renewedAt = started;
         if (!this.leading) {
           this.leading = true;
           this.opts.log?.info({ identity: this.opts.identity, lease: this.opts.name }, 'became leader');
           this.opts.onStartedLeading();
         }
-      } else if (this.leading && now - lastRenew > renewDeadline) {
-        this.leading = false;
-        this.opts.log?.warn({ identity: this.opts.identity }, 'lost leadership (could not renew the Lease)');
-        this.opts.onStoppedLeading();
+      } else if (this.leading && Date.now() >= renewedAt + renewDeadline) {
+        this.stepDown();
       }
-      await sleep(retry, this.abort.signal);
+      // A leader that failed to renew wakes up at its deadline at the latest, to step down on time.
+      const wait = this.leading && !ok ? Math.min(retry, Math.max(0, renewedAt + renewDeadline - Date.now())) : retry;
+      await sleep(wait, this.abort.signal);
     }
   }
 
-  /** One attempt; true when we hold the Lease afterwards. */
-  private async tryAcquireOrRenew(): Promise<boolean> {
+  private stepDown(): void {
+    this.leading = false;
+    this.opts.log?.warn({ identity: this.opts.identity }, 'lost leadership (could not renew the Lease)');
+    this.opts.onStoppedLeading();
+  }
+
+  /**
+   * One attempt bounded by `deadline` (epoch ms): false when it failed, or was still running at the deadline or
+   * at release() (it is then aborted and its outcome ignored, even if the client does not honour the abort).
+   */
+  private async attempt(deadline: number): Promise<boolean> {
+    const ctl = new AbortController();
+    const cancel = () => ctl.abort();
+    this.abort.signal.addEventListener('abort', cancel, { once: true });
+    const timer = setTimeout(cancel, Math.max(0, deadline - Date.now()));
+    const cancelled = new Promise<false>((resolve) => {
+      if (ctl.signal.aborted) resolve(false);
+      else ctl.signal.addEventListener('abort', () => resolve(false), { once: true });
+    });
+    const run = this.tryAcquireOrRenew(deadline, ctl.signal).catch((err: unknown) => {
+      if (!ctl.signal.aborted) this.opts.log?.warn({ err: String(err), lease: this.opts.name }, 'lease update failed');
+      return false;
+    });
+    try {
+      const ok = await Promise.race([run, cancelled]);
+      if (ctl.signal.aborted && !this.abort.signal.aborted) {
+        this.opts.log?.warn({ lease: this.opts.name }, 'lease update did not finish before the renew deadline');
+      }
+      return ok && !ctl.signal.aborted;
+    } finally {
+      clearTimeout(timer);
+      this.abort.signal.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** One attempt; true when we hold the Lease afterwards. Each request ends by `deadline` at the latest. */
+  private async tryAcquireOrRenew(deadline: number, signal: AbortSignal): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
     const path = objectPath(LEASES, namespace, name);
+    const request = <T>(method: string, p: string, body?: unknown): Promise<T> => {
+      const left = deadline - Date.now();
+      if (left <= 0 || signal.aborted) return Promise.reject(new Error('renew deadline reached'));
+      return this.client.request<T>(method, p, { body, signal, timeoutMs: Math.min(REQUEST_TIMEOUT_MS, left) });
+    };
     const now = new Date();
     const desired = (prev?: Lease['spec']): Lease['spec'] => ({
       holderIdentity: identity,
@@ -106,7 +162,7 @@ export class LeaderElector {
     });
     let lease: Lease;
     try {
-      lease = await this.client.request<Lease>('GET', path, { timeoutMs: 5_000 });
+      lease = await request<Lease>('GET', path);
     } catch (err) {
       if (!isStatus(err, 404)) throw err;
       const body: Lease = {
@@ -116,7 +172,7 @@ export class LeaderElector {
         spec: desired(),
       };
       try {
-        await this.client.request('POST', collectionPath(LEASES, namespace), { body, timeoutMs: 5_000 });
+        await request('POST', collectionPath(LEASES, namespace), body);
         return true;
       } catch (e) {
         if (isStatus(e, 409)) return false;
@@ -133,7 +189,7 @@ export class LeaderElector {
     const expired = this.observedAt + durationMs < Date.now();
     if (holder !== '' && holder !== identity && !expired) return false;
     try {
-      await this.client.request('PUT', path, { body: { ...lease, spec: desired(lease.spec) }, timeoutMs: 5_000 });
+      await request('PUT', path, { ...lease, spec: desired(lease.spec) });
       return true;
     } catch (e) {
       if (isStatus(e, 409)) return false;

@@ -62,6 +62,27 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
+  it('reports how long each key waited from add to get, from its first add while queued', async () => {
+    const waits: [string, number][] = [];
+    const q = new WorkQueue({ onWait: (key, seconds) => waits.push([key, seconds]) });
+    q.add('a');
+    await new Promise((r) => setTimeout(r, 60));
+    q.add('b');
+    q.add('a'); // de-duplicated: keeps the first add time
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+    expect(waits.map(([k]) => k)).toEqual(['a', 'b']);
+    expect(waits[0]?.[1]).toBeGreaterThanOrEqual(0.05);
+    expect(waits[1]?.[1]).toBeLessThan(0.05);
+    // a key handed straight to a waiting worker waited ~0
+    const next = q.get();
+    q.add('c');
+    expect(await next).toBe('c');
+    expect(waits[2]?.[0]).toBe('c');
+    expect(waits[2]?.[1]).toBeLessThan(0.02);
+    q.shutDown();
+  });
+
   it('resolves pending get() with undefined on shutdown', async () => {
     const q = new WorkQueue();
     const pending = q.get();

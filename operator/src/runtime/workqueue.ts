@@ -13,6 +13,12 @@ export interface WorkQueueOptions {
   burst?: number;
   /** Called whenever the number of queued keys changes (metrics). */
   onDepth?: (depth: number) => void;
+  /**
+   * Called when a key is handed to a worker, with the time since it was added (metrics). A key added again while
+   * queued or being processed keeps its first add time, as client-go's queue_duration_seconds; the delay of
+   * addAfter()/addRateLimited() is not counted (the key is added when it ends).
+   */
+  onWait?: (key: string, seconds: number) => void;
 }
 
 /** Processes one key; throwing requeues it with backoff. */
@@ -23,6 +29,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
+  /** When each key not yet handed out was (first) added, in performance.now() ms. */
+  private readonly addedAt = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly bucket: TokenBucket;
@@ -41,11 +49,13 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(key);
       this.processing.add(key);
+      this.handedOut(key);
       waiter(key);
       return;
     }
@@ -93,10 +103,17 @@ export class WorkQueue {
       this.dirty.delete(key);
       this.processing.add(key);
       this.opts.onDepth?.(this.queue.length);
+      this.handedOut(key);
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private handedOut(key: string): void {
+    const added = this.addedAt.get(key);
+    this.addedAt.delete(key);
+    if (added !== undefined) this.opts.onWait?.(key, (performance.now() - added) / 1000);
   }
 
   /** Marks a key as processed; re-queues it when it was added meanwhile. */
@@ -113,6 +130,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.addedAt.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }
 

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeClient } from '../k8s/client.js';
+import { createOperatorMetrics } from '../metrics.js';
+import { Pusher } from '../push/pusher.js';
+import { WorkQueue } from '../runtime/workqueue.js';
+import { controllerOf, SNAPSHOT_KEY, SwitchyardController, statusKey } from './controller.js';
+
+const client: KubeClient = {
+  request: () => Promise.reject(new Error('no apiserver in this test')),
+  watch: async () => {},
+};
+
+describe('SwitchyardController metrics', () => {
+  it('names the controller of each key', () => {
+    expect(controllerOf(SNAPSHOT_KEY)).toBe('snapshot');
+    expect(controllerOf(statusKey('LLMBackend', { metadata: { name: 'b', namespace: 'ns' } }))).toBe('llmbackend');
+    expect(controllerOf('status/LLMPool/ns/p')).toBe('llmpool');
+    expect(controllerOf('status/RoutePolicy/ns/r')).toBe('routepolicy');
+    expect(controllerOf('status/Nope/ns/r')).toBe('unknown');
+  });
+
+  it('counts reconciles by controller and result', async () => {
+    const metrics = createOperatorMetrics();
+    const queue = new WorkQueue();
+    const pusher = new Pusher({ token: () => 't', resyncIntervalMs: 0 });
+    const empty = () => [];
+    const controller = new SwitchyardController({
+      client,
+      cache: {
+        backends: empty,
+        pools: empty,
+        policies: empty,
+        services: empty,
+        slices: empty,
+        secrets: empty,
+        get: () => undefined,
+      },
+      queue,
+      pusher,
+      metrics,
+    });
+    await controller.reconcile(SNAPSHOT_KEY);
+    await controller.reconcile('status/LLMPool/ns/gone'); // deleted meanwhile: nothing to do, ok
+    const broken = new SwitchyardController({
+      client,
+      cache: {
+        backends: () => {
+          throw new Error('cache broken');
+        },
+        pools: empty,
+        policies: empty,
+        services: empty,
+        slices: empty,
+        secrets: empty,
+        get: () => undefined,
+      },
+      queue,
+      pusher,
+      metrics,
+    });
+    await expect(broken.reconcile(SNAPSHOT_KEY)).rejects.toThrow('cache broken');
+    const values = (await metrics.reconciles.get()).values.map(
+      (v) => `${v.labels.controller} ${v.labels.result} ${v.value}`,
+    );
+    expect(values.sort()).toEqual(['llmpool ok 1', 'snapshot error 1', 'snapshot ok 1']);
+    pusher.stop();
+    queue.shutDown();
+  });
+});
