@@ -9,6 +9,7 @@ ensure_redis
 ensure_promtool
 ensure_tini
 ensure_control_plane
+ensure_monitoring_crds
 say "typecheck (tsc)…"
 npx --no-install tsc -p tsconfig.json
 say "lint (biome)…"

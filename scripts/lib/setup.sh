@@ -48,3 +48,14 @@ ensure_control_plane() {
   dir=$(bash test/control-plane/build.sh | tail -n 1)
   export SWITCHYARD_CONTROL_PLANE_BIN_DIR="$dir"
 }
+
+# The Prometheus Operator CRDs the chart's monitors are dry-run against (test/chart/monitoring-crds.ts), from its Go
+# module, kept in the Go module cache.
+ensure_monitoring_crds() {
+  local version module=github.com/prometheus-operator/prometheus-operator
+  version=$(sed -n "s/^export const PROMETHEUS_OPERATOR_VERSION = '\(.*\)';/\1/p" test/chart/monitoring-crds.ts)
+  if ! (cd /tmp && GOPROXY=off go mod download "$module@$version" 2>/dev/null); then
+    say "fetching the Prometheus Operator CRDs ($module@$version) from the Go module proxy (first run only)…"
+    (cd /tmp && go mod download "$module@$version") >&2
+  fi
+}

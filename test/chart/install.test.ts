@@ -1,34 +1,16 @@
 /**
  * The chart against a real kube-apiserver (test control plane, RBAC on, no kubelet so pods never run): every
- * rendered object passes a server-side dry run, `helm install` and `helm upgrade` succeed (the push token survives
+ * rendered object passes a strict server-side dry run (the monitors against the real Prometheus Operator CRDs, see
+ * monitoring-crds.ts), `helm install` and `helm upgrade` succeed (the push token survives
  * the upgrade), and the RBAC it grants is what the operator needs and no more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { ALL_FEATURES, CHART, chartCopyWith, helm, MONITORING_API, templateArgs } from './helm.js';
+import { prometheusOperatorCrds } from './monitoring-crds.js';
 
 const FIRST_BUILD = 60 * 60_000;
 const NS = 'switchyard';
-
-/** Stand-ins for the Prometheus Operator CRDs (not available offline): they let the monitors be dry-run applied. */
-const monitoringCrds = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule']
-  .map((kind) => {
-    const plural = `${kind.toLowerCase()}s`;
-    return `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: { name: ${plural}.monitoring.coreos.com }
-spec:
-  group: monitoring.coreos.com
-  scope: Namespaced
-  names: { plural: ${plural}, singular: ${kind.toLowerCase()}, kind: ${kind} }
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
-`;
-  })
-  .join('---\n');
 
 let cp: ControlPlane;
 
@@ -47,7 +29,11 @@ async function can(sa: string, ...args: string[]): Promise<boolean> {
 beforeAll(async () => {
   cp = await startControlPlane();
   await ok('crds', cp.kubectl(['apply', '--server-side', '-f', `${CHART}/crds`]));
-  await ok('monitoring crds', cp.kubectl(['apply', '-f', '-'], { input: monitoringCrds }));
+  // The real Prometheus Operator CRDs, so a wrong field in a monitor fails the dry run (strict validation).
+  await ok(
+    'monitoring crds',
+    cp.kubectl(['apply', '--server-side', '-f', '-'], { input: await prometheusOperatorCrds() }),
+  );
   await ok('crds established', cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']));
   for (const ns of [NS, 'models', 'team', 'other']) await ok(`namespace ${ns}`, cp.kubectl(['create', 'ns', ns]));
 }, FIRST_BUILD);
@@ -79,6 +65,28 @@ describe('chart on a real apiserver', () => {
         expect(out).toMatch(/role.rbac.authorization.k8s.io\/sy-operator created/);
       }
     }
+  });
+
+  it('renders PodMonitors that pass a strict server-side dry run against the real CRD', async () => {
+    const rendered = await helm([
+      ...templateArgs({ namespace: NS }),
+      '--api-versions',
+      MONITORING_API,
+      '--set',
+      'monitoring.podMonitor.enabled=true',
+    ]);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const out = await ok(
+      'podmonitor dry run',
+      cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: rendered.stdout }),
+    );
+    expect(out).toMatch(/podmonitor.monitoring.coreos.com\/\S+ created \(server dry run\)/);
+    // A typo in a monitor's spec is refused by the real schema (the stand-in CRDs accepted anything).
+    const typo = rendered.stdout.replace(/podMetricsEndpoints:/, 'podMetricEndpoints:');
+    expect(typo).not.toBe(rendered.stdout);
+    const refused = await cp.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: typo });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('podMetricEndpoints');
   });
 
   it('installs with helm, prints the Service URL, and keeps the push token across upgrades', async () => {
