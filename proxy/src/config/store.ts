@@ -35,7 +35,7 @@ export class SnapshotStore {
     const config = parsed.data;
     // The version is the content hash: a snapshot edited (or truncated and re-completed) after it was generated, or
     // one whose version was made up, would otherwise be served under a version it does not have.
-    const expected = snapshotVersion(input as Record<string, unknown>);
+    const expected = snapshotVersion(config);
     if (config.version !== expected)
       throw new InvalidSnapshotError([`version: ${config.version} is not the content hash of the snapshot`]);
     if (this.runtime?.config.version === config.version) return this.runtime.config;

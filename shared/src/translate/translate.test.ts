@@ -62,6 +62,9 @@ describe('translate', () => {
     expect(a.version).toBe(b.version);
     const c = translate(parseManifests(base.replace('weight: 2', 'weight: 5'))).config;
     expect(c.version).not.toBe(a.version);
+    // The same resources in another order: the same snapshot, the same version.
+    const reordered = base.split('\n---\n').reverse().join('\n---\n');
+    expect(translate({ ...parseManifests(reordered), now: new Date(0) }).config.version).toBe(a.version);
   });
 
   it('reports a missing backend on the pool and keeps serving the rest', () => {
