@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { METRIC_SPECS } from './metric-specs.js';
 import { metricsReferenceTable, TABLE_BEGIN, TABLE_END } from './metrics-doc.js';
 
-describe('docs/observability.md metrics reference', () => {
+describe('README.md metrics reference', () => {
   it('holds exactly the table generated from the metric specs', async () => {
-    const doc = await readFile(join(import.meta.dirname, '../../../docs/observability.md'), 'utf8');
+    const doc = await readFile(join(import.meta.dirname, '../../../README.md'), 'utf8');
     const begin = doc.indexOf(TABLE_BEGIN);
     const end = doc.indexOf(TABLE_END);
     expect(begin, 'table markers').toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 /**
- * The metrics reference table of docs/observability.md, generated from METRIC_SPECS (a test checks the document
+ * The metrics reference table of README.md, generated from METRIC_SPECS (a test checks the document
  * holds exactly this table). Print it with `npx tsx proxy/src/telemetry/metrics-doc.ts`.
  */
 import { pathToFileURL } from 'node:url';
