@@ -372,6 +372,66 @@ describe('cross pairs', () => {
     }
   });
 
+  it.each(['gpt-claude', 'qwen-local'])(
+    'serves legacy completions from %s as text_completion, streamed and not',
+    async (model) => {
+      const r = await openai.completions.create({
+        model,
+        prompt: 'Once upon a time [sim output=there was a gateway]',
+        max_tokens: 20,
+      });
+      expect(r.object).toBe('text_completion');
+      expect(r.model).toBe(model);
+      expect(r.id).toMatch(/^cmpl-/);
+      expect(r.choices[0]).toMatchObject({ index: 0, text: 'there was a gateway', finish_reason: 'stop' });
+      expect(r.usage?.completion_tokens).toBeGreaterThan(0);
+      const sim = model === 'gpt-claude' ? claude : ollamaSim;
+      const sent = sim.requests().at(-1)?.body as { messages?: unknown[] } | undefined;
+      expect(sent?.messages).toEqual([{ role: 'user', content: 'Once upon a time [sim output=there was a gateway]' }]);
+
+      let text = '';
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      let finish: string | null | undefined;
+      const stream = await openai.completions.create({
+        model,
+        prompt: 'Go on [sim output=a b c d]',
+        max_tokens: 20,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for await (const chunk of stream) {
+        expect(chunk.object).toBe('text_completion');
+        text += chunk.choices[0]?.text ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toBe('a b c d');
+      expect(finish).toBe('stop');
+      expect(usage?.completion_tokens).toBeGreaterThan(0);
+    },
+  );
+
+  it('refuses what legacy completions cannot express through chat with a 400 naming the field', async () => {
+    for (const [extra, param] of [
+      [{ echo: true }, 'echo'],
+      [{ prompt: ['one', 'two'] }, 'prompt'],
+      [{ prompt: [1, 2, 3] }, 'prompt'],
+      [{ suffix: 'end' }, 'suffix'],
+      [{ logprobs: 2 }, 'logprobs'],
+    ] as const) {
+      const e = await openai.completions
+        .create({
+          model: 'gpt-claude',
+          prompt: 'x',
+          max_tokens: 5,
+          ...extra,
+        } as OpenAI.CompletionCreateParamsNonStreaming)
+        .catch((err: unknown) => err);
+      expect(e, param).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((e as InstanceType<typeof OpenAI.BadRequestError>).param, param).toBe(param);
+    }
+  });
+
   it('an operation the upstream protocol has no equivalent for is a 400 in the client surface shape', async () => {
     const e = await openai.embeddings.create({ model: 'gpt-claude', input: 'x' }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(OpenAI.BadRequestError);

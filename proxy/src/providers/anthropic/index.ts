@@ -5,6 +5,7 @@
  */
 import { anthropicClient, countTokensEstimate } from '../../surfaces/anthropic/codec.js';
 import { chatAdapter } from '../../translation/codec.js';
+import { openAICompletionsClient } from '../../translation/completions-codec.js';
 import { openAIChatClient, openAIChatUpstream } from '../../translation/openai-codecs.js';
 import { parseOpenAIError } from '../openai/errors.js';
 import { openAIHeaders } from '../openai/request.js';
@@ -15,6 +16,7 @@ import { anthropicCountTokensPassthrough, anthropicMessagesPassthrough } from '.
 registerAdapter(['anthropic/anthropic/messages'], anthropicMessagesPassthrough);
 registerAdapter(['anthropic/anthropic/count_tokens'], anthropicCountTokensPassthrough);
 registerAdapter(['openai/anthropic/chat'], chatAdapter(openAIChatClient, anthropicChatUpstream));
+registerAdapter(['openai/anthropic/completions'], chatAdapter(openAICompletionsClient, anthropicChatUpstream));
 registerAdapter(['anthropic/openai/messages'], chatAdapter(anthropicClient, openAIChatUpstream));
 registerAdapter(
   ['anthropic/openai/count_tokens'],

@@ -11,6 +11,7 @@ import {
   ollamaGenerateClient,
 } from '../../surfaces/ollama/codec.js';
 import { chatAdapter } from '../../translation/codec.js';
+import { openAICompletionsClient } from '../../translation/completions-codec.js';
 import {
   embedAdapter,
   ollamaEmbedUpstream,
@@ -45,6 +46,7 @@ registerAdapter(['ollama/anthropic/ollama_chat'], chatAdapter(ollamaChatClient, 
 registerAdapter(['ollama/anthropic/ollama_generate'], chatAdapter(ollamaGenerateClient, anthropicChatUpstream));
 
 registerAdapter(['openai/ollama/chat'], chatAdapter(openAIChatClient, ollamaChatUpstream));
+registerAdapter(['openai/ollama/completions'], chatAdapter(openAICompletionsClient, ollamaChatUpstream));
 registerAdapter(['openai/ollama/embeddings'], embedAdapter(openAIEmbedClient, ollamaEmbedUpstream));
 registerAdapter(['anthropic/ollama/messages'], chatAdapter(anthropicClient, ollamaChatUpstream));
 registerAdapter(
