@@ -138,16 +138,16 @@ describe('connect timeout (LLMBackend spec.timeouts.connect)', () => {
     }
     expect(retried, 'no request was scheduled on the unreachable replica first').toBeDefined();
     // The answer came from the simulator after about one connect timeout — undici checks connect timeouts on a
-    // ~500 ms tick, so 300 ms ends within about a second — far from the 10 s first-byte limit (undici's own default
-    // connect timeout is 10 s too).
+    // ~500 ms tick, so 300 ms ends within about a second. The bounds only tell the configured 300 ms from the 10 s
+    // that would show if it were ignored (the first-byte limit, and undici's own default connect timeout).
     expect(retried?.res.headers.get('x-switchyard-endpoint')).toBe('backend/1');
     expect(retried?.elapsedMs).toBeGreaterThanOrEqual(280);
-    expect(retried?.elapsedMs).toBeLessThan(3000);
+    expect(retried?.elapsedMs).toBeLessThan(8000);
     const timedOut = ends.find((e) => e.origin === `http://127.0.0.1:${hole.port}`);
     expect(timedOut?.outcome).toMatchObject({ kind: 'retry', cause: 'timeout' });
     expect(timedOut?.outcome.kind === 'retry' && timedOut.outcome.error.message).toMatch(/connect timeout/);
     expect(timedOut?.durationMs).toBeGreaterThanOrEqual(280);
-    expect(timedOut?.durationMs).toBeLessThan(3000);
+    expect(timedOut?.durationMs).toBeLessThan(8000);
     expect(sim.stats().completed).toBeGreaterThanOrEqual(1);
   });
 
@@ -156,7 +156,7 @@ describe('connect timeout (LLMBackend spec.timeouts.connect)', () => {
     const res = await post('dead');
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(8000); // not the 10 s first-byte limit
     expect(ends.map((e) => e.outcome.kind)).toEqual(['retry']);
   });
 });
