@@ -1,38 +1,34 @@
 /**
- * Weighted least-connections, exact: the member with the fewest in-flight requests per unit of weight
- * ((inflight + 1) / weight). Members sit in an indexed min-heap re-keyed whenever an endpoint's in-flight count
- * changes (EndpointState notifies), so a pick is O(log n) plus O(log n) per member skipped, and each
- * acquire/release costs O(log n).
- *
- * Ties go to the least recently picked member, starting from a random order: each proxy replica begins at a
- * different endpoint (no herding), and equal loads rotate evenly. (Drawing uniformly among all tied members
- * on every pick would cost O(ties); a random key per re-key is not uniform: the last winner tends to win again.)
+ * Weighted least-connections, exact, with a uniformly random tie-break: the member with the fewest in-flight
+ * requests per unit of weight ((inflight + 1) / weight), and among the members with that same load one drawn at
+ * random. Members sit in buckets by load (a swap-remove array each) and the distinct loads in a min-heap, so a pick
+ * is O(1) plus O(log n) per member skipped, and each acquire/release (which moves one member to another bucket)
+ * costs O(log n). The random draw spreads replicas of the proxy over the tied endpoints (no herding).
  * With no load the heaviest member wins (as in LVS `wlc`); the shares follow the weights once requests overlap.
  */
 import type { PoolMember } from '../config/runtime.js';
-import { IndexedHeap } from './indexed-heap.js';
 import { IndexedScheduler } from './indexed-scheduler.js';
 import { eligible, type PickContext } from './types.js';
 
+/** The members filed under one load value, in any order (`LeastConnections.at` holds their slots). */
+interface Bucket {
+  members: number[];
+}
+
 export class LeastConnections extends IndexedScheduler {
-  private readonly load: Float64Array;
-  /** Tie-break: random start order in [0, 1), then the pick counter when picked (least recent first). */
-  private readonly tie: Float64Array;
-  private readonly heap: IndexedHeap;
-  private picks = 0;
+  /** The load each indexed member is filed under (NaN when not indexed). */
+  private readonly key: Float64Array;
+  /** Position of each indexed member in its bucket. */
+  private readonly at: Int32Array;
+  private readonly buckets = new Map<number, Bucket>();
+  /** Distinct loads (each at most once), possibly including loads whose bucket emptied (dropped when on top). */
+  private readonly loads = new LoadHeap();
 
   constructor(members: readonly PoolMember[]) {
     super(members);
     const n = this.members.length;
-    this.load = new Float64Array(n);
-    this.tie = new Float64Array(n).map(() => Math.random());
-    const load = this.load;
-    const tie = this.tie;
-    this.heap = new IndexedHeap(
-      n,
-      (a, b) =>
-        (load[a] as number) < (load[b] as number) || (load[a] === load[b] && (tie[a] as number) < (tie[b] as number)),
-    );
+    this.key = new Float64Array(n).fill(Number.NaN);
+    this.at = new Int32Array(n).fill(-1);
     this.start();
   }
 
@@ -42,32 +38,100 @@ export class LeastConnections extends IndexedScheduler {
   }
 
   protected add(i: number): void {
-    this.setKey(i);
-    this.heap.push(i);
+    if (this.at[i] !== -1) return;
+    const m = this.members[i] as PoolMember;
+    const load = (m.endpoint.inflight + 1) / m.weight;
+    let b = this.buckets.get(load);
+    if (!b) {
+      b = { members: [] };
+      this.buckets.set(load, b);
+      this.loads.push(load);
+    }
+    this.key[i] = load;
+    this.at[i] = b.members.length;
+    b.members.push(i);
   }
 
   protected drop(i: number): void {
-    this.heap.remove(i);
+    const slot = this.at[i] as number;
+    if (slot === -1) return;
+    const load = this.key[i] as number;
+    const b = this.buckets.get(load) as Bucket;
+    const last = b.members.pop() as number;
+    if (last !== i) {
+      b.members[slot] = last;
+      this.at[last] = slot;
+    }
+    this.at[i] = -1;
+    this.key[i] = Number.NaN;
+    if (b.members.length === 0) this.buckets.delete(load);
   }
 
   protected candidate(): number {
-    return this.heap.peek();
+    for (;;) {
+      const load = this.loads.peek();
+      if (load === undefined) return -1;
+      const b = this.buckets.get(load);
+      if (!b) {
+        this.loads.pop();
+        continue;
+      }
+      const members = b.members;
+      return members.length === 1 ? (members[0] as number) : (members[(Math.random() * members.length) | 0] as number);
+    }
   }
 
   protected override rekey(i: number): void {
-    if (!this.heap.has(i)) return;
-    this.setKey(i);
-    this.heap.update(i);
-  }
-
-  protected override chosen(i: number): void {
-    this.tie[i] = ++this.picks;
-    this.heap.update(i);
-  }
-
-  private setKey(i: number): void {
+    if (this.at[i] === -1) return;
     const m = this.members[i] as PoolMember;
-    this.load[i] = (m.endpoint.inflight + 1) / m.weight;
+    if ((m.endpoint.inflight + 1) / m.weight === this.key[i]) return;
+    this.drop(i);
+    this.add(i);
+  }
+}
+
+/** A binary min-heap of distinct numbers. */
+class LoadHeap {
+  private readonly items: number[] = [];
+  private readonly present = new Set<number>();
+
+  peek(): number | undefined {
+    return this.items[0];
+  }
+
+  push(v: number): void {
+    if (this.present.has(v)) return;
+    this.present.add(v);
+    const a = this.items;
+    a.push(v);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if ((a[p] as number) <= v) break;
+      a[i] = a[p] as number;
+      i = p;
+    }
+    a[i] = v;
+  }
+
+  pop(): void {
+    const a = this.items;
+    const top = a[0];
+    if (top === undefined) return;
+    this.present.delete(top);
+    const last = a.pop() as number;
+    if (a.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const c = r < a.length && (a[r] as number) < (a[l] as number) ? r : l;
+      if ((a[c] as number) >= last) break;
+      a[i] = a[c] as number;
+      i = c;
+    }
+    a[i] = last;
   }
 }
 

@@ -59,7 +59,26 @@ describe('scheduling strategies', () => {
     expectShares(shares(members, picked));
   });
 
-  it('least-connections: picks the member with the fewest in-flight per weight; ties rotate', () => {
+  it('least-connections: breaks ties uniformly at random', () => {
+    const members = fakeMembers([1, 1, 1]);
+    const s = new LeastConnections(members);
+    const counts = new Map<PoolMember, number>();
+    let repeats = 0;
+    let last: PoolMember | undefined;
+    for (let i = 0; i < 3000; i++) {
+      const m = s.pick(ctx()) as PoolMember;
+      counts.set(m, (counts.get(m) ?? 0) + 1);
+      if (m === last) repeats++;
+      last = m;
+    }
+    // Each ≈ 1000 (sd ≈ 26) and, unlike a rotation, the same member twice in a row about a third of the time.
+    for (const m of members) expect(counts.get(m)).toBeGreaterThan(800);
+    for (const m of members) expect(counts.get(m)).toBeLessThan(1200);
+    expect(repeats).toBeGreaterThan(800);
+    expect(repeats).toBeLessThan(1200);
+  });
+
+  it('least-connections: picks the member with the fewest in-flight per weight; ties are shared', () => {
     const members = fakeMembers([1, 1, 1]);
     const s = new LeastConnections(members);
     const [a, b, c] = members as [PoolMember, PoolMember, PoolMember];
