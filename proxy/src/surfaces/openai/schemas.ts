@@ -4,12 +4,30 @@
  */
 import { z } from 'zod';
 
+/** `function` is required on function tools and tool calls (the default type); other types (custom) pass. */
+const requireFunction =
+  (shape: z.ZodType) => (v: { type?: string | undefined; function?: unknown }, ctx: z.RefinementCtx) => {
+    if (v.type !== undefined && v.type !== 'function') return;
+    const r = shape.safeParse(v.function);
+    if (!r.success)
+      for (const i of r.error.issues)
+        ctx.addIssue({ code: 'custom', message: i.message, path: ['function', ...i.path] });
+  };
+
+const toolCall = z
+  .looseObject({ id: z.string().optional(), type: z.string().optional(), function: z.unknown().optional() })
+  .superRefine(requireFunction(z.looseObject({ name: z.string(), arguments: z.string() })));
+
+const tool = z
+  .looseObject({ type: z.string(), function: z.unknown().optional() })
+  .superRefine(requireFunction(z.looseObject({ name: z.string().min(1) })));
+
 const message = z
   .object({
     role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
     content: z.union([z.string(), z.array(z.looseObject({ type: z.string() })), z.null()]).optional(),
     name: z.string().optional(),
-    tool_calls: z.array(z.looseObject({ id: z.string().optional(), type: z.string().optional() })).optional(),
+    tool_calls: z.array(toolCall).optional(),
     tool_call_id: z.string().optional(),
   })
   .loose();
@@ -37,9 +55,7 @@ export const chatCompletionRequest = z
     ...sampling,
     messages: z.array(message).min(1),
     max_completion_tokens: z.number().int().min(1).nullable().optional(),
-    tools: z
-      .array(z.looseObject({ type: z.string(), function: z.looseObject({ name: z.string() }).optional() }))
-      .optional(),
+    tools: z.array(tool).optional(),
     tool_choice: z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })]).optional(),
     response_format: z.looseObject({ type: z.string() }).optional(),
     logprobs: z.boolean().nullable().optional(),
