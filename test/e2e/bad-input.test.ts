@@ -1,7 +1,7 @@
 /**
  * Bad input never gets a 5xx: a battery of malformed JSON, wrong types and untranslatable fields sent to every
  * surface's endpoints, for models served by each upstream protocol (OpenAI, Anthropic, Ollama), is answered with
- * a 2xx or a 4xx in the surface's own error shape.
+ * a 2xx or a 4xx in the surface's own error shape, streamed or not.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
@@ -90,6 +90,10 @@ const paths = [
   '/api/embeddings',
   '/api/show',
 ];
+/** Each object body also as a streamed request. */
+const withStreams = (list: unknown[]) =>
+  list.flatMap((b) => (b !== null && typeof b === 'object' && !Array.isArray(b) ? [b, { ...b, stream: true }] : [b]));
+
 /** The error shape of the surface a path belongs to. */
 function inSurfaceShape(path: string, text: string): boolean {
   let j: Record<string, unknown>;
@@ -109,7 +113,7 @@ it('answers every malformed request with a 2xx or a 4xx in the surface shape, ne
   let refused = 0;
   for (const path of paths)
     for (const m of ['mv', 'ma', 'mo'])
-      for (const b of bodies(m)) {
+      for (const b of withStreams(bodies(m))) {
         const res = await fetch(`${proxy.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
