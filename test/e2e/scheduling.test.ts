@@ -55,6 +55,34 @@ spec:
 ${extra}
 ---`;
 
+/** A proxy serving model `m` from one pool over `backends` (name, replicas, extra spec), once every replica is healthy. */
+async function startPool(
+  pool: string,
+  backends: Array<{ name: string; sims: Simulator[]; extra?: string }>,
+  poolSpec: string,
+): Promise<TestProxy> {
+  const p = await startTestProxy(`
+${backends
+  .map((b) =>
+    backend(
+      b.name,
+      b.sims.map((s) => s.url),
+      b.extra,
+    ),
+  )
+  .join('\n')}
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: ${pool} }
+spec:
+  model: m
+${poolSpec}
+`);
+  proxy = p;
+  await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+  return p;
+}
+
 describe('scheduling across replicas', () => {
   it('least-connections sends new requests away from a slow replica', async () => {
     const fast = [await sim(), await sim()];
@@ -105,23 +133,15 @@ describe('scheduling across replicas', () => {
   it('priority tiers: tier 1 only while tier 0 is unhealthy or full, then back to tier 0', async () => {
     const primary = [await sim(), await sim()];
     const secondary = await sim();
-    proxy = await startTestProxy(`
-${backend(
-  'primary',
-  primary.map((s) => s.url),
-  '  maxConcurrency: 1',
-)}
-${backend('secondary', [secondary.url])}
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: tiers }
-spec:
-  model: m
-  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
-  scheduling: { queue: { maxSize: 0 } }
-`);
-    const p = proxy;
-    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    const p = await startPool(
+      'tiers',
+      [
+        { name: 'primary', sims: primary, extra: '  maxConcurrency: 1' },
+        { name: 'secondary', sims: [secondary] },
+      ],
+      `  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
+  scheduling: { queue: { maxSize: 0 } }`,
+    );
     const served = async (n: number) => {
       const backends: string[] = [];
       for (let i = 0; i < n; i++) {
@@ -237,22 +257,15 @@ spec:
   it('weights are per replica: a backend with three replicas takes three times the traffic of one', async () => {
     const many = [await sim(), await sim(), await sim()];
     const single = await sim();
-    proxy = await startTestProxy(`
-${backend(
-  'many',
-  many.map((s) => s.url),
-)}
-${backend('single', [single.url])}
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: weights }
-spec:
-  model: m
-  backendRefs: [{ name: many, weight: 1 }, { name: single, weight: 1 }]
-  scheduling: { strategy: weighted-round-robin }
-`);
-    const p = proxy;
-    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    const p = await startPool(
+      'weights',
+      [
+        { name: 'many', sims: many },
+        { name: 'single', sims: [single] },
+      ],
+      `  backendRefs: [{ name: many, weight: 1 }, { name: single, weight: 1 }]
+  scheduling: { strategy: weighted-round-robin }`,
+    );
     const counts: Record<string, number> = {};
     for (let i = 0; i < 80; i++) {
       const r = await chat(p);
@@ -268,22 +281,15 @@ spec:
   it('a retry moves to the next priority tier when every replica of the first has failed', async () => {
     const primary = [await sim(), await sim()];
     const secondary = await sim();
-    proxy = await startTestProxy(`
-${backend(
-  'primary',
-  primary.map((s) => s.url),
-)}
-${backend('secondary', [secondary.url])}
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: tiers }
-spec:
-  model: m
-  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
-  retry: { attempts: 3 }
-`);
-    const p = proxy;
-    await waitFor(async () => (await endpoints(p)).every((e) => e.health === 'healthy'), 5000, 'healthy');
+    const p = await startPool(
+      'tiers',
+      [
+        { name: 'primary', sims: primary },
+        { name: 'secondary', sims: [secondary] },
+      ],
+      `  backendRefs: [{ name: primary, priority: 0 }, { name: secondary, priority: 1 }]
+  retry: { attempts: 3 }`,
+    );
     // Both tier-0 replicas answer 500 (their health checks still pass): attempts 1 and 2 there, 3 on tier 1.
     for (const s of primary) s.setFaults({ status: 500 });
     const r = await chat(p);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { type ProxyHandle, type ProxyOptions, startProxy } from '../../proxy/src/server.js';
 
+export { poolManifests } from './manifests.js';
+
 export interface TestProxy extends ProxyHandle {
   /** Path of the manifests file (standalone mode). */
   configFile: string;
@@ -43,37 +45,6 @@ export async function startTestProxy(
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Manifests for one vLLM-style backend over `urls` and a pool serving `model` (common test fixture). */
-export function poolManifests(opts: {
-  model: string;
-  urls: string[];
-  name?: string;
-  provider?: string;
-  upstreamName?: string;
-  poolSpec?: string;
-  backendSpec?: string;
-}): string {
-  const name = opts.name ?? 'backend';
-  return `
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: ${name} }
-spec:
-  provider: ${opts.provider ?? 'vllm'}
-  endpoints: [${opts.urls.map((u) => `{ url: "${u}" }`).join(', ')}]
-  models: [{ name: "${opts.model}"${opts.upstreamName ? `, upstreamName: "${opts.upstreamName}"` : ''} }]
-${opts.backendSpec ?? ''}
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: ${name}-pool }
-spec:
-  model: "${opts.model}"
-  backendRefs: [{ name: ${name} }]
-${opts.poolSpec ?? ''}
-`;
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import { translate } from '../../../shared/src/translate/index.js';
+import { poolManifests } from '../../../test/support/manifests.js';
 import type { EndpointState } from '../config/endpoint-state.js';
 import { compileRuntime, type PoolRuntime } from '../config/runtime.js';
 import { selectMember } from './select.js';
@@ -9,27 +10,14 @@ const STRATEGIES = ['weighted-round-robin', 'least-connections', 'peak-ewma', 'r
 
 /** One pool of four replicas whose backend has active health checks (none has run yet: all `unknown`). */
 function pool(strategy: (typeof STRATEGIES)[number]): { pool: PoolRuntime; endpoints: EndpointState[] } {
-  const urls = [1, 2, 3, 4].map((i) => `{ url: "http://127.0.0.1:${9000 + i}/v1" }`).join(', ');
+  const urls = [1, 2, 3, 4].map((i) => `http://127.0.0.1:${9000 + i}/v1`);
   const { config } = translate(
-    parseManifests(`
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: b }
-spec:
-  provider: vllm
-  endpoints: [${urls}]
-  models: [{ name: m }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: p }
-spec: { model: m, backendRefs: [{ name: b }], scheduling: { strategy: ${strategy} } }
-`),
+    parseManifests(poolManifests({ name: 'b', model: 'm', urls, poolSpec: `  scheduling: { strategy: ${strategy} }` })),
   );
   const rt = compileRuntime(config);
   const endpoints = [...rt.endpoints.values()];
   for (const e of endpoints) e.activelyChecked = true; // as the health checker marks the endpoints it watches
-  return { pool: rt.pools.get('default/p') as PoolRuntime, endpoints };
+  return { pool: rt.pools.get('default/b-pool') as PoolRuntime, endpoints };
 }
 
 const NONE = new Set<EndpointState>();

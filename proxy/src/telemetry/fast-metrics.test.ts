@@ -2,6 +2,7 @@ import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import { translate } from '../../../shared/src/translate/index.js';
+import { poolManifests } from '../../../test/support/manifests.js';
 import { parsePrometheusText, sampleSum } from '../../../test/support/prom-text.js';
 import { SnapshotStore } from '../config/store.js';
 import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
@@ -53,26 +54,11 @@ describe('fast metrics', () => {
     const registry = new Registry();
     const store = new SnapshotStore();
     const snapshot = (urls: string[]) =>
-      translate(
-        parseManifests(`
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: b }
-spec:
-  provider: vllm
-  endpoints: [${urls.map((u) => `{ url: "${u}" }`).join(', ')}]
-  models: [{ name: m }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: p }
-spec: { model: m, backendRefs: [{ name: b }] }
-`),
-      ).config;
+      translate(parseManifests(poolManifests({ name: 'b', model: 'm', urls }))).config;
     const m = createProxyMetrics(registry, store);
     store.apply(snapshot(['http://127.0.0.1:1/v1', 'http://127.0.0.1:2/v1']));
     for (const e of store.current?.endpoints.values() ?? []) {
-      m.ejections.child('default/p', e.backend.id, e.id).inc();
+      m.ejections.child('default/b-pool', e.backend.id, e.id).inc();
       m.healthTransitions.child(e.backend.id, e.id, 'unhealthy').inc();
     }
     const series = async (name: string) =>
