@@ -4,7 +4,7 @@
  * tenant's membership of the policy and its model allow-list (403). Pure: no hooks, no request state.
  */
 import type { Runtime } from '../config/runtime.js';
-import { GatewayError } from '../errors.js';
+import { errors, GatewayError } from '../errors.js';
 import { type RoutePlan, resolveRoute } from '../routing/resolve.js';
 import { hashKey, readApiKey } from './api-key.js';
 import { type Directory, directoryFor, type Identity, type PolicyView, type TenantConfig } from './directory.js';
@@ -45,7 +45,7 @@ export function callerOf(runtime: Runtime, header: (name: string) => string | un
 }
 
 /** The 401 for a caller without a valid key. */
-export function unauthenticated(caller: Caller): AuthDenial {
+function unauthenticated(caller: Caller): AuthDenial {
   return caller.key === undefined
     ? new AuthDenial(authErrors.missingKey(), 'missing_key')
     : new AuthDenial(authErrors.invalidKey(), 'invalid_key');
@@ -92,30 +92,6 @@ export function authorize(
   return { plan, policy, tenant };
 }
 
-/** The public model names `caller` may call, sorted (for the model lists of every surface). */
-export function visibleModels(
-  runtime: Runtime,
-  caller: Caller,
-  header: (name: string) => string | undefined,
-): string[] {
-  return [...runtime.models.keys()].filter((m) => mayCall(runtime, caller, m, header)).sort();
-}
-
-/** Whether `caller` may call `model` (no error). */
-export function mayCall(
-  runtime: Runtime,
-  caller: Caller,
-  model: string,
-  header: (name: string) => string | undefined,
-): boolean {
-  try {
-    authorize(runtime, caller, model, header);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A tenant may use the requested model, or the pool that serves it (by its model name, id or name). */
 function mayUseModel(patterns: readonly string[], model: string, plan: RoutePlan): boolean {
   if (modelAllowed(patterns, model) || modelAllowed(patterns, plan.publicModel)) return true;
@@ -130,24 +106,37 @@ function mayUsePool(patterns: readonly string[], pool: { id: string; model: stri
 }
 
 /**
- * The models a model list shows the caller: those it may call. A presented key that is not valid, or a caller
- * without a key who may call nothing, gets the 401 instead (when keys are required somewhere), like OpenAI's list.
+ * The models a model list shows the caller: those it may call, sorted (none before the first snapshot). A presented
+ * key that is not valid, or a caller without a key who may call nothing, gets the 401 instead (when keys are
+ * required somewhere), like OpenAI's list.
  */
-export function listModels(runtime: Runtime, header: (name: string) => string | undefined): string[] {
+export function listModels(runtime: Runtime | undefined, header: (name: string) => string | undefined): string[] {
+  if (!runtime) return [];
   const caller = callerOf(runtime, header);
   const required = caller.dir.anyAuthRequired;
   if (required && caller.key !== undefined && !caller.identity) throw unauthenticated(caller).error;
-  const models = visibleModels(runtime, caller, header);
+  const models = [...runtime.models.keys()].filter((m) => {
+    try {
+      authorize(runtime, caller, m, header);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   if (required && models.length === 0 && !caller.identity) throw unauthenticated(caller).error;
-  return models;
+  return models.sort();
 }
 
-/** Throws the 401/403/404 a caller would get for `model`, so one model's entry is shown only to who may call it. */
+/**
+ * Throws the 401/403/404 a caller would get for `model` (404 before the first snapshot), so one model's entry is
+ * shown only to who may call it.
+ */
 export function assertModelVisible(
-  runtime: Runtime,
+  runtime: Runtime | undefined,
   header: (name: string) => string | undefined,
   model: string,
 ): void {
+  if (!runtime) throw errors.modelNotFound(model);
   try {
     authorize(runtime, callerOf(runtime, header), model, header);
   } catch (e) {

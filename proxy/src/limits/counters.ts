@@ -36,13 +36,13 @@ const BUDGETS: ReadonlyArray<{ metric: BudgetMetric; key: string; period: 'day' 
   { metric: 'costPerMonth', key: 'cost', period: 'month', cost: true },
 ];
 
-/** Counters that count cost (millionths of the pricing currency) rather than tokens or requests. */
-export const isCostMetric = (m: CounterSpec['metric']): boolean => m === 'costPerDay' || m === 'costPerMonth';
+const budgetOf = (m: CounterSpec['metric']) => BUDGETS.find((b) => b.metric === m);
 /** Counters that are budgets (a 429 from them is not worth retrying before the period ends). */
-export const isBudgetMetric = (m: CounterSpec['metric']): boolean => BUDGETS.some((b) => b.metric === m);
-/** Counters that count tokens (settled from the real usage). */
-export const isTokenMetric = (m: CounterSpec['metric']): boolean =>
-  m === 'tokens' || m === 'tokensPerDay' || m === 'tokensPerMonth';
+export const isBudgetMetric = (m: CounterSpec['metric']): boolean => budgetOf(m) !== undefined;
+/** Counters that count cost (millionths of the pricing currency) rather than tokens or requests. */
+export const isCostMetric = (m: CounterSpec['metric']): boolean => budgetOf(m)?.cost === true;
+/** Counters that count tokens (settled from the real usage): TPM and the token budgets. */
+export const isTokenMetric = (m: CounterSpec['metric']): boolean => m === 'tokens' || budgetOf(m)?.cost === false;
 
 function utcPeriods(now: number) {
   const d = new Date(now);

@@ -5,14 +5,16 @@
  */
 
 /** What a counter measures. */
-export type CounterMetric =
-  | 'requests'
-  | 'tokens'
-  | 'concurrent'
-  | 'tokensPerDay'
-  | 'tokensPerMonth'
-  | 'costPerDay'
-  | 'costPerMonth';
+export const COUNTER_METRICS = [
+  'requests',
+  'tokens',
+  'concurrent',
+  'tokensPerDay',
+  'tokensPerMonth',
+  'costPerDay',
+  'costPerMonth',
+] as const;
+export type CounterMetric = (typeof COUNTER_METRICS)[number];
 
 /**
  * One counter a request must fit in.

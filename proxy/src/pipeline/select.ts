@@ -1,7 +1,7 @@
 /** Picks the endpoint of an attempt: the first priority tier with an available member, preferring untried ones. */
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolMember, PoolRuntime } from '../config/runtime.js';
-import type { PickContext } from '../scheduling/index.js';
+import type { PickContext, Scheduler } from '../scheduling/index.js';
 
 const NONE: ReadonlySet<EndpointState> = new Set();
 
@@ -38,7 +38,7 @@ const MAX_SKIPS = 8;
  * still serve). Costs nothing once checks have run: only the window before a new replica's first check pays.
  */
 function preferChecked(
-  scheduler: PoolRuntime['tiers'][number]['scheduler'],
+  scheduler: Scheduler,
   first: PoolMember,
   tried: ReadonlySet<EndpointState>,
   ctx: Omit<PickContext, 'exclude'>,

@@ -10,17 +10,13 @@ import type { PoolMember } from '../config/runtime.js';
 import { IndexedScheduler } from './indexed-scheduler.js';
 import { eligible, type PickContext } from './types.js';
 
-/** The members filed under one load value, in any order (`LeastConnections.at` holds their slots). */
-interface Bucket {
-  members: number[];
-}
-
 export class LeastConnections extends IndexedScheduler {
   /** The load each indexed member is filed under (NaN when not indexed). */
   private readonly key: Float64Array;
   /** Position of each indexed member in its bucket. */
   private readonly at: Int32Array;
-  private readonly buckets = new Map<number, Bucket>();
+  /** Load → the members filed under it, in any order (`at` holds their slots). */
+  private readonly buckets = new Map<number, number[]>();
   /** Distinct loads (each at most once), possibly including loads whose bucket emptied (dropped when on top). */
   private readonly loads = new LoadHeap();
 
@@ -43,28 +39,28 @@ export class LeastConnections extends IndexedScheduler {
     const load = (m.endpoint.inflight + 1) / m.weight;
     let b = this.buckets.get(load);
     if (!b) {
-      b = { members: [] };
+      b = [];
       this.buckets.set(load, b);
       this.loads.push(load);
     }
     this.key[i] = load;
-    this.at[i] = b.members.length;
-    b.members.push(i);
+    this.at[i] = b.length;
+    b.push(i);
   }
 
   protected drop(i: number): void {
     const slot = this.at[i] as number;
     if (slot === -1) return;
     const load = this.key[i] as number;
-    const b = this.buckets.get(load) as Bucket;
-    const last = b.members.pop() as number;
+    const b = this.buckets.get(load) as number[];
+    const last = b.pop() as number;
     if (last !== i) {
-      b.members[slot] = last;
+      b[slot] = last;
       this.at[last] = slot;
     }
     this.at[i] = -1;
     this.key[i] = Number.NaN;
-    if (b.members.length === 0) this.buckets.delete(load);
+    if (b.length === 0) this.buckets.delete(load);
   }
 
   protected candidate(): number {
@@ -76,8 +72,7 @@ export class LeastConnections extends IndexedScheduler {
         this.loads.pop();
         continue;
       }
-      const members = b.members;
-      return members.length === 1 ? (members[0] as number) : (members[(Math.random() * members.length) | 0] as number);
+      return b.length === 1 ? (b[0] as number) : (b[(Math.random() * b.length) | 0] as number);
     }
   }
 

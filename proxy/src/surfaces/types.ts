@@ -22,8 +22,7 @@ export interface RenderedError {
 
 export interface Surface {
   name: SurfaceName;
-  /** The error response in this surface's shape. */
-  /** The error in the surface's shape; `requestId` is echoed where the API's errors carry one (Anthropic). */
+  /** The error response in this surface's shape; `requestId` is echoed where the API's errors carry one (Anthropic). */
   renderError(err: GatewayError, requestId?: string): RenderedError;
   /** The bytes that end a stream that failed after it began (no clean end marker follows). */
   streamError(err: GatewayError): string;

@@ -3,20 +3,13 @@
  * fixed set: anything else is counted as `other`.
  */
 import type { GovernanceHooks } from '../governance-hooks.js';
+import { COUNTER_METRICS } from '../limits/types.js';
 import { OTHER } from './labels.js';
 import type { ProxyMetrics } from './metrics.js';
 
 const AUTH = new Set(['authenticated', 'anonymous', 'missing_key', 'invalid_key', 'forbidden']);
 const SCOPES = new Set(['key', 'tenant', 'model', 'global']);
-const LIMITS = new Set([
-  'requests',
-  'tokens',
-  'concurrent',
-  'tokensPerDay',
-  'tokensPerMonth',
-  'costPerDay',
-  'costPerMonth',
-]);
+const LIMITS = new Set<string>(COUNTER_METRICS);
 const SOURCES = new Set(['redis', 'local']);
 const CACHE = new Set(['hit', 'miss', 'bypass', 'stored']);
 const OPERATIONS = new Set(['admit', 'settle']);

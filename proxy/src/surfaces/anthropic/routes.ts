@@ -6,7 +6,6 @@
 import { type Context, Hono, type Next } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { errors } from '../../errors.js';
 import { handleOperation, type SurfaceDeps } from '../handle.js';
 import type { Surface } from '../types.js';
 import { anthropicStreamError, renderAnthropicError } from './errors.js';
@@ -60,8 +59,7 @@ export function anthropicRoutes(deps: SurfaceDeps): Hono<Env> {
   app.get('/v1/models', async (c: Context<Env>, next: Next) => {
     if (!forAnthropic(c)) return next();
     c.get('state').surface = 'anthropic';
-    const rt = deps.store.current;
-    const ids = rt ? listModels(rt, (n) => c.req.header(n)) : [];
+    const ids = listModels(deps.store.current, (n) => c.req.header(n));
     const data = ids.map((id) => modelObject(id, deps.store.appliedAt));
     return c.json({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
   });
@@ -69,9 +67,7 @@ export function anthropicRoutes(deps: SurfaceDeps): Hono<Env> {
     if (!forAnthropic(c)) return next();
     c.get('state').surface = 'anthropic';
     const id = c.req.param('id') ?? '';
-    const rt = deps.store.current;
-    if (!rt) throw errors.modelNotFound(id);
-    assertModelVisible(rt, (n) => c.req.header(n), id);
+    assertModelVisible(deps.store.current, (n) => c.req.header(n), id);
     return c.json(modelObject(id, deps.store.appliedAt));
   });
   return app;

@@ -5,6 +5,7 @@
  * they cannot express.
  */
 import { z } from 'zod';
+import { refineWith } from '../refine.js';
 
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
 const imageSource = z.discriminatedUnion('type', [
@@ -29,9 +30,7 @@ const KNOWN_BLOCKS: Record<string, z.ZodType> = {
 
 const block = z.looseObject({ type: z.string() }).superRefine((b, ctx) => {
   const schema = KNOWN_BLOCKS[b.type];
-  const r = schema?.safeParse(b);
-  if (r && !r.success)
-    for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: i.path });
+  if (schema) refineWith(schema, b, ctx);
 });
 const message = z.looseObject({
   role: z.enum(['user', 'assistant']),

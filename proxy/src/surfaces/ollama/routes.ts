@@ -97,8 +97,7 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
   );
   app.get('/api/tags', (c) => {
     surfaceState(c);
-    const rt = deps.store.current;
-    const ids = rt ? listModels(rt, (n) => c.req.header(n)) : [];
+    const ids = listModels(deps.store.current, (n) => c.req.header(n));
     return c.json({ models: ids.map((id) => modelEntry(id, deps.store.appliedAt)) });
   });
   app.get('/api/ps', (c) => {

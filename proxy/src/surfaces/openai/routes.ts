@@ -2,7 +2,6 @@
 import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { errors } from '../../errors.js';
 import { handleOperation, type SurfaceDeps } from '../handle.js';
 import type { Surface } from '../types.js';
 import { openAIStreamError, renderOpenAIError } from './errors.js';
@@ -70,15 +69,13 @@ export function openAIRoutes(deps: SurfaceDeps): Hono<Env> {
     c.get('state').surface = 'openai';
     const rt = deps.store.current;
     const created = Math.floor((deps.store.appliedAt || Date.now()) / 1000);
-    const data = rt ? listModels(rt, (n) => c.req.header(n)).map((id) => modelObject(id, created)) : [];
+    const data = listModels(rt, (n) => c.req.header(n)).map((id) => modelObject(id, created));
     return c.json({ object: 'list', data });
   });
   app.get('/v1/models/:id{.+}', (c) => {
     c.get('state').surface = 'openai';
     const id = c.req.param('id');
-    const rt = deps.store.current;
-    if (!rt) throw errors.modelNotFound(id);
-    assertModelVisible(rt, (n) => c.req.header(n), id);
+    assertModelVisible(deps.store.current, (n) => c.req.header(n), id);
     return c.json(modelObject(id, Math.floor(deps.store.appliedAt / 1000)));
   });
   return app;

@@ -3,15 +3,12 @@
  * gateway relies on and of well-known fields, and lets every other field through untouched to the upstream.
  */
 import { z } from 'zod';
+import { refineWith } from '../refine.js';
 
 /** `function` is required on function tools and tool calls (the default type); other types (custom) pass. */
 const requireFunction =
   (shape: z.ZodType) => (v: { type?: string | undefined; function?: unknown }, ctx: z.RefinementCtx) => {
-    if (v.type !== undefined && v.type !== 'function') return;
-    const r = shape.safeParse(v.function);
-    if (!r.success)
-      for (const i of r.error.issues)
-        ctx.addIssue({ code: 'custom', message: i.message, path: ['function', ...i.path] });
+    if (v.type === undefined || v.type === 'function') refineWith(shape, v.function, ctx, ['function']);
   };
 
 const toolCall = z
