@@ -24,39 +24,27 @@ describe('SwitchyardController metrics', () => {
     const queue = new WorkQueue();
     const pusher = new Pusher({ token: () => 't', resyncIntervalMs: 0 });
     const empty = () => [];
-    const controller = new SwitchyardController({
-      client,
-      cache: {
-        backends: empty,
-        pools: empty,
-        policies: empty,
-        services: empty,
-        slices: empty,
-        secrets: empty,
-        get: () => undefined,
-      },
-      queue,
-      pusher,
-      metrics,
-    });
+    const controllerOver = (backends: () => never[]) =>
+      new SwitchyardController({
+        client,
+        cache: {
+          backends,
+          pools: empty,
+          policies: empty,
+          services: empty,
+          slices: empty,
+          secrets: empty,
+          get: () => undefined,
+        },
+        queue,
+        pusher,
+        metrics,
+      });
+    const controller = controllerOver(empty);
     await controller.reconcile(SNAPSHOT_KEY);
     await controller.reconcile('status/LLMPool/ns/gone'); // deleted meanwhile: nothing to do, ok
-    const broken = new SwitchyardController({
-      client,
-      cache: {
-        backends: () => {
-          throw new Error('cache broken');
-        },
-        pools: empty,
-        policies: empty,
-        services: empty,
-        slices: empty,
-        secrets: empty,
-        get: () => undefined,
-      },
-      queue,
-      pusher,
-      metrics,
+    const broken = controllerOver(() => {
+      throw new Error('cache broken');
     });
     await expect(broken.reconcile(SNAPSHOT_KEY)).rejects.toThrow('cache broken');
     const values = (await metrics.reconciles.get()).values.map(

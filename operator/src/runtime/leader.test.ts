@@ -132,7 +132,8 @@ describe('LeaderElector', () => {
     expect(server.holder()).toBe('b');
   });
 
-  it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
+  /** Candidate `a` leading through a client whose link to the apiserver the test can cut. */
+  const leaderOverCuttableClient = async () => {
     const server = leaseServer();
     const a = cuttable(server.client);
     const events: string[] = [];
@@ -140,12 +141,16 @@ describe('LeaderElector', () => {
     const leader = candidate(a.client, 'a', events, at);
     leader.start();
     await until(() => leader.isLeader);
+    return { server, a, events, at, leader };
+  };
+
+  it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
+    const { a, events, at, leader } = await leaderOverCuttableClient();
     await new Promise((r) => setTimeout(r, 120)); // a few renewals
     a.cut();
     await until(() => !leader.isLeader, 3000);
     expect(events).toEqual(['a leads', 'a stopped']);
     const sinceRenewal = (at.get('a stopped') ?? 0) - a.state.lastWrite;
-    // before anyone could take the Lease over (lease duration since the last renewal), with a margin
     // The safety property itself: it stopped leading before the Lease could be taken over (lease duration since
     // its last renewal). Causally, the two-candidate test below checks the same as an order of events.
     expect(sinceRenewal).toBeLessThan(LEASE_MS);
@@ -158,13 +163,7 @@ describe('LeaderElector', () => {
   });
 
   it('a partitioned leader stops before the standby takes over', async () => {
-    const server = leaseServer();
-    const a = cuttable(server.client);
-    const events: string[] = [];
-    const at = new Map<string, number>();
-    const leader = candidate(a.client, 'a', events, at);
-    leader.start();
-    await until(() => leader.isLeader);
+    const { server, a, events, at } = await leaderOverCuttableClient();
     const standby = candidate(server.client, 'b', events, at);
     standby.start();
     await new Promise((r) => setTimeout(r, 200)); // b has observed a's renewals
