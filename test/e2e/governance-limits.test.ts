@@ -10,6 +10,7 @@ import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
 import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { readUntilMatches } from '../support/streams.js';
 import { ask, backendAndPool, type ChatResult, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
 let redis: TestRedis;
@@ -189,16 +190,7 @@ describe('rate limits shared through Redis', () => {
       signal: controller.signal,
     });
     expect(res.status).toBe(200);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    let deltas = 0;
-    while (deltas < 10) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-      deltas = (text.match(/"content":"(?!")/g) ?? []).length;
-    }
+    await readUntilMatches(res, /"content":"(?!")/g, 10);
     controller.abort();
     await waitFor(() => usage.length > 0, 10_000, 'usage of the aborted stream');
     const u = usage[0] as UsageRecord;
@@ -230,16 +222,8 @@ describe('rate limits shared through Redis', () => {
         }),
       });
       expect(res.status).toBe(200);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      const delta = anthropic ? /"text":"(?!")/g : /"content":"(?!")/g;
-      let text = '';
-      while ((text.match(delta) ?? []).length < 12) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      await reader.cancel();
+      const leave = await readUntilMatches(res, anthropic ? /"text":"(?!")/g : /"content":"(?!")/g, 12);
+      await leave();
       await waitFor(() => usage.length > 0, 10_000, 'usage of the aborted stream');
       const u = usage[0] as UsageRecord;
       expect(u.estimated).toBe(true);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACT_PATHS } from '../../proxy/src/telemetry/logger.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { readUntilMatches } from '../support/streams.js';
 
 const API_KEY = 'sk-log-test-9d8c7b6a5f4e3d2c1b0a';
 const PROMPT = 'the prompt must not be logged 77aa';
@@ -99,15 +100,8 @@ describe('access log', () => {
     try {
       const res = await chat('log-abort-1', 'm', { stream: true, max_tokens: 500 });
       expect(res.status).toBe(200);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      let text = '';
-      while ((text.match(/"content":"(?!")/g) ?? []).length < 5) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      await reader.cancel();
+      const leave = await readUntilMatches(res, /"content":"(?!")/g, 5);
+      await leave();
       await waitFor(() => accessLines('log-abort-1').length === 1, 10_000, 'the access-log line');
     } finally {
       sim.setTiming({ itlMs: 0 });
