@@ -17,21 +17,25 @@ const CONFIG = 'crds/samples/quickstart.yaml';
 const DEFAULT_SIM_PORTS = [8001, 8002];
 const MODELS = ['meta-llama/Llama-3.1-8B-Instruct', 'BAAI/bge-small-en-v1.5'];
 
+/** A port number (0..65535), or undefined for anything else. */
+const portOf = (raw: string): number | undefined =>
+  /^\d+$/.test(raw) && Number(raw) <= 65535 ? Number(raw) : undefined;
+
 function envPort(name: string, fallback: number): number {
   const raw = process.env[name]?.trim() || String(fallback);
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) throw new Error(`${name}=${raw}: not a port number`);
+  const port = portOf(raw);
+  if (port === undefined) throw new Error(`${name}=${raw}: not a port number`);
   return port;
 }
 
 function simPorts(): number[] {
   const raw = process.env.SIM_PORTS?.trim();
   if (!raw) return DEFAULT_SIM_PORTS;
-  const ports = raw.split(',').map((p) => p.trim());
-  if (ports.length !== DEFAULT_SIM_PORTS.length || ports.some((p) => !/^\d+$/.test(p) || Number(p) > 65535)) {
+  const ports = raw.split(',').map((p) => portOf(p.trim()));
+  if (ports.length !== DEFAULT_SIM_PORTS.length || ports.some((p) => p === undefined)) {
     throw new Error(`SIM_PORTS=${raw}: expected two port numbers, e.g. SIM_PORTS=8001,8002`);
   }
-  return ports.map(Number);
+  return ports as number[];
 }
 
 let requested: number[];
