@@ -1,12 +1,13 @@
 /**
- * Validates values against schemas of OpenAI's published OpenAPI description (../shared/specs/openai), so tests
- * check that the proxy answers with the shapes the API documents.
+ * Validates values against schemas of OpenAI's published OpenAPI description, so tests check that the proxy
+ * answers with the shapes the API documents. The schemas are the subset in test/fixtures/openai/schemas.json,
+ * extracted (with the source version recorded) by scripts/extract-openai-schemas.ts.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
-const SPEC_PATH = resolve(import.meta.dirname, '../../../shared/specs/openai/openapi.json');
+const SPEC_PATH = resolve(import.meta.dirname, '../fixtures/openai/schemas.json');
 
 /** OpenAPI's `nullable` is not JSON Schema: fold it into `type` (or drop it where no type is given). */
 function foldNullable(node: unknown): void {
@@ -32,7 +33,7 @@ export function openAPIValidator(): (schema: string, value: unknown) => string[]
   ajv.addSchema({ $id: 'openai', components: spec.components });
   return (schema, value) => {
     const validate = ajv.getSchema(`openai#/components/schemas/${schema}`);
-    if (!validate) throw new Error(`no schema ${schema} in the OpenAI spec`);
+    if (!validate) throw new Error(`no schema ${schema} in the extracted OpenAI schemas (add it to scripts/extract-openai-schemas.ts)`);
     return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
   };
 }
