@@ -67,7 +67,10 @@ function main(): void {
     process.exit(2);
   }
   const raw = readFileSync(source);
-  const spec = JSON.parse(raw.toString('utf8')) as { info: { version: string }; components: { schemas: Record<string, Json> } };
+  const spec = JSON.parse(raw.toString('utf8')) as {
+    info: { version: string };
+    components: { schemas: Record<string, Json> };
+  };
   const all = spec.components.schemas;
   const keep = new Map<string, Json>();
   const todo: string[] = [...ROOTS];

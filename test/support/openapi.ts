@@ -33,7 +33,10 @@ export function openAPIValidator(): (schema: string, value: unknown) => string[]
   ajv.addSchema({ $id: 'openai', components: spec.components });
   return (schema, value) => {
     const validate = ajv.getSchema(`openai#/components/schemas/${schema}`);
-    if (!validate) throw new Error(`no schema ${schema} in the extracted OpenAI schemas (add it to scripts/extract-openai-schemas.ts)`);
+    if (!validate)
+      throw new Error(
+        `no schema ${schema} in the extracted OpenAI schemas (add it to scripts/extract-openai-schemas.ts)`,
+      );
     return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
   };
 }
