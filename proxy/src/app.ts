@@ -10,6 +10,7 @@ import type { SnapshotStore } from './config/store.js';
 import type { Env } from './env.js';
 import { errors, GatewayError } from './errors.js';
 import { executeCall } from './pipeline/execute.js';
+import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
 import type { PipelineHooks } from './pipeline/types.js';
 import './providers/anthropic/index.js';
@@ -35,7 +36,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const pipelineDeps = { pools: deps.pools, log: deps.log, ...(deps.hooks ? { hooks: deps.hooks } : {}) };
+  const pipelineDeps = {
+    pools: deps.pools,
+    log: deps.log,
+    ...(deps.hooks ? { hooks: isolateHooks(deps.hooks, deps.log) } : {}),
+  };
+  const onRequestEnd = deps.onRequestEnd;
+  const requestEnded = onRequestEnd
+    ? (state: Env['Variables']['state']) => {
+        try {
+          onRequestEnd(state);
+        } catch (e) {
+          deps.log.error({ err: e, requestId: state.id }, 'request-end observer failed');
+        }
+      }
+    : undefined;
   const run = composeCall(deps.callMiddleware ?? [], (call) => executeCall(pipelineDeps, call));
   const surfaceDeps = { store: deps.store, maxBodyBytes: deps.maxBodyBytes ?? 10 * 1024 * 1024, run };
 
@@ -49,12 +64,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     state.status ??= c.res.status;
     if (!c.res.headers.has('x-request-id') && !c.res.headers.has('x-hono-already-sent'))
       c.res.headers.set('x-request-id', id);
-    if (deps.onRequestEnd) {
+    if (requestEnded) {
       const outgoing = c.env?.outgoing;
       // Wait for the last bytes to leave; a client that already left (an aborted stream) has closed it already.
       if (outgoing && !outgoing.writableFinished && !outgoing.destroyed)
-        outgoing.once('close', () => deps.onRequestEnd?.(state));
-      else deps.onRequestEnd(state);
+        outgoing.once('close', () => requestEnded(state));
+      else requestEnded(state);
     }
   });
 

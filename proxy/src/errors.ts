@@ -54,6 +54,18 @@ export class GatewayError extends Error {
     this.headers = opts.headers ?? {};
   }
 
+  /** A copy of this error whose response also carries `headers` (they win over the ones it had). */
+  withHeaders(headers: Record<string, string>): GatewayError {
+    return new GatewayError(this.status, this.kind, this.message, {
+      param: this.param,
+      code: this.code,
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+      ...(this.shouldRetry !== undefined ? { shouldRetry: this.shouldRetry } : {}),
+      headers: { ...this.headers, ...headers },
+      cause: this.cause,
+    });
+  }
+
   /** Headers every surface adds to this error's response. */
   responseHeaders(): Record<string, string> {
     const h: Record<string, string> = { ...this.headers };

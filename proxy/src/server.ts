@@ -15,6 +15,7 @@ import { SnapshotStore } from './config/store.js';
 import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
 import { createGovernance, type Governance } from './governance.js';
 import { maintainEndpoints } from './health/index.js';
+import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
 import type { OtelEnv } from './telemetry/tracing.js';
@@ -97,6 +98,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
   installTelemetry(deps, telemetry);
+  if (deps.hooks) deps.hooks = isolateHooks(deps.hooks, log);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
   const stopEndpointUpkeep = maintainEndpoints(store, { log, hooks: () => deps.hooks });

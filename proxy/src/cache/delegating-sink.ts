@@ -16,6 +16,9 @@ export class DelegatingSink implements ResponseSink {
   end(chunk?: string | Buffer): void {
     this.inner.end(chunk);
   }
+  destroy(): void {
+    this.inner.destroy();
+  }
   get closed(): boolean {
     return this.inner.closed;
   }

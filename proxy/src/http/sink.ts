@@ -13,6 +13,8 @@ export interface ResponseSink {
   /** Calls `cb` once when the client can take more data. */
   onceDrain(cb: () => void): void;
   end(chunk?: string | Buffer): void;
+  /** Closes the client connection at once (a client that stopped reading): no more bytes, no clean end. */
+  destroy(): void;
   /** True once the client went away or the response ended. */
   readonly closed: boolean;
   readonly headSent: boolean;
@@ -20,6 +22,17 @@ export interface ResponseSink {
   onAbort(cb: () => void): void;
   /** What the Hono handler returns once the head is sent. */
   response(): Response;
+}
+
+/** Runs every abort callback: one that throws neither stops the others nor reaches the event loop. */
+function runAll(callbacks: ReadonlyArray<() => void>): void {
+  for (const cb of callbacks) {
+    try {
+      cb();
+    } catch {
+      // An abort callback only releases what the request held; its failure must not end the process.
+    }
+  }
 }
 
 /** Sink over a Node ServerResponse. */
@@ -32,7 +45,7 @@ export class NodeSink implements ResponseSink {
     res.once('close', () => {
       if (!this.ended || !res.writableFinished) {
         this.aborted = !res.writableFinished;
-        if (this.aborted) for (const cb of this.abortCallbacks) cb();
+        if (this.aborted) runAll(this.abortCallbacks);
       }
       this.abortCallbacks = [];
     });
@@ -68,6 +81,9 @@ export class NodeSink implements ResponseSink {
     this.ended = true;
     if (!this.res.destroyed) this.res.end(chunk);
   }
+  destroy() {
+    this.res.destroy();
+  }
   onAbort(cb: () => void) {
     if (this.aborted || this.res.destroyed) cb();
     else this.abortCallbacks.push(cb);
@@ -86,7 +102,7 @@ export class WebSink implements ResponseSink {
     },
     cancel: () => {
       this.cancelled = true;
-      for (const cb of this.abortCallbacks) cb();
+      runAll(this.abortCallbacks);
     },
   });
   private head: { status: number; headers: Record<string, string> } | undefined;
@@ -116,6 +132,10 @@ export class WebSink implements ResponseSink {
     if (chunk !== undefined) this.write(chunk);
     if (!this.closed) this.controller.close();
     this.ended = true;
+  }
+  destroy() {
+    if (!this.closed) this.controller.error(new Error('connection closed by the gateway'));
+    this.cancelled = true;
   }
   onAbort(cb: () => void) {
     this.abortCallbacks.push(cb);

@@ -91,6 +91,9 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
     call.sink = sink;
     try {
       await next();
+    } catch (e) {
+      // An answer that failed before its head was sent still tells the client where its limits stand.
+      throw e instanceof GatewayError && !sink.headSent ? e.withHeaders(headers) : e;
     } finally {
       const body = cacheKey && !call.state.errorCode ? sink.recorded() : undefined;
       const cacheStore =

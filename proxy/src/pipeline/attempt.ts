@@ -9,6 +9,7 @@ import type { Adapter, AdapterContext } from '../providers/types.js';
 import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
 import { responseHeaders } from './commit.js';
+import { asUpstreamError, failureCauseOf } from './failure.js';
 import { readUpstreamBody } from './read-body.js';
 import { relayStream } from './relay.js';
 import { AttemptTimers } from './timers.js';
@@ -16,8 +17,12 @@ import type { AttemptOutcome, PipelineDeps, ProxyCall } from './types.js';
 
 const RETRYABLE_5XX = new Set([500, 502, 503, 504, 529]);
 
-/** Maps a transport failure to a retryable outcome with the error the client sees if retries run out. */
+/**
+ * Maps a transport failure to a retryable outcome with the error the client sees if retries run out; an abort
+ * before the answer is the client leaving, which says nothing about the replica.
+ */
 function transportOutcome(e: UpstreamTransportError): AttemptOutcome {
+  if (e.failure === 'aborted') return { kind: 'done', incomplete: true, clientCaused: true };
   if (e.failure === 'timeout')
     return { kind: 'retry', cause: 'timeout', error: errors.timeout(`upstream timeout: ${e.message}`) };
   if (e.failure === 'connect')
@@ -27,6 +32,21 @@ function transportOutcome(e: UpstreamTransportError): AttemptOutcome {
       error: errors.badGateway(`upstream unreachable: ${e.message}`, 'upstream_unreachable'),
     };
   return { kind: 'retry', cause: 'connect-failure', error: errors.badGateway(e.message, 'upstream_connection_failed') };
+}
+
+/** The adapter's reading of an error answer; an error body it cannot read is still a plain upstream error. */
+function parseUpstreamError(
+  adapter: Adapter,
+  status: number,
+  body: Buffer,
+  headers: Record<string, string | string[] | undefined>,
+  actx: AdapterContext,
+): GatewayError {
+  try {
+    return adapter.parseError(status, body, headers, actx);
+  } catch {
+    return adapter.parseError(status, Buffer.alloc(0), {}, actx);
+  }
 }
 
 export async function attemptOnce(
@@ -68,7 +88,7 @@ export async function attemptOnce(
       } catch {
         body = Buffer.alloc(0);
       }
-      const error = adapter.parseError(res.statusCode, body, res.headers, actx);
+      const error = parseUpstreamError(adapter, res.statusCode, body, res.headers, actx);
       if (res.statusCode === 429) return { kind: 'retry', cause: '429', error, retryAfterMs: error.retryAfterMs };
       if (RETRYABLE_5XX.has(res.statusCode))
         return { kind: 'retry', cause: '5xx', error, retryAfterMs: error.retryAfterMs };
@@ -92,10 +112,13 @@ export async function attemptOnce(
       try {
         translated = adapter.translateResponse(body, actx);
       } catch (e) {
-        if (e instanceof GatewayError) return { kind: 'fatal', error: e };
-        throw e;
+        // An answer that is not what the protocol promises (malformed, a shape the translator cannot read): 502.
+        if (!(e instanceof GatewayError))
+          deps.log.warn({ err: e, requestId: call.state.id }, 'upstream answer could not be translated');
+        const error = asUpstreamError(e, 'upstream answered with a malformed body');
+        return error.status >= 500 ? { kind: 'retry', cause: failureCauseOf(error), error } : { kind: 'fatal', error };
       }
-      if (call.sink.closed) return { kind: 'done' };
+      if (call.sink.closed) return { kind: 'done', clientCaused: true };
       const headers = responseHeaders(call, member, 'application/json');
       // A known length lets Node send head and body in one write instead of chunked framing.
       headers['content-length'] = String(Buffer.byteLength(translated.body));
@@ -109,6 +132,7 @@ export async function attemptOnce(
       call,
       timers,
       controller,
+      log: deps.log,
       onFirstByte: () => deps.hooks?.onFirstByte?.(call, member, performance.now() - started),
       commitHeaders: () => responseHeaders(call, member, adapter.streamContentType),
     });

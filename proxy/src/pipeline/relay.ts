@@ -1,16 +1,24 @@
 /**
  * Zero-buffer stream relay: each upstream chunk is translated and written as it arrives; a slow client pauses the
- * upstream (backpressure); a client that leaves aborts it (freeing the GPU slot). The response head is sent only
- * with the first translated bytes, so failures before that can still be retried.
+ * upstream (backpressure) and, while paused, the idle timer stops (a client that does not read is not a replica that
+ * does not answer); a client that leaves aborts it (freeing the GPU slot). The response head is sent only with the
+ * first translated bytes, so failures before that can still be retried.
+ *
+ * Fault isolation: every listener on the upstream body and the drain callback run through `guard`, so an exception
+ * anywhere in translation (decoders, encoders' `finish()`, sinks) fails this attempt — retried before the first byte,
+ * an error event in the surface's shape after it — and never escapes to the event loop. A stream that ends without
+ * a single byte for the client is an upstream failure too: never an empty 2xx.
  */
 
+import type { Logger } from 'pino';
 import { errors, GatewayError } from '../errors.js';
 import type { StreamTranslator } from '../providers/types.js';
 import type { AttemptAbort } from '../upstream/abort.js';
 import type { UpstreamResponse } from '../upstream/send.js';
 import { classifyTransportError } from '../upstream/send.js';
+import { asUpstreamError, failureCauseOf } from './failure.js';
 import type { AttemptTimers } from './timers.js';
-import type { AttemptOutcome, ProxyCall } from './types.js';
+import type { AttemptOutcome, FailureCause, ProxyCall } from './types.js';
 
 export interface RelayOptions {
   res: UpstreamResponse;
@@ -18,6 +26,7 @@ export interface RelayOptions {
   call: ProxyCall;
   timers: AttemptTimers;
   controller: AttemptAbort;
+  log: Logger;
   onFirstByte(): void;
   commitHeaders(): Record<string, string>;
 }
@@ -30,9 +39,12 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
     let committed = false;
     let firstByte = false;
     let settled = false;
-    const commit = () => {
-      committed = true;
-      sink.writeHead(200, o.commitHeaders());
+    const usage = () => {
+      try {
+        return translator.usage();
+      } catch {
+        return undefined;
+      }
     };
     const settle = (outcome: AttemptOutcome) => {
       if (settled) return;
@@ -40,53 +52,86 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       body.off('data', onData);
       resolve(outcome);
     };
-    const fail = (error: GatewayError, cause: 'timeout' | 'connect-failure' | '5xx') => {
+    /** Ends the attempt with `error`: retryable before the head was sent, the surface's error event after it. */
+    const fail = (error: GatewayError, cause: FailureCause) => {
+      if (settled) return;
       body.destroy();
       if (!committed) return settle({ kind: 'retry', error, cause });
-      if (!sink.closed) sink.end(call.surface.streamError(error));
-      settle({ kind: 'done', usage: translator.usage(), streamError: error, incomplete: true });
+      try {
+        if (!sink.closed) sink.end(call.surface.streamError(error));
+      } catch {
+        // The client connection failed while writing the error event: nothing more can reach it.
+      }
+      settle({ kind: 'done', usage: usage(), streamError: error, incomplete: true });
     };
-    const onData = (chunk: Buffer) => {
+    /** Runs a callback of the stream; an exception fails this attempt instead of reaching the event loop. */
+    const guard =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A): void => {
+        if (settled) return;
+        try {
+          fn(...args);
+        } catch (e) {
+          if (!(e instanceof GatewayError))
+            o.log.warn({ err: e, requestId: call.state.id }, 'upstream stream could not be translated');
+          const error = asUpstreamError(e, 'could not translate the upstream stream');
+          fail(error, failureCauseOf(error));
+        }
+      };
+    const commit = () => {
+      committed = true;
+      sink.writeHead(200, o.commitHeaders());
+    };
+    const resume = guard(() => {
+      timers.clientResumed();
+      body.resume();
+    });
+    const onData = guard((chunk: Buffer) => {
       if (!firstByte) {
         firstByte = true;
         timers.firstByteSeen();
         o.onFirstByte();
       } else timers.touch();
-      let out: string;
-      try {
-        out = translator.push(chunk);
-      } catch (e) {
-        return fail(e instanceof GatewayError ? e : errors.badGateway('could not translate upstream stream'), '5xx');
-      }
+      const out = translator.push(chunk);
       if (out.length === 0) return;
       if (!committed) commit();
       if (!sink.write(out)) {
         body.pause();
-        sink.onceDrain(() => body.resume());
+        timers.clientPaused();
+        sink.onceDrain(resume);
       }
-    };
+    });
     body.on('data', onData);
-    body.once('end', () => {
-      const tail = translator.end();
-      if (tail instanceof GatewayError) return fail(tail, '5xx');
-      if (!committed) commit();
-      sink.end(tail);
-      settle({ kind: 'done', usage: translator.usage() });
-    });
-    body.once('error', (e) => {
-      if (sink.closed && !committed) return settle({ kind: 'done', incomplete: true });
-      const t = classifyTransportError(e, controller);
-      if (t.failure === 'aborted') {
-        // The client went away: the upstream request is already aborted.
-        if (!sink.closed) sink.end();
-        return settle({ kind: 'done', usage: translator.usage(), incomplete: true });
-      }
-      const message =
-        t.failure === 'timeout' ? `upstream timeout: ${t.message}` : `upstream stream failed: ${t.message}`;
-      fail(
-        t.failure === 'timeout' ? errors.timeout(message) : errors.badGateway(message, 'upstream_stream_error'),
-        t.failure === 'timeout' ? 'timeout' : 'connect-failure',
-      );
-    });
+    body.once(
+      'end',
+      guard(() => {
+        const tail = translator.end();
+        if (typeof tail !== 'string') return fail(tail, failureCauseOf(tail));
+        if (!committed && tail.length === 0)
+          return fail(errors.badGateway('upstream ended the stream without an answer', 'upstream_empty_stream'), '5xx');
+        if (!committed) commit();
+        sink.end(tail);
+        settle({ kind: 'done', usage: usage() });
+      }),
+    );
+    // Stays attached after the attempt settled: destroying an unfinished undici body emits 'error' later.
+    body.on(
+      'error',
+      guard((e: Error) => {
+        const t = classifyTransportError(e, controller);
+        if (t.failure === 'aborted' || (sink.closed && !committed)) {
+          // The client went away (the upstream request is already aborted), or stopped reading for longer than the
+          // idle limit: its connection is closed, and nothing counts against the replica.
+          if (!sink.closed) sink.destroy();
+          return settle({ kind: 'done', usage: usage(), incomplete: true, clientCaused: true });
+        }
+        const message =
+          t.failure === 'timeout' ? `upstream timeout: ${t.message}` : `upstream stream failed: ${t.message}`;
+        fail(
+          t.failure === 'timeout' ? errors.timeout(message) : errors.badGateway(message, 'upstream_stream_error'),
+          t.failure === 'timeout' ? 'timeout' : 'connect-failure',
+        );
+      }),
+    );
   });
 }

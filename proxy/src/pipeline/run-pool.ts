@@ -110,8 +110,9 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       run.queues.released(member.endpoint);
     }
     const duration = performance.now() - startedAt;
-    const clientLeft = call.sink.closed && outcome.kind === 'retry';
-    if (!clientLeft) learn(run, pool, member.endpoint, outcome, duration);
+    // Only the replica's own behaviour teaches outlier detection: never a client that left or stopped reading.
+    const byClient = outcome.kind === 'done' ? outcome.clientCaused === true : call.sink.closed;
+    if (!byClient) learn(run, pool, member.endpoint, outcome, duration);
     hooks?.onAttemptEnd?.(call, member, outcome, duration);
     if (outcome.kind === 'done') {
       if (outcome.usage) {

@@ -1,4 +1,8 @@
-/** Per-attempt deadlines (first byte, idle between chunks, total) that abort the upstream request. */
+/**
+ * Per-attempt deadlines (first byte, idle between chunks, total) that abort the upstream request. While the client
+ * does not read (backpressure paused the upstream) the idle limit measures the client instead: a limit that runs
+ * out then aborts the attempt as the client's doing (`aborted`), never as an upstream timeout.
+ */
 import type { AttemptAbort } from '../upstream/abort.js';
 import { UpstreamTransportError } from '../upstream/send.js';
 
@@ -6,6 +10,7 @@ export class AttemptTimers {
   private firstByte: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
   private total: NodeJS.Timeout | undefined;
+  private paused = false;
 
   constructor(
     private readonly controller: AttemptAbort,
@@ -18,7 +23,23 @@ export class AttemptTimers {
   }
 
   private fire(message: string) {
-    this.controller.abort(new UpstreamTransportError('timeout', message));
+    this.controller.abort(
+      this.paused
+        ? new UpstreamTransportError('aborted', 'the client stopped reading the answer')
+        : new UpstreamTransportError('timeout', message),
+    );
+  }
+
+  /** The client stopped reading: the upstream is paused, so a limit running out from now on is the client's doing. */
+  clientPaused() {
+    this.paused = true;
+    this.idle?.refresh();
+  }
+
+  /** The client reads again: the upstream gets a fresh idle period. */
+  clientResumed() {
+    this.paused = false;
+    this.touch();
   }
 
   /** The first byte arrived: from now on the idle limit applies between chunks (of a stream: `streaming`). */

@@ -21,6 +21,8 @@ export type AttemptOutcome =
       streamError?: GatewayError;
       /** The stream ended early (client left, mid-stream failure): `usage` is partial at best. */
       incomplete?: boolean;
+      /** The client ended it (left, or stopped reading): says nothing about the replica. */
+      clientCaused?: boolean;
     }
   | { kind: 'retry'; error: GatewayError; cause: FailureCause; retryAfterMs?: number | undefined }
   | { kind: 'fatal'; error: GatewayError };

@@ -76,7 +76,10 @@ export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, spec: 
     const err = e instanceof GatewayError ? e : errors.badGateway('internal error while streaming', 'internal');
     if (!sink.closed) sink.end(spec.surface.streamError(err));
   }
-  if (!sink.headSent) throw errors.badGateway('the gateway produced no response', 'internal');
+  if (!sink.headSent)
+    throw sink.closed
+      ? errors.badGateway('the client went away', 'client_closed')
+      : errors.badGateway('the gateway produced no response', 'internal');
   state.status ??= 200;
   return sink.response();
 }

@@ -1,6 +1,8 @@
 /** Stop reasons and usage between Anthropic and the canonical (OpenAI) form, as data plus tiny functions. */
+import type { GatewayError } from '../errors.js';
 import type { Usage } from '../providers/types.js';
 import type { AnthropicStopReason, AnthropicUsage } from './anthropic-types.js';
+import { badUpstream } from './common.js';
 import type { FinishReason } from './openai-types.js';
 
 const FINISH_OF_STOP: Record<string, FinishReason> = {
@@ -62,4 +64,9 @@ export function anthropicUsage(u: Usage | undefined): AnthropicUsage {
 export function matchedStopSequence(choice: unknown): string | null {
   const r = (choice as { stop_reason?: unknown } | undefined)?.stop_reason;
   return typeof r === 'string' ? r : null;
+}
+
+/** An Anthropic stream whose first event is neither `message_start` nor `error`: malformed (502). */
+export function streamWithoutStart(): GatewayError {
+  return badUpstream('upstream stream did not begin with message_start', 'upstream_invalid_stream');
 }

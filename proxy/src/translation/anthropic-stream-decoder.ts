@@ -6,9 +6,9 @@
 import { GatewayError } from '../errors.js';
 import { SseSplitter } from '../http/sse.js';
 import type { Usage } from '../providers/types.js';
-import { finishOfStop, usageFromAnthropic } from './anthropic-mapping.js';
+import { finishOfStop, streamWithoutStart, usageFromAnthropic } from './anthropic-mapping.js';
 import type { AnthropicUsage } from './anthropic-types.js';
-import { badUpstream, type Json, openAIUsage, randomId } from './common.js';
+import { badUpstream, type Json, openAIUsage, parseStreamEvent, randomId } from './common.js';
 import type { ChatChunk, ChunkDelta, FinishReason } from './openai-types.js';
 import type { ChunkDecoder } from './stream.js';
 
@@ -22,6 +22,7 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
   /** Anthropic block index → OpenAI tool call index. */
   private readonly toolIndex = new Map<number, number>();
   private stopped = false;
+  private started = false;
 
   constructor(
     private readonly model: string,
@@ -42,12 +43,9 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
     const out: ChatChunk[] = [];
     for (const ev of this.sse.push(chunk)) {
       if (ev.data === undefined) continue;
-      let j: Json;
-      try {
-        j = JSON.parse(ev.data);
-      } catch {
-        throw badUpstream('upstream sent a malformed stream event', 'upstream_invalid_stream');
-      }
+      const j = parseStreamEvent(ev.data);
+      if (j.type === 'message_start') this.started = true;
+      else if (!this.started && j.type !== 'error') throw streamWithoutStart();
       const c = this.event(j);
       if (c) out.push(c);
     }

@@ -20,6 +20,23 @@ export function badUpstream(message: string, code = 'upstream_invalid_response')
   return new GatewayError(502, 'upstream', message, { code });
 }
 
+/** One upstream stream event or line as a JSON object; anything else is a malformed stream (502). */
+export function parseStreamEvent(data: string, what = 'stream event'): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    throw badUpstream(`upstream sent a malformed ${what}`, 'upstream_invalid_stream');
+  }
+  if (!isRecord(v)) throw badUpstream(`upstream sent a ${what} that is not a JSON object`, 'upstream_invalid_stream');
+  return v;
+}
+
+/** The error for a stream that ends (`[DONE]`, `message_stop`) before it carried any answer. */
+export function emptyStream(): GatewayError {
+  return badUpstream('upstream ended the stream without an answer', 'upstream_empty_stream');
+}
+
 /** A random id with a vendor prefix (`call_`, `toolu_`, `msg_`, `chatcmpl-`). */
 export function randomId(prefix: string, bytes = 12): string {
   return prefix + randomBytes(bytes).toString('base64url');

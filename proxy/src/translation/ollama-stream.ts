@@ -6,7 +6,15 @@
  */
 import { GatewayError } from '../errors.js';
 import type { Usage } from '../providers/types.js';
-import { badUpstream, isRecord, neutralUsage, openAIUsage, parseArguments, randomId } from './common.js';
+import {
+  badUpstream,
+  isRecord,
+  neutralUsage,
+  openAIUsage,
+  parseArguments,
+  parseStreamEvent,
+  randomId,
+} from './common.js';
 import { NdjsonSplitter } from './ndjson.js';
 import { doneOfFinish, finishOfDone, toolCallsFromOllama, usageFromOllama } from './ollama-response.js';
 import type { OllamaAnswer, OllamaToolCall } from './ollama-types.js';
@@ -44,12 +52,7 @@ export class OllamaChunkDecoder implements ChunkDecoder {
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];
     for (const line of this.lines.push(chunk)) {
-      let a: OllamaAnswer;
-      try {
-        a = JSON.parse(line);
-      } catch {
-        throw badUpstream('upstream sent a malformed stream line', 'upstream_invalid_stream');
-      }
+      const a = parseStreamEvent(line, 'stream line') as OllamaAnswer;
       if (typeof a.error === 'string')
         throw new GatewayError(502, 'upstream', this.scrub(a.error), { code: 'upstream_stream_error' });
       const m = isRecord(a.message) ? a.message : {};

@@ -2,7 +2,7 @@
 import { GatewayError } from '../errors.js';
 import { SseSplitter } from '../http/sse.js';
 import type { Usage } from '../providers/types.js';
-import { badUpstream, neutralUsage } from './common.js';
+import { badUpstream, emptyStream, neutralUsage, parseStreamEvent } from './common.js';
 import type { ChatChunk } from './openai-types.js';
 import type { ChunkDecoder, ChunkEncoder } from './stream.js';
 
@@ -11,6 +11,7 @@ export class OpenAIChunkDecoder implements ChunkDecoder {
   private readonly sse = new SseSplitter();
   private done = false;
   private finished = false;
+  private sawChunk = false;
   private seenUsage: Usage | undefined;
 
   constructor(private readonly scrub: (message: string) => string = (m) => m) {}
@@ -20,21 +21,18 @@ export class OpenAIChunkDecoder implements ChunkDecoder {
     for (const ev of this.sse.push(chunk)) {
       if (ev.data === undefined) continue;
       if (ev.data === '[DONE]') {
+        if (!this.sawChunk) throw emptyStream();
         this.done = true;
         continue;
       }
-      let j: ChatChunk & { error?: { message?: unknown } };
-      try {
-        j = JSON.parse(ev.data);
-      } catch {
-        throw badUpstream('upstream sent a malformed stream event', 'upstream_invalid_stream');
-      }
+      const j = parseStreamEvent(ev.data) as unknown as ChatChunk & { error?: { message?: unknown } };
       if (j.error !== undefined) {
         const msg = typeof j.error?.message === 'string' ? j.error.message : 'upstream reported an error mid-stream';
         throw new GatewayError(502, 'upstream', this.scrub(msg), { code: 'upstream_stream_error' });
       }
+      this.sawChunk = true;
       if (j.usage) this.seenUsage = neutralUsage(j.usage);
-      j.choices ??= [];
+      if (!Array.isArray(j.choices)) j.choices = [];
       if (j.choices.some((c) => c.finish_reason)) this.finished = true;
       out.push(j);
     }

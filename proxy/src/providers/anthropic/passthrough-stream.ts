@@ -6,9 +6,9 @@
  */
 import { GatewayError } from '../../errors.js';
 import { SseSplitter } from '../../http/sse.js';
-import { usageFromAnthropic } from '../../translation/anthropic-mapping.js';
+import { streamWithoutStart, usageFromAnthropic } from '../../translation/anthropic-mapping.js';
 import type { AnthropicUsage } from '../../translation/anthropic-types.js';
-import { badUpstream } from '../../translation/common.js';
+import { badUpstream, parseStreamEvent } from '../../translation/common.js';
 import { scrubSecrets } from '../secrets.js';
 import type { AdapterContext, StreamTranslator, Usage } from '../types.js';
 
@@ -23,6 +23,7 @@ export class AnthropicPassthroughStream implements StreamTranslator {
   private readonly sse = new SseSplitter();
   private usageSoFar: Partial<AnthropicUsage> | undefined;
   private stopped = false;
+  private started = false;
 
   constructor(private readonly ctx: AdapterContext) {}
 
@@ -33,12 +34,8 @@ export class AnthropicPassthroughStream implements StreamTranslator {
         out += ev.raw;
         continue;
       }
-      let j: EventData;
-      try {
-        j = JSON.parse(ev.data);
-      } catch {
-        throw badUpstream('upstream sent a malformed stream event', 'upstream_invalid_stream');
-      }
+      const j = parseStreamEvent(ev.data) as EventData;
+      if (j.type !== 'error' && !this.started && j.type !== 'message_start') throw streamWithoutStart();
       if (j.type === 'error') {
         const e = j.error ?? {};
         const overloaded = e.type === 'overloaded_error';
@@ -52,6 +49,7 @@ export class AnthropicPassthroughStream implements StreamTranslator {
         );
       }
       if (j.type === 'message_start' && j.message) {
+        this.started = true;
         this.usageSoFar = { ...j.message.usage };
         j.message.model = this.ctx.publicModel;
         out += `event: message_start\ndata: ${JSON.stringify(j)}\n\n`;

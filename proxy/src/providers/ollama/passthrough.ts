@@ -4,7 +4,7 @@
  * writes its own error line), and a stream without a `done` line is reported as incomplete.
  */
 import { GatewayError } from '../../errors.js';
-import { badUpstream, isRecord } from '../../translation/common.js';
+import { badUpstream, isRecord, parseStreamEvent } from '../../translation/common.js';
 import { NdjsonSplitter } from '../../translation/ndjson.js';
 import { usageFromOllama } from '../../translation/ollama-response.js';
 import type { OllamaAnswer } from '../../translation/ollama-types.js';
@@ -24,12 +24,7 @@ class OllamaPassthroughStream implements StreamTranslator {
   push(chunk: Buffer): string {
     let out = '';
     for (const line of this.lines.push(chunk)) {
-      let a: OllamaAnswer;
-      try {
-        a = JSON.parse(line);
-      } catch {
-        throw badUpstream('upstream sent a malformed stream line', 'upstream_invalid_stream');
-      }
+      const a = parseStreamEvent(line, 'stream line') as OllamaAnswer;
       if (typeof a.error === 'string')
         throw new GatewayError(502, 'upstream', scrubSecrets(a.error, this.ctx.backend.apiKey), {
           code: 'upstream_stream_error',

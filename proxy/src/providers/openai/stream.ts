@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import { SseSplitter } from '../../http/sse.js';
+import { emptyStream, parseStreamEvent } from '../../translation/common.js';
 import { scrubSecrets } from '../secrets.js';
 import type { AdapterContext, StreamTranslator, Usage } from '../types.js';
 import { usageFromOpenAI } from './response.js';
@@ -15,6 +16,7 @@ export class OpenAIPassthroughStream implements StreamTranslator {
   private readonly sse = new SseSplitter();
   private sawDone = false;
   private sawFinish = false;
+  private sawChunk = false;
   private usageSeen: Usage | undefined;
   private readonly modelPattern: RegExp | undefined;
   private readonly modelReplacement: string;
@@ -36,18 +38,16 @@ export class OpenAIPassthroughStream implements StreamTranslator {
         continue;
       }
       if (ev.data === '[DONE]') {
+        if (!this.sawChunk) throw emptyStream();
         this.sawDone = true;
         out += DONE;
         continue;
       }
-      let j: { choices?: Array<{ finish_reason?: string | null }>; usage?: unknown; error?: unknown };
-      try {
-        j = JSON.parse(ev.data);
-      } catch {
-        throw new GatewayError(502, 'upstream', 'upstream sent a malformed stream event', {
-          code: 'upstream_invalid_stream',
-        });
-      }
+      const j = parseStreamEvent(ev.data) as {
+        choices?: Array<{ finish_reason?: string | null }>;
+        usage?: unknown;
+        error?: unknown;
+      };
       if (j.error !== undefined) {
         const e = j.error as { message?: unknown };
         const msg = typeof e?.message === 'string' ? e.message : 'upstream reported an error mid-stream';
@@ -55,6 +55,7 @@ export class OpenAIPassthroughStream implements StreamTranslator {
           code: 'upstream_stream_error',
         });
       }
+      this.sawChunk = true;
       if (j.usage) this.usageSeen = usageFromOpenAI(j.usage as Parameters<typeof usageFromOpenAI>[0]);
       const choices = j.choices ?? [];
       if (choices.some((c) => c.finish_reason)) this.sawFinish = true;
