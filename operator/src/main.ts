@@ -4,7 +4,7 @@
  *   npx tsx operator/src/main.ts --proxy-service switchyard/switchyard-proxy [--kubeconfig FILE] [--context NAME] [--namespace NS]
  *     [--proxy-admin-port 9090|PORT_NAME] [--push-token-file FILE] [--metrics-port 9090] [--metrics-host 0.0.0.0]
  *     [--leader-elect=false] [--lease-name switchyard-operator] [--lease-namespace NS] [--identity ID]
- *     [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s] [--resync 30s] [--log-level info]
+ *     [--lease-duration 15s] [--renew-deadline 10s] [--retry-period 2s] [--resync 10s] [--log-level info]
  *
  * --proxy-admin-port: a number (the admin port of every proxy pod) or the name of a proxy Service port (its number
  * is read from the EndpointSlices).
@@ -40,7 +40,7 @@ const { values: f } = parseArgs({
     'lease-duration': { type: 'string', default: '15s' },
     'renew-deadline': { type: 'string', default: '10s' },
     'retry-period': { type: 'string', default: '2s' },
-    resync: { type: 'string', default: '30s' },
+    resync: { type: 'string', default: '10s' },
     'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
   },
 });

@@ -1,6 +1,7 @@
 /**
- * HTTP calls to one proxy's admin API: `PUT /config` (snapshot push, bearer token) and `GET /config` (the version
- * it serves). Each call has a deadline; errors are PushError with the HTTP status (0 for network errors).
+ * HTTP calls to one proxy's admin API: `PUT /config` (snapshot push, bearer token) and `GET /config/version` (the
+ * version it serves). Both answers name the proxy process (`instance`, new on every restart). Each call has a
+ * deadline; errors are PushError with the HTTP status (0 for network errors).
  */
 import http from 'node:http';
 
@@ -17,9 +18,16 @@ export class PushError extends Error {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
+/** What a proxy says it serves: a version (undefined: nothing yet) and the id of its process. */
+export interface Served {
+  version: string | undefined;
+  instance: string | undefined;
+}
+
 function call(
   method: string,
   url: string,
+  path: string,
   token: string,
   body: Buffer | undefined,
   timeoutMs: number,
@@ -27,7 +35,7 @@ function call(
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
-    const req = http.request(`${url}/config`, { method, headers, agent }, (res) => {
+    const req = http.request(`${url}${path}`, { method, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
@@ -51,20 +59,35 @@ function errorMessage(text: string): string {
   }
 }
 
-/** PUTs a serialized snapshot; returns the version the proxy now serves. */
-export async function putConfig(url: string, token: string, body: Buffer, timeoutMs: number): Promise<string> {
-  const res = await call('PUT', url, token, body, timeoutMs);
-  if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
-  const version = (JSON.parse(res.text) as { version?: unknown }).version;
-  if (typeof version !== 'string') throw new PushError(res.status, 'answer has no version');
-  return version;
+function served(text: string): Served {
+  const body = JSON.parse(text) as { version?: unknown; instance?: unknown };
+  return {
+    version: typeof body.version === 'string' ? body.version : undefined,
+    instance: typeof body.instance === 'string' ? body.instance : undefined,
+  };
 }
 
-/** The version a proxy serves, or undefined when it has no snapshot yet (503). */
-export async function getConfigVersion(url: string, token: string, timeoutMs: number): Promise<string | undefined> {
-  const res = await call('GET', url, token, undefined, timeoutMs);
-  if (res.status === 503 || res.status === 404) return undefined;
+/** PUTs a serialized snapshot; returns the version the proxy now serves. */
+export async function putConfig(url: string, token: string, body: Buffer, timeoutMs: number): Promise<Served> {
+  const res = await call('PUT', url, '/config', token, body, timeoutMs);
   if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
-  const version = (JSON.parse(res.text) as { version?: unknown }).version;
-  return typeof version === 'string' ? version : undefined;
+  const answer = served(res.text);
+  if (answer.version === undefined) throw new PushError(res.status, 'answer has no version');
+  return answer;
+}
+
+/** What a proxy serves; version undefined when it has no snapshot yet (503). */
+export async function getServed(url: string, token: string, timeoutMs: number): Promise<Served> {
+  const res = await call('GET', url, '/config/version', token, undefined, timeoutMs);
+  if (res.status === 503) return { version: undefined, instance: safe(() => served(res.text).instance) };
+  if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
+  return served(res.text);
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
 }

@@ -4,10 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ProxyConfig } from '../../../shared/src/index.js';
 import { Pusher } from './pusher.js';
 
-/** A fake proxy admin API: PUT/GET /config with a bearer token, optional failures and delay. */
+/**
+ * A fake proxy admin API: PUT /config and GET /config/version with a bearer token, an instance id, optional
+ * failures and delay; restart() forgets the snapshot and takes a new instance id, as a restarted process does.
+ */
 async function fakeProxy(opts: { failPuts?: number; delayMs?: number; version?: string; reject?: boolean } = {}) {
   let version = opts.version;
   let failPuts = opts.failPuts ?? 0;
+  let instance = 'first';
   const calls: string[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -21,17 +25,31 @@ async function fakeProxy(opts: { failPuts?: number; delayMs?: number; version?: 
           () => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload)),
           opts.delayMs ?? 0,
         );
-      if (req.method === 'GET') return version ? reply(200, { version }) : reply(503, { error: { message: 'none' } });
+      if (req.method === 'GET' && req.url === '/config/version')
+        return version ? reply(200, { version, instance }) : reply(503, { error: { message: 'none' }, instance });
+      if (req.method !== 'PUT' || req.url !== '/config') return reply(404, { error: { message: 'not found' } });
       if (req.headers.authorization !== 'Bearer t0k') return reply(401, { error: { message: 'token' } });
       if (opts.reject) return reply(422, { error: { message: 'pools[0].model: Required' } });
       if (failPuts-- > 0) return reply(500, { error: { message: 'boom' } });
       version = (JSON.parse(body) as { version: string }).version;
-      reply(200, { version });
+      reply(200, { version, instance });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, calls, server, version: () => version };
+  return {
+    url,
+    calls,
+    server,
+    version: () => version,
+    restart(next?: string) {
+      version = next;
+      instance = `restarted-${calls.length}`;
+    },
+    failNextPuts(n: number) {
+      failPuts = n;
+    },
+  };
 }
 
 const snapshot = (version: string) => ({ version, schemaVersion: 1 }) as unknown as ProxyConfig;
@@ -140,6 +158,58 @@ describe('Pusher', () => {
     await until(() => b.version() === 'v1');
     p.setTargets([{ name: 'b', url: b.url }]);
     expect(p.sync().total).toBe(1);
+  });
+
+  it('pushes again to a proxy restarted at the same address, though it was in sync, within one resync', async () => {
+    const a = await fakeProxy();
+    cleanup.push(() => a.server.close());
+    const p = pusher({ resyncIntervalMs: 100 });
+    p.setSnapshot(snapshot('v1'));
+    p.setTargets([{ name: 'a', url: a.url }]);
+    await until(() => p.sync().inSync === 1);
+    const puts = p.puts;
+    a.restart();
+    await until(() => a.version() === 'v1');
+    expect(p.puts).toBe(puts + 1);
+    expect(p.sync().proxies[0]?.instance).toMatch(/^restarted-/);
+    // in sync again, re-probed every period but not pushed
+    const probes = p.probes;
+    await until(() => p.probes >= probes + 2);
+    expect(p.puts).toBe(puts + 1);
+  });
+
+  it('counts what proxies serve: one serving another version is out of sync until pushed again', async () => {
+    const a = await fakeProxy();
+    const b = await fakeProxy();
+    cleanup.push(
+      () => a.server.close(),
+      () => b.server.close(),
+    );
+    const changes: string[] = [];
+    const p = pusher({ resyncIntervalMs: 100, observer: { syncChanged: (n, m) => changes.push(`${n}/${m}`) } });
+    p.setSnapshot(snapshot('v1'));
+    p.setTargets([
+      { name: 'a', url: a.url },
+      { name: 'b', url: b.url },
+    ]);
+    await until(() => p.sync().inSync === 2);
+    b.restart('v0'); // e.g. restored from an old config by hand
+    b.failNextPuts(1000);
+    await until(() => changes.at(-1) === '1/2');
+    expect(p.sync().proxies.find((x) => x.target.name === 'b')?.acked).toBeUndefined();
+    b.failNextPuts(0);
+    await until(() => p.sync().inSync === 2);
+    expect(b.version()).toBe('v1');
+  });
+
+  it('tries a proxy waiting out a long backoff again at the next resync', async () => {
+    const a = await fakeProxy({ failPuts: 1 });
+    cleanup.push(() => a.server.close());
+    const p = pusher({ resyncIntervalMs: 100, backoff: { baseMs: 60_000, maxMs: 60_000 } });
+    p.setTargets([{ name: 'a', url: a.url }]);
+    p.setSnapshot(snapshot('v1'));
+    await until(() => p.sync().inSync === 1);
+    expect(p.puts).toBe(2);
   });
 
   it('times out a hanging proxy', async () => {

@@ -1,14 +1,19 @@
 /**
- * Delivers the current snapshot to every proxy and tracks what each acknowledged (like xDS ACK/NACK). Each proxy
- * has its own loop, so a slow or dead pod never delays the others: a push has a deadline, failures retry with a
- * per-pod exponential backoff, a newer snapshot supersedes a pending one. A proxy first seen (new pod, operator
- * restart) is asked `GET /config` before any PUT, so a restarted operator does not re-push what proxies already
- * serve; a periodic resync repeats that check to heal drift (e.g. a proxy restarted on the same address).
+ * Delivers the current snapshot to every proxy and tracks what each serves (like xDS ACK/NACK). Each proxy has its
+ * own loop, so a slow or dead pod never delays the others: a push has a deadline, failures retry with a per-pod
+ * exponential backoff, a newer snapshot supersedes a pending one. A proxy first seen (new pod, operator restart) is
+ * asked what it serves before any PUT, so a restarted operator does not re-push what proxies already serve.
+ *
+ * Convergence bound: every resync period each proxy is asked again — in sync or not, backing off or not — and is
+ * pushed when it serves nothing or another version (a proxy restarted on the same address, whose process
+ * `instance` id changed). So a reachable proxy serves the current snapshot at most one resync period plus one
+ * probe and one push (each bounded by the push timeout) after it came back or drifted. What the pusher counts as
+ * in sync is what the proxies last said they serve: a failed probe or push counts as not in sync.
  */
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../../shared/src/index.js';
 import { type BackoffOptions, backoffDelay } from '../runtime/backoff.js';
-import { getConfigVersion, PushError, putConfig } from './client.js';
+import { getServed, PushError, putConfig } from './client.js';
 import type { ProxyTarget } from './targets.js';
 
 /** Hooks for metrics. */
@@ -38,8 +43,10 @@ export interface PusherOptions {
 /** What is known about one proxy. */
 export interface ProxyState {
   target: ProxyTarget;
-  /** Version the proxy acknowledged serving. */
-  acked?: string;
+  /** Version the proxy last said it serves (undefined: nothing, or unknown since a call failed). */
+  acked?: string | undefined;
+  /** Process id the proxy last reported; a new one means it restarted. */
+  instance?: string | undefined;
   /** Last push error (a NACK message, a network error). */
   lastError?: string;
   failures: number;
@@ -58,9 +65,11 @@ export class Pusher {
   private lastSync = '';
   /** Number of PUTs sent (for tests: no push storms). */
   puts = 0;
+  /** Number of version probes sent. */
+  probes = 0;
 
   constructor(private readonly opts: PusherOptions) {
-    const every = opts.resyncIntervalMs ?? 30_000;
+    const every = opts.resyncIntervalMs ?? 10_000;
     if (every > 0) {
       this.resyncTimer = setInterval(() => this.resync(), every);
       this.resyncTimer.unref();
@@ -113,12 +122,15 @@ export class Pusher {
     return { inSync, total: proxies.length, proxies };
   }
 
-  /** Re-checks every proxy with GET /config (drift detection). */
+  /**
+   * Asks every proxy again what it serves (drift and restart detection), in sync or not; a proxy waiting out a
+   * backoff is tried now, so none waits longer than one resync period.
+   */
   resync(): void {
     for (const s of this.states.values()) {
-      if (s.running || s.timer) continue;
+      if (s.running) continue;
       s.probed = false;
-      this.kick(s);
+      this.kick(s, true);
     }
   }
 
@@ -153,22 +165,35 @@ export class Pusher {
     void this.run(s);
   }
 
+  private noteInstance(s: ProxyState, instance: string | undefined): void {
+    if (instance !== undefined && s.instance !== undefined && instance !== s.instance)
+      this.opts.log?.info({ proxy: s.target.name }, 'proxy restarted; re-checking what it serves');
+    if (instance !== undefined) s.instance = instance;
+  }
+
   private async run(s: ProxyState): Promise<void> {
     s.running = true;
     const timeoutMs = this.opts.timeoutMs ?? 5_000;
     try {
       while (this.snapshot && !this.stopped && this.states.get(targetKey(s.target)) === s) {
         const { version, body } = this.snapshot;
-        if (s.acked === version) break;
         if (!s.probed) {
-          s.acked = await getConfigVersion(s.target.url, this.opts.token(), timeoutMs);
+          this.probes++;
+          s.acked = undefined;
+          const now = await getServed(s.target.url, this.opts.token(), timeoutMs);
+          s.acked = now.version;
+          this.noteInstance(s, now.instance);
           s.probed = true;
           continue;
         }
+        if (s.acked === version) break;
         const started = performance.now();
         try {
           this.puts++;
-          s.acked = await putConfig(s.target.url, this.opts.token(), body, timeoutMs);
+          s.acked = undefined;
+          const now = await putConfig(s.target.url, this.opts.token(), body, timeoutMs);
+          s.acked = now.version;
+          this.noteInstance(s, now.instance);
           s.failures = 0;
           s.lastError = undefined;
           this.observePush(s, 'ok', started);

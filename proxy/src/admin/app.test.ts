@@ -49,10 +49,27 @@ describe('admin API', () => {
     const s = snapshot('m1');
     const res = await put(s);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ version: s.version });
+    expect(await res.json()).toEqual({ version: s.version, instance: expect.any(String) });
     expect((await app.request('/readyz')).status).toBe(200);
     const cfg = (await (await app.request('/config')).json()) as { version: string };
     expect(cfg.version).toBe(s.version);
+  });
+
+  it('reports an instance id that changes when the proxy restarts, with and without a snapshot', async () => {
+    const first = setup();
+    const before = (await (await first.app.request('/config/version')).json()) as { instance: string };
+    expect(before.instance).toMatch(/^[0-9a-f-]{36}$/);
+    const s = snapshot('m1');
+    const put = (await (await first.put(s)).json()) as { version: string; instance: string };
+    expect(put).toEqual({ version: s.version, instance: before.instance });
+    expect(await (await first.app.request('/config/version')).json()).toEqual(put);
+    const full = (await (await first.app.request('/config')).json()) as { instance: string };
+    expect(full.instance).toBe(before.instance);
+    // a restarted process (a new app) answers with another id, and no version until it is pushed again
+    const restarted = setup();
+    const after = await restarted.app.request('/config/version');
+    expect(after.status).toBe(503);
+    expect(((await after.json()) as { instance: string }).instance).not.toBe(before.instance);
   });
 
   it('refuses pushes without the right token and applies nothing', async () => {

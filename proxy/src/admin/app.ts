@@ -1,8 +1,10 @@
 /**
  * The admin app (port 9090): /healthz (live), /readyz (has a snapshot), /metrics, GET /config (version and
- * summary, no secrets), PUT /config (snapshot push; bearer token required; invalid snapshots refused with 4xx
- * while the old one keeps serving).
+ * summary, no secrets), GET /config/version (just the version), PUT /config (snapshot push; bearer token required;
+ * invalid snapshots refused with 4xx while the old one keeps serving). Every /config answer carries `instance`, an
+ * id of this process that changes on restart, so the operator can tell a restarted proxy from one in sync.
  */
+import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,13 +23,18 @@ export interface AdminDeps {
   maxSnapshotBytes?: number;
   /** False while draining on shutdown: /readyz fails so no new traffic arrives. */
   isAccepting?: () => boolean;
+  /** Id of this proxy process, reported by /config (default: a random UUID per app, so new on every start). */
+  instance?: string;
 }
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
+/** Builds the admin app. */
 export function createAdminApp(deps: AdminDeps): Hono {
   const app = new Hono();
+  const instance = deps.instance ?? randomUUID();
+  const noConfig = () => json(503, { error: { message: 'no configuration yet' }, instance });
   const authorized = bearerChecker(deps.pushToken);
   const maxBytes = deps.maxSnapshotBytes ?? 64 * 1024 * 1024;
 
@@ -58,14 +65,20 @@ export function createAdminApp(deps: AdminDeps): Hono {
   });
   app.get('/config', () => {
     const rt = deps.store.current;
-    if (!rt) return json(503, { error: { message: 'no configuration yet' } });
-    return json(200, { ...summarizeConfig(rt.config), appliedAt: new Date(deps.store.appliedAt).toISOString() });
+    if (!rt) return noConfig();
+    return json(200, {
+      ...summarizeConfig(rt.config),
+      appliedAt: new Date(deps.store.appliedAt).toISOString(),
+      instance,
+    });
+  });
+  app.get('/config/version', () => {
+    const rt = deps.store.current;
+    return rt ? json(200, { version: rt.config.version, instance }) : noConfig();
   });
   app.get('/config/endpoints', () => {
     const rt = deps.store.current;
-    return rt
-      ? json(200, { version: rt.config.version, pools: endpointStatus(rt, Date.now()) })
-      : json(503, { error: { message: 'no configuration yet' } });
+    return rt ? json(200, { version: rt.config.version, pools: endpointStatus(rt, Date.now()) }) : noConfig();
   });
   app.put('/config', async (c) => {
     if (!authorized(c.req.header('authorization'))) {
@@ -86,7 +99,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       const previous = deps.store.current?.config.version;
       const config = deps.store.apply(body);
       if (config.version !== previous) deps.log.info({ version: config.version, previous }, 'snapshot applied');
-      return json(200, { version: config.version });
+      return json(200, { version: config.version, instance });
     } catch (e) {
       if (e instanceof InvalidSnapshotError) {
         deps.log.warn(
@@ -96,6 +109,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
         return json(422, {
           error: { message: e.message, problems: e.problems },
           version: deps.store.current?.config.version ?? null,
+          instance,
         });
       }
       throw e;
