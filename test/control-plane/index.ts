@@ -14,15 +14,24 @@
  * await cp.stop();
  * ```
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, openSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  forgetDir,
+  freePort,
+  logTail,
+  type Proc,
+  removeDirOnExit,
+  startProcess,
+  stopProcess,
+} from '../support/processes.js';
+
+export { freePort } from '../support/processes.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BUILD_SCRIPT = join(HERE, 'build.sh');
@@ -116,118 +125,10 @@ export function controlPlaneBinDir(): Promise<string> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Processes: each binary runs under a small bash supervisor in its own process group. The supervisor kills the
-// binary when its stdin (a pipe from us) closes, so nothing outlives this Node process even on SIGKILL.
-
-const SUPERVISOR = [
-  // background jobs of a non-interactive shell get /dev/null as stdin unless redirected: keep the pipe on fd 3
-  'exec 3<&0 </dev/null',
-  '"$@" 3<&- &',
-  'child=$!',
-  // our end of the pipe closed: we are gone, so is the binary (and, for one of them, the instance's temp dir)
-  '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null;',
-  '  if [ -n "$SY_CLEANUP_DIR" ]; then sleep 1; rm -rf "$SY_CLEANUP_DIR"; fi; } &',
-  'exec 3<&-',
-  'wait "$child"',
-].join('\n');
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  logPath: string;
-  exited: Promise<number | null>;
-  exitCode: number | null | undefined;
-}
-
-const live = new Set<Proc>();
-const liveDirs = new Set<string>();
-
-function killGroup(proc: Proc): void {
-  if (proc.child.pid === undefined) return;
-  try {
-    process.kill(-proc.child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  proc.child.stdin?.destroy();
-}
-
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const proc of live) killGroup(proc);
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-function startProcess(name: string, binary: string, args: string[], dir: string, cleanupDir?: string): Proc {
-  installExitHook();
-  const logPath = join(dir, `${name}.log`);
-  const fd = openSync(logPath, 'a');
-  const child = spawn('bash', ['-c', SUPERVISOR, name, binary, ...args], {
-    stdio: ['pipe', fd, fd],
-    detached: true, // own process group, so stop() kills the binary and the supervisor together
-    cwd: dir,
-    env: { ...process.env, SY_CLEANUP_DIR: cleanupDir ?? '' },
-  });
-  closeSync(fd);
-  child.unref();
-  const proc: Proc = {
-    name,
-    child,
-    logPath,
-    exitCode: undefined,
-    exited: new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        proc.exitCode = signal ? null : code;
-        live.delete(proc);
-        resolve(code);
-      });
-      child.on('error', () => resolve(null));
-    }),
-  };
-  // The pipe must not keep the event loop alive; it only signals our death to the supervisor.
-  (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  live.add(proc);
-  return proc;
-}
-
-async function stopProcess(proc: Proc): Promise<void> {
-  killGroup(proc); // also when the binary already exited: its supervisor's stdin watcher is still there
-  if (proc.exitCode !== undefined) return;
-  await Promise.race([proc.exited, sleep(5000)]);
-}
-
-async function logTail(proc: Proc, lines = 40): Promise<string> {
-  try {
-    const text = await readFile(proc.logPath, 'utf8');
-    return text.trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A free TCP port on 127.0.0.1 (free when asked; the caller retries on a bind race). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 async function freePorts(n: number): Promise<number[]> {
@@ -371,7 +272,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
   const deadline = Date.now() + timeoutMs;
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cp-'));
-  liveDirs.add(dir);
+  removeDirOnExit(dir);
   const procs: Proc[] = [];
   let stopped = false;
 
@@ -381,7 +282,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
     // apiserver first, so it does not log a storm of etcd errors
     for (const proc of [...procs].reverse()) await stopProcess(proc);
     await rm(dir, { recursive: true, force: true, maxRetries: 3 });
-    liveDirs.delete(dir);
+    forgetDir(dir);
   };
 
   const fail = async (proc: Proc, what: string): Promise<never> => {
@@ -425,7 +326,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
         '--log-level=warn',
       ],
       dir,
-      dir, // if this process dies without stop(), etcd's supervisor removes the temp dir
+      { cleanupDir: dir }, // if this process dies without stop(), etcd's supervisor removes the temp dir
     );
     procs.push(etcd);
     for (;;) {
