@@ -4,7 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION } from '../../shared/src/index.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
+import { INVALID_SPECS } from '../support/invalid-specs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CRDS = ['llmbackends', 'llmpools', 'routepolicies'].map((p) => join(ROOT, 'crds', `${p}.yaml`));
@@ -112,4 +114,14 @@ spec:
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('unknown field "spec.modelz"');
   });
+
+  it.each(INVALID_SPECS.map((c, i) => [c.kind, c.what, c, i] as const))(
+    '%s: refuses %s, naming the field',
+    async (kind, _what, c, i) => {
+      const input = JSON.stringify({ apiVersion: API_VERSION, kind, metadata: { name: `bad-${i}` }, spec: c.spec });
+      const r = await cp.kubectl(['create', '-n', 'default', '-f', '-'], { input });
+      expect(r.code, r.stdout).not.toBe(0);
+      expect(r.stderr).toContain(c.apiserver);
+    },
+  );
 });

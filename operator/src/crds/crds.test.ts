@@ -29,6 +29,29 @@ describe('generated CRDs', () => {
     }
     expect(missing).toEqual([]);
   });
+  it('bounds every string, list and map of the specs, so no resource carries megabytes', () => {
+    const unbounded: string[] = [];
+    let strings = 0;
+    const walk = (n: SchemaNode, path: string) => {
+      if (n.type === 'string') strings++;
+      if (n.type === 'string' && n.enum === undefined && n.maxLength === undefined && n.pattern !== '^[A-Z]{3}$')
+        unbounded.push(`${path}: string without maxLength`);
+      if (n.type === 'array' && n.maxItems === undefined) unbounded.push(`${path}: list without maxItems`);
+      if (n.type === 'object' && n.additionalProperties && n.maxProperties === undefined)
+        unbounded.push(`${path}: map without maxProperties`);
+      for (const [k, v] of Object.entries((n.properties ?? {}) as Record<string, SchemaNode>)) walk(v, `${path}.${k}`);
+      if (n.items) walk(n.items as SchemaNode, `${path}[]`);
+      if (n.additionalProperties && typeof n.additionalProperties === 'object')
+        walk(n.additionalProperties as SchemaNode, `${path}.*`);
+    };
+    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) {
+      const crd = buildCrd(kind) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+      const root = crd.spec.versions[0]!.schema.openAPIV3Schema.properties as Record<string, SchemaNode>;
+      walk(root.spec as SchemaNode, `${kind}.spec`);
+    }
+    expect(unbounded).toEqual([]);
+    expect(strings).toBeGreaterThan(50);
+  });
 });
 
 describe('toStructural', () => {

@@ -1,9 +1,9 @@
 /**
  * Turns the JSON Schema that zod emits (draft 2020-12) into a Kubernetes *structural* OpenAPI v3 schema:
  * every node typed, no `$schema`/`$ref`/`propertyNames`, `const` as a one-value enum, int|string unions as
- * `x-kubernetes-int-or-string` (their bounds kept as a CEL rule), 2020-12 numeric exclusive bounds as draft-4
- * booleans, formats Kubernetes does not know dropped, and `descriptions`, `default`s and
- * `x-kubernetes-validations` kept.
+ * `x-kubernetes-int-or-string` (their bounds kept as a CEL rule), record key constraints (`propertyNames`) as a
+ * CEL rule over the keys, 2020-12 numeric exclusive bounds as draft-4 booleans, formats Kubernetes does not know
+ * dropped, and `descriptions`, `default`s and `x-kubernetes-validations` kept.
  *
  * `additionalProperties: false` (zod `.strict()`) is dropped: the apiserver forbids it next to `properties`
  * ("additionalProperties and properties are mutual exclusive"); structural pruning plus kubectl's default strict
@@ -92,6 +92,23 @@ function intOrStringRule(int: SchemaNode, str: SchemaNode): { rule: string; mess
   return { rule: `type(self) == int ? ${join(intParts)} : ${join(strParts)}`, message: `must be ${range} or ${len}` };
 }
 
+/** CEL rule for the keys of a map, from the `propertyNames` zod emits for a record with a constrained key. */
+function propertyNamesRule(names: unknown): { rule: string; message: string } | undefined {
+  if (!isNode(names)) return undefined;
+  const parts: string[] = [];
+  const said: string[] = [];
+  if (typeof names.maxLength === 'number') {
+    parts.push(`size(k) <= ${names.maxLength}`);
+    said.push(`have at most ${names.maxLength} characters`);
+  }
+  if (typeof names.pattern === 'string') {
+    parts.push(`k.matches(${JSON.stringify(names.pattern)})`);
+    said.push(`match ${names.pattern}`);
+  }
+  if (parts.length === 0) return undefined;
+  return { rule: `self.all(k, ${parts.join(' && ')})`, message: `keys must ${said.join(' and ')}` };
+}
+
 function convertIntOrString(node: SchemaNode, branches: SchemaNode[]): SchemaNode | undefined {
   const types = branches.map((b) => b.type);
   if (branches.length !== 2 || !types.includes('integer') || !types.includes('string')) return undefined;
@@ -148,6 +165,8 @@ function convert(node: SchemaNode, path: string): SchemaNode {
     if (Array.isArray(out.required) && out.required.length === 0) delete out.required;
   }
   if (isNode(node.items)) out.items = toStructural(node.items, `${path}[]`);
+  const keys = propertyNamesRule(node.propertyNames);
+  if (keys) out['x-kubernetes-validations'] = [...((out['x-kubernetes-validations'] as unknown[]) ?? []), keys];
   const ap = node.additionalProperties;
   if (isNode(ap) && !isNode(node.properties)) {
     if (Object.keys(ap).length === 0) out['x-kubernetes-preserve-unknown-fields'] = true;

@@ -5,15 +5,16 @@
  * This module must not import the operator, the proxy or @kubernetes/client-node.
  */
 import { z } from 'zod';
-import { PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
+import { MAX_DURATION_MS, PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
 
 export const SCHEMA_VERSION = 1;
 
-const ms = z.number().int().min(0);
+/** A duration in milliseconds, bounded like the CRDs' durations (a timer Node.js can arm). */
+const ms = z.number().int().min(0).max(MAX_DURATION_MS);
 
 export const endpointConfig = z.object({
   id: z.string().min(1).describe('Stable identifier shown to clients and in metrics (never an address).'),
-  url: z.string().url().describe('Base URL of this replica including the API base path.'),
+  url: z.url({ protocol: /^https?$/ }).describe('Base URL of this replica including the API base path.'),
   weight: z.number().int().min(0),
 });
 export type EndpointConfig = z.infer<typeof endpointConfig>;

@@ -21,6 +21,9 @@ export const namespaceOf = (r: { metadata: { namespace?: string | undefined } })
 export const idOf = (r: { metadata: { name: string; namespace?: string | undefined } }) =>
   `${namespaceOf(r)}/${r.metadata.name}`;
 
+/** A credential sent as a header value: visible ASCII and inner spaces (surrounding whitespace is trimmed). */
+const CREDENTIAL = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+
 /** Looks a secret key up among the given Secrets. */
 export function findSecretValue(secrets: Secret[], namespace: string, name: string, key: string): string | undefined {
   const s = secrets.find((x) => x.metadata.name === name && namespaceOf(x) === namespace);
@@ -40,15 +43,23 @@ export function translateBackend(
   const problem = (field: string, reason: string, message: string, condition: Problem['condition'] = 'ResolvedRefs') =>
     problems.push({ kind: 'LLMBackend', namespace: ns, name: b.metadata.name, field, reason, message, condition });
 
-  let endpoints: EndpointConfig[] = [];
+  // A URL the CRD pattern let through but WHATWG URL parsing refuses (a malformed host or port) is this
+  // backend's problem, named by field.
+  const endpoint = (id: string, raw: string, weight: number, field: string): EndpointConfig | undefined => {
+    const url = endpointBaseUrl(spec.provider, raw);
+    if (url === undefined) {
+      problem(field, 'InvalidURL', `"${raw.slice(0, 200)}" is not a valid http or https URL`, 'Accepted');
+      return undefined;
+    }
+    return { id, url, weight };
+  };
+  let endpoints: (EndpointConfig | undefined)[] = [];
   if (spec.url) {
-    endpoints = [{ id: `${b.metadata.name}/0`, url: endpointBaseUrl(spec.provider, spec.url), weight: spec.weight }];
+    endpoints = [endpoint(`${b.metadata.name}/0`, spec.url, spec.weight, 'spec.url')];
   } else if (spec.endpoints) {
-    endpoints = spec.endpoints.map((e, i) => ({
-      id: `${b.metadata.name}/${i}`,
-      url: endpointBaseUrl(spec.provider, e.url),
-      weight: e.weight ?? spec.weight,
-    }));
+    endpoints = spec.endpoints.map((e, i) =>
+      endpoint(`${b.metadata.name}/${i}`, e.url, e.weight ?? spec.weight, `spec.endpoints[${i}].url`),
+    );
   } else if (spec.serviceRef) {
     const resolved = resolveService?.(ns, b);
     if (resolved === undefined) {
@@ -61,21 +72,30 @@ export function translateBackend(
       );
       return undefined;
     }
-    endpoints = resolved.map((r) => ({
-      id: `${b.metadata.name}/${r.name}`,
-      url: endpointBaseUrl(spec.provider, `${spec.serviceRef?.scheme ?? 'http'}://${r.address}`),
-      weight: spec.weight,
-    }));
+    endpoints = resolved.map((r) =>
+      endpoint(
+        `${b.metadata.name}/${r.name}`,
+        `${spec.serviceRef?.scheme ?? 'http'}://${r.address}`,
+        spec.weight,
+        'spec.serviceRef',
+      ),
+    );
   }
+  if (endpoints.some((e) => e === undefined)) return undefined;
 
   let apiKey: string | undefined;
   if (spec.credentialsRef) {
-    apiKey = findSecretValue(secrets, ns, spec.credentialsRef.name, spec.credentialsRef.key);
+    const ref = spec.credentialsRef;
+    apiKey = findSecretValue(secrets, ns, ref.name, ref.key)?.trim();
     if (apiKey === undefined) {
+      problem('spec.credentialsRef', 'SecretNotFound', `key "${ref.key}" of Secret ${ns}/${ref.name} was not found`);
+      return undefined;
+    }
+    if (!CREDENTIAL.test(apiKey)) {
       problem(
         'spec.credentialsRef',
-        'SecretNotFound',
-        `key "${spec.credentialsRef.key}" of Secret ${ns}/${spec.credentialsRef.name} was not found`,
+        'InvalidSecretValue',
+        `key "${ref.key}" of Secret ${ns}/${ref.name} is empty or holds characters an HTTP header cannot carry`,
       );
       return undefined;
     }
@@ -88,7 +108,7 @@ export function translateBackend(
   return {
     id,
     provider: spec.provider,
-    endpoints,
+    endpoints: endpoints.filter((e) => e !== undefined),
     models: Object.fromEntries(spec.models.map((m) => [m.name, m.upstreamName ?? m.name])),
     ...(apiKey !== undefined ? { apiKey } : {}),
     headers: spec.headers ?? {},

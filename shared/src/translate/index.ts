@@ -3,9 +3,22 @@
  * standalone mode alike. Never throws on bad references: each becomes a Problem naming resource and field, and
  * the rest of the configuration is still translated. Must not import the operator, the proxy or Kubernetes clients.
  */
+
+import { z } from 'zod';
 import type { LLMBackend, LLMPool, RoutePolicy, Secret } from '../api/v1alpha1/index.js';
-import { type ProxyConfig, proxyConfig, SCHEMA_VERSION, snapshotVersion } from '../proxyconfig/index.js';
+import {
+  type BackendConfig,
+  backendConfig,
+  type ProxyConfig,
+  policyConfig,
+  poolConfig,
+  proxyConfig,
+  routeConfig,
+  SCHEMA_VERSION,
+  snapshotVersion,
+} from '../proxyconfig/index.js';
 import { idOf, namespaceOf, type ServiceResolver, translateBackend } from './backends.js';
+import { isolate } from './isolate.js';
 import { translatePolicy } from './policies.js';
 import { translatePool } from './pools.js';
 import type { Problem } from './problems.js';
@@ -37,50 +50,82 @@ export interface TranslateResult {
 const byId = <T extends { metadata: { name: string; namespace?: string | undefined } }>(a: T, b: T) =>
   idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0;
 
-/** Translates resources into a complete, validated snapshot plus the problems found. Deterministic. */
+/**
+ * Oldest first (creationTimestamp, then namespace/name), as Gateway API settles conflicts: the resource that was
+ * there first keeps what it has. Resources without a timestamp (standalone manifests) sort by namespace/name.
+ */
+const byAge = <T extends { metadata: { name: string; namespace?: string | undefined; creationTimestamp?: string } }>(
+  a: T,
+  b: T,
+) => {
+  const ta = a.metadata.creationTimestamp ?? '';
+  const tb = b.metadata.creationTimestamp ?? '';
+  return ta < tb ? -1 : ta > tb ? 1 : byId(a, b);
+};
+
+const policyOutput = z.object({ routes: z.array(routeConfig), policy: policyConfig });
+
+/**
+ * Translates resources into a complete, validated snapshot plus the problems found. Deterministic. Never throws
+ * because of one resource: whatever cannot be translated is left out with a problem naming it.
+ */
 export function translate(input: TranslateInput): TranslateResult {
   const problems: Problem[] = [];
-  const backendInputs = [...input.backends].sort(byId);
-  const backends = new Map<string, ReturnType<typeof translateBackend>>();
-  for (const b of backendInputs)
-    backends.set(idOf(b), translateBackend(b, input.secrets, input.resolveService, problems));
-
-  const modelOwner = new Map<string, string>();
-  const pools = [...input.pools].sort(byId).flatMap((p) => {
-    const id = idOf(p);
-    for (const [i, name] of [p.spec.model, ...(p.spec.aliases ?? [])].entries()) {
-      const owner = modelOwner.get(name);
-      if (owner !== undefined && owner !== id) {
-        problems.push({
-          kind: 'LLMPool',
-          namespace: namespaceOf(p),
-          name: p.metadata.name,
-          field: i === 0 ? 'spec.model' : `spec.aliases[${i - 1}]`,
-          reason: 'ModelConflict',
-          message: `model name "${name}" is already served by LLMPool ${owner}`,
-          condition: 'Accepted',
-        });
-        return [];
-      }
-    }
-    for (const name of [p.spec.model, ...(p.spec.aliases ?? [])]) modelOwner.set(name, id);
-    return [
-      translatePool(
-        p,
-        (bid) => {
-          if (!backends.has(bid)) return 'missing';
-          return backends.get(bid) ?? 'unresolved';
-        },
-        problems,
-      ),
-    ];
+  const subject = (kind: Problem['kind'], r: { metadata: { name: string; namespace?: string | undefined } }) => ({
+    kind,
+    namespace: namespaceOf(r),
+    name: r.metadata.name,
   });
+  const backends = new Map<string, BackendConfig | undefined>();
+  for (const b of [...input.backends].sort(byId)) {
+    backends.set(
+      idOf(b),
+      isolate(subject('LLMBackend', b), backendConfig, problems, () =>
+        translateBackend(b, input.secrets, input.resolveService, problems),
+      ),
+    );
+  }
+
+  // Model names go to the oldest pool claiming them; a newer pool claiming a taken name is not served at all.
+  const modelOwner = new Map<string, string>();
+  const accepted = new Set<string>();
+  for (const p of [...input.pools].sort(byAge)) {
+    const id = idOf(p);
+    const names = [p.spec.model, ...(p.spec.aliases ?? [])];
+    const conflict = names.findIndex((name) => modelOwner.has(name));
+    if (conflict >= 0) {
+      const name = names[conflict] as string;
+      problems.push({
+        ...subject('LLMPool', p),
+        field: conflict === 0 ? 'spec.model' : `spec.aliases[${conflict - 1}]`,
+        reason: 'ModelConflict',
+        message: `model name "${name}" is already served by LLMPool ${modelOwner.get(name)}, which is older`,
+        condition: 'Accepted',
+      });
+      continue;
+    }
+    for (const name of names) modelOwner.set(name, id);
+    accepted.add(id);
+  }
+  const lookup = (bid: string) => {
+    if (!backends.has(bid)) return 'missing' as const;
+    return backends.get(bid) ?? ('unresolved' as const);
+  };
+  const pools = [...input.pools]
+    .sort(byId)
+    .filter((p) => accepted.has(idOf(p)))
+    .flatMap(
+      (p) => isolate(subject('LLMPool', p), poolConfig, problems, () => translatePool(p, lookup, problems)) ?? [],
+    );
 
   const poolIds = new Set(pools.map((p) => p.id));
   const routes: ProxyConfig['routes'] = [];
   const policies: ProxyConfig['policies'] = [];
   for (const rp of [...input.policies].sort(byId)) {
-    const t = translatePolicy(rp, (id) => poolIds.has(id), input.secrets, problems);
+    const t = isolate(subject('RoutePolicy', rp), policyOutput, problems, () =>
+      translatePolicy(rp, (id) => poolIds.has(id), input.secrets, problems),
+    );
+    if (!t) continue;
     routes.push(...t.routes);
     policies.push(t.policy);
   }

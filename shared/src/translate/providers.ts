@@ -19,9 +19,18 @@ export const PROVIDER_DEFAULTS: Record<Provider, ProviderDefaults> = {
   ollama: { basePath: '', healthPath: '/api/version', vendor: false },
 };
 
-/** Base URL of an endpoint: the URL as given when it has a path, else origin + the provider's base path. */
-export function endpointBaseUrl(provider: Provider, raw: string): string {
-  const u = new URL(raw);
+/**
+ * Base URL of an endpoint: the URL as given when it has a path, else origin + the provider's base path. Undefined
+ * when `raw` is not an http(s) URL that parses.
+ */
+export function endpointBaseUrl(provider: Provider, raw: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') return undefined;
   const path = u.pathname.replace(/\/+$/, '');
   return `${u.origin}${path === '' ? PROVIDER_DEFAULTS[provider].basePath : path}`;
 }

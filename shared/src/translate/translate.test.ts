@@ -101,6 +101,62 @@ spec: { model: default, backendRefs: [{ name: vllm-a }] }
     expect(config.pools.map((p) => p.id)).toEqual(['team/llama']);
   });
 
+  it('gives a model name to the oldest pool, whatever the names, and the conflict to the newcomer', () => {
+    const input = parseManifests(`${base}---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: aa-new, namespace: a-team }
+spec: { model: llama, backendRefs: [{ name: vllm-a }] }
+`);
+    const stamp = (name: string, t: string) => {
+      const p = input.pools.find((x) => x.metadata.name === name);
+      if (p) p.metadata.creationTimestamp = t;
+    };
+    stamp('llama', '2026-01-01T00:00:00Z');
+    stamp('aa-new', '2026-06-01T00:00:00Z');
+    const { config, problems } = translate(input);
+    expect(config.pools.map((p) => p.id)).toEqual(['team/llama']);
+    expect(problems).toContainEqual(
+      expect.objectContaining({ namespace: 'a-team', name: 'aa-new', reason: 'ModelConflict', field: 'spec.model' }),
+    );
+    // the same two pools the other way round in time: the one created first wins again
+    stamp('llama', '2027-01-01T00:00:00Z');
+    const swapped = translate(input);
+    expect(swapped.config.pools.map((p) => p.id)).toEqual(['a-team/aa-new']);
+    expect(swapped.problems).toContainEqual(expect.objectContaining({ name: 'llama', reason: 'ModelConflict' }));
+  });
+
+  it('keeps an untranslatable backend to itself: a condition naming the field, everything else served', () => {
+    const input = parseManifests(base);
+    const broken = structuredClone(input.backends.find((b) => b.metadata.name === 'openai'));
+    if (!broken) throw new Error('fixture');
+    // what the CRD of an older version let through, and the operator's parse would now refuse
+    Object.assign(broken.metadata, { name: 'files' });
+    Object.assign(broken.spec, { url: 'file:///etc/passwd', credentialsRef: undefined });
+    const badPort = structuredClone(broken);
+    Object.assign(badPort.metadata, { name: 'bad-port' });
+    Object.assign(badPort.spec, { url: 'http://example.com:99999/v1' });
+    const { config, problems } = translate({ ...input, backends: [...input.backends, broken, badPort] });
+    expect(config.backends.map((b) => b.id).sort()).toEqual(['team/openai', 'team/vllm-a']);
+    expect(problems).toEqual([
+      expect.objectContaining({ name: 'bad-port', field: 'spec.url', reason: 'InvalidURL', condition: 'Accepted' }),
+      expect.objectContaining({ name: 'files', field: 'spec.url', reason: 'InvalidURL', condition: 'Accepted' }),
+    ]);
+    expect(config.pools[0]?.targets).toHaveLength(2);
+  });
+
+  it('trims a credential and refuses one an HTTP header cannot carry, without showing it', () => {
+    const trailing = translate(parseManifests(base.replace('sk-test-123', '"sk-test-123\\n"')));
+    expect(trailing.problems).toEqual([]);
+    expect(trailing.config.backends.find((b) => b.id === 'team/openai')?.apiKey).toBe('sk-test-123');
+    const split = translate(parseManifests(base.replace('sk-test-123', '"sk-test\\r\\nx-evil: 1"')));
+    expect(split.problems).toContainEqual(
+      expect.objectContaining({ name: 'openai', field: 'spec.credentialsRef', reason: 'InvalidSecretValue' }),
+    );
+    expect(JSON.stringify(split.problems)).not.toContain('sk-test');
+    expect(split.config.backends.map((b) => b.id)).toEqual(['team/vllm-a']);
+  });
+
   it('hashes tenant API keys and never carries them in plain text', () => {
     const text = `${base}---
 apiVersion: v1

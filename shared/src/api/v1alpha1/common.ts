@@ -9,11 +9,136 @@ export const GROUP = 'switchyard.dev';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
-const DURATION_PATTERN = /^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/;
+/** A rule that holds both at admission (CEL on the CRD) and in zod (standalone manifests, the operator's parse). */
+export interface Rule<T> {
+  /** CEL expression over `self`, as in `x-kubernetes-validations`. */
+  cel: string;
+  message: string;
+  /** The same rule in TypeScript, over the parsed (defaulted) value. */
+  check: (value: T) => boolean;
+  /** Path of the offending field relative to `self` (`.fallbacks`), as `fieldPath` in the CRD. */
+  field?: string;
+}
 
-/** A Go-style duration string such as `500ms`, `30s`, `1m30s`, `2h`. */
+/**
+ * Adds rules to a schema: each becomes an `x-kubernetes-validations` entry of the generated CRD and a zod
+ * refinement, so the apiserver and standalone mode refuse the same objects with the same message.
+ */
+export function withRules<S extends z.ZodType>(schema: S, rules: Rule<z.output<S>>[]): S {
+  const refined = schema.superRefine((value, ctx) => {
+    for (const r of rules) {
+      if (r.check(value)) continue;
+      const path = (r.field ?? '').split('.').filter(Boolean);
+      ctx.addIssue({ code: 'custom', message: r.message, path });
+    }
+  }) as S;
+  const meta = refined.meta() ?? {};
+  const existing = (meta['x-kubernetes-validations'] as unknown[] | undefined) ?? [];
+  const cel = rules.map((r) => ({ rule: r.cel, message: r.message, ...(r.field ? { fieldPath: r.field } : {}) }));
+  return refined.meta({ ...meta, 'x-kubernetes-validations': [...existing, ...cel] }) as S;
+}
+
+/**
+ * A list of objects whose `key` field is unique: a list-map in the CRD (the apiserver refuses duplicates with
+ * "Duplicate value"), checked by zod as well. `key` must be a required field of the items.
+ */
+export function keyedList<S extends z.ZodType<readonly Record<string, unknown>[]>>(schema: S, key: string): S {
+  const refined = schema.superRefine((items, ctx) => {
+    const seen = new Set<unknown>();
+    items.forEach((item, i) => {
+      if (seen.has(item[key])) ctx.addIssue({ code: 'custom', message: `duplicate ${key} "${item[key]}"`, path: [i] });
+      seen.add(item[key]);
+    });
+  }) as S;
+  return refined.meta({
+    ...(refined.meta() ?? {}),
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': [key],
+  }) as S;
+}
+
+/** A list of unique strings: a set in the CRD (the apiserver refuses duplicates), checked by zod as well. */
+export function uniqueList<S extends z.ZodType<readonly string[]>>(schema: S): S {
+  const refined = schema.superRefine((items, ctx) => {
+    items.forEach((item, i) => {
+      if (items.indexOf(item) !== i) ctx.addIssue({ code: 'custom', message: `duplicate value "${item}"`, path: [i] });
+    });
+  }) as S;
+  return refined.meta({ ...(refined.meta() ?? {}), 'x-kubernetes-list-type': 'set' }) as S;
+}
+
+/** A map of at most `max` entries (`maxProperties` in the CRD). */
+export function boundedMap<S extends z.ZodType<Record<string, unknown>>>(schema: S, max: number): S {
+  const refined = schema.refine((m) => Object.keys(m).length <= max, `must have at most ${max} entries`) as S;
+  return refined.meta({ ...(refined.meta() ?? {}), maxProperties: max }) as S;
+}
+
+/** Longest duration accepted anywhere (596h): just under the largest timer Node.js, and so the proxy, can arm. */
+export const MAX_DURATION_MS = 596 * 3_600_000;
+const DURATION_PATTERN = /^([0-9]{1,6}(\.[0-9]{1,3})?(ms|s|m|h)){1,4}$/;
+
+/** A Go-style duration string such as `500ms`, `30s`, `1m30s`, `2h`, at most {@link MAX_DURATION_MS}. */
 export const duration = (description: string) =>
-  z.string().regex(DURATION_PATTERN, 'must be a duration such as 500ms, 30s or 1m30s').describe(description);
+  withRules(
+    z.string().max(64).regex(DURATION_PATTERN, 'must be a duration such as 500ms, 30s or 1m30s').describe(description),
+    [
+      {
+        cel: "duration(self) <= duration('596h')",
+        message: 'must be at most 596h',
+        check: (v) => !DURATION_PATTERN.test(v) || parseDuration(v) <= MAX_DURATION_MS,
+      },
+    ],
+  );
+
+/** An http:// or https:// URL without credentials, query or fragment. Other schemes are refused at admission. */
+export const httpUrl = (description: string) =>
+  withRules(
+    z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query or fragment')
+      .describe(description),
+    [
+      {
+        cel: "self.startsWith('http://') || self.startsWith('https://')",
+        message: 'must use the http or https scheme',
+        check: (v) => v.startsWith('http://') || v.startsWith('https://'),
+      },
+      {
+        cel: 'isURL(self)',
+        message: 'must be a valid URL',
+        check: (v) => URL.canParse(v),
+      },
+    ],
+  );
+
+/** An absolute URL path such as `/health`. */
+export const urlPath = (description: string) =>
+  z
+    .string()
+    .max(1024)
+    .regex(/^\/[^\s?#]*$/, 'must be a path starting with / without query or fragment')
+    .describe(description);
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** An HTTP header name (an RFC 9110 token). */
+export const headerName = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(HEADER_NAME, 'must be an HTTP header name (letters, digits, -)')
+    .describe(description);
+
+/** An HTTP header value: no control characters (CR and LF would split the header). */
+export const headerValue = (description: string) =>
+  z
+    .string()
+    .max(4096)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+    .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'must not contain control characters')
+    .describe(description);
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
@@ -39,7 +164,12 @@ export const objectName = (description: string) =>
 export const secretKeyRef = z
   .object({
     name: objectName('Name of the Secret in the same namespace.'),
-    key: z.string().min(1).max(253).describe('Key within the Secret whose value is used.'),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key (letters, digits, -, _ and .)')
+      .describe('Key within the Secret whose value is used.'),
   })
   .strict()
   .describe('Reference to a key of a Secret in the same namespace.');

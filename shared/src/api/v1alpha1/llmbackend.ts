@@ -3,7 +3,21 @@
  * account (OpenAI, Anthropic, any OpenAI-compatible API: remote through a URL).
  */
 import { z } from 'zod';
-import { API_VERSION, condition, duration, objectMeta, objectName, secretKeyRef } from './common.js';
+import {
+  API_VERSION,
+  boundedMap,
+  condition,
+  duration,
+  headerName,
+  headerValue,
+  httpUrl,
+  keyedList,
+  objectMeta,
+  objectName,
+  secretKeyRef,
+  urlPath,
+  withRules,
+} from './common.js';
 
 /** Upstream protocols Switchyard can speak. OpenAI-compatible kinds share one provider implementation. */
 export const PROVIDERS = ['openai-compatible', 'vllm', 'llamacpp', 'openai', 'anthropic', 'ollama'] as const;
@@ -35,7 +49,7 @@ export const serviceRef = z
 
 export const staticEndpoint = z
   .object({
-    url: z.url().describe('Base URL of one replica, e.g. http://10.0.0.5:8000/v1.'),
+    url: httpUrl('Base URL of one replica, e.g. http://10.0.0.5:8000/v1.'),
     weight: z.number().int().min(0).max(1000).optional().describe('Weight of this replica; defaults to spec.weight.'),
   })
   .strict();
@@ -43,11 +57,9 @@ export const staticEndpoint = z
 export const healthCheck = z
   .object({
     enabled: z.boolean().default(true).describe('Run active health checks against every endpoint.'),
-    path: z
-      .string()
-      .startsWith('/')
-      .optional()
-      .describe('Path probed; defaults per provider (vLLM and llama.cpp: /health, vendors: the models list).'),
+    path: urlPath(
+      'Path probed; defaults per provider (vLLM and llama.cpp: /health, vendors: the models list).',
+    ).optional(),
     interval: duration(
       'Time between checks of one endpoint. Default 5s; 60s for vendor APIs (openai, anthropic, and openai-compatible with credentialsRef), where a check is a billed or rate-limited call.',
     ).optional(),
@@ -73,7 +85,11 @@ export const pricing = z
     inputPerMillion: z.number().min(0).describe('Price of one million input (prompt) tokens.'),
     outputPerMillion: z.number().min(0).describe('Price of one million output (completion) tokens.'),
     cachedInputPerMillion: z.number().min(0).optional().describe('Price of one million cached input tokens.'),
-    currency: z.string().min(3).max(3).default('USD').describe('ISO 4217 currency code.'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+      .default('USD')
+      .describe('ISO 4217 currency code.'),
   })
   .strict()
   .describe('Token prices used to estimate cost.');
@@ -81,18 +97,18 @@ export const pricing = z
 export const metricsScrape = z
   .object({
     enabled: z.boolean().default(true).describe('Scrape the server metrics used by LLM-aware scheduling.'),
-    path: z.string().startsWith('/').default('/metrics').describe('Path of the Prometheus metrics.'),
+    path: urlPath('Path of the Prometheus metrics.').default('/metrics'),
     interval: duration('Time between scrapes of one endpoint.').default('250ms'),
     staleAfter: duration('Age after which scraped data is ignored.').default('2s'),
   })
   .strict()
   .describe('Scraping of vLLM / llama.cpp metrics for LLM-aware scheduling.');
 
-export const llmBackendSpec = z
+const llmBackendSpecFields = z
   .object({
     provider: provider.describe('Upstream protocol: vllm, llamacpp, ollama, openai, anthropic or openai-compatible.'),
     serviceRef: serviceRef.optional(),
-    url: z.url().optional().describe('Base URL of a remote API, e.g. https://api.openai.com/v1.'),
+    url: httpUrl('Base URL of a remote API, e.g. https://api.openai.com/v1.').optional(),
     endpoints: z
       .array(staticEndpoint)
       .min(1)
@@ -100,7 +116,7 @@ export const llmBackendSpec = z
       .optional()
       .describe('Static replica URLs (standalone mode and out-of-cluster servers); each is one endpoint.'),
     credentialsRef: secretKeyRef.optional().describe('Secret key holding the API key sent upstream.'),
-    models: z.array(backendModel).min(1).max(256).describe('Models this backend serves.'),
+    models: keyedList(z.array(backendModel).min(1).max(256), 'name').describe('Models this backend serves.'),
     weight: z.number().int().min(0).max(1000).default(1).describe('Scheduling weight of each replica.'),
     maxConcurrency: z
       .number()
@@ -113,21 +129,25 @@ export const llmBackendSpec = z
     timeouts: timeouts.optional(),
     pricing: pricing.optional(),
     metrics: metricsScrape.optional(),
-    headers: z
-      .record(z.string(), z.string())
+    headers: boundedMap(
+      z.record(headerName('Header name.'), headerValue('Header value.'), {
+        error: (issue) =>
+          issue.code === 'invalid_key' ? 'keys must be HTTP header names (letters, digits, -)' : undefined,
+      }),
+      64,
+    )
       .optional()
       .describe('Extra headers sent with every upstream request (not secret; use credentialsRef for keys).'),
   })
-  .strict()
-  .meta({
-    'x-kubernetes-validations': [
-      {
-        rule: '[has(self.serviceRef), has(self.url), has(self.endpoints)].filter(x, x).size() == 1',
-        message: 'exactly one of serviceRef, url or endpoints must be set',
-      },
-    ],
-  })
-  .describe('LLMBackend describes one model server deployment or vendor account.');
+  .strict();
+
+export const llmBackendSpec = withRules(llmBackendSpecFields, [
+  {
+    cel: '[has(self.serviceRef), has(self.url), has(self.endpoints)].filter(x, x).size() == 1',
+    message: 'exactly one of serviceRef, url or endpoints must be set',
+    check: (s) => [s.serviceRef, s.url, s.endpoints].filter((x) => x !== undefined).length === 1,
+  },
+]).describe('LLMBackend describes one model server deployment or vendor account.');
 export type LLMBackendSpec = z.infer<typeof llmBackendSpec>;
 
 export const llmBackendStatus = z

@@ -3,7 +3,17 @@
  * retry and outlier-detection policy used across their endpoints.
  */
 import { z } from 'zod';
-import { API_VERSION, condition, duration, objectMeta, objectName } from './common.js';
+import {
+  API_VERSION,
+  condition,
+  duration,
+  headerName,
+  keyedList,
+  objectMeta,
+  objectName,
+  uniqueList,
+  withRules,
+} from './common.js';
 
 export const SCHEDULING_STRATEGIES = [
   'weighted-round-robin',
@@ -63,6 +73,7 @@ export const scheduling = z
           .number()
           .int()
           .min(0)
+          .max(100000)
           .default(8)
           .describe('Saturation: waiting requests above which a replica is skipped.'),
         maxKvCacheUsage: z
@@ -78,10 +89,7 @@ export const scheduling = z
           .max(65536)
           .default(256)
           .describe('Prefix index block size in characters.'),
-        sessionHeader: z
-          .string()
-          .optional()
-          .describe('Header whose value pins a session to a replica (e.g. x-session-id).'),
+        sessionHeader: headerName('Header whose value pins a session to a replica (e.g. x-session-id).').optional(),
         sessionFromUser: z
           .boolean()
           .default(false)
@@ -106,9 +114,7 @@ export const RETRY_ON = ['connect-failure', 'timeout', '429', '5xx'] as const;
 export const retry = z
   .object({
     attempts: z.number().int().min(1).max(10).default(3).describe('Upstream attempts per request, the first included.'),
-    retryOn: z
-      .array(z.enum(RETRY_ON))
-      .max(4)
+    retryOn: uniqueList(z.array(z.enum(RETRY_ON)).max(4))
       .default(['connect-failure', 'timeout', '429', '5xx'])
       .describe('Causes that are retried.'),
     perTryTimeout: duration('Deadline of one attempt until its first byte.').optional(),
@@ -125,7 +131,7 @@ export const retry = z
     budget: z
       .object({
         ratio: z.number().min(0).max(1).default(0.2).describe('Share of requests that may be retries.'),
-        minPerSecond: z.number().int().min(0).default(10).describe('Retries always allowed per second.'),
+        minPerSecond: z.number().int().min(0).max(100000).default(10).describe('Retries always allowed per second.'),
       })
       .strict()
       .optional()
@@ -150,17 +156,36 @@ export const outlierDetection = z
   .strict()
   .describe('Passive outlier detection.');
 
-export const llmPoolSpec = z
-  .object({
-    model: z.string().min(1).max(256).describe('Public model name clients send in requests.'),
-    aliases: z.array(z.string().min(1).max(256)).max(64).optional().describe('Other names that reach this pool.'),
-    backendRefs: z.array(backendRef).min(1).max(256).describe('Backends serving the pool.'),
-    scheduling: scheduling.optional(),
-    retry: retry.optional(),
-    outlierDetection: outlierDetection.optional(),
-  })
-  .strict()
-  .describe('LLMPool maps a public model name to weighted, prioritised backends.');
+export const llmPoolSpec = withRules(
+  z
+    .object({
+      model: z.string().min(1).max(256).describe('Public model name clients send in requests.'),
+      aliases: uniqueList(z.array(z.string().min(1).max(256)).max(64))
+        .optional()
+        .describe('Other names that reach this pool.'),
+      backendRefs: keyedList(z.array(backendRef).min(1).max(256), 'name').describe(
+        'Backends serving the pool, each at most once.',
+      ),
+      scheduling: scheduling.optional(),
+      retry: retry.optional(),
+      outlierDetection: outlierDetection.optional(),
+    })
+    .strict(),
+  [
+    {
+      cel: 'self.backendRefs.exists(r, !has(r.weight) || r.weight > 0)',
+      message: 'at least one backendRef must have a positive weight',
+      check: (s) => s.backendRefs.some((r) => r.weight > 0),
+      field: '.backendRefs',
+    },
+    {
+      cel: '!has(self.aliases) || !(self.model in self.aliases)',
+      message: 'aliases must not repeat the model name',
+      check: (s) => !(s.aliases ?? []).includes(s.model),
+      field: '.aliases',
+    },
+  ],
+).describe('LLMPool maps a public model name to weighted, prioritised backends.');
 export type LLMPoolSpec = z.infer<typeof llmPoolSpec>;
 
 export const llmPoolStatus = z

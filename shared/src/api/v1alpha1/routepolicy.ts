@@ -4,7 +4,18 @@
  * one of its rules matched. Requests no rule matches go to the pool whose model or alias equals the model name.
  */
 import { z } from 'zod';
-import { API_VERSION, condition, duration, objectMeta, objectName, secretKeyRef } from './common.js';
+import {
+  API_VERSION,
+  condition,
+  duration,
+  headerName,
+  keyedList,
+  objectMeta,
+  objectName,
+  secretKeyRef,
+  uniqueList,
+  withRules,
+} from './common.js';
 
 export const modelMatch = z
   .object({
@@ -15,7 +26,7 @@ export const modelMatch = z
 
 export const headerMatch = z
   .object({
-    name: z.string().min(1).max(256).describe('Header name (case-insensitive).'),
+    name: headerName('Header name (case-insensitive).'),
     type: z.enum(['Exact', 'RegularExpression']).default('Exact').describe('How value is compared.'),
     value: z.string().max(4096).describe('Value to compare with.'),
   })
@@ -43,34 +54,61 @@ export const systemPrompt = z
   })
   .strict();
 
-export const routeRule = z
-  .object({
-    name: z.string().max(128).optional().describe('Name used in metrics and headers.'),
-    match: routeMatch.optional().describe('What the rule matches; omitted matches everything.'),
-    pools: z
-      .array(poolTarget)
-      .max(16)
-      .optional()
-      .describe('Pools the traffic is split across; omitted routes to the pool named by the requested model.'),
-    fallbacks: z
-      .array(objectName('Pool tried when the previous one failed.'))
-      .max(8)
-      .optional()
-      .describe('Fallback chain of pools, tried in order after the selected pool fails.'),
-    modelRewrite: z.string().min(1).max(256).optional().describe('Model name reported back to the client.'),
-    systemPrompt: systemPrompt.optional().describe('System prompt injected into matched requests.'),
-  })
-  .strict();
+export const routeRule = withRules(
+  z
+    .object({
+      name: z.string().max(128).optional().describe('Name used in metrics and headers.'),
+      match: routeMatch.optional().describe('What the rule matches; omitted matches everything.'),
+      pools: keyedList(z.array(poolTarget).max(16), 'name')
+        .optional()
+        .describe('Pools the traffic is split across; omitted routes to the pool named by the requested model.'),
+      fallbacks: uniqueList(z.array(objectName('Pool tried when the previous one failed.')).max(8))
+        .optional()
+        .describe('Fallback chain of pools, tried in order after the selected pool fails.'),
+      modelRewrite: z.string().min(1).max(256).optional().describe('Model name reported back to the client.'),
+      systemPrompt: systemPrompt.optional().describe('System prompt injected into matched requests.'),
+    })
+    .strict(),
+  [
+    {
+      cel: '!has(self.pools) || size(self.pools) == 0 || self.pools.exists(p, !has(p.weight) || p.weight > 0)',
+      message: 'at least one pool must have a positive weight',
+      check: (r) => (r.pools ?? []).length === 0 || (r.pools ?? []).some((p) => p.weight > 0),
+      field: '.pools',
+    },
+    {
+      // With a split, a fallback may be one of the split's pools (the others fall back to it); a rule with one
+      // pool falling back to that pool is a loop the proxy would skip.
+      cel: '!has(self.fallbacks) || !has(self.pools) || size(self.pools) != 1 || !(self.pools[0].name in self.fallbacks)',
+      message: "a fallback must not be the rule's own pool",
+      check: (r) => r.pools?.length !== 1 || !(r.fallbacks ?? []).includes(r.pools[0]?.name ?? ''),
+      field: '.fallbacks',
+    },
+  ],
+);
+
+/** Largest number accepted in a limit: far beyond any real limit, and exact in a double. */
+const LIMIT_MAX = 1e12;
 
 export const limits = z
   .object({
-    requestsPerMinute: z.number().int().min(0).optional().describe('Requests per minute.'),
-    tokensPerMinute: z.number().int().min(0).optional().describe('Input + output tokens per minute.'),
-    concurrentRequests: z.number().int().min(0).optional().describe('Requests in flight at once.'),
-    tokensPerDay: z.number().int().min(0).optional().describe('Token budget per UTC day.'),
-    tokensPerMonth: z.number().int().min(0).optional().describe('Token budget per UTC month.'),
-    costPerDay: z.number().min(0).optional().describe('Cost budget per UTC day, in the pricing currency.'),
-    costPerMonth: z.number().min(0).optional().describe('Cost budget per UTC month, in the pricing currency.'),
+    requestsPerMinute: z.number().int().min(0).max(LIMIT_MAX).optional().describe('Requests per minute.'),
+    tokensPerMinute: z.number().int().min(0).max(LIMIT_MAX).optional().describe('Input + output tokens per minute.'),
+    concurrentRequests: z.number().int().min(0).max(LIMIT_MAX).optional().describe('Requests in flight at once.'),
+    tokensPerDay: z.number().int().min(0).max(LIMIT_MAX).optional().describe('Token budget per UTC day.'),
+    tokensPerMonth: z.number().int().min(0).max(LIMIT_MAX).optional().describe('Token budget per UTC month.'),
+    costPerDay: z
+      .number()
+      .min(0)
+      .max(LIMIT_MAX)
+      .optional()
+      .describe('Cost budget per UTC day, in the pricing currency.'),
+    costPerMonth: z
+      .number()
+      .min(0)
+      .max(LIMIT_MAX)
+      .optional()
+      .describe('Cost budget per UTC month, in the pricing currency.'),
   })
   .strict();
 
@@ -91,7 +129,12 @@ export const tenant = z
 export const rateLimitRule = z
   .object({
     scope: z.enum(['key', 'tenant', 'model', 'global']).describe('What one counter is kept for.'),
-    model: z.string().optional().describe('Only requests for this model (scope model: each model when omitted).'),
+    model: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Only requests for this model (scope model: each model when omitted).'),
     limits: limits.describe('Limits of one counter.'),
   })
   .strict();
@@ -120,7 +163,9 @@ export const routePolicySpec = z
       .strict()
       .optional()
       .describe('API-key authentication of clients.'),
-    tenants: z.array(tenant).max(256).optional().describe('Tenants and the API keys that authenticate them.'),
+    tenants: keyedList(z.array(tenant).max(256), 'name')
+      .optional()
+      .describe('Tenants and the API keys that authenticate them.'),
     rateLimits: z.array(rateLimitRule).max(32).optional().describe('Rate limits, exact across proxy replicas.'),
     cache: cachePolicy.optional().describe('Response cache for matched requests.'),
     failureMode: z
