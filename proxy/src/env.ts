@@ -23,6 +23,8 @@ export interface RequestState {
   cachedInputTokens?: number;
   /** The answer's stream ended early (client abort, mid-stream failure): upstream usage, if any, is partial. */
   usageIncomplete?: boolean;
+  /** The upstream's usage was implausible (negative, fractional, absurdly large): it was dropped and estimated. */
+  usageRejected?: boolean;
   /** True when the tokens were estimated (a stream ended without upstream usage, e.g. the client aborted). */
   usageEstimated?: boolean;
   /** Estimated cost from the backend's pricing, in `costCurrency`. */

@@ -69,7 +69,7 @@ export class GatewayError extends Error {
   /** Headers every surface adds to this error's response. */
   responseHeaders(): Record<string, string> {
     const h: Record<string, string> = { ...this.headers };
-    if (this.retryAfterMs !== undefined) {
+    if (this.retryAfterMs !== undefined && Number.isFinite(this.retryAfterMs)) {
       h['retry-after'] = String(Math.max(1, Math.ceil(this.retryAfterMs / 1000)));
       h['retry-after-ms'] = String(Math.max(0, Math.round(this.retryAfterMs)));
     }

@@ -16,6 +16,7 @@ import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import type { WaitQueues } from '../resilience/wait-queue.js';
 import { sessionKeyOf } from '../scheduling/llm-aware/session.js';
+import { checkedUsage } from '../usage/validate.js';
 import { attemptOnce } from './attempt.js';
 import { selectMember, unavailability } from './select.js';
 import type { AttemptOutcome, FailureCause, PipelineDeps, ProxyCall } from './types.js';
@@ -110,6 +111,14 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       run.queues.released(member.endpoint);
     }
     const duration = performance.now() - startedAt;
+    if (outcome.kind === 'done' && outcome.usage && !checkedUsage(outcome.usage)) {
+      run.deps.log.warn(
+        { requestId: call.state.id, backend: member.endpoint.backend.id },
+        'upstream reported implausible usage: tokens are estimated instead',
+      );
+      outcome = { ...outcome, usage: undefined };
+      call.state.usageRejected = true;
+    }
     // Only the replica's own behaviour teaches outlier detection: never a client that left or stopped reading.
     const byClient = outcome.kind === 'done' ? outcome.clientCaused === true : call.sink.closed;
     if (!byClient) learn(run, pool, member.endpoint, outcome, duration);

@@ -5,10 +5,11 @@
  */
 import { GatewayError } from '../errors.js';
 import { SseSplitter } from '../http/sse.js';
+import { scrubSecrets, upstreamCode } from '../providers/secrets.js';
 import type { Usage } from '../providers/types.js';
 import { finishOfStop, streamWithoutStart, usageFromAnthropic } from './anthropic-mapping.js';
 import type { AnthropicUsage } from './anthropic-types.js';
-import { badUpstream, type Json, openAIUsage, parseStreamEvent, randomId } from './common.js';
+import { badUpstream, isRecord, type Json, openAIUsage, parseStreamEvent, randomId } from './common.js';
 import type { ChatChunk, ChunkDelta, FinishReason } from './openai-types.js';
 import type { ChunkDecoder } from './stream.js';
 
@@ -26,7 +27,7 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
 
   constructor(
     private readonly model: string,
-    private readonly scrub: (message: string) => string = (m) => m,
+    private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m),
   ) {}
 
   private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
@@ -98,12 +99,11 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
         return usage ? { ...this.chunk({}), choices: [], usage: openAIUsage(usage) } : undefined;
       }
       case 'error': {
-        const e = (j.error ?? {}) as { type?: string; message?: string };
-        const status = ERROR_STATUS[e.type ?? ''] ?? 502;
+        const e = isRecord(j.error) ? j.error : {};
+        const type = upstreamCode(e.type, 'upstream_stream_error');
+        const status = Object.hasOwn(ERROR_STATUS, type) ? (ERROR_STATUS[type] as number) : 502;
         const kind = status === 529 ? 'overloaded' : status === 429 ? 'rate_limit' : 'upstream';
-        throw new GatewayError(status, kind, this.scrub(e.message ?? 'upstream reported an error mid-stream'), {
-          code: e.type ?? 'upstream_stream_error',
-        });
+        throw new GatewayError(status, kind, this.scrub(e.message), { code: type });
       }
       default:
         return undefined;

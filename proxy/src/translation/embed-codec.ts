@@ -2,12 +2,14 @@
  * Embedding adapters composed around the canonical OpenAI embeddings form, and the OpenAI and Ollama halves.
  * Ollama `/api/embed` takes text only and returns floats; OpenAI `encoding_format: base64` is produced here.
  */
+
+import { OLLAMA_ANSWER } from '../providers/ollama/request.js';
 import { parseOpenAIError } from '../providers/openai/errors.js';
 import { openAIHeaders } from '../providers/openai/request.js';
-import { parseUpstreamJson } from '../providers/openai/response.js';
+import { OPENAI_ANSWER, parseUpstreamJson } from '../providers/openai/response.js';
 import type { Adapter, AdapterContext, UpstreamRequest, Usage } from '../providers/types.js';
 import type { UpstreamCodec } from './codec.js';
-import { badUpstream, type Json, untranslatable } from './common.js';
+import { type Json, untranslatable } from './common.js';
 import type { EmbeddingRequest, EmbeddingResponse } from './openai-types.js';
 
 export interface EmbedClientCodec {
@@ -62,8 +64,7 @@ export const openAIEmbedUpstream: EmbedUpstreamCodec = {
     body: JSON.stringify({ ...req, model: ctx.upstreamModel, encoding_format: 'float' }),
   }),
   response(body) {
-    const j = parseUpstreamJson(body) as unknown as EmbeddingResponse;
-    if (!Array.isArray(j.data)) throw badUpstream('upstream embeddings answer has no data');
+    const j = parseUpstreamJson(body, OPENAI_ANSWER.embeddings) as unknown as EmbeddingResponse;
     j.usage ??= { prompt_tokens: 0, total_tokens: 0 };
     return j;
   },
@@ -88,8 +89,7 @@ export const ollamaEmbedUpstream: EmbedUpstreamCodec = {
     return { method: 'POST', path: '/api/embed', headers, body: JSON.stringify(body) };
   },
   response(body, ctx) {
-    const j = parseUpstreamJson(body) as { embeddings?: number[][]; prompt_eval_count?: number };
-    if (!Array.isArray(j.embeddings)) throw badUpstream('upstream embed answer has no embeddings');
+    const j = parseUpstreamJson(body, OLLAMA_ANSWER.embed) as { embeddings: number[][]; prompt_eval_count?: number };
     const tokens = j.prompt_eval_count ?? 0;
     return {
       object: 'list',

@@ -5,6 +5,7 @@
  * whole tool calls, holds a call's argument fragments until the call is complete; the `done` line ends the stream.
  */
 import { GatewayError } from '../errors.js';
+import { scrubSecrets } from '../providers/secrets.js';
 import type { Usage } from '../providers/types.js';
 import {
   badUpstream,
@@ -32,7 +33,7 @@ export class OllamaChunkDecoder implements ChunkDecoder {
 
   constructor(
     private readonly model: string,
-    private readonly scrub: (message: string) => string = (m) => m,
+    private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m),
   ) {}
 
   private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {

@@ -1,10 +1,10 @@
 /** The OpenAI halves of composed adapters: OpenAI chat clients, and OpenAI-protocol (vLLM, llama.cpp, …) upstreams. */
 import { parseOpenAIError } from '../providers/openai/errors.js';
 import { openAIHeaders } from '../providers/openai/request.js';
-import { parseUpstreamJson } from '../providers/openai/response.js';
+import { OPENAI_ANSWER, parseUpstreamJson } from '../providers/openai/response.js';
 import { scrubSecrets } from '../providers/secrets.js';
 import type { ClientCodec, UpstreamCodec } from './codec.js';
-import { badUpstream, neutralUsage } from './common.js';
+import { neutralUsage } from './common.js';
 import { OpenAIChunkDecoder, OpenAIChunkEncoder } from './openai-stream.js';
 import type { ChatRequest, ChatResponse } from './openai-types.js';
 
@@ -30,8 +30,7 @@ export const openAIChatUpstream: UpstreamCodec = {
     };
   },
   response(body) {
-    const j = parseUpstreamJson(body) as unknown as ChatResponse;
-    if (!Array.isArray(j.choices)) throw badUpstream('upstream answer has no choices');
+    const j = parseUpstreamJson(body, OPENAI_ANSWER.chat) as unknown as ChatResponse;
     return { body: j, usage: neutralUsage(j.usage) };
   },
   decoder: (ctx) => new OpenAIChunkDecoder((m) => scrubSecrets(m, ctx.backend.apiKey)),

@@ -1,6 +1,7 @@
 /** OpenAI chat-completion SSE: decoder (upstream → chunks) and encoder (chunks → OpenAI client). */
 import { GatewayError } from '../errors.js';
 import { SseSplitter } from '../http/sse.js';
+import { scrubSecrets } from '../providers/secrets.js';
 import type { Usage } from '../providers/types.js';
 import { badUpstream, emptyStream, neutralUsage, parseStreamEvent } from './common.js';
 import type { ChatChunk } from './openai-types.js';
@@ -14,7 +15,7 @@ export class OpenAIChunkDecoder implements ChunkDecoder {
   private sawChunk = false;
   private seenUsage: Usage | undefined;
 
-  constructor(private readonly scrub: (message: string) => string = (m) => m) {}
+  constructor(private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m)) {}
 
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];

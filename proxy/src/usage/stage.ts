@@ -2,7 +2,8 @@
  * The usage stage (innermost governance stage): after the answer, records input/output tokens and cost in the
  * request state. Tokens come from the upstream's usage; when a stream ended early (client abort, mid-stream failure)
  * the output is the number of deltas relayed and the input the upstream's count when it sent one (Anthropic does in
- * `message_start`), else the admission estimate (`usageEstimated`).
+ * `message_start`), else the admission estimate (`usageEstimated`). Usage the upstream reported but that failed the
+ * plausibility check (usage/validate.ts) is estimated the same way.
  */
 import type { HookList } from '../governance-hooks.js';
 import { estimateTokens } from '../limits/estimate.js';
@@ -33,6 +34,12 @@ function recordUsage(call: ProxyCall, meter: StreamMeterSink | undefined, hooks:
     if (meter && call.sink.headSent && s.attempts > 0) {
       s.inputTokens ??= estimateTokens(call).input;
       s.outputTokens = Math.max(s.outputTokens ?? 0, meter.deltas);
+      s.usageEstimated = true;
+    } else if (s.usageRejected && call.sink.headSent) {
+      // A complete answer whose usage was implausible: the admission estimate (prompt size, requested maximum).
+      const e = estimateTokens(call);
+      s.inputTokens = e.input;
+      s.outputTokens = e.output;
       s.usageEstimated = true;
     } else if (!reported) return;
   }

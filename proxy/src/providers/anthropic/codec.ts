@@ -8,7 +8,7 @@ import type { UpstreamCodec } from '../../translation/codec.js';
 import { parseUpstreamJson } from '../openai/response.js';
 import { scrubSecrets } from '../secrets.js';
 import { parseAnthropicError } from './errors.js';
-import { ANTHROPIC_PATHS, anthropicHeaders } from './request.js';
+import { ANTHROPIC_ANSWER, ANTHROPIC_PATHS, anthropicHeaders } from './request.js';
 
 /** Anthropic upstream for clients of another surface (529 is reported to them as 503). */
 export const anthropicChatUpstream: UpstreamCodec = {
@@ -22,7 +22,8 @@ export const anthropicChatUpstream: UpstreamCodec = {
     };
   },
   response(body, ctx) {
-    return openAIResponseFromAnthropic(parseUpstreamJson(body) as unknown as AnthropicResponse, ctx.publicModel);
+    const j = parseUpstreamJson(body, ANTHROPIC_ANSWER.messages) as unknown as AnthropicResponse;
+    return openAIResponseFromAnthropic(j, ctx.publicModel);
   },
   decoder: (ctx) => new AnthropicChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey)),
   parseError: (status, body, headers, ctx) => parseAnthropicError(status, body, headers, ctx.backend.apiKey, false),

@@ -1,7 +1,7 @@
 /** Anthropic upstream errors (`{"type":"error","error":{"type","message"}}`) → GatewayError, secrets scrubbed. */
 import { type ErrorKind, GatewayError } from '../../errors.js';
 import { retryAfterMs } from '../openai/errors.js';
-import { scrubSecrets } from '../secrets.js';
+import { scrubSecrets, upstreamCode } from '../secrets.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -23,12 +23,12 @@ export function parseAnthropicError(
   apiKey: string | undefined,
   keep529: boolean,
 ): GatewayError {
-  let message = body.toString('utf8').slice(0, 2000) || `upstream answered ${status}`;
+  let message = body.toString('utf8') || `upstream answered ${status}`;
   let type: string | null = null;
   try {
     const j = JSON.parse(message) as { error?: { type?: unknown; message?: unknown } };
     if (typeof j.error?.message === 'string') message = j.error.message;
-    if (typeof j.error?.type === 'string') type = j.error.type;
+    type = upstreamCode(j.error?.type, null);
   } catch {
     // not JSON: keep the text
   }

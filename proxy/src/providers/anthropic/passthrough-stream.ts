@@ -9,7 +9,7 @@ import { SseSplitter } from '../../http/sse.js';
 import { streamWithoutStart, usageFromAnthropic } from '../../translation/anthropic-mapping.js';
 import type { AnthropicUsage } from '../../translation/anthropic-types.js';
 import { badUpstream, parseStreamEvent } from '../../translation/common.js';
-import { scrubSecrets } from '../secrets.js';
+import { scrubSecrets, upstreamCode } from '../secrets.js';
 import type { AdapterContext, StreamTranslator, Usage } from '../types.js';
 
 interface EventData {
@@ -42,10 +42,8 @@ export class AnthropicPassthroughStream implements StreamTranslator {
         throw new GatewayError(
           overloaded ? 529 : 502,
           overloaded ? 'overloaded' : 'upstream',
-          scrubSecrets(e.message ?? 'upstream stream error', this.ctx.backend.apiKey),
-          {
-            code: e.type ?? 'upstream_stream_error',
-          },
+          scrubSecrets(e.message, this.ctx.backend.apiKey, undefined, 'upstream stream error'),
+          { code: upstreamCode(e.type, 'upstream_stream_error') },
         );
       }
       if (j.type === 'message_start' && j.message) {

@@ -7,7 +7,7 @@ import type { OllamaAnswer } from '../../translation/ollama-types.js';
 import { parseOpenAIError } from '../openai/errors.js';
 import { parseUpstreamJson } from '../openai/response.js';
 import { scrubSecrets } from '../secrets.js';
-import { OLLAMA_PATHS, ollamaHeaders } from './request.js';
+import { OLLAMA_ANSWER, OLLAMA_PATHS, ollamaHeaders } from './request.js';
 
 /** Ollama upstream for OpenAI and Anthropic clients. Ollama errors (`{"error":"…"}`) parse like OpenAI ones. */
 export const ollamaChatUpstream: UpstreamCodec = {
@@ -17,7 +17,8 @@ export const ollamaChatUpstream: UpstreamCodec = {
     headers: ollamaHeaders(ctx, ctx.stream),
     body: JSON.stringify(ollamaChatFromOpenAI(chat, ctx.upstreamModel, ctx.stream)),
   }),
-  response: (body, ctx) => openAIResponseFromOllama(parseUpstreamJson(body) as OllamaAnswer, ctx.publicModel),
+  response: (body, ctx) =>
+    openAIResponseFromOllama(parseUpstreamJson(body, OLLAMA_ANSWER.chat) as OllamaAnswer, ctx.publicModel),
   decoder: (ctx) => new OllamaChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey)),
   parseError: (status, body, headers, ctx) => parseOpenAIError(status, body, headers, ctx.backend.apiKey),
 };

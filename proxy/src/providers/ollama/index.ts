@@ -24,19 +24,28 @@ import { parseOpenAIError } from '../openai/errors.js';
 import { registerAdapter } from '../registry.js';
 import { ollamaChatUpstream } from './codec.js';
 import { ollamaPassthrough } from './passthrough.js';
-import { OLLAMA_PATHS, ollamaHeaders } from './request.js';
+import { OLLAMA_ANSWER, OLLAMA_PATHS, ollamaHeaders } from './request.js';
 
 registerAdapter(
   ['ollama/ollama/ollama_chat'],
-  ollamaPassthrough(() => OLLAMA_PATHS.chat),
+  ollamaPassthrough(
+    () => OLLAMA_PATHS.chat,
+    () => OLLAMA_ANSWER.chat,
+  ),
 );
 registerAdapter(
   ['ollama/ollama/ollama_generate'],
-  ollamaPassthrough(() => OLLAMA_PATHS.generate),
+  ollamaPassthrough(
+    () => OLLAMA_PATHS.generate,
+    () => OLLAMA_ANSWER.generate,
+  ),
 );
 registerAdapter(
   ['ollama/ollama/ollama_embed'],
-  ollamaPassthrough((ctx) => (isLegacyEmbed(ctx.body) ? OLLAMA_PATHS.embeddings : OLLAMA_PATHS.embed)),
+  ollamaPassthrough(
+    (ctx) => (isLegacyEmbed(ctx.body) ? OLLAMA_PATHS.embeddings : OLLAMA_PATHS.embed),
+    (ctx) => (isLegacyEmbed(ctx.body) ? OLLAMA_ANSWER.embeddings : OLLAMA_ANSWER.embed),
+  ),
 );
 
 registerAdapter(['ollama/openai/ollama_chat'], chatAdapter(ollamaChatClient, openAIChatUpstream));

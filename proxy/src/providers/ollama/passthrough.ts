@@ -9,7 +9,7 @@ import { NdjsonSplitter } from '../../translation/ndjson.js';
 import { usageFromOllama } from '../../translation/ollama-response.js';
 import type { OllamaAnswer } from '../../translation/ollama-types.js';
 import { parseOpenAIError } from '../openai/errors.js';
-import { parseUpstreamJson } from '../openai/response.js';
+import { type AnswerShape, parseUpstreamJson } from '../openai/response.js';
 import { scrubSecrets } from '../secrets.js';
 import type { Adapter, AdapterContext, StreamTranslator, Usage } from '../types.js';
 import { ollamaHeaders } from './request.js';
@@ -49,7 +49,10 @@ class OllamaPassthroughStream implements StreamTranslator {
 }
 
 /** A native pass-through adapter posting to `path(ctx)`. */
-export function ollamaPassthrough(path: (ctx: AdapterContext) => string): Adapter {
+export function ollamaPassthrough(
+  path: (ctx: AdapterContext) => string,
+  shape: (ctx: AdapterContext) => AnswerShape,
+): Adapter {
   return {
     streamContentType: 'application/x-ndjson',
     buildRequest: (ctx) => ({
@@ -60,7 +63,7 @@ export function ollamaPassthrough(path: (ctx: AdapterContext) => string): Adapte
     }),
     parseError: (status, body, headers, ctx) => parseOpenAIError(status, body, headers, ctx.backend.apiKey),
     translateResponse(body, ctx) {
-      const j = parseUpstreamJson(body) as OllamaAnswer;
+      const j = parseUpstreamJson(body, shape(ctx)) as OllamaAnswer;
       if ('model' in j) j.model = ctx.publicModel;
       const usage = isRecord(j) ? usageFromOllama(j) : undefined;
       return { body: JSON.stringify(j), ...(usage ? { usage } : {}) };

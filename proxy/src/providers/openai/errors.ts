@@ -1,19 +1,30 @@
 /** OpenAI-protocol upstream errors → GatewayError, keeping status semantics and scrubbing secrets. */
 import { type ErrorKind, GatewayError } from '../../errors.js';
-import { scrubSecrets } from '../secrets.js';
+import { scrubSecrets, upstreamCode } from '../secrets.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-/** Milliseconds from `retry-after-ms` or `retry-after` (seconds or HTTP date), if present. */
+/** Longest Retry-After taken from an upstream (an hour): a larger or malformed value is not believed. */
+export const MAX_UPSTREAM_RETRY_AFTER_MS = 3_600_000;
+
+const sane = (ms: number): number | undefined =>
+  Number.isFinite(ms) && ms >= 0 ? Math.min(Math.round(ms), MAX_UPSTREAM_RETRY_AFTER_MS) : undefined;
+
+/**
+ * Milliseconds from `retry-after-ms` or `retry-after` (seconds or HTTP date), if present and sane: negative,
+ * non-numeric and non-finite values are ignored, huge ones capped. The client only ever sees this number, re-encoded
+ * by the gateway — never the upstream's header text.
+ */
 export function retryAfterMs(headers: Headers): number | undefined {
-  const ms = Number(headers['retry-after-ms']);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const msHeader = headers['retry-after-ms'];
+  const ms = typeof msHeader === 'string' && msHeader.trim() !== '' ? sane(Number(msHeader)) : undefined;
+  if (ms !== undefined) return ms;
   const ra = headers['retry-after'];
-  if (typeof ra !== 'string') return undefined;
+  if (typeof ra !== 'string' || ra.trim() === '') return undefined;
   const s = Number(ra);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
+  if (!Number.isNaN(s)) return sane(s * 1000);
   const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : sane(Math.max(0, date - Date.now()));
 }
 
 const KIND_BY_STATUS: Record<number, ErrorKind> = {
@@ -26,7 +37,7 @@ const KIND_BY_STATUS: Record<number, ErrorKind> = {
 
 /** Extracts message/type/param/code from OpenAI (`{error:{...}}`), vLLM (`{object:'error',...}`) or text bodies. */
 export function parseOpenAIError(status: number, body: Buffer, headers: Headers, apiKey?: string): GatewayError {
-  let message = body.toString('utf8').slice(0, 2000) || `upstream answered ${status}`;
+  let message = body.toString('utf8') || `upstream answered ${status}`;
   let param: string | null = null;
   let code: string | null = null;
   try {
@@ -34,8 +45,8 @@ export function parseOpenAIError(status: number, body: Buffer, headers: Headers,
     const e = (typeof j.error === 'object' && j.error !== null ? j.error : j) as Record<string, unknown>;
     if (typeof e.message === 'string') message = e.message;
     else if (typeof j.error === 'string') message = j.error;
-    if (typeof e.param === 'string') param = e.param;
-    if (typeof e.code === 'string') code = e.code;
+    if (typeof e.param === 'string') param = scrubSecrets(e.param, apiKey, 128);
+    code = upstreamCode(e.code, null);
   } catch {
     // not JSON: keep the text
   }
