@@ -5,21 +5,22 @@
  * malformed is a failed attempt (retried; when it cannot be recovered, a non-2xx in the surface's shape).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import {
   answer,
   openAIChunk,
-  type ScriptedRequest,
+  type Protocol,
+  protocolOf,
+  protocolPools,
   type ScriptedUpstream,
+  type Surface,
   startScriptedUpstream,
+  surfaceChat,
+  VIA,
 } from '../support/scripted-upstream.js';
 import { routePolicy } from './governance-fixtures.js';
 
-type Protocol = 'openai' | 'anthropic' | 'ollama';
 type Behaviour = 'good' | 'error-first' | 'malformed-first' | 'done-first' | 'empty';
-
-const protocolOf = (req: ScriptedRequest): Protocol =>
-  req.path.startsWith('/api/') ? 'ollama' : req.path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
 
 const anthropicEvent = (type: string, data: Record<string, unknown>) =>
   `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -127,23 +128,7 @@ beforeAll(async () => {
   };
   proxy = await startTestProxy(
     [
-      poolManifests({ name: 'o', model: 'via-openai', upstreamName: 'up', urls: [`${upstream.url}/v1`], ...common }),
-      poolManifests({
-        name: 'a',
-        model: 'via-anthropic',
-        upstreamName: 'up',
-        provider: 'anthropic',
-        urls: [upstream.url],
-        ...common,
-      }),
-      poolManifests({
-        name: 'l',
-        model: 'via-ollama',
-        upstreamName: 'up',
-        provider: 'ollama',
-        urls: [upstream.url],
-        ...common,
-      }),
+      protocolPools(upstream.url, common),
       routePolicy(
         'limited',
         '  rules: [{ match: { model: { value: via-openai } } }]\n  rateLimits: [{ scope: global, limits: { requestsPerMinute: 100000 } }]',
@@ -160,23 +145,8 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-type Surface = 'openai' | 'anthropic' | 'ollama';
-const MODELS = { openai: 'via-openai', anthropic: 'via-anthropic', ollama: 'via-ollama' } as const;
-
-function streamRequest(surface: Surface, model: string, extra: Record<string, unknown> = {}): Promise<Response> {
-  const messages = [{ role: 'user', content: 'hi' }];
-  const [path, body] =
-    surface === 'openai'
-      ? ['/v1/chat/completions', { model, messages, stream: true }]
-      : surface === 'anthropic'
-        ? ['/v1/messages', { model, messages, stream: true, max_tokens: 50 }]
-        : ['/api/chat', { model, messages }];
-  return fetch(`${proxy.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ ...body, ...extra }),
-  });
-}
+const streamRequest = (surface: Surface, model: string, extra: Record<string, unknown> = {}) =>
+  surfaceChat(proxy.url, surface, model, { stream: true, extra });
 
 /** The error message of a non-streamed error body in `surface`'s shape (fails the test for any other shape). */
 function errorMessage(surface: Surface, body: unknown): string {
@@ -233,7 +203,7 @@ describe('an error before the first byte is an error', () => {
     for (const b of badFor(protocol)) {
       plan = [b];
       const before = upstream.received.length;
-      const res = await streamRequest(surface, MODELS[protocol]);
+      const res = await streamRequest(surface, VIA[protocol]);
       const text = await res.text();
       expect(res.status, `${b}: ${text}`).toBe(200);
       expect(text, b).toContain('hello');
@@ -245,7 +215,7 @@ describe('an error before the first byte is an error', () => {
   it.each(cases)('%s client, %s upstream: unrecoverable, it is a non-2xx error', async (surface, protocol) => {
     for (const b of badFor(protocol)) {
       plan = [b, b];
-      const res = await streamRequest(surface, MODELS[protocol]);
+      const res = await streamRequest(surface, VIA[protocol]);
       expect(res.status, b).toBe(502);
       expect(res.headers.get('x-request-id'), b).toBeTruthy();
       expect(errorMessage(surface, await res.json()).length, b).toBeGreaterThan(0);

@@ -9,8 +9,16 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
-import { type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import {
+  type Protocol,
+  protocolPools,
+  type ScriptedUpstream,
+  type Surface,
+  startScriptedUpstream,
+  surfaceChat,
+  VIA,
+} from '../support/scripted-upstream.js';
 import { routePolicy } from './governance-fixtures.js';
 
 const BACKEND_KEY = 'sk-backend-0123456789abcdefXYZ';
@@ -39,29 +47,9 @@ beforeAll(async () => {
   proxy = await startTestProxy(
     [
       `apiVersion: v1\nkind: Secret\nmetadata: { name: upstream-key }\nstringData: { key: "${BACKEND_KEY}" }\n---`,
-      poolManifests({
-        name: 'o',
-        model: 'via-openai',
-        upstreamName: 'up',
-        urls: [`${upstream.url}/v1`],
+      protocolPools(upstream.url, {
         ...common,
-        backendSpec: `${common.backendSpec}\n  credentialsRef: { name: upstream-key, key: key }`,
-      }),
-      poolManifests({
-        name: 'a',
-        model: 'via-anthropic',
-        upstreamName: 'up',
-        provider: 'anthropic',
-        urls: [upstream.url],
-        ...common,
-      }),
-      poolManifests({
-        name: 'l',
-        model: 'via-ollama',
-        upstreamName: 'up',
-        provider: 'ollama',
-        urls: [upstream.url],
-        ...common,
+        extraBackendSpec: { openai: '  credentialsRef: { name: upstream-key, key: key }' },
       }),
       routePolicy(
         'tpm',
@@ -77,28 +65,8 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-type Surface = 'openai' | 'anthropic' | 'ollama';
-type Protocol = 'openai' | 'anthropic' | 'ollama';
-const MODELS: Record<Protocol, string> = { openai: 'via-openai', anthropic: 'via-anthropic', ollama: 'via-ollama' };
-
-function ask(surface: Surface, model: string, id?: string): Promise<Response> {
-  const messages = [{ role: 'user', content: 'hi' }];
-  const [path, body] =
-    surface === 'openai'
-      ? ['/v1/chat/completions', { model, messages }]
-      : surface === 'anthropic'
-        ? ['/v1/messages', { model, messages, max_tokens: 20 }]
-        : ['/api/chat', { model, messages, stream: false }];
-  return fetch(`${proxy.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'anthropic-version': '2023-06-01',
-      ...(id ? { 'x-request-id': id } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-}
+const ask = (surface: Surface, model: string, id?: string) =>
+  surfaceChat(proxy.url, surface, model, { stream: false, ...(id ? { headers: { 'x-request-id': id } } : {}) });
 
 const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
 
@@ -117,7 +85,7 @@ describe('malformed non-streamed answers', () => {
   it.each(pairs)('%s client, %s upstream: 502, never 500 or a 2xx', async (surface, protocol) => {
     for (const body of MALFORMED[protocol]) {
       next = { status: 200, body };
-      const res = await ask(surface, MODELS[protocol]);
+      const res = await ask(surface, VIA[protocol]);
       const text = await res.text();
       expect(res.status, `${body.slice(0, 60)} → ${text.slice(0, 200)}`).toBe(502);
     }

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { poolManifests } from './manifests.js';
 
 /** What a script sees of the request: method, path, headers and the parsed JSON body (undefined if not JSON). */
 export interface ScriptedRequest {
@@ -82,4 +83,62 @@ export function answer(res: ServerResponse, frames: string[], contentType = 'tex
   res.writeHead(200, { 'content-type': contentType });
   for (const f of frames) res.write(f);
   res.end();
+}
+
+export type Protocol = 'openai' | 'anthropic' | 'ollama';
+
+/** The model served through the scripted upstream by each upstream protocol (upstream model name `up`). */
+export const VIA: Record<Protocol, string> = { openai: 'via-openai', anthropic: 'via-anthropic', ollama: 'via-ollama' };
+
+/** The protocol a request to the scripted upstream speaks, from its path. */
+export const protocolOf = (req: ScriptedRequest): Protocol =>
+  req.path.startsWith('/api/') ? 'ollama' : req.path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+
+/**
+ * Manifests of one pool per upstream protocol over the scripted upstream at `url` (models `VIA[protocol]`), each
+ * with `backendSpec`/`poolSpec` (YAML lines) and `extraBackendSpec[protocol]` added.
+ */
+export function protocolPools(
+  url: string,
+  spec: { backendSpec: string; poolSpec: string; extraBackendSpec?: Partial<Record<Protocol, string>> },
+): string {
+  const urls: Record<Protocol, string> = { openai: `${url}/v1`, anthropic: url, ollama: url };
+  const providers: Record<Protocol, string> = { openai: 'vllm', anthropic: 'anthropic', ollama: 'ollama' };
+  return (['openai', 'anthropic', 'ollama'] as const)
+    .map((p) =>
+      poolManifests({
+        name: p,
+        model: VIA[p],
+        upstreamName: 'up',
+        provider: providers[p],
+        urls: [urls[p]],
+        poolSpec: spec.poolSpec,
+        backendSpec: [spec.backendSpec, spec.extraBackendSpec?.[p]].filter(Boolean).join('\n'),
+      }),
+    )
+    .join('\n---\n');
+}
+
+export type Surface = 'openai' | 'anthropic' | 'ollama';
+
+/** A chat request "hi" for `model` to the proxy at `base` on `surface` (streamed or not), with extra body fields. */
+export function surfaceChat(
+  base: string,
+  surface: Surface,
+  model: string,
+  opts: { stream: boolean; extra?: Record<string, unknown>; headers?: Record<string, string> },
+): Promise<Response> {
+  const messages = [{ role: 'user', content: 'hi' }];
+  const stream = opts.stream;
+  const [path, body] =
+    surface === 'openai'
+      ? ['/v1/chat/completions', { model, messages, stream }]
+      : surface === 'anthropic'
+        ? ['/v1/messages', { model, messages, stream, max_tokens: 50 }]
+        : ['/api/chat', { model, messages, stream }];
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...opts.headers },
+    body: JSON.stringify({ ...body, ...opts.extra }),
+  });
 }
