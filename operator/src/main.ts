@@ -10,52 +10,41 @@
  * is read from the EndpointSlices).
  * Env: KUBECONFIG (colon-separated files are merged); SWITCHYARD_PUSH_TOKEN (instead of --push-token-file); POD_NAME / POD_NAMESPACE (identity and
  * lease namespace defaults). In a pod without --kubeconfig the in-cluster service account is used.
- * SIGTERM/SIGINT: stop reconciling, release the Lease, exit 0.
+ * SIGTERM/SIGINT: stop reconciling, release the Lease, exit 0. Flags are parsed strictly (flags.ts): a bad one
+ * prints the reason and the usage and exits 2.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { parseDuration } from '../../shared/src/index.js';
+import { parseFlags, USAGE, UsageError } from './flags.js';
 import { startHealthServer } from './health.js';
 import { loadConnection } from './k8s/kubeconfig.js';
 import { createOperatorMetrics } from './metrics.js';
 import { startOperator } from './operator.js';
 
-const { values: f } = parseArgs({
-  options: {
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    namespace: { type: 'string' },
-    'proxy-service': { type: 'string' },
-    'proxy-admin-port': { type: 'string', default: '9090' },
-    'push-token-file': { type: 'string' },
-    'push-timeout': { type: 'string', default: '5s' },
-    'metrics-host': { type: 'string', default: '0.0.0.0' },
-    'metrics-port': { type: 'string', default: '9090' },
-    'leader-elect': { type: 'string', default: 'true' },
-    'lease-name': { type: 'string', default: 'switchyard-operator' },
-    'lease-namespace': { type: 'string' },
-    identity: { type: 'string' },
-    'lease-duration': { type: 'string', default: '15s' },
-    'renew-deadline': { type: 'string', default: '10s' },
-    'retry-period': { type: 'string', default: '2s' },
-    resync: { type: 'string', default: '10s' },
-    'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'info' },
-  },
-});
+let parsed: ReturnType<typeof parseFlags>;
+try {
+  parsed = parseFlags(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`error: ${err.message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+if (parsed === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const f = parsed;
 
-const log = pino({ level: f['log-level'], base: { component: 'operator' } });
+const log = pino({ level: f.logLevel, base: { component: 'operator' } });
 
 function fail(message: string): never {
   log.fatal(message);
   process.exit(2);
 }
 
-const proxyService = f['proxy-service'] ?? process.env.SWITCHYARD_PROXY_SERVICE;
-if (!proxyService?.includes('/')) fail('--proxy-service namespace/name is required');
-
-const tokenFile = f['push-token-file'];
+const proxyService = f.proxyService;
+const tokenFile = f.pushTokenFile;
 /** Read per push, so a rotated token file is picked up; a failure fails that push (retried), not the process. */
 const pushToken = (): string => {
   const t = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.SWITCHYARD_PUSH_TOKEN;
@@ -77,28 +66,27 @@ try {
 
 const metrics = createOperatorMetrics();
 const identity = f.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-const leaseNamespace = f['lease-namespace'] ?? process.env.POD_NAMESPACE ?? proxyService.split('/')[0];
+const leaseNamespace = f.leaseNamespace ?? process.env.POD_NAMESPACE ?? proxyService.split('/')[0];
 let operator: ReturnType<typeof startOperator>;
 try {
   operator = startOperator({
     connection,
     namespace: f.namespace,
     proxyService,
-    proxyAdminPort: /^\d+$/.test(f['proxy-admin-port']) ? Number(f['proxy-admin-port']) : f['proxy-admin-port'],
+    proxyAdminPort: f.proxyAdminPort,
     pushToken,
-    pushTimeoutMs: parseDuration(f['push-timeout']),
-    resyncIntervalMs: parseDuration(f.resync),
-    leaderElection:
-      f['leader-elect'] === 'false'
-        ? undefined
-        : {
-            namespace: leaseNamespace as string,
-            name: f['lease-name'],
-            identity,
-            leaseDurationMs: parseDuration(f['lease-duration']),
-            renewDeadlineMs: parseDuration(f['renew-deadline']),
-            retryPeriodMs: parseDuration(f['retry-period']),
-          },
+    pushTimeoutMs: f.pushTimeoutMs,
+    resyncIntervalMs: f.resyncMs,
+    leaderElection: f.leaderElect
+      ? {
+          namespace: leaseNamespace as string,
+          name: f.leaseName,
+          identity,
+          leaseDurationMs: f.leaseDurationMs,
+          renewDeadlineMs: f.renewDeadlineMs,
+          retryPeriodMs: f.retryPeriodMs,
+        }
+      : undefined,
     metrics,
     log,
     onLostLeadership: () => {
@@ -117,12 +105,12 @@ void operator.synced.then(() => {
 });
 
 const server = await startHealthServer({
-  host: f['metrics-host'],
-  port: Number(f['metrics-port']),
+  host: f.metricsHost,
+  port: f.metricsPort,
   registry: metrics.registry,
   ready: () => synced,
 });
-log.info({ identity, proxyService, metricsPort: f['metrics-port'] }, 'operator started');
+log.info({ identity, proxyService, metricsPort: f.metricsPort }, 'operator started');
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -1,13 +1,16 @@
 /**
  * Wires the operator together: informers over the watched resources, the work queue and controller, the pusher
  * fed by the proxy Service's EndpointSlices, and (optionally) leader election: informers run on every replica
- * (warm standby), reconciling, status writes and pushes only on the leader.
+ * (warm standby), reconciling, status writes and pushes only on the leader. Secrets are not watched: the leader
+ * reads the referenced ones by name (secrets.ts). A Service or EndpointSlice change queues a translation only when
+ * a backend references that Service.
  */
 import type { Logger } from 'pino';
 import type { CustomResourceKind } from '../../shared/src/index.js';
 import { controllerOf, SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
 import type { EndpointSlice, Service } from './controllers/endpoints.js';
 import { SERVICE_NAME_LABEL } from './controllers/endpoints.js';
+import { SecretReader } from './controllers/secrets.js';
 import { createKubeClient, type KubeClient } from './k8s/client.js';
 import { EventRecorder } from './k8s/events.js';
 import type { ClusterConnection } from './k8s/kubeconfig.js';
@@ -17,7 +20,6 @@ import {
   LLM_BACKENDS,
   LLM_POOLS,
   ROUTE_POLICIES,
-  SECRETS,
   SERVICES,
 } from './k8s/resources.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -77,7 +79,6 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   const policies = new Informer<KubeObject>(client, ROUTE_POLICIES, ns);
   const slices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, ns);
   const services = new Informer<Service>(client, SERVICES, ns);
-  const secrets = new Informer<KubeObject & { data?: Record<string, string> }>(client, SECRETS, ns);
   const [proxyNs, proxyName] = o.proxyService.split('/') as [string, string];
   const proxySlices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, {
     namespace: proxyNs,
@@ -96,13 +97,19 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   });
   let controller: SwitchyardController | undefined;
   let pusher: Pusher | undefined;
+  let secretReader: SecretReader | undefined;
   let leading = false;
   const changed = () => queue.add(SNAPSHOT_KEY);
-  for (const inf of [backends, pools, policies, slices, services, secrets]) inf.on(changed);
+  for (const inf of [backends, pools, policies]) inf.on(changed);
+  const serviceChanged = (key: string) => {
+    if (controller?.referencesService(key) ?? true) changed();
+  };
+  services.on((_, s) => serviceChanged(`${s.metadata.namespace}/${s.metadata.name}`));
+  slices.on((_, s) => serviceChanged(`${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`));
   const refreshTargets = () => pusher?.setTargets(proxyTargets(proxySlices.list(), o.proxyAdminPort));
   proxySlices.on(refreshTargets);
 
-  const all = [backends, pools, policies, slices, services, secrets, proxySlices];
+  const all = [backends, pools, policies, slices, services, proxySlices];
   for (const inf of all) inf.start();
   const synced = Promise.all(all.map((i) => i.synced)).then(() => undefined);
 
@@ -123,9 +130,14 @@ export function startOperator(o: OperatorOptions): RunningOperator {
         syncChanged: (inSync, total) => {
           o.metrics.proxies.set({ state: 'in_sync' }, inSync);
           o.metrics.proxies.set({ state: 'total' }, total);
-          controller?.poolsChanged();
+          controller?.proxiesChanged();
         },
       },
+    });
+    secretReader = new SecretReader(client, {
+      refreshMs: o.resyncIntervalMs ?? 10_000,
+      onChange: changed,
+      log,
     });
     controller = new SwitchyardController({
       client,
@@ -135,11 +147,11 @@ export function startOperator(o: OperatorOptions): RunningOperator {
         policies: () => policies.list(),
         services: () => services.list(),
         slices: () => slices.list(),
-        secrets: () => secrets.list(),
         get: (kind, key) => crInformers[kind].get(key),
       },
       queue,
       pusher,
+      secrets: secretReader,
       events: new EventRecorder(client, 'switchyard-operator', log),
       metrics: o.metrics,
       log,
@@ -166,6 +178,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
           o.metrics.leader.set(0);
           queue.shutDown();
           pusher?.stop();
+          secretReader?.stop();
           o.onLostLeadership?.();
         },
       })
@@ -182,6 +195,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
     async stop() {
       queue.shutDown();
       pusher?.stop();
+      secretReader?.stop();
       for (const inf of all) inf.stop();
       await elector?.release();
       leading = false;

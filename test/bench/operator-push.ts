@@ -77,7 +77,6 @@ const cache: CacheView = {
   policies: () => [],
   services: () => services,
   slices: () => slices,
-  secrets: () => [],
 };
 
 const logDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));

@@ -116,10 +116,12 @@ describe('chart on a real apiserver', () => {
     // informers: list + watch; status writes: PUT /status, and GET of the object after a 409; events: POST;
     // leader election: GET/POST/PUT of its Lease
     for (const verb of ['list', 'watch']) {
-      for (const r of ['endpointslices.discovery.k8s.io', 'services', 'secrets']) {
+      for (const r of ['endpointslices.discovery.k8s.io', 'services']) {
         expect(await can(op, verb, r, '-n', 'other'), `${verb} ${r}`).toBe(true);
       }
     }
+    // referenced Secrets are read by name; listing or watching them would expose every Secret's data
+    expect(await can(op, 'get', 'secrets', '-n', 'other')).toBe(true);
     for (const verb of ['get', 'list', 'watch']) {
       for (const r of ['llmbackends', 'llmpools', 'routepolicies']) {
         expect(await can(op, verb, `${r}.switchyard.dev`, '-A'), `${verb} ${r}`).toBe(true);
@@ -140,7 +142,9 @@ describe('chart on a real apiserver', () => {
       ['patch', 'events', '-n', 'other'],
       ['update', 'events', '-n', 'other'],
       ['create', 'events.events.k8s.io', '-n', 'other'],
-      ['get', 'secrets', '-n', 'other'],
+      ['list', 'secrets', '-n', 'other'],
+      ['watch', 'secrets', '-n', 'other'],
+      ['list', 'secrets', '-A'],
       ['get', 'services', '-n', 'other'],
       ['get', 'endpointslices.discovery.k8s.io', '-n', 'other'],
       ['patch', 'leases.coordination.k8s.io/sy-operator', '-n', NS],
@@ -180,11 +184,12 @@ describe('chart on a real apiserver', () => {
       cp.helm(['install', 'scoped', CHART, '-n', 'team', '--wait=false', '--set', 'operator.watchNamespace=models']),
     );
     const op = 'team:scoped-operator';
-    expect(await can(op, 'list', 'secrets', '-n', 'models')).toBe(true);
+    expect(await can(op, 'get', 'secrets', '-n', 'models')).toBe(true);
+    expect(await can(op, 'list', 'secrets', '-n', 'models')).toBe(false);
     expect(await can(op, 'watch', 'llmpools.switchyard.dev', '-n', 'models')).toBe(true);
     expect(await can(op, 'list', 'endpointslices.discovery.k8s.io', '-n', 'team')).toBe(true);
-    expect(await can(op, 'list', 'secrets', '-n', 'team')).toBe(false);
-    expect(await can(op, 'list', 'secrets', '-n', 'other')).toBe(false);
+    expect(await can(op, 'get', 'secrets', '-n', 'team')).toBe(false);
+    expect(await can(op, 'get', 'secrets', '-n', 'other')).toBe(false);
     expect(await can(op, 'list', 'llmpools.switchyard.dev', '-A')).toBe(false);
   });
 

@@ -53,8 +53,7 @@ describe('operator/config/rbac.yaml', () => {
       // of install.test.ts)
       expect(grants(ofKind(chart, 'ClusterRole'), chartLease)).toEqual([
         'core events create *',
-        'core secrets list *',
-        'core secrets watch *',
+        'core secrets get *',
         'core services list *',
         'core services watch *',
         'discovery.k8s.io endpointslices list *',

@@ -1,9 +1,10 @@
 /**
  * The in-cluster examples in crds/samples/ (vLLM pool, vendor pool, tenants policy) translate together into a
- * snapshot without problems, so `kubectl apply` of all three gives Ready resources once their Services exist.
+ * snapshot without problems, so `kubectl apply` of all three gives Ready resources once their Services exist; and
+ * no two samples define the same object or model name, so applying all of them overwrites nothing.
  * (test/e2e/operator-crds.test.ts applies every sample to a real apiserver.)
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseManifests, type ServiceResolver, translate } from '../../shared/src/index.js';
@@ -20,5 +21,25 @@ describe('crds/samples in-cluster examples', () => {
     expect(problems).toEqual([]);
     expect(config.pools.map((p) => p.model).sort()).toEqual(['chat-large', 'chat-small', 'llama-3.1-70b']);
     expect(config.routes.map((r) => r.name)).toEqual(['llama', 'support-assistant']);
+  });
+
+  it('never define the same object, or claim the same model name, twice', async () => {
+    const dir = join(ROOT, 'crds', 'samples');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml'));
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const f of files) {
+      const m = parseManifests(await readFile(join(dir, f), 'utf8'), f);
+      const objects = [...m.backends, ...m.pools, ...m.policies, ...m.secrets].map(
+        (o) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`,
+      );
+      const models = m.pools.flatMap((p) => [p.spec.model, ...(p.spec.aliases ?? [])]).map((n) => `model ${n}`);
+      for (const key of [...objects, ...models]) {
+        if (seen.has(key)) clashes.push(`${key} in ${seen.get(key)} and ${f}`);
+        seen.set(key, f);
+      }
+    }
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(clashes).toEqual([]);
   });
 });

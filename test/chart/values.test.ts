@@ -120,6 +120,26 @@ describe('chart package', () => {
     }
     await expect(render({ set: ['proxy.replicas=many'] })).rejects.toThrow(/want integer/);
     await expect(render({ set: ['operator.resyncInterval=soon'] })).rejects.toThrow(/resyncInterval/);
+    await expect(render({ set: ['operator.pushTimeout=5'] })).rejects.toThrow(/pushTimeout/);
+  });
+
+  it('refuses leader-election timings the operator would refuse: lease > renew deadline > retry period', async () => {
+    const le = (lease: string, renew: string, retry: string) =>
+      render({
+        set: [
+          `operator.leaderElection.leaseDuration=${lease}`,
+          `operator.leaderElection.renewDeadline=${renew}`,
+          `operator.leaderElection.retryPeriod=${retry}`,
+        ],
+      });
+    await expect(le('5s', '10s', '2s')).rejects.toThrow(
+      /leaseDuration \(5s\) must be longer than renewDeadline \(10s\)/,
+    );
+    await expect(le('1m', '1m', '2s')).rejects.toThrow(/leaseDuration \(1m\) must be longer than renewDeadline/);
+    await expect(le('15s', '1500ms', '1.5s')).rejects.toThrow(
+      /renewDeadline \(1500ms\) must be longer than retryPeriod \(1.5s\)/,
+    );
+    await expect(le('1m30s', '1m', '2500ms')).resolves.toBeDefined();
   });
 });
 

@@ -104,8 +104,30 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end -}}
 
-{{/* Checks of value combinations the schema cannot express. */}}
+{{/* Milliseconds of a duration such as 1m30s (the schema has checked its form), as a float. */}}
+{{- define "switchyard.durationMs" -}}
+{{- $total := 0.0 -}}
+{{- $unit := dict "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|s|m|h)" . -1 -}}
+{{- $total = addf $total (mulf (regexFind "^[0-9]+(\\.[0-9]+)?" . | float64) (get $unit (regexFind "(ms|s|m|h)$" .))) -}}
+{{- end -}}
+{{- $total -}}
+{{- end -}}
+
+{{/* Checks of value combinations the schema cannot express (JSON Schema cannot compare two values). */}}
 {{- define "switchyard.validate" -}}
+{{- $le := .Values.operator.leaderElection -}}
+{{- if $le.enabled -}}
+{{- $lease := include "switchyard.durationMs" $le.leaseDuration | float64 -}}
+{{- $renew := include "switchyard.durationMs" $le.renewDeadline | float64 -}}
+{{- $retry := include "switchyard.durationMs" $le.retryPeriod | float64 -}}
+{{- if le $lease $renew -}}
+{{- fail (printf "operator.leaderElection.leaseDuration (%s) must be longer than renewDeadline (%s): a standby would take over while the leader still pushes" $le.leaseDuration $le.renewDeadline) -}}
+{{- end -}}
+{{- if le $renew $retry -}}
+{{- fail (printf "operator.leaderElection.renewDeadline (%s) must be longer than retryPeriod (%s): the leader would give up before its first retry" $le.renewDeadline $le.retryPeriod) -}}
+{{- end -}}
+{{- end -}}
 {{- if and (gt (int .Values.operator.replicas) 1) (not .Values.operator.leaderElection.enabled) -}}
 {{- fail "operator.replicas > 1 needs operator.leaderElection.enabled: two operators without a leader would both push" -}}
 {{- end -}}

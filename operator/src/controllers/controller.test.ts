@@ -33,11 +33,11 @@ describe('SwitchyardController metrics', () => {
           policies: empty,
           services: empty,
           slices: empty,
-          secrets: empty,
           get: () => undefined,
         },
         queue,
         pusher,
+        secrets: { secrets: async () => [] },
         metrics,
       });
     const controller = controllerOver(empty);

@@ -10,6 +10,7 @@ import {
   type Condition,
   type CustomResourceKind,
   formatProblem,
+  type Secret,
   stableStringify,
   translate,
 } from '../../../shared/src/index.js';
@@ -22,6 +23,8 @@ import type { Pusher } from '../push/pusher.js';
 import type { WorkQueue } from '../runtime/workqueue.js';
 import { transitions } from './conditions.js';
 import { buildInput, type CacheView } from './inputs.js';
+import type { SecretRef } from './secrets.js';
+import { ServingTracker } from './serving.js';
 import { desiredStatus, type StatusSubject, type TranslationState } from './status.js';
 
 /** The key that rebuilds the snapshot. */
@@ -39,6 +42,8 @@ export interface ControllerDeps {
   cache: CacheView & { get(kind: CustomResourceKind, key: string): KubeObject | undefined };
   queue: WorkQueue;
   pusher: Pusher;
+  /** Reads the referenced Secrets (by name; see secrets.ts). */
+  secrets: { secrets(refs: ReadonlySet<SecretRef>): Promise<Secret[]> };
   events?: EventRecorder;
   metrics?: OperatorMetrics;
   log?: Logger;
@@ -48,7 +53,9 @@ type Subject = KubeObject & StatusSubject;
 
 export class SwitchyardController {
   private state: TranslationState | undefined;
-  private poolsTimer: NodeJS.Timeout | undefined;
+  private readonly serving = new ServingTracker();
+  private serviceRefs: Set<string> | undefined;
+  private proxiesTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -58,23 +65,32 @@ export class SwitchyardController {
   }
 
   /**
-   * Queues status keys of every pool (proxies in sync changed). Coalesced to one refresh per `delayMs`, so a push
-   * to many proxies does not rewrite every pool's status once per acknowledging proxy.
+   * Queues status keys of every pool and backend (what the proxies serve changed). Coalesced to one refresh per
+   * `delayMs`, so a push to many proxies does not rewrite every status once per acknowledging proxy.
    */
-  poolsChanged(delayMs = 500): void {
-    if (!this.state || this.poolsTimer) return;
-    this.poolsTimer = setTimeout(() => {
-      this.poolsTimer = undefined;
+  proxiesChanged(delayMs = 500): void {
+    if (!this.state || this.proxiesTimer) return;
+    this.proxiesTimer = setTimeout(() => {
+      this.proxiesTimer = undefined;
       for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
+      for (const b of this.deps.cache.backends()) this.deps.queue.add(statusKey('LLMBackend', b));
     }, delayMs);
-    this.poolsTimer.unref();
+    this.proxiesTimer.unref();
+  }
+
+  /**
+   * Whether a change of Service (or EndpointSlice of Service) `namespace/name` can change the snapshot: only when a
+   * backend references it (or before the first translation). Other Services and slices never cost a translation.
+   */
+  referencesService(key: string): boolean {
+    return this.serviceRefs === undefined || this.serviceRefs.has(key);
   }
 
   /** Handles one work-queue key. */
   async reconcile(key: string): Promise<void> {
     const controller = controllerOf(key);
     try {
-      if (key === SNAPSHOT_KEY) this.rebuild();
+      if (key === SNAPSHOT_KEY) await this.rebuild();
       else await this.reconcileStatus(key);
       this.deps.metrics?.reconciles.inc({ controller, result: 'ok' });
     } catch (err) {
@@ -83,13 +99,16 @@ export class SwitchyardController {
     }
   }
 
-  private rebuild(): void {
+  private async rebuild(): Promise<void> {
+    const { input, invalid, replicas, secretRefs, serviceRefs } = buildInput(this.deps.cache);
+    input.secrets = await this.deps.secrets.secrets(secretRefs);
     const started = performance.now();
-    const { input, invalid, replicas } = buildInput(this.deps.cache);
     const { config, problems } = translate(input);
+    this.serviceRefs = serviceRefs;
     this.deps.metrics?.translateSeconds.observe((performance.now() - started) / 1000);
     const previous = this.state?.config.version;
-    this.state = { config, problems, invalid, replicas, proxies: { inSync: 0, total: 0 } };
+    this.serving.record(config);
+    this.state = { config, problems, invalid, replicas, proxies: { total: 0, serving: new Map() } };
     if (previous !== config.version) {
       this.deps.log?.info(
         {
@@ -118,7 +137,11 @@ export class SwitchyardController {
     const cached = this.deps.cache.get(kind, `${ns}/${name}`) as Subject | undefined;
     if (!cached || !this.state) return; // deleted meanwhile: nothing to do
     const sync = this.deps.pusher.sync();
-    const state: TranslationState = { ...this.state, proxies: { inSync: sync.inSync, total: sync.total } };
+    const proxies = this.serving.count(
+      this.state.config.version,
+      sync.proxies.map((p) => p.acked),
+    );
+    const state: TranslationState = { ...this.state, proxies };
     let before: Subject['status'];
     let after: Record<string, unknown> | undefined;
     const result = await writeStatus<Subject>(this.deps.client, TYPES[kind], cached, (current) => {

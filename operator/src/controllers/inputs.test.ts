@@ -18,13 +18,12 @@ function view(over: Partial<CacheView>): CacheView {
     policies: () => [],
     services: () => [],
     slices: () => [],
-    secrets: () => [],
     ...over,
   };
 }
 
 describe('buildInput', () => {
-  it('resolves serviceRef through EndpointSlices, reads Secrets, and records replicas', () => {
+  it('resolves serviceRef through EndpointSlices, lists the Secrets and Services referenced, records replicas', () => {
     const cache = view({
       backends: () => [
         backend('vllm', {
@@ -42,11 +41,18 @@ describe('buildInput', () => {
           endpoints: [{ addresses: ['10.0.0.1'] }, { addresses: ['10.0.0.2'], conditions: { ready: false } }],
         },
       ],
-      secrets: () => [
-        { metadata: { name: 'key', namespace: 'ns' }, data: { token: Buffer.from('s3cret').toString('base64') } },
-      ],
     });
     const built = buildInput(cache);
+    expect(built.secretRefs).toEqual(new Set(['ns/key']));
+    expect(built.serviceRefs).toEqual(new Set(['ns/vllm']));
+    built.input.secrets = [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'key', namespace: 'ns' },
+        data: { token: Buffer.from('s3cret').toString('base64') },
+      },
+    ];
     const { config, problems } = translate(built.input);
     expect(problems).toEqual([]);
     expect(config.backends[0]?.endpoints.map((e) => e.url)).toEqual(['http://10.0.0.1:8001/v1']);

@@ -1,7 +1,8 @@
 /**
  * Builds translation input from the informer caches: custom resources parsed through the zod schemas (objects
- * that fail are reported, not translated), Secrets in the shape translate() reads, and a Service resolver backed
- * by EndpointSlices that also records ready/total replicas per backend for status.
+ * that fail are reported, not translated), the Secrets and Services they reference (Secrets are read by name by
+ * the caller, see secrets.ts), and a Service resolver backed by EndpointSlices that also records ready/total
+ * replicas per backend for status.
  */
 import {
   CUSTOM_RESOURCES,
@@ -9,8 +10,8 @@ import {
   formatZodIssues,
   type LLMBackend,
   type LLMPool,
+  namespaceOf,
   type RoutePolicy,
-  type Secret,
   type TranslateInput,
 } from '../../../shared/src/index.js';
 import type { KubeObject } from '../k8s/resources.js';
@@ -23,7 +24,6 @@ export interface CacheView {
   policies: () => KubeObject[];
   services: () => Service[];
   slices: () => EndpointSlice[];
-  secrets: () => (KubeObject & { data?: Record<string, string> })[];
 }
 
 /** A custom resource the zod schema rejected. */
@@ -40,6 +40,10 @@ export interface SnapshotInput {
   invalid: InvalidResource[];
   /** Ready/total replicas per backend id (`namespace/name`), for serviceRef backends. */
   replicas: Map<string, { ready: number; total: number }>;
+  /** `namespace/name` of every Secret the valid resources reference (input.secrets is left to the caller). */
+  secretRefs: Set<string>;
+  /** `namespace/name` of every Service the valid backends reference. */
+  serviceRefs: Set<string>;
 }
 
 /** Parse results per cached object: informers replace an object on every change, so identity is a version. */
@@ -74,12 +78,16 @@ export function buildInput(cache: CacheView): SnapshotInput {
   const backends = parseAll('LLMBackend', cache.backends(), invalid) as LLMBackend[];
   const pools = parseAll('LLMPool', cache.pools(), invalid) as LLMPool[];
   const policies = parseAll('RoutePolicy', cache.policies(), invalid) as RoutePolicy[];
-  const secrets: Secret[] = cache.secrets().map((s) => ({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: s.metadata.name, namespace: s.metadata.namespace },
-    data: s.data ?? {},
-  }));
+  const secretRefs = new Set<string>();
+  for (const b of backends) {
+    if (b.spec.credentialsRef) secretRefs.add(`${namespaceOf(b)}/${b.spec.credentialsRef.name}`);
+  }
+  for (const p of policies) {
+    for (const t of p.spec.tenants ?? []) for (const k of t.apiKeys) secretRefs.add(`${namespaceOf(p)}/${k.name}`);
+  }
+  const serviceRefs = new Set(
+    backends.flatMap((b) => (b.spec.serviceRef ? [`${namespaceOf(b)}/${b.spec.serviceRef.name}`] : [])),
+  );
 
   const services = new Map(cache.services().map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
   const slicesByService = new Map<string, EndpointSlice[]>();
@@ -95,7 +103,7 @@ export function buildInput(cache: CacheView): SnapshotInput {
     backends,
     pools,
     policies,
-    secrets,
+    secrets: [],
     resolveService: (namespace, backend) => {
       const ref = backend.spec.serviceRef;
       if (!ref) return undefined;
@@ -106,5 +114,5 @@ export function buildInput(cache: CacheView): SnapshotInput {
       return resolved?.ready;
     },
   };
-  return { input, invalid, replicas };
+  return { input, invalid, replicas, secretRefs, serviceRefs };
 }

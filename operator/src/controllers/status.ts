@@ -2,10 +2,16 @@
  * The status each custom resource should have after a translation: conditions Accepted / ResolvedRefs / Ready
  * from translate()'s problems and the zod verdict, plus replica, endpoint and proxy counts. Pure; the caller
  * writes it (only when it differs from the current status).
+ *
+ * Ready means servable: the resource is in the snapshot, replicas are ready (for a pool: in its preferred tier,
+ * the lowest priority its backendRefs name) and at least one proxy serves it as it is now. Ready=True with reason
+ * PartiallyReady when something is missing that does not stop it being served (replicas or endpoints not ready,
+ * references unresolved, proxies not yet serving it).
  */
 import type { Condition, CustomResourceKind, Problem, ProxyConfig } from '../../../shared/src/index.js';
 import { type ConditionInput, setConditions } from './conditions.js';
 import type { InvalidResource } from './inputs.js';
+import { type ServingCounts, servingKey } from './serving.js';
 
 /** What the last translation (and the pusher) found. */
 export interface TranslationState {
@@ -13,12 +19,14 @@ export interface TranslationState {
   problems: Problem[];
   invalid: InvalidResource[];
   replicas: Map<string, { ready: number; total: number }>;
-  proxies: { inSync: number; total: number };
+  /** Proxies known, and per resource how many serve it as it is now. */
+  proxies: ServingCounts;
 }
 
 /** The object fields status depends on. */
 export interface StatusSubject {
   metadata: { name: string; namespace?: string; generation?: number };
+  spec?: { backendRefs?: { priority?: number }[] };
   status?: { conditions?: Condition[] } & Record<string, unknown>;
 }
 
@@ -66,10 +74,26 @@ export function desiredStatus(
   const accepted = conditions.every((c) => c.status === 'True');
   const extra: Record<string, unknown> = {};
 
+  const notServedByProxies = (serving: number): ConditionInput => ({
+    type: 'Ready',
+    status: 'False',
+    reason: 'NotServedByProxies',
+    message:
+      s.proxies.total === 0
+        ? 'No proxy is known (the proxy Service has no endpoints).'
+        : `None of the ${s.proxies.total} proxies serves the current configuration yet (${serving}/${s.proxies.total}).`,
+  });
+  const partial = (what: string[]) => what.filter((w) => w !== '').join('; ');
+
   if (kind === 'LLMBackend') {
     const counts = backendCounts(id, s);
     const ready = counts?.ready ?? 0;
     const total = s.replicas.get(id)?.total ?? counts?.total ?? 0;
+    const serving = s.proxies.serving.get(servingKey('LLMBackend', id)) ?? 0;
+    const gaps = partial([
+      ready < total ? `${ready} of ${total} replicas are ready` : '',
+      serving < s.proxies.total ? `${serving} of ${s.proxies.total} proxies serve it` : '',
+    ]);
     conditions.push(
       !counts
         ? {
@@ -80,18 +104,36 @@ export function desiredStatus(
           }
         : ready === 0
           ? { type: 'Ready', status: 'False', reason: 'NoReadyReplicas', message: `0 of ${total} replicas are ready.` }
-          : { type: 'Ready', status: 'True', reason: 'Ready', message: `${ready} of ${total} replicas are ready.` },
+          : serving === 0
+            ? notServedByProxies(serving)
+            : gaps
+              ? { type: 'Ready', status: 'True', reason: 'PartiallyReady', message: `${gaps}.` }
+              : { type: 'Ready', status: 'True', reason: 'Ready', message: `${ready} of ${total} replicas are ready.` },
     );
     Object.assign(extra, { readyReplicas: ready, totalReplicas: total, replicas: `${ready}/${total}` });
   } else if (kind === 'LLMPool') {
     const pool = s.config.pools.find((p) => p.id === id);
+    const priorities = (obj.spec?.backendRefs ?? []).map((r) => r.priority ?? 0);
+    const preferred = priorities.length > 0 ? Math.min(...priorities) : 0;
     let ready = 0;
     let total = 0;
+    let preferredReady = 0;
+    let preferredTotal = 0;
     for (const t of pool?.targets ?? []) {
       const c = backendCounts(t.backend, s);
       ready += c?.ready ?? 0;
       total += c?.total ?? 0;
+      if (t.priority === preferred) {
+        preferredReady += c?.ready ?? 0;
+        preferredTotal += c?.total ?? 0;
+      }
     }
+    const serving = s.proxies.serving.get(servingKey('LLMPool', id)) ?? 0;
+    const gaps = partial([
+      accepted ? '' : 'some references are unresolved (see ResolvedRefs)',
+      ready < total ? `${ready} of ${total} endpoints are ready` : '',
+      serving < s.proxies.total ? `${serving} of ${s.proxies.total} proxies serve it` : '',
+    ]);
     conditions.push(
       !pool
         ? {
@@ -107,19 +149,29 @@ export function desiredStatus(
               reason: 'NoReadyEndpoints',
               message: `0 of ${total} endpoints are ready.`,
             }
-          : {
-              type: 'Ready',
-              status: 'True',
-              reason: accepted ? 'Ready' : 'PartiallyReady',
-              message: `${ready} of ${total} endpoints are ready.`,
-            },
+          : preferredReady === 0
+            ? {
+                type: 'Ready',
+                status: 'False',
+                reason: 'PreferredTierUnavailable',
+                message: `0 of ${preferredTotal} endpoints of the preferred tier (priority ${preferred}) are ready; requests fail over to ${ready} endpoints of later tiers.`,
+              }
+            : serving === 0
+              ? notServedByProxies(serving)
+              : gaps
+                ? { type: 'Ready', status: 'True', reason: 'PartiallyReady', message: `${gaps}.` }
+                : {
+                    type: 'Ready',
+                    status: 'True',
+                    reason: 'Ready',
+                    message: `${ready} of ${total} endpoints are ready; every proxy serves it.`,
+                  },
     );
-    const proxies = `${s.proxies.inSync}/${s.proxies.total}`;
     Object.assign(extra, {
       readyEndpoints: ready,
       totalEndpoints: total,
       endpoints: `${ready}/${total}`,
-      proxiesInSync: proxies,
+      proxiesInSync: `${serving}/${s.proxies.total}`,
     });
   }
 

@@ -99,7 +99,7 @@ export function translate(input: TranslateInput): TranslateResult {
         ...subject('LLMPool', p),
         field: conflict === 0 ? 'spec.model' : `spec.aliases[${conflict - 1}]`,
         reason: 'ModelConflict',
-        message: `model name "${name}" is already served by LLMPool ${modelOwner.get(name)}, which is older`,
+        message: `model name "${name}" is already served by LLMPool ${modelOwner.get(name)} (the oldest pool claiming a name keeps it)`,
         condition: 'Accepted',
       });
       continue;

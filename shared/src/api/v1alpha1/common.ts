@@ -75,7 +75,8 @@ export function boundedMap<S extends z.ZodType<Record<string, unknown>>>(schema:
 
 /** Longest duration accepted anywhere (596h): just under the largest timer Node.js, and so the proxy, can arm. */
 export const MAX_DURATION_MS = 596 * 3_600_000;
-const DURATION_PATTERN = /^([0-9]{1,6}(\.[0-9]{1,3})?(ms|s|m|h)){1,4}$/;
+/** A duration with units (`500ms`, `30s`, `1m30s`), as the CRDs accept it. */
+export const DURATION_PATTERN = /^([0-9]{1,6}(\.[0-9]{1,3})?(ms|s|m|h)){1,4}$/;
 
 /** A Go-style duration string such as `500ms`, `30s`, `1m30s`, `2h`, at most {@link MAX_DURATION_MS}. */
 export const duration = (description: string) =>
