@@ -25,7 +25,7 @@ function setup(opts: { maxBodyBytes?: number; loaded?: boolean } = {}) {
     store,
     pools: new UpstreamPools(),
     log: pino({ level: 'silent' }),
-    ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.maxBodyBytes ? { limits: { maxBodyBytes: opts.maxBodyBytes } } : {}),
   });
   const post = (path: string, body: string) =>
     app.request(path, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

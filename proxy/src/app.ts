@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import type { SnapshotStore } from './config/store.js';
 import type { Env } from './env.js';
 import { errors, GatewayError } from './errors.js';
+import { ByteBudget } from './http/byte-budget.js';
+import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { executeCall } from './pipeline/execute.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
@@ -16,6 +18,7 @@ import type { PipelineHooks } from './pipeline/types.js';
 import './providers/anthropic/index.js';
 import './providers/ollama/index.js';
 import './providers/openai/index.js';
+import type { SurfaceDeps } from './surfaces/handle.js';
 import { SURFACES, surfaceFor } from './surfaces/index.js';
 import type { UpstreamPools } from './upstream/pools.js';
 
@@ -23,8 +26,10 @@ export interface AppDeps {
   store: SnapshotStore;
   pools: UpstreamPools;
   log: Logger;
-  /** Largest request body accepted (bytes); default 10 MiB. */
-  maxBodyBytes?: number;
+  /** Bounds on request bodies, timeouts and upstream answers (defaults: http/limits.ts). */
+  limits?: Partial<ResourceLimits>;
+  /** Screens the caller's credentials from the headers before the body is read (see SurfaceDeps.screen). */
+  screen?: SurfaceDeps['screen'];
   /** Stages around the upstream pipeline (auth, limits, cache, telemetry), outermost first. */
   callMiddleware?: CallMiddleware[];
   hooks?: PipelineHooks;
@@ -36,9 +41,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
+  const limits = resolveLimits(deps.limits);
   const pipelineDeps = {
     pools: deps.pools,
     log: deps.log,
+    maxResponseBytes: limits.maxUpstreamResponseBytes,
+    maxEventBytes: limits.maxUpstreamEventBytes,
     ...(deps.hooks ? { hooks: isolateHooks(deps.hooks, deps.log) } : {}),
   };
   const onRequestEnd = deps.onRequestEnd;
@@ -52,7 +60,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }
     : undefined;
   const run = composeCall(deps.callMiddleware ?? [], (call) => executeCall(pipelineDeps, call));
-  const surfaceDeps = { store: deps.store, maxBodyBytes: deps.maxBodyBytes ?? 10 * 1024 * 1024, run };
+  const surfaceDeps: SurfaceDeps = {
+    store: deps.store,
+    limits,
+    unauthenticatedBytes: new ByteBudget(limits.maxUnauthenticatedBodyBytes),
+    run,
+    ...(deps.screen ? { screen: deps.screen } : {}),
+  };
 
   app.use(async function requestState(c, next) {
     const given = c.req.header('x-request-id');
@@ -76,7 +90,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   for (const s of SURFACES) app.route('/', s.routes(surfaceDeps));
 
   app.notFound((c) => {
-    const err = errors.notFound(`Invalid URL (${c.req.method} ${c.req.path})`);
+    const path = c.req.path.length > 256 ? `${c.req.path.slice(0, 255)}…` : c.req.path;
+    const err = errors.notFound(`Invalid URL (${c.req.method} ${path})`);
     const r = surfaceFor(c.req.path).renderError(err, c.get('state')?.id);
     return c.body(r.body, r.status as 404, r.headers);
   });

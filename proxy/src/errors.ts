@@ -78,6 +78,9 @@ export class GatewayError extends Error {
   }
 }
 
+/** Ends the connection after the answer: its request body was not read to the end. */
+const CLOSE = { connection: 'close' } as const;
+
 /** Shorthands for the errors the core raises. */
 export const errors = {
   invalid: (message: string, param: string | null = null, code: string | null = null) =>
@@ -92,7 +95,20 @@ export const errors = {
     new GatewayError(413, 'request_too_large', `Request body exceeds the limit of ${limit} bytes.`, {
       code: 'request_too_large',
       shouldRetry: false,
+      headers: CLOSE,
     }),
+  requestTimeout: (limitMs: number) =>
+    new GatewayError(408, 'invalid_request', `The request body did not arrive within ${limitMs} ms.`, {
+      code: 'request_timeout',
+      headers: CLOSE,
+    }),
+  unauthenticatedBytes: () =>
+    new GatewayError(
+      503,
+      'overloaded',
+      'Too many request bytes from callers without a valid API key are in flight; retry later or send an API key.',
+      { code: 'unauthenticated_body_budget_exhausted', retryAfterMs: 1000, headers: CLOSE },
+    ),
   notFound: (message: string) => new GatewayError(404, 'not_found', message, { shouldRetry: false }),
   unavailable: (message: string, code = 'no_healthy_endpoints', retryAfterMs?: number) =>
     new GatewayError(503, 'unavailable', message, { code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }),

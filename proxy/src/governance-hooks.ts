@@ -31,7 +31,8 @@ export interface RedisFailure {
 }
 
 export interface GovernanceHooks {
-  onAuth?(call: ProxyCall, outcome: AuthOutcome): void;
+  /** `call` is undefined for a caller refused from its headers, before its body was read. */
+  onAuth?(call: ProxyCall | undefined, outcome: AuthOutcome): void;
   onRateLimit?(call: ProxyCall, decision: RateLimitDecision): void;
   onCache?(call: ProxyCall, result: 'hit' | 'miss' | 'bypass' | 'stored'): void;
   onUsage?(call: ProxyCall, usage: UsageRecord): void;

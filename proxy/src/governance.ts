@@ -4,7 +4,7 @@
  * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
  */
 import type { Logger } from 'pino';
-import { authenticate } from './auth/stage.js';
+import { authenticate, screenCaller } from './auth/stage.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
 import { LocalLimitStore } from './limits/local-store.js';
@@ -39,6 +39,8 @@ export interface GovernanceStats {
 export interface Governance {
   /** Call middleware, outermost first: authenticate → limits + cache → usage. */
   stages: CallMiddleware[];
+  /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
+  screen: ReturnType<typeof screenCaller>;
   addHooks(hooks: GovernanceHooks): void;
   stats(): GovernanceStats;
   /** Resolves true once Redis is connected (immediately when none is configured), false after `timeoutMs`. */
@@ -92,6 +94,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   ];
   return {
     stages,
+    screen: screenCaller(hooks),
     addHooks: (h) => hooks.add(h),
     stats: () => ({
       redis: client ? (client.up ? 'up' : 'down') : 'none',

@@ -5,6 +5,10 @@
  *   --admin-host, --admin-port   admin listener, default <host>:9090
  *   --push-token-file F   bearer token for PUT /config (SWITCHYARD_PUSH_TOKEN holds the token itself)
  *   --max-body-bytes N    request body limit, default 10 MiB
+ *   --headers-timeout-seconds S, --body-timeout-seconds S   client send timeouts (408), default 10 and 30
+ *   --max-unauthenticated-body-bytes N   body bytes held at once by callers without a valid key, default 64 MiB
+ *   --max-json-depth N, --max-model-name-length N   request bounds (400), default 64 and 256
+ *   --max-upstream-event-bytes N, --max-upstream-response-bytes N   upstream bounds (502), default 1 MiB, 32 MiB
  *   --drain-seconds N     grace period on SIGTERM, default 30
  *   --log-level L         pino level (LOG_LEVEL)
  *   --access-log=false    turn the per-request access log off, e.g. for benchmarks (SWITCHYARD_ACCESS_LOG)
@@ -26,6 +30,13 @@ const { values } = parseArgs({
     'admin-port': { type: 'string' },
     'push-token-file': { type: 'string' },
     'max-body-bytes': { type: 'string' },
+    'headers-timeout-seconds': { type: 'string' },
+    'body-timeout-seconds': { type: 'string' },
+    'max-unauthenticated-body-bytes': { type: 'string' },
+    'max-json-depth': { type: 'string' },
+    'max-model-name-length': { type: 'string' },
+    'max-upstream-event-bytes': { type: 'string' },
+    'max-upstream-response-bytes': { type: 'string' },
     'drain-seconds': { type: 'string' },
     'log-level': { type: 'string' },
     'access-log': { type: 'string' },
@@ -41,6 +52,27 @@ const log = createLogger({
 const tokenFile = values['push-token-file'] ?? env.SWITCHYARD_PUSH_TOKEN_FILE;
 const pushToken = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.SWITCHYARD_PUSH_TOKEN;
 const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
+/** A non-negative number flag, or undefined (the default applies); anything else stops the start. */
+const bound = (name: string, scale = 1): number | undefined => {
+  const v = values[name as keyof typeof values];
+  if (typeof v !== 'string' || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`--${name}: expected a non-negative number, got '${v}'\n`);
+    process.exit(2);
+  }
+  return Math.round(n * scale);
+};
+const limits = {
+  maxBodyBytes: bound('max-body-bytes'),
+  headersTimeoutMs: bound('headers-timeout-seconds', 1000),
+  bodyTimeoutMs: bound('body-timeout-seconds', 1000),
+  maxUnauthenticatedBodyBytes: bound('max-unauthenticated-body-bytes'),
+  maxJsonDepth: bound('max-json-depth'),
+  maxModelNameLength: bound('max-model-name-length'),
+  maxUpstreamEventBytes: bound('max-upstream-event-bytes'),
+  maxUpstreamResponseBytes: bound('max-upstream-response-bytes'),
+};
 const configPath = values.config ?? env.SWITCHYARD_CONFIG;
 const accessLog = !/^(false|0|off|no)$/i.test((values['access-log'] ?? env.SWITCHYARD_ACCESS_LOG ?? 'true').trim());
 
@@ -54,7 +86,7 @@ try {
     adminPort: num(values['admin-port'] ?? env.SWITCHYARD_ADMIN_PORT, 9090),
     ...(configPath ? { configPath } : {}),
     ...(pushToken ? { pushToken } : {}),
-    maxBodyBytes: num(values['max-body-bytes'], 10 * 1024 * 1024),
+    limits,
     ...((values['redis-url'] ?? env.SWITCHYARD_REDIS_URL)
       ? { redisUrl: values['redis-url'] ?? env.SWITCHYARD_REDIS_URL }
       : {}),

@@ -3,7 +3,7 @@
  * drain: stop accepting, fail /readyz, let in-flight requests and streams finish within a grace period, then close.
  */
 
-import type { Server } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { SnapshotStore } from './config/store.js';
 import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
 import { createGovernance, type Governance } from './governance.js';
 import { maintainEndpoints } from './health/index.js';
+import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
@@ -29,7 +30,8 @@ export interface ProxyOptions {
   /** Standalone mode: manifests file or directory to load and watch. */
   configPath?: string;
   pushToken?: string;
-  maxBodyBytes?: number;
+  /** Bounds on request bodies, header/body timeouts and upstream answers (defaults: http/limits.ts). */
+  limits?: Partial<ResourceLimits>;
   log?: Logger;
   logLevel?: string;
   /** One access-log line per request (default true; turn off for benchmarks). */
@@ -55,6 +57,21 @@ export interface ProxyHandle {
   governance: Governance;
   /** Drains in-flight requests for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Node's own bounds on the traffic listener: request line and headers within the headers timeout (Node answers 408
+ * and closes), and, as a backstop for bodies no handler reads (unknown paths), the whole request within the headers
+ * and body timeouts plus a second. Timeouts are checked every quarter of the headers timeout (at most each second).
+ */
+function trafficServerOptions(limits: ResourceLimits): ServerOptions {
+  const headersTimeout = limits.headersTimeoutMs;
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout,
+    requestTimeout: limits.bodyTimeoutMs > 0 ? headersTimeout + limits.bodyTimeoutMs + 1000 : 0,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -84,7 +101,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     pools,
     log,
     registry,
-    ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    screen: governance.screen,
     callMiddleware: [],
   };
   await opts.extend?.(deps);
@@ -106,10 +124,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
 
   const app = createApp(deps);
   const admin = createAdminApp({ store, log, pushToken: opts.pushToken, registry, isAccepting: () => accepting });
-  const traffic = createAdaptorServer({ fetch: app.fetch }) as Server;
-  traffic.keepAliveTimeout = 65_000;
-  traffic.headersTimeout = 66_000;
-  traffic.requestTimeout = 0;
+  const limits = resolveLimits(opts.limits);
+  const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;
   const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;
   const host = opts.host ?? '0.0.0.0';
   const adminHost = opts.adminHost ?? host;

@@ -100,6 +100,26 @@ describe('chart defaults', () => {
     ]);
   });
 
+  it('passes every proxy bound as a flag, defaults and overrides', async () => {
+    const args = async (set: string[] = []) =>
+      podSpec(find(await render({ set }), 'Deployment', 'sy')).containers[0]?.args ?? [];
+    expect(await args()).toEqual(
+      expect.arrayContaining([
+        '--max-body-bytes=10485760',
+        '--headers-timeout-seconds=10',
+        '--body-timeout-seconds=30',
+        '--max-unauthenticated-body-bytes=67108864',
+        '--max-json-depth=64',
+        '--max-model-name-length=256',
+        '--max-upstream-event-bytes=1048576',
+        '--max-upstream-response-bytes=33554432',
+      ]),
+    );
+    const set = await args(['proxy.bounds.bodyTimeoutSeconds=45', 'proxy.bounds.maxUnauthenticatedBodyBytes=1048576']);
+    expect(set).toContain('--body-timeout-seconds=45');
+    expect(set).toContain('--max-unauthenticated-body-bytes=1048576');
+  });
+
   it('spreads proxies over zones and nodes', async () => {
     const spread = podSpec(find(await render(), 'Deployment', 'sy')).topologySpreadConstraints ?? [];
     expect(spread.map((c) => c.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);

@@ -138,7 +138,9 @@ describe('timeouts', () => {
 
 describe('request limits over the network', () => {
   it('answers 413 for a body over the limit', async () => {
-    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { maxBodyBytes: 2048 });
+    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), {
+      limits: { maxBodyBytes: 2048 },
+    });
     try {
       const res = await fetch(`${p.url}/v1/chat/completions`, {
         method: 'POST',
@@ -152,7 +154,9 @@ describe('request limits over the network', () => {
   });
 
   it('answers 413 from the declared length, before the body is sent, and after the limit for chunked bodies', async () => {
-    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { maxBodyBytes: 2048 });
+    const p = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), {
+      limits: { maxBodyBytes: 2048 },
+    });
     const { port } = new URL(p.url);
     const post = (headers: Record<string, string | number>, first: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {

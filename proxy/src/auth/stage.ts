@@ -3,10 +3,29 @@
  * (authorize.ts: route, `authRequired` 401, tenant membership and model allow-list 403). Sets `call.plan` (so the
  * pipeline does not resolve again) and `state.tenant`, and reports the outcome to the governance hooks.
  */
+import type { Runtime } from '../config/runtime.js';
 import type { HookList } from '../governance-hooks.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import { AuthDenial, authorize, callerOf } from './authorize.js';
 import { setGovernance } from './context.js';
+import { authErrors } from './errors.js';
+
+/**
+ * Screens a caller from its headers alone, before its body is read: true when it presented a valid API key. A key
+ * that is presented but valid nowhere is refused at once (401, connection closed: its body is never read) when any
+ * policy requires keys — the same answer the model lists give it.
+ */
+export const screenCaller =
+  (hooks: HookList) =>
+  (runtime: Runtime, header: (name: string) => string | undefined): boolean => {
+    const caller = callerOf(runtime, header);
+    if (caller.identity) return true;
+    if (caller.key !== undefined && caller.dir.anyAuthRequired) {
+      hooks.emit('onAuth', undefined, 'invalid_key');
+      throw authErrors.invalidKey().withHeaders({ connection: 'close' });
+    }
+    return false;
+  };
 
 /** Creates the authentication stage. */
 export const authenticate = (hooks: HookList): CallMiddleware =>

@@ -1,25 +1,41 @@
 /**
- * Reads a JSON request body under a size limit. On Node it reads the raw IncomingMessage (no Web-streams
- * conversion on the hot path); elsewhere (tests via app.request) it falls back to the Fetch Request.
+ * Reads a JSON request body under its bounds: a size limit (413), a time limit from the moment the headers arrived
+ * (408), a nesting limit (400) and, for callers without a valid API key, a byte budget shared by all of them (503).
+ * A body refused before its last byte closes the connection: the rest is never read. On Node it reads the raw
+ * IncomingMessage (no Web-streams conversion on the hot path); elsewhere (tests via app.request) it falls back to
+ * the Fetch Request.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { Env } from '../env.js';
-import { errors } from '../errors.js';
+import { errors, type GatewayError } from '../errors.js';
+import type { ByteBudget } from './byte-budget.js';
+import { nestsDeeperThan } from './json-depth.js';
+import type { ResourceLimits } from './limits.js';
 
-function readNode(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+export interface BodyReadOptions {
+  limits: Pick<ResourceLimits, 'maxBodyBytes' | 'bodyTimeoutMs' | 'maxJsonDepth'>;
+  /** Budget the body's bytes are taken from while it is read (callers without a valid API key). */
+  budget?: ByteBudget | undefined;
+}
+
+function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buffer> {
+  const { maxBodyBytes: limit, bodyTimeoutMs } = opts.limits;
   const declared = Number(incoming.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(errors.tooLarge(limit));
+  const budget = opts.budget;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let taken = 0;
+    const timer =
+      bodyTimeoutMs > 0 ? setTimeout(() => fail(errors.requestTimeout(bodyTimeoutMs)), bodyTimeoutMs) : undefined;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        incoming.resume();
-        reject(errors.tooLarge(limit));
-        return;
+      if (size > limit) return fail(errors.tooLarge(limit));
+      if (budget) {
+        if (!budget.take(chunk.length)) return fail(errors.unauthenticatedBytes());
+        taken += chunk.length;
       }
       chunks.push(chunk);
     };
@@ -27,33 +43,45 @@ function readNode(incoming: IncomingMessage, limit: number): Promise<Buffer> {
       cleanup();
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
-    const onError = (e: Error) => {
+    const onError = (e: Error) => fail(errors.invalid(`could not read request body: ${e.message}`));
+    const onClose = () => fail(errors.invalid('the client closed the connection before the body ended'));
+    /** Stops reading for good: the error's `connection: close` ends the connection once it is answered. */
+    const fail = (e: GatewayError) => {
       cleanup();
-      reject(errors.invalid(`could not read request body: ${e.message}`));
+      incoming.pause();
+      reject(e);
     };
     const cleanup = () => {
+      clearTimeout(timer);
+      budget?.give(taken);
+      taken = 0;
       incoming.off('data', onData);
       incoming.off('end', onEnd);
       incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     incoming.on('data', onData);
     incoming.on('end', onEnd);
     incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }
 
-/** Raw request body bytes, or a 413 GatewayError past `limit`. */
-export async function readBody(c: Context<Env>, limit: number): Promise<Buffer> {
+/** Raw request body bytes, or the 408/413/503 GatewayError of a body past its bounds. */
+export async function readBody(c: Context<Env>, opts: BodyReadOptions): Promise<Buffer> {
   const incoming = c.env?.incoming;
-  if (incoming) return readNode(incoming, limit);
+  if (incoming) return readNode(incoming, opts);
   const buf = Buffer.from(await c.req.arrayBuffer());
-  if (buf.length > limit) throw errors.tooLarge(limit);
+  if (buf.length > opts.limits.maxBodyBytes) throw errors.tooLarge(opts.limits.maxBodyBytes);
   return buf;
 }
 
-/** Parsed JSON object body; 400 for malformed JSON or a non-object. */
-export async function readJsonObject(c: Context<Env>, limit: number): Promise<Record<string, unknown>> {
-  const raw = await readBody(c, limit);
+/** Parsed JSON object body; 400 for malformed JSON, a non-object or nesting deeper than the limit. */
+export async function readJsonObject(c: Context<Env>, opts: BodyReadOptions): Promise<Record<string, unknown>> {
+  const raw = await readBody(c, opts);
+  const depth = opts.limits.maxJsonDepth;
+  if (nestsDeeperThan(raw, depth))
+    throw errors.invalid(`The JSON body nests objects and arrays deeper than ${depth} levels.`, null, 'json_too_deep');
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));

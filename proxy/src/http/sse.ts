@@ -1,8 +1,10 @@
 /**
- * Incremental Server-Sent Events splitter: feeds raw chunks, yields complete events. Keeps only the bytes of a
- * partial event; nothing else is buffered.
+ * Incremental Server-Sent Events splitter: feeds raw chunks, yields complete events. Keeps only the text of the
+ * partial event, as pieces joined once the event is complete, so the work is linear in the bytes received however
+ * the events are cut into chunks; an event growing past `maxEventBytes` is an upstream protocol error.
  */
 import { StringDecoder } from 'node:string_decoder';
+import { errors, type GatewayError } from '../errors.js';
 
 export interface SseEvent {
   /** The raw event text including its terminating blank line, ready to forward as is. */
@@ -13,35 +15,100 @@ export interface SseEvent {
   data: string | undefined;
 }
 
-export class SseSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+/** The error for an upstream stream event or line larger than the limit. */
+export function eventTooLarge(limit: number): GatewayError {
+  return errors.badGateway(`upstream sent a stream event larger than ${limit} bytes`, 'upstream_event_too_large');
+}
 
-  /** Complete events contained in `chunk` plus what was pending. */
-  push(chunk: Buffer | string): SseEvent[] {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const out: SseEvent[] = [];
-    for (;;) {
-      const m = /\r?\n\r?\n/.exec(this.pending);
-      if (!m) break;
-      const end = m.index + m[0].length;
-      const raw = this.pending.slice(0, end);
-      this.pending = this.pending.slice(end);
-      out.push(parseEvent(raw));
+/** Splits text into complete lines (with their `\n`), keeping the partial last line as pieces. */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial: string[] = [];
+  private partialLength = 0;
+
+  /** Complete lines in `chunk` plus what was pending, each ending with `\n`. */
+  push(chunk: Buffer | string, onLine: (line: string) => void): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      const piece = text.slice(from, nl + 1);
+      from = nl + 1;
+      if (this.partial.length === 0) onLine(piece);
+      else {
+        this.partial.push(piece);
+        const line = this.partial.join('');
+        this.partial = [];
+        this.partialLength = 0;
+        onLine(line);
+      }
     }
+    if (from < text.length) {
+      this.partial.push(text.slice(from));
+      this.partialLength += text.length - from;
+    }
+  }
+
+  /** Characters of the incomplete last line. */
+  get pendingLength(): number {
+    return this.partialLength;
+  }
+
+  /** The incomplete last line (and any undecoded bytes), emptying the splitter. */
+  rest(): string {
+    const line = this.partial.join('') + this.decoder.end();
+    this.partial = [];
+    this.partialLength = 0;
+    return line;
+  }
+}
+
+export class SseSplitter {
+  private readonly lines = new LineSplitter();
+  private eventLines: string[] = [];
+  private eventLength = 0;
+
+  /** `maxEventBytes`: largest event accepted (characters of its text; 0: no limit). */
+  constructor(private readonly maxEventBytes = 0) {}
+
+  /** Complete events contained in `chunk` plus what was pending. Throws a 502 GatewayError for an oversized event. */
+  push(chunk: Buffer | string): SseEvent[] {
+    const out: SseEvent[] = [];
+    this.lines.push(chunk, (line) => {
+      if (line === '\n' || line === '\r\n') {
+        // A blank line ends the event; blank lines between events carry nothing.
+        if (this.eventLines.length === 0) return;
+        out.push(parseEvent(this.eventLines, line));
+        this.eventLines = [];
+        this.eventLength = 0;
+        return;
+      }
+      this.eventLines.push(line);
+      this.eventLength += line.length;
+      this.check();
+    });
+    this.check();
     return out;
+  }
+
+  private check(): void {
+    const max = this.maxEventBytes;
+    if (max > 0 && this.eventLength + this.lines.pendingLength > max) throw eventTooLarge(max);
   }
 
   /** Whatever incomplete event text is left. */
   rest(): string {
-    return this.pending + this.decoder.end();
+    const text = this.eventLines.join('') + this.lines.rest();
+    this.eventLines = [];
+    this.eventLength = 0;
+    return text;
   }
 }
 
-function parseEvent(raw: string): SseEvent {
+function parseEvent(lines: readonly string[], terminator: string): SseEvent {
   let event: string | undefined;
   let data: string | undefined;
-  for (const line of raw.split(/\r?\n/)) {
+  for (const raw of lines) {
+    const line = raw.endsWith('\r\n') ? raw.slice(0, -2) : raw.slice(0, -1);
     if (line.startsWith('data:')) {
       const v = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
       data = data === undefined ? v : `${data}\n${v}`;
@@ -49,5 +116,5 @@ function parseEvent(raw: string): SseEvent {
       event = line.slice(6).trim();
     }
   }
-  return { raw, event, data };
+  return { raw: lines.join('') + terminator, event, data };
 }

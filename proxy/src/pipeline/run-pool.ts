@@ -95,6 +95,7 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       backend: member.endpoint.backend,
       clientWantsUsage: call.clientWantsUsage,
       header: call.header,
+      ...(run.deps.maxEventBytes !== undefined ? { maxEventBytes: run.deps.maxEventBytes } : {}),
     };
     const remaining = deadline - now;
     const perTry = Math.max(1, Math.min(retry.perTryTimeoutMs ?? Number.POSITIVE_INFINITY, remaining));

@@ -61,6 +61,8 @@ export interface PipelineDeps {
   hooks?: PipelineHooks;
   /** Largest non-streamed upstream answer read (bytes). */
   maxResponseBytes?: number;
+  /** Largest upstream stream event or line (bytes); larger fails the attempt as an upstream protocol error. */
+  maxEventBytes?: number;
 }
 
 /** One client request on its way through the pipeline. */

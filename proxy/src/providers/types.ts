@@ -28,6 +28,8 @@ export interface AdapterContext {
   backend: BackendConfig;
   /** Whether the client asked for usage in the stream (OpenAI `stream_options.include_usage`). */
   clientWantsUsage: boolean;
+  /** Largest upstream stream event or NDJSON line (bytes; absent or 0: no limit). */
+  maxEventBytes?: number;
   /** A client request header (lower-case name), e.g. `anthropic-version` for a native Anthropic pass-through. */
   header?(name: string): string | undefined;
 }

@@ -16,7 +16,7 @@ import type { ChunkDecoder } from './stream.js';
 const ERROR_STATUS: Record<string, number> = { overloaded_error: 529, rate_limit_error: 429, api_error: 502 };
 
 export class AnthropicChunkDecoder implements ChunkDecoder {
-  private readonly sse = new SseSplitter();
+  private readonly sse: SseSplitter;
   private id = randomId('chatcmpl-');
   private readonly created = Math.floor(Date.now() / 1000);
   private usageSoFar: Partial<AnthropicUsage> = {};
@@ -28,7 +28,10 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
   constructor(
     private readonly model: string,
     private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m),
-  ) {}
+    maxEventBytes = 0,
+  ) {
+    this.sse = new SseSplitter(maxEventBytes);
+  }
 
   private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
     return {

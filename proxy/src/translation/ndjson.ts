@@ -1,28 +1,31 @@
-/** Incremental NDJSON splitter: feeds raw chunks, yields complete lines; keeps only the bytes of a partial line. */
-import { StringDecoder } from 'node:string_decoder';
+/**
+ * Incremental NDJSON splitter: feeds raw chunks, yields complete lines; keeps only the partial line, as pieces
+ * (linear in the bytes received); a line growing past `maxLineBytes` is an upstream protocol error.
+ */
+import { eventTooLarge, LineSplitter } from '../http/sse.js';
 
 export class NdjsonSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  private readonly lines = new LineSplitter();
+
+  /** `maxLineBytes`: largest line accepted (characters; 0: no limit). */
+  constructor(private readonly maxLineBytes = 0) {}
 
   /** Complete, non-empty lines contained in `chunk` plus what was pending (without their newline). */
   push(chunk: Buffer | string): string[] {
-    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     const out: string[] = [];
-    let nl = this.pending.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.pending.slice(0, nl).trim();
+    const max = this.maxLineBytes;
+    this.lines.push(chunk, (raw) => {
+      if (max > 0 && raw.length > max) throw eventTooLarge(max);
+      const line = raw.trim();
       if (line) out.push(line);
-      this.pending = this.pending.slice(nl + 1);
-      nl = this.pending.indexOf('\n');
-    }
+    });
+    if (max > 0 && this.lines.pendingLength > max) throw eventTooLarge(max);
     return out;
   }
 
   /** A last line that ended without a newline, if any. */
   rest(): string[] {
-    const line = (this.pending + this.decoder.end()).trim();
-    this.pending = '';
+    const line = this.lines.rest().trim();
     return line ? [line] : [];
   }
 }

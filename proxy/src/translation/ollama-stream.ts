@@ -23,7 +23,7 @@ import type { ChatChunk, ChunkDelta, FinishReason } from './openai-types.js';
 import type { ChunkDecoder, ChunkEncoder } from './stream.js';
 
 export class OllamaChunkDecoder implements ChunkDecoder {
-  private readonly lines = new NdjsonSplitter();
+  private readonly lines: NdjsonSplitter;
   private readonly id = randomId('chatcmpl-');
   private readonly created = Math.floor(Date.now() / 1000);
   private started = false;
@@ -34,7 +34,10 @@ export class OllamaChunkDecoder implements ChunkDecoder {
   constructor(
     private readonly model: string,
     private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m),
-  ) {}
+    maxLineBytes = 0,
+  ) {
+    this.lines = new NdjsonSplitter(maxLineBytes);
+  }
 
   private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatChunk {
     if (!this.started) {

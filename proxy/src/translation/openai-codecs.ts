@@ -33,6 +33,6 @@ export const openAIChatUpstream: UpstreamCodec = {
     const j = parseUpstreamJson(body, OPENAI_ANSWER.chat) as unknown as ChatResponse;
     return { body: j, usage: neutralUsage(j.usage) };
   },
-  decoder: (ctx) => new OpenAIChunkDecoder((m) => scrubSecrets(m, ctx.backend.apiKey)),
+  decoder: (ctx) => new OpenAIChunkDecoder((m) => scrubSecrets(m, ctx.backend.apiKey), ctx.maxEventBytes),
   parseError: (status, body, headers, ctx) => parseOpenAIError(status, body, headers, ctx.backend.apiKey),
 };

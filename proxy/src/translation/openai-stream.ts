@@ -7,15 +7,23 @@ import { badUpstream, emptyStream, neutralUsage, parseStreamEvent } from './comm
 import type { ChatChunk } from './openai-types.js';
 import type { ChunkDecoder, ChunkEncoder } from './stream.js';
 
-/** Decodes an OpenAI-protocol upstream stream; `scrub` removes secrets from upstream error messages. */
+/**
+ * Decodes an OpenAI-protocol upstream stream; `scrub` removes secrets from upstream error messages; an event larger
+ * than `maxEventBytes` (0: no limit) fails the stream.
+ */
 export class OpenAIChunkDecoder implements ChunkDecoder {
-  private readonly sse = new SseSplitter();
+  private readonly sse: SseSplitter;
   private done = false;
   private finished = false;
   private sawChunk = false;
   private seenUsage: Usage | undefined;
 
-  constructor(private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m)) {}
+  constructor(
+    private readonly scrub: (message: unknown) => string = (m) => scrubSecrets(m),
+    maxEventBytes = 0,
+  ) {
+    this.sse = new SseSplitter(maxEventBytes);
+  }
 
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];

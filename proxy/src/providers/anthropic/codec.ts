@@ -25,6 +25,7 @@ export const anthropicChatUpstream: UpstreamCodec = {
     const j = parseUpstreamJson(body, ANTHROPIC_ANSWER.messages) as unknown as AnthropicResponse;
     return openAIResponseFromAnthropic(j, ctx.publicModel);
   },
-  decoder: (ctx) => new AnthropicChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey)),
+  decoder: (ctx) =>
+    new AnthropicChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey), ctx.maxEventBytes),
   parseError: (status, body, headers, ctx) => parseAnthropicError(status, body, headers, ctx.backend.apiKey, false),
 };

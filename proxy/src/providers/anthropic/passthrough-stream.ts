@@ -20,12 +20,14 @@ interface EventData {
 }
 
 export class AnthropicPassthroughStream implements StreamTranslator {
-  private readonly sse = new SseSplitter();
+  private readonly sse: SseSplitter;
   private usageSoFar: Partial<AnthropicUsage> | undefined;
   private stopped = false;
   private started = false;
 
-  constructor(private readonly ctx: AdapterContext) {}
+  constructor(private readonly ctx: AdapterContext) {
+    this.sse = new SseSplitter(ctx.maxEventBytes);
+  }
 
   push(chunk: Buffer): string {
     let out = '';

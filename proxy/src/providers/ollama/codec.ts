@@ -19,6 +19,7 @@ export const ollamaChatUpstream: UpstreamCodec = {
   }),
   response: (body, ctx) =>
     openAIResponseFromOllama(parseUpstreamJson(body, OLLAMA_ANSWER.chat) as OllamaAnswer, ctx.publicModel),
-  decoder: (ctx) => new OllamaChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey)),
+  decoder: (ctx) =>
+    new OllamaChunkDecoder(ctx.publicModel, (m) => scrubSecrets(m, ctx.backend.apiKey), ctx.maxEventBytes),
   parseError: (status, body, headers, ctx) => parseOpenAIError(status, body, headers, ctx.backend.apiKey),
 };

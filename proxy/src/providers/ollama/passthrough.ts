@@ -15,11 +15,13 @@ import type { Adapter, AdapterContext, StreamTranslator, Usage } from '../types.
 import { ollamaHeaders } from './request.js';
 
 class OllamaPassthroughStream implements StreamTranslator {
-  private readonly lines = new NdjsonSplitter();
+  private readonly lines: NdjsonSplitter;
   private done = false;
   private seenUsage: Usage | undefined;
 
-  constructor(private readonly ctx: AdapterContext) {}
+  constructor(private readonly ctx: AdapterContext) {
+    this.lines = new NdjsonSplitter(ctx.maxEventBytes);
+  }
 
   push(chunk: Buffer): string {
     let out = '';

@@ -13,7 +13,7 @@ import { usageFromOpenAI } from './response.js';
 const DONE = 'data: [DONE]\n\n';
 
 export class OpenAIPassthroughStream implements StreamTranslator {
-  private readonly sse = new SseSplitter();
+  private readonly sse: SseSplitter;
   private sawDone = false;
   private sawFinish = false;
   private sawChunk = false;
@@ -22,6 +22,7 @@ export class OpenAIPassthroughStream implements StreamTranslator {
   private readonly modelReplacement: string;
 
   constructor(private readonly ctx: AdapterContext) {
+    this.sse = new SseSplitter(ctx.maxEventBytes);
     const up = JSON.stringify(ctx.upstreamModel);
     this.modelPattern =
       ctx.upstreamModel === ctx.publicModel

@@ -6,7 +6,7 @@
 import { type Context, Hono, type Next } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { handleOperation, type SurfaceDeps } from '../handle.js';
+import { checkModelName, handleOperation, type SurfaceDeps } from '../handle.js';
 import type { Surface } from '../types.js';
 import { anthropicStreamError, renderAnthropicError } from './errors.js';
 import { countTokensRequest, messagesRequest } from './schemas.js';
@@ -67,6 +67,7 @@ export function anthropicRoutes(deps: SurfaceDeps): Hono<Env> {
     if (!forAnthropic(c)) return next();
     c.get('state').surface = 'anthropic';
     const id = c.req.param('id') ?? '';
+    checkModelName(id, deps.limits);
     assertModelVisible(deps.store.current, (n) => c.req.header(n), id);
     return c.json(modelObject(id, deps.store.appliedAt));
   });

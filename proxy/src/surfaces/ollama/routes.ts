@@ -7,8 +7,7 @@ import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
 import { errors } from '../../errors.js';
-import { readJsonObject } from '../../http/body.js';
-import { handleOperation, type SurfaceDeps } from '../handle.js';
+import { checkModelName, handleOperation, readRequestBody, type SurfaceDeps } from '../handle.js';
 import { chatPromptText } from '../openai/routes.js';
 import type { Surface } from '../types.js';
 import { ollamaStreamError, renderOllamaError } from './errors.js';
@@ -106,9 +105,10 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
   });
   app.post('/api/show', async (c) => {
     surfaceState(c);
-    const body = (await readJsonObject(c, deps.maxBodyBytes)) as { model?: unknown; name?: unknown };
-    const id = typeof body.model === 'string' ? body.model : typeof body.name === 'string' ? body.name : '';
     const rt = deps.store.current;
+    const body = (await readRequestBody(c, deps, rt)) as { model?: unknown; name?: unknown };
+    const id = typeof body.model === 'string' ? body.model : typeof body.name === 'string' ? body.name : '';
+    checkModelName(id, deps.limits);
     if (!rt?.models.has(id)) throw errors.notFound(`model '${id}' not found`);
     assertModelVisible(rt, (n) => c.req.header(n), id);
     const entry = modelEntry(id, deps.store.appliedAt);

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { handleOperation, type SurfaceDeps } from '../handle.js';
+import { checkModelName, handleOperation, type SurfaceDeps } from '../handle.js';
 import type { Surface } from '../types.js';
 import { openAIStreamError, renderOpenAIError } from './errors.js';
 import { chatCompletionRequest, completionRequest, embeddingRequest } from './schemas.js';
@@ -75,6 +75,7 @@ export function openAIRoutes(deps: SurfaceDeps): Hono<Env> {
   app.get('/v1/models/:id{.+}', (c) => {
     c.get('state').surface = 'openai';
     const id = c.req.param('id');
+    checkModelName(id, deps.limits);
     assertModelVisible(deps.store.current, (n) => c.req.header(n), id);
     return c.json(modelObject(id, Math.floor(deps.store.appliedAt / 1000)));
   });
