@@ -80,7 +80,7 @@ export const METRIC_SPECS = {
   attempts: spec({
     name: 'switchyard_upstream_attempts_total',
     type: 'counter',
-    help: 'Upstream attempts by outcome: success, stream_error (failed after bytes reached the client), fatal (not retryable), connect_failure, timeout, rate_limited (429), server_error (5xx).',
+    help: 'Upstream attempts by outcome: success, stream_error (failed after bytes reached the client), fatal (not retryable), connect_failure, timeout, rate_limited (429), server_error (5xx), client_gone (the client left or stopped reading: not a replica failure).',
     labelNames: ['pool', 'backend', 'outcome'],
   }),
   retries: spec({

@@ -21,7 +21,7 @@ const LIMIT_DECISIONS = new Set(['allowed', 'limited', 'fail_open', 'fail_closed
 
 /** The `outcome` label of an attempt. */
 export function attemptOutcomeLabel(o: AttemptOutcome): string {
-  if (o.kind === 'done') return o.streamError ? 'stream_error' : 'success';
+  if (o.kind === 'done') return o.clientCaused ? 'client_gone' : o.streamError ? 'stream_error' : 'success';
   if (o.kind === 'fatal') return 'fatal';
   return RETRY_OUTCOME[o.cause] ?? OTHER;
 }
