@@ -216,7 +216,7 @@ spec:
     console.log(`[e2e] apply → all proxies serving: ${ms.toFixed(0)} ms (incl. kubectl apply)`);
     for (const proxy of PROXIES) {
       const counts = await spread(proxy, 'chat-model', 8);
-      expect([...counts.keys()].sort()).toEqual(['vllm/vllm-0', 'vllm/vllm-1']);
+      expect([...counts.keys()].sort()).toEqual(['llm/vllm/vllm-0', 'llm/vllm/vllm-1']);
     }
   });
 
@@ -245,7 +245,7 @@ spec:
     await apply(backendSlices({ 'vllm-0': 'ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
     for (const proxy of PROXIES) {
       await waitFor(
-        async () => (await spread(proxy, 'chat-model', 3)).has('vllm/vllm-2'),
+        async () => (await spread(proxy, 'chat-model', 3)).has('llm/vllm/vllm-2'),
         20_000,
         `vllm-2 via ${proxy.name}`,
       );
@@ -255,7 +255,7 @@ spec:
   it('not-ready: a replica marked not ready gets no traffic', async () => {
     await apply(backendSlices({ 'vllm-0': 'not-ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1,vllm/vllm-2'),
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1,llm/vllm/vllm-2'),
       20_000,
       'proxies to drop vllm-0',
     );
@@ -263,8 +263,8 @@ spec:
     const before = chats('vllm-0');
     for (const proxy of PROXIES) {
       const counts = await spread(proxy, 'chat-model', 12);
-      expect(counts.has('vllm/vllm-0')).toBe(false);
-      expect([...counts.keys()].sort()).toEqual(['vllm/vllm-1', 'vllm/vllm-2']);
+      expect(counts.has('llm/vllm/vllm-0')).toBe(false);
+      expect([...counts.keys()].sort()).toEqual(['llm/vllm/vllm-1', 'llm/vllm/vllm-2']);
     }
     expect(chats('vllm-0')).toBe(before); // the replica itself saw no request
     const backend = await getJson<WithStatus>(['llmbackend', 'vllm', '-n', NS]);
@@ -283,12 +283,12 @@ spec:
 `);
     for (const proxy of PROXIES) {
       await waitFor(
-        async () => (await spread(proxy, 'chat-model', 2)).has('vllm-b/vllm-b-0'),
+        async () => (await spread(proxy, 'chat-model', 2)).has('llm/vllm-b/vllm-b-0'),
         20_000,
         'vllm-b traffic',
       );
       const counts = await spread(proxy, 'chat-model', 40);
-      const share = (counts.get('vllm-b/vllm-b-0') ?? 0) / 40;
+      const share = (counts.get('llm/vllm-b/vllm-b-0') ?? 0) / 40;
       expect(share).toBeGreaterThan(0.6);
       expect(share).toBeLessThan(0.9);
     }
@@ -349,7 +349,7 @@ spec:
     // …is delivered by the restarted operator with exactly one PUT per proxy.
     operatorA = startOperator('op-a', ports.opA);
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1'),
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1'),
       30_000,
       'restarted operator to converge',
     );
@@ -384,7 +384,7 @@ spec:
     const pushesA = await metric(ports.opA, 'switchyard_operator_pushes_total');
     await apply(backendSlices({ 'vllm-1': 'ready', 'vllm-2': 'ready' }));
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-1,vllm/vllm-2'),
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1,llm/vllm/vllm-2'),
       20_000,
       'leader to push',
     );
@@ -401,7 +401,7 @@ spec:
     console.log(`[e2e] failover after leader kill: ${(performance.now() - killedAt).toFixed(0)} ms (lease 4 s)`);
     await apply(backendSlices({ 'vllm-2': 'ready' }));
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'vllm/vllm-2'),
+      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-2'),
       20_000,
       'new leader to push',
     );

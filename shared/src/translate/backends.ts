@@ -24,6 +24,16 @@ export const idOf = (r: { metadata: { name: string; namespace?: string | undefin
 /** A credential sent as a header value: visible ASCII and inner spaces (surrounding whitespace is trimmed). */
 const CREDENTIAL = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
+/**
+ * Id of one endpoint (replica) of a backend, as clients see it in `x-switchyard-endpoint` and metrics see it in
+ * labels: `namespace/backend/replica`, with the namespace left out for `default` (standalone manifests), so ids
+ * are unique across namespaces and unambiguous (names never contain `/`).
+ */
+export function endpointId(b: { metadata: { name: string; namespace?: string | undefined } }, replica: string): string {
+  const ns = namespaceOf(b);
+  return ns === 'default' ? `${b.metadata.name}/${replica}` : `${ns}/${b.metadata.name}/${replica}`;
+}
+
 /** Looks a secret key up among the given Secrets. */
 export function findSecretValue(secrets: Secret[], namespace: string, name: string, key: string): string | undefined {
   const s = secrets.find((x) => x.metadata.name === name && namespaceOf(x) === namespace);
@@ -55,10 +65,10 @@ export function translateBackend(
   };
   let endpoints: (EndpointConfig | undefined)[] = [];
   if (spec.url) {
-    endpoints = [endpoint(`${b.metadata.name}/0`, spec.url, spec.weight, 'spec.url')];
+    endpoints = [endpoint(endpointId(b, '0'), spec.url, spec.weight, 'spec.url')];
   } else if (spec.endpoints) {
     endpoints = spec.endpoints.map((e, i) =>
-      endpoint(`${b.metadata.name}/${i}`, e.url, e.weight ?? spec.weight, `spec.endpoints[${i}].url`),
+      endpoint(endpointId(b, String(i)), e.url, e.weight ?? spec.weight, `spec.endpoints[${i}].url`),
     );
   } else if (spec.serviceRef) {
     const resolved = resolveService?.(ns, b);
@@ -74,7 +84,7 @@ export function translateBackend(
     }
     endpoints = resolved.map((r) =>
       endpoint(
-        `${b.metadata.name}/${r.name}`,
+        endpointId(b, r.name),
         `${spec.serviceRef?.scheme ?? 'http'}://${r.address}`,
         spec.weight,
         'spec.serviceRef',

@@ -24,7 +24,7 @@ import { translatePool } from './pools.js';
 import type { Problem } from './problems.js';
 
 export type { ResolvedEndpoint, ServiceResolver } from './backends.js';
-export { idOf, namespaceOf } from './backends.js';
+export { endpointId, idOf, namespaceOf } from './backends.js';
 export { hashApiKey } from './policies.js';
 export { formatProblem, type Problem } from './problems.js';
 export { endpointBaseUrl, PROVIDER_DEFAULTS } from './providers.js';

@@ -43,8 +43,8 @@ describe('translate', () => {
     expect(proxyConfig.safeParse(config).success).toBe(true);
     const vllm = config.backends.find((b) => b.id === 'team/vllm-a');
     expect(vllm?.endpoints).toEqual([
-      { id: 'vllm-a/0', url: 'http://127.0.0.1:8001/v1', weight: 1 },
-      { id: 'vllm-a/1', url: 'http://127.0.0.1:8002/v1', weight: 3 },
+      { id: 'team/vllm-a/0', url: 'http://127.0.0.1:8001/v1', weight: 1 },
+      { id: 'team/vllm-a/1', url: 'http://127.0.0.1:8002/v1', weight: 3 },
     ]);
     expect(vllm?.timeouts.firstByteMs).toBe(90_000);
     expect(vllm?.healthCheck.path).toBe('/health');
@@ -155,6 +155,18 @@ spec: { model: llama, backendRefs: [{ name: vllm-a }] }
     );
     expect(JSON.stringify(split.problems)).not.toContain('sk-test');
     expect(split.config.backends.map((b) => b.id)).toEqual(['team/vllm-a']);
+  });
+
+  it('gives endpoints ids unique across namespaces (the namespace left out only for default)', () => {
+    const twin = (ns: string) => `---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: same, namespace: ${ns} }
+spec: { provider: vllm, endpoints: [{ url: "http://127.0.0.1:9000" }], models: [{ name: m }] }
+`;
+    const { config } = translate(parseManifests(twin('one') + twin('two') + twin('default')));
+    const ids = config.backends.flatMap((b) => b.endpoints.map((e) => e.id)).sort();
+    expect(ids).toEqual(['one/same/0', 'same/0', 'two/same/0']);
   });
 
   it('hashes tenant API keys and never carries them in plain text', () => {
