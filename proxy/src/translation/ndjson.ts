@@ -7,7 +7,7 @@ import { eventTooLarge, LineSplitter } from '../http/sse.js';
 export class NdjsonSplitter {
   private readonly lines = new LineSplitter();
 
-  /** `maxLineBytes`: largest line accepted (characters; 0: no limit). */
+  /** `maxLineBytes`: largest line accepted, in bytes (0: no limit). */
   constructor(private readonly maxLineBytes = 0) {}
 
   /** Complete, non-empty lines contained in `chunk` plus what was pending (without their newline). */
