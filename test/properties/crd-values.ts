@@ -4,7 +4,9 @@
  * throws, so a new pattern cannot silently go untested). CEL rules are not applied: the values are a superset of
  * what the apiserver admits, which only makes "translation never throws" a stronger claim.
  */
+import { crdSchema } from '../../operator/src/crds/generate.js';
 import type { SchemaNode } from '../../operator/src/crds/structural.js';
+import { type CustomResourceKind, HTTP_URL } from '../../shared/src/index.js';
 
 /** A seeded PRNG (mulberry32): the same seed gives the same values. */
 export class Random {
@@ -53,10 +55,10 @@ function durationValue(r: Random): string {
 function host(r: Random): string {
   return r.pick([
     () => `${r.int(0, 255)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(0, 255)}`,
-    () => `[${r.pick(['::1', 'fe80::1', '2001:db8::7'])}]`,
+    () => `[${r.pick(['::1', 'fe80::1', '2001:db8::7', '::ffff:10.0.0.1'])}]`,
     () => r.string(LOWER, 1, 12),
     () => `${r.string(LOWER, 1, 8)}.example.com`,
-    () => r.string(`${LOWER}-_.%:[]!$&'()*+,;=~`, 1, 10),
+    () => `${r.string(LOWER, 1, 1)}${r.string(`${LOWER}-_.`, 0, 10)}${r.string(LOWER, 1, 1)}`,
   ])();
 }
 
@@ -65,8 +67,8 @@ export const PATTERNS: Record<string, (r: Random) => string> = {
   '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$': (r) =>
     r.chance(0.8) ? r.pick(NAMES) : `${r.string(LOWER, 1, 1)}${r.string(`${LOWER}-.`, 0, 30)}${r.string(LOWER, 1, 1)}`,
   '^([0-9]{1,6}(\\.[0-9]{1,3})?(ms|s|m|h)){1,4}$': durationValue,
-  '^https?:\\/\\/[^\\s/?#@]+(\\/[^\\s?#]*)?$': (r) =>
-    `${r.pick(['http', 'https'])}://${host(r)}${r.chance(0.5) ? `:${r.int(0, 99999)}` : ''}${
+  [HTTP_URL.source]: (r) =>
+    `${r.pick(['http', 'https'])}://${host(r)}${r.chance(0.5) ? `:${r.int(0, 65535)}` : ''}${
       r.chance(0.6) ? `/${r.string(`${LOWER}/._~%é`, 0, 20)}` : ''
     }`,
   '^\\/[^\\s?#]*$': (r) => `/${r.string(`${LOWER}/._-%é`, 0, 20)}`,
@@ -171,4 +173,29 @@ function objectValue(node: SchemaNode, r: Random): Record<string, unknown> {
     for (let i = r.int(0, Math.min(max, 3)); i > 0; i--) out[mapKey(node, r)] = valueFor(extra, r);
   }
   return out;
+}
+
+/** The spec schema of a kind, from the generated CRD. */
+export const specSchema = (kind: CustomResourceKind) =>
+  (crdSchema(kind).properties as Record<string, SchemaNode>).spec as SchemaNode;
+
+const SPECS = {
+  LLMBackend: specSchema('LLMBackend'),
+  LLMPool: specSchema('LLMPool'),
+  RoutePolicy: specSchema('RoutePolicy'),
+};
+
+/**
+ * A random spec of `kind` from its CRD schema. Backends mostly get exactly one of serviceRef, url and endpoints
+ * (what their CEL rule admits), so most of them get past admission.
+ */
+export function randomSpec(kind: CustomResourceKind, r: Random): Record<string, unknown> {
+  const spec = valueFor(SPECS[kind], r) as Record<string, unknown>;
+  if (kind === 'LLMBackend' && r.chance(0.8)) {
+    const keep = r.pick(['serviceRef', 'url', 'endpoints']);
+    for (const k of ['serviceRef', 'url', 'endpoints']) if (k !== keep) delete spec[k];
+    if (!(keep in spec))
+      spec[keep] = valueFor((SPECS.LLMBackend.properties as Record<string, SchemaNode>)[keep] as SchemaNode, r);
+  }
+  return spec;
 }

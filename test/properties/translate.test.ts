@@ -5,7 +5,6 @@
  * field added to the API is covered without touching this test. Seeded: a failure names its seed.
  */
 import { describe, expect, it } from 'vitest';
-import { crdSchema } from '../../operator/src/crds/generate.js';
 import type { SchemaNode } from '../../operator/src/crds/structural.js';
 import { SnapshotStore } from '../../proxy/src/config/store.js';
 import {
@@ -21,11 +20,9 @@ import {
   type Secret,
   translate,
 } from '../../shared/src/index.js';
-import { PATTERNS, Random, valueFor } from './crd-values.js';
+import { PATTERNS, Random, randomSpec, specSchema } from './crd-values.js';
 
 const CASES = 400;
-const specSchema = (kind: CustomResourceKind) =>
-  (crdSchema(kind).properties as Record<string, SchemaNode>).spec as SchemaNode;
 const SPECS = {
   LLMBackend: specSchema('LLMBackend'),
   LLMPool: specSchema('LLMPool'),
@@ -47,14 +44,7 @@ function generate(r: Random): Generated {
   });
   const add = (kind: CustomResourceKind, count: number) => {
     for (let i = 0; i < count; i++) {
-      const spec = valueFor(SPECS[kind], r) as Record<string, unknown>;
-      if (kind === 'LLMBackend' && r.chance(0.8)) {
-        // mostly what the CEL rule admits: exactly one way to reach the replicas
-        const keep = r.pick(['serviceRef', 'url', 'endpoints']);
-        for (const k of ['serviceRef', 'url', 'endpoints']) if (k !== keep) delete spec[k];
-        if (!(keep in spec))
-          spec[keep] = valueFor((SPECS.LLMBackend.properties as Record<string, SchemaNode>)[keep] as SchemaNode, r);
-      }
+      const spec = randomSpec(kind, r);
       objects.push({ kind, body: { apiVersion: API_VERSION, kind, metadata: meta(), spec } });
     }
   };

@@ -91,13 +91,20 @@ export const duration = (description: string) =>
     ],
   );
 
+/** A TCP port, 0-65535, as a regular expression (RE2 and JavaScript alike). */
+const PORT = '([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+/** scheme://host[:port][/path]: a DNS name (letters, digits, -, _ and .), an IPv4 address or a bracketed IPv6 one. */
+export const HTTP_URL = new RegExp(
+  `^https?://(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?)(:${PORT})?(/[^\\s?#]*)?$`,
+);
+
 /** An http:// or https:// URL without credentials, query or fragment. Other schemes are refused at admission. */
 export const httpUrl = (description: string) =>
   withRules(
     z
       .string()
       .max(2048)
-      .regex(/^https?:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, 'must be an http:// or https:// URL without query or fragment')
+      .regex(HTTP_URL, 'must be an http:// or https:// URL (host, optional port, path) without query or fragment')
       .describe(description),
     [
       {
