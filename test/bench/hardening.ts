@@ -20,6 +20,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { routePolicy } from '../e2e/governance-fixtures.js';
+import { poolManifests } from '../support/manifests.js';
 import { freePort, quantile, waitHttp } from './lib.js';
 
 const { values } = parseArgs({
@@ -106,35 +108,22 @@ async function spawnRole(role: string, args: string[]): Promise<ChildProcess> {
   return child;
 }
 
-const manifests = (upstreamUrl: string) => `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys }
-stringData: { team: "sk-bench-team-key-0123456789" }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: hostile }
-spec:
-  provider: vllm
-  endpoints: [{ url: "${upstreamUrl}/v1" }]
-  models: [{ name: m }]
-  healthCheck: { enabled: false }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m }
-spec:
-  model: m
-  backendRefs: [{ name: hostile }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: RoutePolicy
-metadata: { name: keys-required }
-spec:
-  rules: [{ match: { model: { value: m } } }]
-  tenants: [{ name: team, apiKeys: [{ name: keys, key: team }] }]
-`;
+/** One pool `m` over the hostile upstream, behind a policy that requires an API key. */
+const manifests = (upstreamUrl: string) =>
+  [
+    'apiVersion: v1\nkind: Secret\nmetadata: { name: keys }\nstringData: { team: "sk-bench-team-key-0123456789" }',
+    poolManifests({
+      name: 'hostile',
+      model: 'm',
+      urls: [`${upstreamUrl}/v1`],
+      backendSpec: '  healthCheck: { enabled: false }',
+    }),
+    routePolicy(
+      'keys-required',
+      `  rules: [{ match: { model: { value: m } } }]
+  tenants: [{ name: team, apiKeys: [{ name: keys, key: team }] }]`,
+    ),
+  ].join('\n---\n');
 
 async function startProxy(upstreamUrl: string): Promise<{ child: ChildProcess; url: string; adminUrl: string }> {
   await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: proxyDir });
