@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz -- [--cases N] [--upstream-cases M] [--seed S] [--tier client|upstream|both] [--case I[,J…]]
- * [--concurrency C] [--only NAME[,…]] [--rss-limit-mb L] [--json FILE]`
+ * [--concurrency C] [--only NAME[,…]] [--rss-limit-mb L] [--reports R] [--json FILE]`
  *
  * Runs the client-side mutation fuzzer and the upstream-answer fuzzer against a proxy process and prints a summary:
  * cases, crashes, empty 2xx, unexplained 5xx, per-class counts, and every failing case with its seed, index and
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'rss-limit-mb': { type: 'string', default: '512' },
     json: { type: 'string' },
+    reports: { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h' },
   },
   strict: true,
@@ -32,7 +33,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'npm run fuzz -- [--cases N] [--upstream-cases M] [--seed S] [--tier client|upstream|both] [--case I,J]\n' +
-      '                [--concurrency C] [--only CLASS,…] [--rss-limit-mb L] [--json FILE]\n',
+      '                [--concurrency C] [--only CLASS,…] [--rss-limit-mb L] [--reports R] [--json FILE]\n',
   );
   process.exit(0);
 }
@@ -80,6 +81,7 @@ try {
         makeCase: (s, i) => clientCase(s, i, only),
         concurrency: int('concurrency', values.concurrency, 16),
         rssLimitBytes,
+        reportsPerClass: int('reports', values.reports, 3),
         progress: progress('client'),
       }),
     );
@@ -93,6 +95,7 @@ try {
         makeCase: (s, i) => upstreamCase(s, i, only),
         concurrency: int('concurrency', values.concurrency, 32),
         rssLimitBytes,
+        reportsPerClass: int('reports', values.reports, 3),
         progress: progress('upstream'),
       }),
     );

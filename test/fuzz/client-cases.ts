@@ -134,6 +134,8 @@ interface Draft {
   /** Bytes of a second request written on the same connection. */
   pipelined: Buffer | undefined;
   heads: boolean[];
+  /** Chunked transfer coding applied to the final body bytes (after every byte-level step). */
+  chunked: { size: number; ending: 'last-chunk' | 'bad-size' | 'none' } | undefined;
   deadlineMs: number;
 }
 
@@ -398,21 +400,11 @@ const STEPS: Record<string, Step> = {
     }
   },
   chunked: (d, rng) => {
-    const b = bodyBytes(d);
     header(d, 'transfer-encoding', 'chunked');
-    d.wire.headers = d.wire.headers.filter(([k]) => k !== 'content-length');
-    const size = rng.range(1, 512);
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < b.length; i += size) {
-      const c = b.subarray(i, i + size);
-      chunks.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
-    }
-    const broken = rng.int(4);
-    if (broken === 1) chunks.push(Buffer.from('zz\r\n'));
-    else if (broken === 2) d.behaviour = { kind: 'partial-wait', bytes: Number.MAX_SAFE_INTEGER };
-    else chunks.push(Buffer.from('0\r\n\r\n'));
-    if (broken === 1) d.httpMalformed = true;
-    d.bytes = Buffer.concat(chunks);
+    const ending = rng.pick(['last-chunk', 'last-chunk', 'bad-size', 'none'] as const);
+    d.chunked = { size: rng.range(1, 512), ending };
+    if (ending === 'bad-size') d.httpMalformed = true;
+    if (ending === 'none') d.behaviour = { kind: 'partial-wait', bytes: Number.MAX_SAFE_INTEGER };
   },
   authorization: (d, rng) => {
     const v = rng.int(7);
@@ -525,6 +517,18 @@ const STEPS: Record<string, Step> = {
   },
 };
 
+/** `b` in chunked transfer coding with pieces of `size` bytes, ended as `ending` says. */
+function chunkedBody(b: Buffer, o: NonNullable<Draft['chunked']>): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < b.length; i += o.size) {
+    const c = b.subarray(i, i + o.size);
+    parts.push(Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n'));
+  }
+  if (o.ending === 'last-chunk') parts.push(Buffer.from('0\r\n\r\n'));
+  if (o.ending === 'bad-size') parts.push(Buffer.from('zz\r\n'));
+  return Buffer.concat(parts);
+}
+
 /** Mutation names, in a fixed order (the seed picks among them). */
 export const MUTATIONS = Object.keys(STEPS);
 
@@ -576,11 +580,13 @@ function build(seed: number, index: number, plan: Plan): FuzzCase {
     behaviour: { kind: 'normal' },
     httpMalformed: false,
     pipelined: undefined,
+    chunked: undefined,
     heads: [endpoint.method === 'HEAD'],
     deadlineMs: 30_000,
   };
   for (const s of plan.steps) (STEPS[s.name] as Step)(d, new Rng(s.seed));
-  d.wire.body = bodyBytes(d);
+  d.wire.body = d.chunked ? chunkedBody(bodyBytes(d), d.chunked) : bodyBytes(d);
+  if (d.chunked) d.wire.headers = d.wire.headers.filter(([k]) => k !== 'content-length');
   let request = toWire(d.wire);
   if (d.pipelined) request = Buffer.concat([request, d.pipelined]);
   if (d.behaviour.kind === 'slow-send') {

@@ -120,11 +120,11 @@ function evaluate(world: FuzzWorld, c: FuzzCase, res: Awaited<ReturnType<typeof 
   else if (!res.aborted && !partial && res.responses.length === 0)
     defects.push({ cls: 'no-answer', detail: `connection ended after ${res.received} bytes without an answer` });
   if (res.aborted || partial) return defects;
-  for (const r of res.responses)
+  for (const [i, r] of res.responses.entries())
     defects.push(
       ...checkAnswer(
         {
-          method: c.method,
+          method: c.heads[i] ? 'HEAD' : c.method,
           path: c.path,
           httpMalformed: c.httpMalformed,
           upstreamMayFail: c.tier === 'upstream' && expect !== undefined && expect !== 'ok',

@@ -71,15 +71,27 @@ const failAt = (index: number): Expectation => (index === 0 ? 'reject' : 'fail')
 const withEvents = (a: Answer, events: Ev[]): Answer => ({ ...a, events });
 const closeFramed = (a: Answer, events: Ev[], o: SerializeOptions = {}) => whole(withEvents(a, events), o);
 
-/** A JSON value text with one syntax error. */
+/** A JSON value text with one syntax error (checked: a brace inside a string would still parse). */
 function breakJson(rng: Rng, text: string): { text: string; note: string } {
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const broken = breakOnce(rng, text);
+    try {
+      JSON.parse(broken.text);
+    } catch {
+      return broken;
+    }
+  }
+  return { text: text.slice(0, Math.max(1, text.length - 1)), note: 'cut' };
+}
+
+function breakOnce(rng: Rng, text: string): { text: string; note: string } {
   const at = rng.range(1, Math.max(1, text.length - 1));
   const v = rng.int(6);
   if (v === 0) return { text: text.slice(0, at), note: 'cut' };
   if (v === 1) return { text: `${text.slice(0, at)}}${text.slice(at)}`, note: 'stray brace' };
   if (v === 2) return { text: text.replaceAll('"', "'"), note: 'single quotes' };
   if (v === 3) return { text: `${text}garbage`, note: 'trailing garbage' };
-  if (v === 4) return { text: text.replace(/\d+/, 'NaN'), note: 'NaN token' };
+  if (v === 4) return { text: text.replace(/:\s*\d+/, ':NaN'), note: 'NaN token' };
   return { text: `${text.slice(0, at)}\u0000${text.slice(at)}`, note: 'NUL byte' };
 }
 
@@ -594,9 +606,26 @@ export const CLASSES: HostileClass[] = [
     name: 'after-end',
     build(ctx) {
       const a = ctx.answer();
-      const junk = ctx.rng.pick(['garbage', '{"choices":[{"delta":{"content":"late"}}]}', '[DONE]', '{"done":true}']);
+      const junk = ctx.rng.pick([
+        'garbage-after-end',
+        '{"choices":[{"delta":{"content":"late-after-end"}}]}',
+        '[DONE]',
+        '{"done":true,"response":"late-after-end"}',
+      ]);
       const events = [...a.events, { data: junk }];
       return { plan: closeFramed(a, events), expect: 'any', note: `${junk} after the end` };
+    },
+  },
+  {
+    name: 'hang-after-end',
+    build(ctx) {
+      const a = ctx.answer();
+      const junk = a.stream && ctx.rng.chance(0.5);
+      const events = junk ? [...a.events, { data: '{"choices":[{"delta":{"content":"late-after-end"}}]}' }] : a.events;
+      const plan = whole(withEvents(a, events), { transfer: a.stream ? 'chunked' : 'length' });
+      if (a.stream) plan.parts.pop();
+      plan.ending = 'hang';
+      return { plan, expect: 'ok', note: `complete answer${junk ? ', a late event' : ''}, then silence` };
     },
   },
   {
