@@ -86,6 +86,16 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       timers.clientResumed();
       body.resume();
     });
+    /** The stream is over (the upstream ended it, or its end marker arrived): the client's stream ends too. */
+    const finish = () => {
+      const tail = translator.end();
+      if (typeof tail !== 'string') return fail(tail, failureCauseOf(tail));
+      if (!committed && tail.length === 0)
+        return fail(errors.badGateway('upstream ended the stream without an answer', 'upstream_empty_stream'), '5xx');
+      if (!committed) commit();
+      sink.end(tail);
+      settle({ kind: 'done', usage: usage() });
+    };
     const onData = guard((chunk: Buffer) => {
       if (!firstByte) {
         firstByte = true;
@@ -93,27 +103,23 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
         o.onFirstByte();
       } else timers.touch();
       const out = translator.push(chunk);
-      if (out.length === 0) return;
-      if (!committed) commit();
-      if (!sink.write(out)) {
-        body.pause();
-        timers.clientPaused();
-        sink.onceDrain(resume);
+      if (out.length > 0) {
+        if (!committed) commit();
+        if (!sink.write(out) && !translator.complete()) {
+          body.pause();
+          timers.clientPaused();
+          sink.onceDrain(resume);
+        }
+      }
+      if (translator.complete()) {
+        // Whatever the upstream sends after its end marker is not part of the answer, and it need not close the
+        // connection for the client's answer to be complete.
+        finish();
+        body.destroy();
       }
     });
     body.on('data', onData);
-    body.once(
-      'end',
-      guard(() => {
-        const tail = translator.end();
-        if (typeof tail !== 'string') return fail(tail, failureCauseOf(tail));
-        if (!committed && tail.length === 0)
-          return fail(errors.badGateway('upstream ended the stream without an answer', 'upstream_empty_stream'), '5xx');
-        if (!committed) commit();
-        sink.end(tail);
-        settle({ kind: 'done', usage: usage() });
-      }),
-    );
+    body.once('end', guard(finish));
     // Stays attached after the attempt settled: destroying an unfinished undici body emits 'error' later.
     body.on(
       'error',

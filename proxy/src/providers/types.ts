@@ -47,6 +47,11 @@ export interface StreamTranslator {
   push(chunk: Buffer): string;
   /** Upstream ended: the final bytes, or a GatewayError when the stream did not complete properly. */
   end(): string | GatewayError;
+  /**
+   * The protocol's end marker arrived (`[DONE]`, `message_stop`, the `done` line): nothing after it is read or
+   * relayed, and the relay ends the client's stream (with `end()`) without waiting for the upstream to close.
+   */
+  complete(): boolean;
   usage(): Usage | undefined;
 }
 

@@ -46,6 +46,7 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];
     for (const ev of this.sse.push(chunk)) {
+      if (this.stopped) break;
       if (ev.data === undefined) continue;
       const j = parseStreamEvent(ev.data);
       if (j.type === 'message_start') this.started = true;
@@ -111,6 +112,10 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
       default:
         return undefined;
     }
+  }
+
+  complete(): boolean {
+    return this.stopped;
   }
 
   end(): GatewayError | undefined {

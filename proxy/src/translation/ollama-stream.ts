@@ -56,6 +56,7 @@ export class OllamaChunkDecoder implements ChunkDecoder {
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];
     for (const line of this.lines.push(chunk)) {
+      if (this.done) break;
       const a = parseStreamEvent(line, 'stream line') as OllamaAnswer;
       if (typeof a.error === 'string')
         throw new GatewayError(502, 'upstream', this.scrub(a.error), { code: 'upstream_stream_error' });
@@ -74,6 +75,10 @@ export class OllamaChunkDecoder implements ChunkDecoder {
       }
     }
     return out;
+  }
+
+  complete(): boolean {
+    return this.done;
   }
 
   end(): GatewayError | undefined {

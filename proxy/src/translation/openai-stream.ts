@@ -28,6 +28,7 @@ export class OpenAIChunkDecoder implements ChunkDecoder {
   push(chunk: Buffer): ChatChunk[] {
     const out: ChatChunk[] = [];
     for (const ev of this.sse.push(chunk)) {
+      if (this.done) break;
       if (ev.data === undefined) continue;
       if (ev.data === '[DONE]') {
         if (!this.sawChunk) throw emptyStream();
@@ -46,6 +47,10 @@ export class OpenAIChunkDecoder implements ChunkDecoder {
       out.push(j);
     }
     return out;
+  }
+
+  complete(): boolean {
+    return this.done;
   }
 
   end(): GatewayError | undefined {

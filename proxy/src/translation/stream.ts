@@ -12,6 +12,8 @@ export interface ChunkDecoder {
   push(chunk: Buffer): ChatChunk[];
   /** Upstream ended: an error when the stream did not complete properly. */
   end(): GatewayError | undefined;
+  /** The upstream's end marker arrived; whatever follows it is ignored. */
+  complete(): boolean;
   usage(): Usage | undefined;
 }
 
@@ -37,6 +39,10 @@ export class TranslatingStream implements StreamTranslator {
 
   end(): string | GatewayError {
     return this.decoder.end() ?? this.encoder.finish();
+  }
+
+  complete(): boolean {
+    return this.decoder.complete();
   }
 
   usage(): Usage | undefined {

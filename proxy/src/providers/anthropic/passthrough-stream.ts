@@ -32,6 +32,7 @@ export class AnthropicPassthroughStream implements StreamTranslator {
   push(chunk: Buffer): string {
     let out = '';
     for (const ev of this.sse.push(chunk)) {
+      if (this.stopped) break;
       if (ev.data === undefined || ev.event === 'ping') {
         out += ev.raw;
         continue;
@@ -60,6 +61,10 @@ export class AnthropicPassthroughStream implements StreamTranslator {
       out += ev.raw;
     }
     return out;
+  }
+
+  complete(): boolean {
+    return this.stopped;
   }
 
   end(): string | GatewayError {

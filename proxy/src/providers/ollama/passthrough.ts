@@ -26,6 +26,7 @@ class OllamaPassthroughStream implements StreamTranslator {
   push(chunk: Buffer): string {
     let out = '';
     for (const line of this.lines.push(chunk)) {
+      if (this.done) break;
       const a = parseStreamEvent(line, 'stream line') as OllamaAnswer;
       if (typeof a.error === 'string')
         throw new GatewayError(502, 'upstream', scrubSecrets(a.error, this.ctx.backend.apiKey), {
@@ -39,6 +40,10 @@ class OllamaPassthroughStream implements StreamTranslator {
       out += `${JSON.stringify(a)}\n`;
     }
     return out;
+  }
+
+  complete(): boolean {
+    return this.done;
   }
 
   end(): string | GatewayError {

@@ -34,6 +34,7 @@ export class OpenAIPassthroughStream implements StreamTranslator {
   push(chunk: Buffer): string {
     let out = '';
     for (const ev of this.sse.push(chunk)) {
+      if (this.sawDone) break;
       if (ev.data === undefined) {
         out += ev.raw;
         continue;
@@ -64,6 +65,10 @@ export class OpenAIPassthroughStream implements StreamTranslator {
       out += this.modelPattern ? ev.raw.replace(this.modelPattern, this.modelReplacement) : ev.raw;
     }
     return out;
+  }
+
+  complete(): boolean {
+    return this.sawDone;
   }
 
   end(): string | GatewayError {
