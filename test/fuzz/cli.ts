@@ -59,46 +59,38 @@ const only = values.only?.split(',').filter(Boolean);
 const rssLimitBytes = int('rss-limit-mb', values['rss-limit-mb'], 512) * 2 ** 20;
 const command = 'npm run fuzz --';
 
+const TIERS = {
+  client: { cases, concurrency: 16, makeCase: (s: number, i: number) => clientCase(s, i, only) },
+  upstream: { cases: upstreamCases, concurrency: 32, makeCase: (s: number, i: number) => upstreamCase(s, i, only) },
+} as const;
+
 const world = await startWorld();
 const summaries: RunSummary[] = [];
 let lastPrint = 0;
 const progress = (label: string) => (done: number, total: number) => {
   if (Date.now() - lastPrint < 5000 && done !== total) return;
   lastPrint = Date.now();
-  process.stderr.write(
-    `${label}: ${done}/${total} cases, proxy RSS ${((world.proxy.rss() ?? 0) / 2 ** 20).toFixed(0)} MiB\n`,
-  );
+  process.stderr.write(`${label}: ${done}/${total} cases\n`);
 };
 try {
   process.stderr.write(`fuzzing with seed ${seed} (proxy ${world.proxy.url})\n`);
-  if (tier !== 'upstream')
+  for (const name of ['client', 'upstream'] as const) {
+    if (tier !== 'both' && tier !== name) continue;
+    const t = TIERS[name];
     summaries.push(
       await runFuzz(world, {
-        tier: 'client',
+        tier: name,
         seed,
-        cases,
+        cases: t.cases,
         ...(indices ? { indices } : {}),
-        makeCase: (s, i) => clientCase(s, i, only),
-        concurrency: int('concurrency', values.concurrency, 16),
+        makeCase: t.makeCase,
+        concurrency: int('concurrency', values.concurrency, t.concurrency),
         rssLimitBytes,
         reportsPerClass: int('reports', values.reports, 3),
-        progress: progress('client'),
+        progress: progress(name),
       }),
     );
-  if (tier !== 'client')
-    summaries.push(
-      await runFuzz(world, {
-        tier: 'upstream',
-        seed,
-        cases: upstreamCases,
-        ...(indices ? { indices } : {}),
-        makeCase: (s, i) => upstreamCase(s, i, only),
-        concurrency: int('concurrency', values.concurrency, 32),
-        rssLimitBytes,
-        reportsPerClass: int('reports', values.reports, 3),
-        progress: progress('upstream'),
-      }),
-    );
+  }
 } finally {
   await world.close();
 }

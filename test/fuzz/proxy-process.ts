@@ -1,10 +1,11 @@
 /**
- * The proxy under fuzz, in its own process (`proxy/src/main.ts` through tsx), so a crash is seen as an exit rather
- * than taking the fuzzer down. Its JSON log is scanned as it is written: line sizes and credentials.
+ * The proxy under fuzz, in its own process (`proxy/src/main.ts` through tsx, supervised so it never outlives the
+ * fuzzer), so a crash is seen as an exit rather than taking the fuzzer down. Its log is followed as it is written:
+ * line sizes and credentials are checked on every line.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { type Proc, startProcess, stopProcess } from '../support/processes.js';
 import { secretFragments } from './invariants.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -15,8 +16,8 @@ export interface LogScan {
   longestLine: number;
   /** First credential fragments found in the log (with a bit of context, the fragment itself masked). */
   leaks: string[];
-  /** The last lines of stderr (a crash's stack trace). */
-  stderrTail: string;
+  /** The last lines of output (a crash's stack trace). */
+  tail: string;
 }
 
 export interface ProxyProcess {
@@ -24,15 +25,15 @@ export interface ProxyProcess {
   url: string;
   adminUrl: string;
   port: number;
-  /** Exit code / signal once it exited. */
-  exit: { code: number | null; signal: string | null } | undefined;
+  /** Exit code once it exited (null: killed by a signal). */
+  exit: { code: number | null } | undefined;
   /** Resolves when the process exits. */
   exited: Promise<void>;
   /** Resident set size in bytes now (Linux /proc), undefined once gone. */
-  rss(): number | undefined;
+  rss(): Promise<number | undefined>;
   log: LogScan;
-  /** SIGTERM, then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
+  /** Stops it (SIGKILL to its process group) and reads the rest of its log. */
+  stop(): Promise<void>;
 }
 
 export interface SpawnOptions {
@@ -41,28 +42,53 @@ export interface SpawnOptions {
   secrets: readonly string[];
   /** Extra flags for proxy/src/main.ts. */
   args?: string[];
-  env?: Record<string, string>;
-  /** A log line longer than this is reported (bytes). */
   readyTimeoutMs?: number;
 }
 
-function rssOf(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
+/** Follows a growing log file, one complete line at a time. */
+class LogFollower {
+  private offset = 0;
+  private partial = '';
+
+  constructor(
+    private readonly path: string,
+    private readonly onLine: (line: string) => void,
+    private readonly scan: LogScan,
+  ) {}
+
+  async poll(): Promise<void> {
+    const fh = await open(this.path, 'r').catch(() => undefined);
+    if (!fh) return;
+    try {
+      const buf = Buffer.alloc(1024 * 1024);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        this.scan.bytes += bytesRead;
+        const lines = (this.partial + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
+        this.partial = lines.pop() ?? '';
+        // A line that never ends still counts toward the longest line; only its tail is kept.
+        this.scan.longestLine = Math.max(this.scan.longestLine, Buffer.byteLength(this.partial));
+        if (this.partial.length > 1024 * 1024) this.partial = this.partial.slice(-4096);
+        for (const l of lines) this.onLine(l);
+      }
+    } finally {
+      await fh.close();
+    }
   }
 }
 
 /** Starts the proxy on free loopback ports and resolves once /readyz answers 200. */
 export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
-  const child: ChildProcess = spawn(
+  const tsx = import.meta.resolve('tsx');
+  const proc: Proc = startProcess(
+    'proxy',
     process.execPath,
     [
       '--import',
-      'tsx',
-      'proxy/src/main.ts',
+      tsx,
+      join(ROOT, 'proxy/src/main.ts'),
       '--config',
       o.configFile,
       '--host',
@@ -73,53 +99,47 @@ export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
       '0',
       ...(o.args ?? []),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
+    dirname(o.configFile),
   );
   const fragments = o.secrets.flatMap(secretFragments);
-  const log: LogScan = { bytes: 0, lines: 0, longestLine: 0, leaks: [], stderrTail: '' };
-  let partial = '';
+  const log: LogScan = { bytes: 0, lines: 0, longestLine: 0, leaks: [], tail: '' };
   let ports: { port: number; adminPort: number } | undefined;
-  const onLine = (line: string) => {
-    log.lines++;
-    log.longestLine = Math.max(log.longestLine, Buffer.byteLength(line));
-    for (const f of fragments) {
-      const at = line.indexOf(f);
-      if (at >= 0 && log.leaks.length < 20)
-        log.leaks.push(`${line.slice(Math.max(0, at - 80), at)}<${f.slice(0, 4)}…>`.slice(-160));
-    }
-    if (!ports && line.includes('switchyard proxy listening')) {
-      const j = JSON.parse(line) as { port: number; adminPort: number };
-      ports = { port: j.port, adminPort: j.adminPort };
-    }
-  };
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => {
-    log.bytes += Buffer.byteLength(d);
-    const text = partial + d;
-    const lines = text.split('\n');
-    partial = lines.pop() ?? '';
-    // A line that never ends still counts toward the longest line.
-    log.longestLine = Math.max(log.longestLine, Buffer.byteLength(partial));
-    if (partial.length > 1024 * 1024) partial = partial.slice(-1024);
-    for (const l of lines) onLine(l);
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    log.stderrTail = (log.stderrTail + d).slice(-8192);
-  });
-  let exit: ProxyProcess['exit'];
-  const exited = new Promise<void>((r) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      r();
-    }),
+  const follower = new LogFollower(
+    proc.logPath,
+    (line) => {
+      log.lines++;
+      log.longestLine = Math.max(log.longestLine, Buffer.byteLength(line));
+      log.tail = `${log.tail}${line.slice(0, 2000)}\n`.slice(-8192);
+      for (const f of fragments) {
+        const at = line.indexOf(f);
+        if (at >= 0 && log.leaks.length < 20)
+          log.leaks.push(`${line.slice(Math.max(0, at - 80), at)}<${f.slice(0, 4)}…>`.slice(-160));
+      }
+      if (!ports && line.includes('switchyard proxy listening')) {
+        const j = JSON.parse(line) as { port: number; adminPort: number };
+        ports = { port: j.port, adminPort: j.adminPort };
+      }
+    },
+    log,
   );
+  let exit: ProxyProcess['exit'];
+  let following = true;
+  const exited = proc.exited.then(async (code) => {
+    exit = { code };
+    await follower.poll();
+  });
+  const follow = (async () => {
+    while (following && !exit) {
+      await follower.poll();
+      await new Promise((r) => setTimeout(r, ports ? 250 : 25));
+    }
+  })();
   const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (exit) throw new Error(`proxy exited while starting (${exit.code ?? exit.signal}): ${log.stderrTail}`);
+    if (exit) throw new Error(`proxy exited while starting (${exit.code}): ${log.tail}`);
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('proxy did not become ready');
+      await stopProcess(proc);
+      throw new Error(`proxy did not become ready: ${log.tail}`);
     }
     if (ports) {
       const ok = await fetch(`http://127.0.0.1:${ports.adminPort}/readyz`).then(
@@ -131,9 +151,9 @@ export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const p = ports as { port: number; adminPort: number };
-  const pid = child.pid as number;
+  let nodePid: number | undefined;
   return {
-    pid,
+    pid: proc.child.pid as number,
     port: p.port,
     url: `http://127.0.0.1:${p.port}`,
     adminUrl: `http://127.0.0.1:${p.adminPort}`,
@@ -141,14 +161,35 @@ export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
       return exit;
     },
     exited,
-    rss: () => (exit ? undefined : rssOf(pid)),
+    rss: async () => {
+      if (proc.exitCode !== undefined) return undefined;
+      nodePid ??= await childRunning(proc, 'proxy/src/main.ts');
+      return nodePid === undefined ? undefined : rssOf(nodePid);
+    },
     log,
-    async stop(graceMs = 2000) {
-      if (exit) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
+    async stop() {
+      following = false;
+      await stopProcess(proc);
+      await follow;
+      await follower.poll();
     },
   };
+}
+
+/** The pid of the supervisor's child whose command line contains `needle`. */
+async function childRunning(proc: Proc, needle: string): Promise<number | undefined> {
+  const pid = proc.child.pid;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  for (const c of children.trim().split(/\s+/).filter(Boolean)) {
+    const cmd = await readFile(`/proc/${c}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(needle)) return Number(c);
+  }
+  return undefined;
+}
+
+/** Resident set size of `pid` in bytes (Linux /proc). */
+async function rssOf(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) * 1024 : undefined;
 }

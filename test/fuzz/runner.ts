@@ -179,8 +179,8 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
             ),
           ).values(),
         ],
-        exit: `${proxy.exit?.code ?? proxy.exit?.signal}`,
-        stderrTail: proxy.log.stderrTail,
+        exit: `${proxy.exit?.code ?? 'signal'}`,
+        stderrTail: proxy.log.tail,
       });
       restarting = world.restartProxy().then((p) => {
         restarting = undefined;
@@ -194,7 +194,7 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
   const monitor = (async () => {
     let lastHealth = 0;
     while (monitoring) {
-      const rss = world.proxy.rss() ?? 0;
+      const rss = (await world.proxy.rss()) ?? 0;
       summary.maxRssBytes = Math.max(summary.maxRssBytes, rss);
       if (performance.now() - lastHealth > 1000 && !restarting) {
         lastHealth = performance.now();

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HostileUpstream, startHostileUpstream } from '../sim/hostile/index.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests } from '../support/manifests.js';
 import { type ProxyProcess, spawnProxy } from './proxy-process.js';
 
 /** Upstream provider kinds, each behind one backend per tier. */
@@ -50,32 +51,24 @@ function backendAndPool(
   origins: string[],
   hostile: boolean,
   keyName = name,
-) {
+): string {
   const timeouts = hostile
-    ? '  timeouts: { connect: 1s, firstByte: 3s, idle: 2s, total: 10s }\n'
-    : '  timeouts: { connect: 2s, firstByte: 20s, idle: 10s, total: 30s }\n';
-  const pool = hostile
-    ? '  retry: { attempts: 2, backoff: { base: 5ms, max: 50ms }, maxRetryAfter: 1s }\n' +
-      '  outlierDetection: { consecutiveFailures: 1000, maxEjectionPercent: 0 }\n'
-    : '';
-  return `apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: ${name} }
-spec:
-  provider: ${provider}
-  endpoints: [${origins.map((o) => `{ url: "${endpointUrl(provider, o)}" }`).join(', ')}]
-  models: [{ name: "${model}", upstreamName: "upstream-${provider}" }]
-  credentialsRef: { name: fuzz-keys, key: ${keyName} }
+    ? '{ connect: 1s, firstByte: 3s, idle: 2s, total: 10s }'
+    : '{ connect: 2s, firstByte: 20s, idle: 10s, total: 30s }';
+  return `${poolManifests({
+    name,
+    model,
+    provider,
+    upstreamName: `upstream-${provider}`,
+    urls: origins.map((o) => endpointUrl(provider, o)),
+    backendSpec: `  credentialsRef: { name: fuzz-keys, key: ${keyName} }
   pricing: { inputPerMillion: 1, outputPerMillion: 2 }
-${timeouts}---
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: ${name} }
-spec:
-  model: "${model}"
-  backendRefs: [{ name: ${name} }]
-${pool}---
-`;
+  timeouts: ${timeouts}`,
+    poolSpec: hostile
+      ? `  retry: { attempts: 2, backoff: { base: 5ms, max: 50ms }, maxRetryAfter: 1s }
+  outlierDetection: { consecutiveFailures: 1000, maxEjectionPercent: 0 }`
+      : '',
+  })}---\n`;
 }
 
 export interface FuzzWorld {
@@ -164,7 +157,7 @@ ${names.map((n) => `  ${n}: "${backendKey(n)}"`).join('\n')}
     dead: [],
     async restartProxy() {
       world.dead.push(world.proxy);
-      await world.proxy.stop(500);
+      await world.proxy.stop();
       world.proxy = await spawn();
       return world.proxy;
     },
