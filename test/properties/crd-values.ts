@@ -6,7 +6,15 @@
  */
 import { crdSchema } from '../../operator/src/crds/generate.js';
 import type { SchemaNode } from '../../operator/src/crds/structural.js';
-import { type CustomResourceKind, HTTP_URL } from '../../shared/src/index.js';
+import {
+  type CustomResourceKind,
+  HTTP_URL,
+  idOf,
+  type LLMBackend,
+  type LLMPool,
+  type RoutePolicy,
+  type TranslateResult,
+} from '../../shared/src/index.js';
 
 /** A seeded PRNG (mulberry32): the same seed gives the same values. */
 export class Random {
@@ -198,4 +206,31 @@ export function randomSpec(kind: CustomResourceKind, r: Random): Record<string, 
       spec[keep] = valueFor((SPECS.LLMBackend.properties as Record<string, SchemaNode>)[keep] as SchemaNode, r);
   }
   return spec;
+}
+
+/** Resources by kind, as translate() gets them. */
+export interface ParsedResources {
+  LLMBackend: LLMBackend[];
+  LLMPool: LLMPool[];
+  RoutePolicy: RoutePolicy[];
+}
+
+/**
+ * How translation treated each resource: `served` (in the snapshot) or `explained` (a problem names it), and
+ * `vanished`, those neither served nor explained (must be empty: no resource disappears silently).
+ */
+export function accountFor(resources: ParsedResources, result: TranslateResult) {
+  const served = new Set([
+    ...result.config.backends.map((b) => `LLMBackend ${b.id}`),
+    ...result.config.pools.map((p) => `LLMPool ${p.id}`),
+    ...result.config.policies.map((p) => `RoutePolicy ${p.id}`),
+  ]);
+  const explained = new Set(result.problems.map((p) => `${p.kind} ${p.namespace}/${p.name}`));
+  const keys = (['LLMBackend', 'LLMPool', 'RoutePolicy'] as const).flatMap((kind) =>
+    resources[kind].map((o) => `${kind} ${idOf(o)}`),
+  );
+  return {
+    served: keys.filter((k) => served.has(k)).length,
+    vanished: keys.filter((k) => !served.has(k) && !explained.has(k)),
+  };
 }

@@ -11,7 +11,6 @@ import {
   API_VERSION,
   CUSTOM_RESOURCES,
   type CustomResourceKind,
-  idOf,
   type LLMBackend,
   type LLMPool,
   proxyConfig,
@@ -20,7 +19,7 @@ import {
   type Secret,
   translate,
 } from '../../shared/src/index.js';
-import { PATTERNS, Random, randomSpec, specSchema } from './crd-values.js';
+import { accountFor, PATTERNS, Random, randomSpec, specSchema } from './crd-values.js';
 
 const CASES = 400;
 const SPECS = {
@@ -108,19 +107,9 @@ describe('translation of anything the CRDs accept', () => {
       const { config, problems } = out;
       expect(proxyConfig.safeParse(config).success, `seed ${seed}`).toBe(true);
       expect(() => new SnapshotStore().apply(config), `seed ${seed}`).not.toThrow();
-      const served = new Set([
-        ...config.backends.map((b) => `LLMBackend ${b.id}`),
-        ...config.pools.map((p) => `LLMPool ${p.id}`),
-        ...config.policies.map((p) => `RoutePolicy ${p.id}`),
-      ]);
-      const explained = new Set(problems.map((p) => `${p.kind} ${p.namespace}/${p.name}`));
-      for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) {
-        for (const o of parsed[kind]) {
-          const key = `${kind} ${idOf(o)}`;
-          expect(served.has(key) || explained.has(key), `seed ${seed}: ${key} vanished without a problem`).toBe(true);
-          if (served.has(key)) translated++;
-        }
-      }
+      const account = accountFor(parsed, { config, problems });
+      expect(account.vanished, `seed ${seed}: vanished without a problem`).toEqual([]);
+      translated += account.served;
       for (const p of problems) expect(p.field, `seed ${seed}: ${p.message}`).toMatch(/^spec(\.|\[|$)/);
     }
     // not vacuous: many generated resources got through the zod parse and into snapshots, and some were refused
