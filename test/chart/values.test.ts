@@ -121,6 +121,10 @@ describe('chart package', () => {
     await expect(render({ set: ['proxy.replicas=many'] })).rejects.toThrow(/want integer/);
     await expect(render({ set: ['operator.resyncInterval=soon'] })).rejects.toThrow(/resyncInterval/);
     await expect(render({ set: ['operator.pushTimeout=5'] })).rejects.toThrow(/pushTimeout/);
+    await expect(render({ set: ['operator.pushTimeout=0s'] })).rejects.toThrow(
+      /operator.pushTimeout \(0s\) must be longer than 0 and at most 596h/,
+    );
+    await expect(render({ set: ['operator.resyncInterval=600h'] })).rejects.toThrow(/resyncInterval \(600h\)/);
   });
 
   it('refuses leader-election timings the operator would refuse: lease > renew deadline > retry period', async () => {

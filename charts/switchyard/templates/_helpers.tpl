@@ -116,7 +116,14 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Checks of value combinations the schema cannot express (JSON Schema cannot compare two values). */}}
 {{- define "switchyard.validate" -}}
-{{- $le := .Values.operator.leaderElection -}}
+{{- $o := .Values.operator -}}
+{{- range $key, $value := dict "operator.pushTimeout" $o.pushTimeout "operator.resyncInterval" $o.resyncInterval "operator.leaderElection.leaseDuration" $o.leaderElection.leaseDuration "operator.leaderElection.renewDeadline" $o.leaderElection.renewDeadline "operator.leaderElection.retryPeriod" $o.leaderElection.retryPeriod -}}
+{{- $ms := include "switchyard.durationMs" $value | float64 -}}
+{{- if or (le $ms 0.0) (gt $ms 2145600000.0) -}}
+{{- fail (printf "%s (%s) must be longer than 0 and at most 596h" $key $value) -}}
+{{- end -}}
+{{- end -}}
+{{- $le := $o.leaderElection -}}
 {{- if $le.enabled -}}
 {{- $lease := include "switchyard.durationMs" $le.leaseDuration | float64 -}}
 {{- $renew := include "switchyard.durationMs" $le.renewDeadline | float64 -}}
