@@ -9,9 +9,9 @@ function fakeClient() {
   const client: KubeClient = {
     request: async <T>(method: string, path: string): Promise<T> => {
       paths.push(`${method} ${path}`);
-      if (method !== 'GET' || !/^\/api\/v1\/namespaces\/[^/]+\/secrets\/[^/]+$/.test(path))
+      if (method !== 'GET' || !/^\/api\/v1\/namespaces\/[^/]+\/secrets\/[^/?]+(\?resourceVersion=0)?$/.test(path))
         throw new Error(`unexpected ${method} ${path}`);
-      const s = secrets.get(path);
+      const s = secrets.get(path.replace('?resourceVersion=0', ''));
       if (s === undefined) throw new ApiError(404, 'NotFound', 'not found');
       if (s === 'forbidden') throw new ApiError(403, 'Forbidden', 'forbidden');
       return { metadata: { resourceVersion: s.rv }, data: s.data } as T;
@@ -58,7 +58,7 @@ describe('SecretReader', () => {
     await reader.secrets(new Set(['ns/a']));
     api.paths.length = 0;
     await reader.refresh();
-    expect(api.paths).toEqual(['GET /api/v1/namespaces/ns/secrets/a']);
+    expect(api.paths).toEqual(['GET /api/v1/namespaces/ns/secrets/a?resourceVersion=0']);
   });
 
   it('keeps the last value when a Secret becomes unreadable (a blip must not drop credentials)', async () => {

@@ -1,9 +1,9 @@
 /**
  * Least privilege for Secrets: the operator reads only the Secrets that resources reference, one GET each by name
  * (RBAC `get` on secrets; never `list` or `watch`, which would hand it every Secret of the cluster, values
- * included). Values are cached; every `refreshMs` each referenced Secret is read again and a change (a rotated
- * key, a Secret created after the resource that names it) calls `onChange`, so rotation reaches the proxies within
- * one refresh period. A Secret that is missing, forbidden or unreadable is absent: the resource naming it gets
+ * included). Values are cached; every `refreshMs` each referenced Secret is read again (from the apiserver's
+ * watch cache, so a refresh costs no etcd read) and a change (a rotated key, a Secret created after the resource
+ * that names it) calls `onChange`, so rotation reaches the proxies within one refresh period. A Secret that is missing, forbidden or unreadable is absent: the resource naming it gets
  * ResolvedRefs=False (SecretNotFound) and nothing else is affected.
  */
 import type { Logger } from 'pino';
@@ -62,7 +62,7 @@ export class SecretReader {
     try {
       let changed = false;
       for (const [ref, before] of [...this.cache]) {
-        const after = await this.read(ref, before);
+        const after = await this.read(ref, before, true);
         if (!this.cache.has(ref)) continue; // no longer referenced meanwhile
         this.cache.set(ref, after);
         if (after.resourceVersion !== before.resourceVersion) changed = true;
@@ -77,14 +77,15 @@ export class SecretReader {
     clearInterval(this.timer);
   }
 
-  private async read(ref: SecretRef, previous?: Entry): Promise<Entry> {
+  /** One GET; a refresh may be answered from the apiserver's watch cache (resourceVersion=0), not from etcd. */
+  private async read(ref: SecretRef, previous?: Entry, fromCache = false): Promise<Entry> {
     const [namespace, name] = ref.split('/') as [string, string];
     this.reads++;
     try {
       const s = await this.client.request<{
         metadata: { name: string; namespace: string; resourceVersion?: string };
         data?: Record<string, string>;
-      }>('GET', objectPath(SECRETS, namespace, name));
+      }>('GET', `${objectPath(SECRETS, namespace, name)}${fromCache ? '?resourceVersion=0' : ''}`);
       return {
         secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: s.data ?? {} },
         resourceVersion: s.metadata.resourceVersion ?? '',
