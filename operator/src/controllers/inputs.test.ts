@@ -67,5 +67,21 @@ describe('buildInput', () => {
     expect(built.input.backends).toEqual([]);
     expect(built.invalid).toEqual([expect.objectContaining({ kind: 'LLMBackend', name: 'bad' })]);
     expect(built.invalid[0]?.message).toContain('spec.url');
+    // a pool on it is told the backend is not accepted, not that it does not exist
+    const pool = {
+      apiVersion: 'switchyard.dev/v1alpha1',
+      kind: 'LLMPool',
+      metadata: { name: 'p', namespace: 'ns' },
+      spec: { model: 'm', backendRefs: [{ name: 'bad' }] },
+    } as KubeObject;
+    const withPool = buildInput(
+      view({
+        backends: () => [backend('bad', { provider: 'vllm', url: 'not a url', models: [{ name: 'm' }] })],
+        pools: () => [pool],
+      }),
+    );
+    expect(translate(withPool.input).problems).toEqual([
+      expect.objectContaining({ name: 'p', reason: 'BackendNotResolved', field: 'spec.backendRefs[0].name' }),
+    ]);
   });
 });

@@ -100,6 +100,7 @@ export function buildInput(cache: CacheView): SnapshotInput {
 
   const replicas = new Map<string, { ready: number; total: number }>();
   const input: TranslateInput = {
+    refusedBackends: new Set(invalid.filter((i) => i.kind === 'LLMBackend').map((i) => `${i.namespace}/${i.name}`)),
     backends,
     pools,
     policies,

@@ -38,6 +38,8 @@ export interface TranslateInput {
   secrets: Secret[];
   /** Resolves serviceRef backends to ready replicas (operator only). */
   resolveService?: ServiceResolver;
+  /** Ids (`namespace/name`) of backends that exist but were refused before translation (schema), not missing. */
+  refusedBackends?: ReadonlySet<string>;
   /** Time stamped into the snapshot (not part of its version). */
   now?: Date;
 }
@@ -108,7 +110,7 @@ export function translate(input: TranslateInput): TranslateResult {
     accepted.add(id);
   }
   const lookup = (bid: string) => {
-    if (!backends.has(bid)) return 'missing' as const;
+    if (!backends.has(bid)) return input.refusedBackends?.has(bid) ? ('unresolved' as const) : ('missing' as const);
     return backends.get(bid) ?? ('unresolved' as const);
   };
   const pools = [...input.pools]

@@ -30,7 +30,10 @@ export function translatePool(p: LLMPool, lookup: BackendLookup, problems: Probl
       continue;
     }
     if (found === 'unresolved') {
-      push('BackendNotResolved', `LLMBackend ${ns}/${ref.name} has unresolved references (see its status)`);
+      push(
+        'BackendNotResolved',
+        `LLMBackend ${ns}/${ref.name} is not served: it is invalid or has unresolved references (see its status)`,
+      );
       continue;
     }
     const served = Object.keys(found.models);
