@@ -81,6 +81,11 @@ export class GatewayError extends Error {
 /** Ends the connection after the answer: its request body was not read to the end. */
 const CLOSE = { connection: 'close' } as const;
 
+/** Code of the error for an upstream still loading its model. */
+export const UPSTREAM_LOADING = 'upstream_loading';
+/** Retry-After of a loading answer when the upstream sends none (llama.cpp does not): how soon to ask again. */
+export const LOADING_RETRY_AFTER_MS = 1000;
+
 /** Shorthands for the errors the core raises. */
 export const errors = {
   invalid: (message: string, param: string | null = null, code: string | null = null) =>
@@ -112,6 +117,9 @@ export const errors = {
   notFound: (message: string) => new GatewayError(404, 'not_found', message, { shouldRetry: false }),
   unavailable: (message: string, code = 'no_healthy_endpoints', retryAfterMs?: number) =>
     new GatewayError(503, 'unavailable', message, { code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }),
+  /** Every endpoint that could answer is loading its model (llama.cpp's 503 "Loading model"). */
+  loading: (message: string, retryAfterMs: number) =>
+    new GatewayError(503, 'unavailable', message, { code: UPSTREAM_LOADING, retryAfterMs }),
   badGateway: (message: string, code = 'upstream_error') => new GatewayError(502, 'upstream', message, { code }),
   timeout: (message: string, code = 'upstream_timeout') => new GatewayError(504, 'timeout', message, { code }),
 };

@@ -49,6 +49,22 @@ ensure_control_plane() {
   export SWITCHYARD_CONTROL_PLANE_BIN_DIR="$dir"
 }
 
+# llama.cpp's llama-server (built with cmake from the sources in the llama-cpp-python sdist on PyPI: first run
+# ~15-20 min on 2 cores) and the tiny random-weight GGUF it serves (generated with the gguf package from PyPI), for the
+# real-upstream tier (test/real). Both cached under ~/.cache/switchyard/llamacpp.
+ensure_llamacpp() {
+  local build model
+  apt_install cmake cmake
+  apt_install c++ g++
+  say "llama-server for the real-upstream tests (built from the llama-cpp-python sdist on the first run: 15-20 min)…"
+  build=$(bash test/real/llamacpp/build.sh)
+  model=$(bash test/real/llamacpp/model.sh "$(sed -n 's/^VOCAB_DIR=//p' <<<"$build")")
+  export SWITCHYARD_LLAMA_SERVER SWITCHYARD_LLAMA_LOAD_GATE SWITCHYARD_LLAMA_MODEL
+  SWITCHYARD_LLAMA_SERVER=$(sed -n 's/^LLAMA_SERVER=//p' <<<"$build")
+  SWITCHYARD_LLAMA_LOAD_GATE=$(sed -n 's/^LOAD_GATE=//p' <<<"$build")
+  SWITCHYARD_LLAMA_MODEL=$(sed -n 's/^MODEL=//p' <<<"$model")
+}
+
 # The Prometheus Operator CRDs the chart's monitors are dry-run against (test/chart/monitoring-crds.ts), from its Go
 # module, kept in the Go module cache.
 ensure_monitoring_crds() {

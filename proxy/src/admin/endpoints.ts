@@ -16,6 +16,7 @@ export function endpointStatus(rt: Runtime, now: number) {
         health: m.endpoint.health,
         lastCheckAt: m.endpoint.lastCheckAt > 0 ? new Date(m.endpoint.lastCheckAt).toISOString() : null,
         lastCheckError: m.endpoint.lastCheckError ?? null,
+        loading: m.endpoint.loading,
         ejected: m.endpoint.ejectedUntil > now || m.endpoint.awaitingHealthCheck,
         awaitingHealthCheck: m.endpoint.awaitingHealthCheck,
         consecutiveFailures: m.endpoint.consecutiveFailures,

@@ -42,6 +42,13 @@ export class EndpointState {
   awaitingHealthCheck = false;
   /** Retry-After from the upstream: no new requests before this time (ms since epoch). */
   limitedUntil = 0;
+  /**
+   * The upstream said it is loading its model (llama.cpp's 503 "Loading model", on traffic or to a health check), and
+   * has not answered normally since. While `loadingUntil` is ahead no request goes there; an actively checked
+   * endpoint also stays out until a check passes (the checker looks at once, then every second while it loads).
+   */
+  loading = false;
+  loadingUntil = 0;
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
   ewmaMs = 0;
   ewmaAt = 0;
@@ -94,8 +101,8 @@ export class EndpointState {
   /**
    * Whether the endpoint may get a new request at `now` (ms since epoch): not unhealthy ('unknown' counts as
    * usable), not ejected (ejection time passed and, for actively checked endpoints, a health check succeeded
-   * since), not rate limited by a Retry-After, and below its max concurrency. O(1); the source of truth that
-   * every scheduler checks before returning an endpoint.
+   * since), not rate limited by a Retry-After, not loading its model, and below its max concurrency. O(1); the
+   * source of truth that every scheduler checks before returning an endpoint.
    */
   available(now: number): boolean {
     return (
@@ -103,6 +110,8 @@ export class EndpointState {
       !this.awaitingHealthCheck &&
       this.ejectedUntil <= now &&
       this.limitedUntil <= now &&
+      this.loadingUntil <= now &&
+      !(this.loading && this.activelyChecked) &&
       this.inflightCount < this.maxConcurrency
     );
   }
@@ -114,8 +123,25 @@ export class EndpointState {
       this.health !== 'unhealthy' &&
       !this.awaitingHealthCheck &&
       this.ejectedUntil <= now &&
-      this.limitedUntil <= now
+      this.limitedUntil <= now &&
+      this.loadingUntil <= now &&
+      !(this.loading && this.activelyChecked)
     );
+  }
+
+  /** A request found the upstream loading its model at `now`: no traffic for `retryMs` (or until a check passes). */
+  markLoading(now: number, retryMs: number): void {
+    this.loading = true;
+    this.loadingUntil = now + retryMs;
+    this.notify();
+  }
+
+  /** The upstream answered normally: it is no longer loading. */
+  markLoaded(): void {
+    if (!this.loading && this.loadingUntil === 0) return;
+    this.loading = false;
+    this.loadingUntil = 0;
+    this.notify();
   }
 
   /** Watches changes; returns the unsubscribe function. */

@@ -37,7 +37,24 @@ describe('parseServerMetrics', () => {
     ).toBe(0.1);
   });
 
-  it('reads llama.cpp gauges without labels', () => {
+  it('reads what llama.cpp 0c1e570 exports: queue gauges, no KV-cache use', () => {
+    const text = `# HELP llamacpp:prompt_tokens_total Number of prompt tokens processed, excluding cached tokens
+# TYPE llamacpp:prompt_tokens_total counter
+llamacpp:prompt_tokens_total 11
+# HELP llamacpp:requests_processing Number of requests processing
+# TYPE llamacpp:requests_processing gauge
+llamacpp:requests_processing 1
+# HELP llamacpp:requests_deferred Number of requests deferred
+# TYPE llamacpp:requests_deferred gauge
+llamacpp:requests_deferred 0
+# HELP llamacpp:n_busy_slots_per_decode Average number of busy slots per llama_decode() call
+# TYPE llamacpp:n_busy_slots_per_decode gauge
+llamacpp:n_busy_slots_per_decode 1
+`;
+    expect(parseServerMetrics(text)).toEqual({ running: 1, waiting: 0 });
+  });
+
+  it('reads the KV-cache use of older llama.cpp builds', () => {
     const text = `# TYPE llamacpp:requests_processing gauge
 llamacpp:requests_processing 2
 llamacpp:requests_deferred 4
@@ -66,10 +83,26 @@ describe('parseSlots', () => {
         { id: 1, is_processing: false },
         { id: 2, is_processing: true },
       ]),
-    ).toEqual({
-      total: 3,
-      processing: 2,
-    });
+    ).toEqual({ slots: { total: 3, processing: 2 } });
     expect(parseSlots({ error: 'disabled' })).toBeUndefined();
+  });
+
+  it('reads KV-cache use: tokens of the busy slots over all slot contexts (llama.cpp 0c1e570 shape)', () => {
+    const busy = {
+      id: 1,
+      n_ctx: 2048,
+      speculative: false,
+      is_processing: true,
+      id_task: 6,
+      n_prompt_tokens: 711,
+      n_prompt_tokens_processed: 10,
+      n_prompt_tokens_cache: 5,
+      next_token: [{ has_next_token: true, has_new_line: false, n_remain: 803, n_decoded: 697 }],
+    };
+    // A finished slot keeps its tokens cached but holds them for no request.
+    const done = { ...busy, id: 2, is_processing: false, n_prompt_tokens: 1514 };
+    const idle = { id: 0, n_ctx: 2048, speculative: false, is_processing: false };
+    expect(parseSlots([idle, busy, done])).toEqual({ slots: { total: 3, processing: 1 }, kvUsage: 711 / 6144 });
+    expect(parseSlots([{ id: 0, is_processing: true }])).toEqual({ slots: { total: 1, processing: 1 } });
   });
 });

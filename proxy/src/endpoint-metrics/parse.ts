@@ -2,6 +2,14 @@
  * Reads the few series LLM-aware scheduling needs out of a vLLM or llama.cpp Prometheus text exposition, without
  * building a full model of the page: one pass over the lines, skipping every line whose name is not wanted.
  * Values of the same gauge across several engines or models are summed (queue depths) or maxed (cache use).
+ *
+ * Names read, per server version:
+ * - vLLM 0.34.0 (`vllm/v1/metrics/loggers.py`): `vllm:num_requests_running`, `vllm:num_requests_waiting`,
+ *   `vllm:kv_cache_usage_perc`, `vllm:cache_config_info`, `vllm:lora_requests_info`; servers older than v0.10
+ *   reported KV-cache use as `vllm:gpu_cache_usage_perc`.
+ * - llama.cpp 0c1e570 (`tools/server/server-task.cpp`, `to_metrics`): `llamacpp:requests_processing`,
+ *   `llamacpp:requests_deferred`. It exports no KV-cache use (older builds had `llamacpp:kv_cache_usage_ratio`, still
+ *   read when present): that comes from `/slots` (`parseSlots`).
  */
 
 /** What one scrape of `/metrics` (and `/slots`) tells about a replica. Absent fields were not reported. */
@@ -10,7 +18,11 @@ export interface ServerLoad {
   running?: number;
   /** Requests waiting for a slot or KV blocks (vLLM `num_requests_waiting`, llama.cpp `requests_deferred`). */
   waiting?: number;
-  /** KV-cache use, 0..1. */
+  /**
+   * KV-cache use, 0..1. vLLM: `kv_cache_usage_perc`. llama.cpp: from `/slots`, the tokens held by the slots that are
+   * processing over the slots' contexts summed (with a unified KV cache, llama-server's default without
+   * `--parallel`, every slot reports the whole context and this reads low by the number of slots).
+   */
   kvUsage?: number;
   /**
    * vLLM `cache_config_info`: tokens per KV block and blocks on the GPU. Shown in GET /config/endpoints only; the
@@ -84,12 +96,32 @@ export function parseServerMetrics(text: string): ServerLoad {
   return out;
 }
 
-/** Reads llama.cpp's `/slots` answer (an array of slots with `is_processing`); undefined when it is not one. */
-export function parseSlots(body: unknown): ServerLoad['slots'] {
+interface Slot {
+  is_processing?: unknown;
+  n_ctx?: unknown;
+  /** Tokens in the slot's context: prompt and generated so far (llama.cpp 0c1e570, `server_slot::to_json`). */
+  n_prompt_tokens?: unknown;
+}
+
+/**
+ * Reads llama.cpp's `/slots` answer (an array of slots with `is_processing`, `n_ctx` and, once they served a task,
+ * `n_prompt_tokens`): busy slots and, when every slot reports its context, KV-cache use. Undefined when it is not
+ * such an array.
+ */
+export function parseSlots(body: unknown): Pick<ServerLoad, 'slots' | 'kvUsage'> | undefined {
   if (!Array.isArray(body)) return undefined;
   let processing = 0;
-  for (const s of body) if ((s as { is_processing?: unknown } | null)?.is_processing === true) processing++;
-  return { total: body.length, processing };
+  let held = 0;
+  let contexts = 0;
+  for (const s of body as Array<Slot | null>) {
+    const nCtx = s?.n_ctx;
+    contexts = typeof nCtx === 'number' && nCtx > 0 && contexts >= 0 ? contexts + nCtx : -1;
+    if (s?.is_processing !== true) continue;
+    processing++;
+    if (typeof s.n_prompt_tokens === 'number' && s.n_prompt_tokens > 0) held += s.n_prompt_tokens;
+  }
+  const slots = { total: body.length, processing };
+  return contexts > 0 ? { slots, kvUsage: Math.min(1, held / contexts) } : { slots };
 }
 
 function nameLength(line: string): number {

@@ -150,8 +150,7 @@ export class MetricsScraper {
       const text = await readCapped(res.body);
       if (text === undefined) return undefined;
       if (source === 'metrics') return parseServerMetrics(text);
-      const slots = parseSlots(JSON.parse(text));
-      return slots ? { slots } : undefined;
+      return parseSlots(JSON.parse(text));
     } catch {
       return undefined;
     } finally {

@@ -32,8 +32,9 @@ export function forgetServerLoad(e: EndpointState): void {
 
 /**
  * What was scraped from `e` no longer ago than the backend's `metrics.staleAfterMs` at `now` (`/metrics` first,
- * `/slots` giving the running count when it is newer or `/metrics` lacks it); undefined when nothing is fresh or scraping is off, so callers
- * rely on proxy-side data only. `at` is the time of the older reading used.
+ * `/slots` giving the running count when it is newer or `/metrics` lacks it, and KV-cache use when `/metrics` has
+ * none); undefined when nothing is fresh or scraping is off, so callers rely on proxy-side data only. `at` is the
+ * time of the older reading used.
  */
 export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | undefined {
   const cfg = e.backend.metrics;
@@ -44,5 +45,12 @@ export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | un
   if (!s?.slots) return m;
   // The newer reading tells the running count (llama.cpp's /metrics may be blocked while /slots answers).
   const running = m?.running !== undefined && m.at >= s.at ? m.running : s.slots.processing;
-  return { ...m, running, slots: s.slots, at: Math.min(m?.at ?? s.at, s.at) };
+  const kvUsage = m?.kvUsage ?? s.kvUsage;
+  return {
+    ...m,
+    running,
+    slots: s.slots,
+    ...(kvUsage !== undefined ? { kvUsage } : {}),
+    at: Math.min(m?.at ?? s.at, s.at),
+  };
 }

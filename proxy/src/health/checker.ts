@@ -1,8 +1,10 @@
 /**
  * Active health checking: one timer loop per endpoint whose backend enables it, started and stopped as
  * snapshots swap (`sync`). The first check runs at once, later ones every `intervalMs` (±10% jitter), each
- * bounded by `timeoutMs`. An ejected endpoint is checked as soon as its ejection time ends, so it can return.
- * Checks use their own connection pool, so they never queue behind traffic.
+ * bounded by `timeoutMs`. An ejected endpoint is checked as soon as its ejection time ends, so it can return. An
+ * endpoint that live traffic found loading its model is checked at once, and every endpoint that is loading every
+ * LOADING_RECHECK_MS at most, so a replica rejoins within about a second of having loaded. Checks use their own
+ * connection pool, so they never queue behind traffic.
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
@@ -11,6 +13,9 @@ import type { Runtime } from '../config/runtime.js';
 import type { PipelineHooks } from '../pipeline/types.js';
 import { classifyProbe, type ProbeResult, probeFor } from './probe.js';
 import { applyCheckResult, forgetChecks } from './transitions.js';
+
+/** Longest time between checks of an endpoint that is loading its model. */
+export const LOADING_RECHECK_MS = 1000;
 
 export interface HealthCheckerOptions {
   log: Logger;
@@ -49,10 +54,12 @@ export class HealthChecker {
   private watch(e: EndpointState): void {
     e.activelyChecked = true;
     const w: Watch = { timer: undefined, nextAt: 0, running: false, controller: undefined, unsubscribe: () => {} };
-    // An ejection just started: check right when it ends instead of at the next interval.
+    // An ejection just started: check right when it ends instead of at the next interval. Traffic found the
+    // endpoint loading while its health still says otherwise: check now.
     w.unsubscribe = e.subscribe(() => {
       if (e.awaitingHealthCheck && !w.running && w.nextAt > e.ejectedUntil)
         this.schedule(e, w, e.ejectedUntil - Date.now());
+      else if (e.loading && e.health !== 'unhealthy' && !w.running && w.nextAt > Date.now()) this.schedule(e, w, 0);
     });
     this.watches.set(e, w);
     this.schedule(e, w, 0);
@@ -91,7 +98,10 @@ export class HealthChecker {
       );
       this.opts.hooks?.()?.onHealthChange?.(e, from, e.health);
     }
-    const interval = e.backend.healthCheck.intervalMs * (0.9 + Math.random() * 0.2);
+    const every = e.loading
+      ? Math.min(e.backend.healthCheck.intervalMs, LOADING_RECHECK_MS)
+      : e.backend.healthCheck.intervalMs;
+    const interval = every * (0.9 + Math.random() * 0.2);
     const ejectionEnds = e.awaitingHealthCheck && e.ejectedUntil > now ? e.ejectedUntil - now : interval;
     this.schedule(e, w, Math.max(Math.min(interval, ejectionEnds), 10));
   }

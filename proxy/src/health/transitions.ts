@@ -2,7 +2,7 @@
  * How check results move an endpoint's health. An endpoint starts 'unknown' (and takes traffic); its first
  * result decides at once. After that `unhealthyThreshold` failures in a row make it unhealthy and
  * `healthyThreshold` successes in a row make it healthy again; a loading answer (llama.cpp 503) makes it
- * unhealthy at once. A success after an ejection's time has passed lets the ejected endpoint return.
+ * unhealthy (and `loading`) at once; any success ends `loading`. A success after an ejection's time has passed lets the ejected endpoint return.
  */
 import type { EndpointState, Health } from '../config/endpoint-state.js';
 import type { ProbeResult } from './probe.js';
@@ -16,12 +16,15 @@ export function applyCheckResult(e: EndpointState, result: ProbeResult, now: num
     e.checkSuccesses++;
     e.checkFailures = 0;
     e.lastCheckError = undefined;
+    e.loading = false;
+    e.loadingUntil = 0;
     if (from === 'unknown' || (from === 'unhealthy' && e.checkSuccesses >= hc.healthyThreshold)) e.health = 'healthy';
     if (e.awaitingHealthCheck && e.ejectedUntil <= now) e.awaitingHealthCheck = false;
   } else {
     e.checkFailures++;
     e.checkSuccesses = 0;
     e.lastCheckError = result.reason;
+    e.loading = result.loading;
     if (from === 'unknown' || result.loading || (from === 'healthy' && e.checkFailures >= hc.unhealthyThreshold))
       e.health = 'unhealthy';
   }

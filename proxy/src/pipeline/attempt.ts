@@ -4,7 +4,7 @@
  * surface's error event and is never retried.
  */
 import type { PoolMember } from '../config/runtime.js';
-import { errors, GatewayError } from '../errors.js';
+import { errors, GatewayError, UPSTREAM_LOADING } from '../errors.js';
 import type { Adapter, AdapterContext } from '../providers/types.js';
 import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
@@ -91,7 +91,13 @@ export async function attemptOnce(
       const error = parseUpstreamError(adapter, res.statusCode, body, res.headers, actx);
       if (res.statusCode === 429) return { kind: 'retry', cause: '429', error, retryAfterMs: error.retryAfterMs };
       if (RETRYABLE_5XX.has(res.statusCode))
-        return { kind: 'retry', cause: '5xx', error, retryAfterMs: error.retryAfterMs };
+        return {
+          kind: 'retry',
+          cause: '5xx',
+          error,
+          retryAfterMs: error.retryAfterMs,
+          ...(error.code === UPSTREAM_LOADING ? { loading: true } : {}),
+        };
       return { kind: 'fatal', error };
     }
     if (!call.stream) {

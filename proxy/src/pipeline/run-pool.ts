@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
-import { errors, GatewayError } from '../errors.js';
+import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
 import { PROTOCOL_OF } from '../providers/protocol.js';
 import { findAdapter } from '../providers/registry.js';
 import type { AdapterContext } from '../providers/types.js';
@@ -149,9 +149,17 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
   return undefined;
 }
 
-/** Outlier detection and latency learn from an attempt's outcome. */
+/**
+ * Outlier detection and latency learn from an attempt's outcome. An upstream that says it is loading its model is
+ * not an outlier: it is taken out of traffic at once (no retry goes back to it) until it has loaded.
+ */
 function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: AttemptOutcome, durationMs: number) {
   const now = Date.now();
+  if (outcome.kind === 'retry' && outcome.loading) {
+    e.markLoading(now, outcome.retryAfterMs ?? LOADING_RETRY_AFTER_MS);
+    return;
+  }
+  if (outcome.kind === 'done') e.markLoaded();
   const ejectedFor = recordOutcome(e, pool, outcome, now);
   if (ejectedFor !== undefined) run.deps.hooks?.onEjection?.(e, pool.config.id, ejectedFor);
   if (outcome.kind === 'retry' && outcome.cause !== '429') recordFailureLatency(e, durationMs, now);
@@ -159,7 +167,8 @@ function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: Attem
 
 /**
  * Nothing is available in the pool: wait in the queue when endpoints are only full, or for the soonest
- * Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request).
+ * Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request); when
+ * endpoints are loading their model, a 503 with Retry-After (unless an earlier error says more).
  * 'again' to pick again; undefined to move on (run.lastError says why); throws when the call must end.
  */
 async function waitForEndpoint(
@@ -204,5 +213,10 @@ async function waitForEndpoint(
     );
     return undefined;
   }
+  if (why.loadingUntil !== undefined)
+    run.lastError ??= errors.loading(
+      `every available endpoint of pool ${pool.config.id} is loading its model`,
+      Math.max(LOADING_RETRY_AFTER_MS, why.loadingUntil - now),
+    );
   return undefined;
 }

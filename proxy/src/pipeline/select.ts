@@ -58,12 +58,15 @@ export interface Unavailability {
   full: boolean;
   /** Soonest time (ms since epoch) at which a healthy endpoint blocked by Retry-After frees up, if any. */
   soonestRelease: number | undefined;
+  /** Some endpoint is loading its model: the soonest time it may be asked again (ms since epoch). */
+  loadingUntil: number | undefined;
 }
 
 /** O(n) diagnosis, for the path where selectMember found nothing. */
 export function unavailability(pool: PoolRuntime, now: number): Unavailability {
   let full = false;
   let soonest: number | undefined;
+  let loading: number | undefined;
   for (const tier of pool.tiers)
     for (const m of tier.members) {
       const e = m.endpoint;
@@ -71,6 +74,7 @@ export function unavailability(pool: PoolRuntime, now: number): Unavailability {
       if (e.fullOnly(now)) full = true;
       if (e.limitedUntil > now && e.health !== 'unhealthy' && e.ejectedUntil <= now && !e.awaitingHealthCheck)
         soonest = soonest === undefined ? e.limitedUntil : Math.min(soonest, e.limitedUntil);
+      if (e.loading) loading = Math.min(loading ?? Number.POSITIVE_INFINITY, Math.max(now, e.loadingUntil));
     }
-  return { full, soonestRelease: soonest };
+  return { full, soonestRelease: soonest, loadingUntil: loading };
 }

@@ -24,7 +24,14 @@ export type AttemptOutcome =
       /** The client ended it (left, or stopped reading): says nothing about the replica. */
       clientCaused?: boolean;
     }
-  | { kind: 'retry'; error: GatewayError; cause: FailureCause; retryAfterMs?: number | undefined }
+  | {
+      kind: 'retry';
+      error: GatewayError;
+      cause: FailureCause;
+      retryAfterMs?: number | undefined;
+      /** The upstream answered that it is still loading its model. */
+      loading?: boolean;
+    }
   | { kind: 'fatal'; error: GatewayError };
 
 /** Observers of the pipeline (metrics, tracing). All optional; none may throw. */

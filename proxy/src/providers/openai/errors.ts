@@ -1,5 +1,5 @@
 /** OpenAI-protocol upstream errors → GatewayError, keeping status semantics and scrubbing secrets. */
-import { type ErrorKind, GatewayError } from '../../errors.js';
+import { type ErrorKind, errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../../errors.js';
 import { scrubSecrets, upstreamCode } from '../secrets.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -35,11 +35,16 @@ const KIND_BY_STATUS: Record<number, ErrorKind> = {
   429: 'rate_limit',
 };
 
-/** Extracts message/type/param/code from OpenAI (`{error:{...}}`), vLLM (`{object:'error',...}`) or text bodies. */
+/**
+ * Extracts message/type/param/code from OpenAI (`{error:{...}}`), vLLM (`{object:'error',...}`) or text bodies.
+ * llama.cpp's 503 `{"error":{"message":"Loading model","type":"unavailable_error"}}` (every path while its model
+ * loads) becomes the `upstream_loading` 503, with a Retry-After.
+ */
 export function parseOpenAIError(status: number, body: Buffer, headers: Headers, apiKey?: string): GatewayError {
   let message = body.toString('utf8') || `upstream answered ${status}`;
   let param: string | null = null;
   let code: string | null = null;
+  let type: unknown;
   try {
     const j = JSON.parse(message) as { error?: unknown; message?: unknown; param?: unknown; code?: unknown };
     const e = (typeof j.error === 'object' && j.error !== null ? j.error : j) as Record<string, unknown>;
@@ -47,11 +52,14 @@ export function parseOpenAIError(status: number, body: Buffer, headers: Headers,
     else if (typeof j.error === 'string') message = j.error;
     if (typeof e.param === 'string') param = scrubSecrets(e.param, apiKey, 128);
     code = upstreamCode(e.code, null);
+    type = e.type;
   } catch {
     // not JSON: keep the text
   }
   message = scrubSecrets(message, apiKey);
   const retryAfter = retryAfterMs(headers);
+  if (status === 503 && type === 'unavailable_error' && message === 'Loading model')
+    return errors.loading('the upstream is still loading its model', retryAfter ?? LOADING_RETRY_AFTER_MS);
   const opts = { param, code, ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}) };
   if (status === 401 || status === 403) {
     return new GatewayError(502, 'upstream', `upstream rejected the gateway's credentials (${status}): ${message}`, {

@@ -1,7 +1,8 @@
 /**
  * OpenAI SSE relay for OpenAI-surface clients: forwards each upstream event as it arrives, records usage, strips
- * the usage-only chunk the client did not ask for, reports the public model name, and checks the stream ended
- * properly (`finish_reason` or `[DONE]`). One instance per request.
+ * the usage-only chunk the client did not ask for, reports the public model name in every chunk whatever model name
+ * the upstream echoes (llama.cpp reports its GGUF file name), and checks the stream ended properly (`finish_reason`
+ * or `[DONE]`). One instance per request.
  */
 import { GatewayError } from '../../errors.js';
 import { SseSplitter } from '../../http/sse.js';
@@ -18,17 +19,13 @@ export class OpenAIPassthroughStream implements StreamTranslator {
   private sawFinish = false;
   private sawChunk = false;
   private usageSeen: Usage | undefined;
-  private readonly modelPattern: RegExp | undefined;
-  private readonly modelReplacement: string;
+  /** The model name the upstream echoes and the pattern that finds it in an event's raw text (built once). */
+  private echoed: { name: string; pattern: RegExp } | undefined;
+  private readonly modelField: string;
 
   constructor(private readonly ctx: AdapterContext) {
     this.sse = new SseSplitter(ctx.maxEventBytes);
-    const up = JSON.stringify(ctx.upstreamModel);
-    this.modelPattern =
-      ctx.upstreamModel === ctx.publicModel
-        ? undefined
-        : new RegExp(`"model":\\s*${up.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`);
-    this.modelReplacement = `"model":${JSON.stringify(ctx.publicModel)}`;
+    this.modelField = `"model":${JSON.stringify(ctx.publicModel)}`;
   }
 
   push(chunk: Buffer): string {
@@ -49,6 +46,7 @@ export class OpenAIPassthroughStream implements StreamTranslator {
         choices?: Array<{ finish_reason?: string | null }>;
         usage?: unknown;
         error?: unknown;
+        model?: unknown;
       };
       if (j.error !== undefined) {
         const e = j.error as { message?: unknown };
@@ -62,13 +60,24 @@ export class OpenAIPassthroughStream implements StreamTranslator {
       const choices = j.choices ?? [];
       if (choices.some((c) => c.finish_reason)) this.sawFinish = true;
       if (j.usage && choices.length === 0 && !this.ctx.clientWantsUsage) continue;
-      out += this.modelPattern ? ev.raw.replace(this.modelPattern, this.modelReplacement) : ev.raw;
+      out += typeof j.model === 'string' && j.model !== this.ctx.publicModel ? this.withPublicModel(ev.raw, j) : ev.raw;
     }
     return out;
   }
 
   complete(): boolean {
     return this.sawDone;
+  }
+
+  /** The event with the public model name: its bytes edited in place, or re-serialised when the name is escaped. */
+  private withPublicModel(raw: string, j: Record<string, unknown>): string {
+    const name = j.model as string;
+    if (this.echoed?.name !== name) {
+      const literal = JSON.stringify(name).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      this.echoed = { name, pattern: new RegExp(`"model"\\s*:\\s*${literal}`) };
+    }
+    const edited = raw.replace(this.echoed.pattern, this.modelField);
+    return edited !== raw ? edited : `data: ${JSON.stringify({ ...j, model: this.ctx.publicModel })}\n\n`;
   }
 
   end(): string | GatewayError {

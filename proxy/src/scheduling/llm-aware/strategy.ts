@@ -4,7 +4,10 @@
  *    thresholds), unless every one is;
  * 2. find how many leading prompt blocks each endpoint is believed to hold (prefix index; the session's last
  *    endpoint counts as holding all of it), but only for endpoints under the load bound (consistent hashing with
- *    bounded loads: load at most LOAD_FACTOR × the mean + LOAD_SLACK), so a popular prefix spills over;
+ *    bounded loads: load at most LOAD_FACTOR × the mean + LOAD_SLACK), so a popular prefix spills over, and, while
+ *    some candidate has a free slot (llama.cpp `/slots`), only for endpoints with a free slot: a request beyond a
+ *    replica's slots waits there and its prompt evicts another conversation's cache, so a shared system prompt
+ *    alone must not pull every conversation onto the replica that saw it first;
  * 3. rate each by the weighted scorers (scorers.ts) and take the best, ties at random;
  * 4. remember that the chosen endpoint now holds the prompt's prefix (and the session).
  * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
@@ -30,6 +33,12 @@ export const LOAD_SLACK = 2;
 export const RECENT_PICKS_TAU_MS = 10_000;
 /** Prefix blocks and sessions remembered per pool when the pool does not say. */
 export const DEFAULT_PREFIX_INDEX_ENTRIES = 65_536;
+
+/** One more request fits in the endpoint's slots (true when it reports none: only llama.cpp has slots). */
+function slotFree(c: Candidate): boolean {
+  const total = c.server?.slots?.total;
+  return total === undefined || c.load + 1 <= total;
+}
 
 export class LlmAwareScheduler implements Scheduler {
   private readonly members: readonly PoolMember[];
@@ -103,13 +112,16 @@ export class LlmAwareScheduler implements Scheduler {
     const byEndpoint = new Map<EndpointState, Candidate>();
     let totalLoad = 1;
     let totalWeight = 0;
+    let someSlotFree = false;
     for (const c of candidates) {
       byEndpoint.set(c.member.endpoint, c);
       totalLoad += c.load;
       totalWeight += c.member.weight;
+      if (slotFree(c)) someSlotFree = true;
     }
     const underBound = (c: Candidate) =>
-      c.load + 1 <= (LOAD_FACTOR * totalLoad * c.member.weight) / totalWeight + LOAD_SLACK;
+      c.load + 1 <= (LOAD_FACTOR * totalLoad * c.member.weight) / totalWeight + LOAD_SLACK &&
+      (!someSlotFree || slotFree(c));
     this.tables.prefixes.matchChain(hashes, (endpoint, blocks) => {
       const c = byEndpoint.get(endpoint);
       if (c && underBound(c)) c.affinity = blocks / hashes.length;
