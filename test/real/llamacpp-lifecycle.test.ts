@@ -129,12 +129,15 @@ describe('llama-server while it loads', () => {
 });
 
 describe('llama-server killed mid-stream', () => {
-  const longChat = { model: CHAT_MODEL, max_tokens: 1500, ignore_eos: true } as const;
+  // Answers far longer than the test needs (seconds of generation): a loaded machine must not let one end before the
+  // kill, which would make the stream end quietly.
+  const LONG = 15_000;
+  const longChat = { model: CHAT_MODEL, max_tokens: LONG, ignore_eos: true } as const;
 
   it(
     'the OpenAI, Anthropic and ollama SDKs raise',
     async () => {
-      const [server] = (await start(1)) as [LlamaServer];
+      const [server] = (await t.start(1, { parallel: 1, ctx: 16_384 })) as [LlamaServer];
       t.proxy = await startTestProxy(realManifests({ chat: [server], healthCheck: slowChecks }));
       const p = t.proxy;
       const consumeThenKill = async (stream: AsyncIterable<unknown>): Promise<unknown> => {
@@ -162,7 +165,7 @@ describe('llama-server killed mid-stream', () => {
       const e2 = await consumeThenKill(
         anthropic.messages.stream({
           model: CHAT_MODEL,
-          max_tokens: 1500,
+          max_tokens: LONG,
           messages: [{ role: 'user', content: 'long' }],
         }),
       );
@@ -175,7 +178,7 @@ describe('llama-server killed mid-stream', () => {
           model: CHAT_MODEL,
           messages: [{ role: 'user', content: 'long' }],
           stream: true,
-          options: { num_predict: 1500 },
+          options: { num_predict: LONG },
         }),
       );
       expect(e3).toBeInstanceOf(Error);
