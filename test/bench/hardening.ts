@@ -9,7 +9,8 @@
  *    /healthz figures with no attack. The upstream and the clients run in their own processes (this file, with
  *    `--role`), so the probe measures the proxy and not the attackers' event loop.
  * Usage: npm run bench -- hardening [--connections 100] [--body-mb 9] [--streams 16] [--seconds 20]
- *        [--body-timeout-seconds 30] [--proxy-dir DIR (a checkout with node_modules, to measure another version)]
+ *        [--body-timeout-seconds 30] [--max-wait-seconds 60 (connections still open then are counted as such)]
+ *        [--proxy-dir DIR (a checkout with node_modules, to measure another version)]
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
     'body-timeout-seconds': { type: 'string', default: '30' },
     'proxy-dir': { type: 'string' },
+    'max-wait-seconds': { type: 'string', default: '60' },
     role: { type: 'string' },
     url: { type: 'string' },
     port: { type: 'string' },
@@ -44,6 +46,7 @@ const streams = Number(values.streams);
 const seconds = Number(values.seconds);
 const bodyTimeoutSeconds = Number(values['body-timeout-seconds']);
 const proxyDir = resolve(values['proxy-dir'] ?? '.');
+const maxWaitMs = Number(values['max-wait-seconds']) * 1000;
 
 const run = promisify(execFile);
 
@@ -165,9 +168,16 @@ function partialBody(port: number, started: number): Promise<{ status: number; c
     const chunk = Buffer.alloc(64 * 1024, 0x78);
     let sent = 0;
     const finish = () => {
+      clearTimeout(giveUp);
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
       resolveEnd({ status, closedAfterMs: Date.now() - started });
     };
+    // A proxy that never closes the connection: counted as still open after --max-wait-seconds.
+    const giveUp = setTimeout(() => {
+      socket.removeAllListeners('close');
+      socket.destroy();
+      resolveEnd({ status: -1, closedAfterMs: Number.POSITIVE_INFINITY });
+    }, maxWaitMs);
     socket.on('data', (d) => {
       if (head.length < 64) head += d.toString('latin1');
     });
@@ -218,9 +228,11 @@ async function partialBodies(upstreamUrl: string): Promise<void> {
   );
   console.log(`  proxy RSS: ${baseline.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB`);
   for (const [status, times] of [...byStatus].sort((a, b) => a[0] - b[0]))
-    console.log(
-      `  ${times.length} ended with ${status || 'no answer'}: closed after ${(Math.min(...times) / 1000).toFixed(1)}–${(Math.max(...times) / 1000).toFixed(1)} s`,
-    );
+    if (status === -1) console.log(`  ${times.length} still open after ${maxWaitMs / 1000} s`);
+    else
+      console.log(
+        `  ${times.length} ended with ${status || 'no answer'}: closed after ${(Math.min(...times) / 1000).toFixed(1)}–${(Math.max(...times) / 1000).toFixed(1)} s`,
+      );
   proxy.child.kill('SIGKILL');
 }
 
@@ -235,6 +247,20 @@ async function pollLatencies(url: string, ms: number): Promise<number[]> {
     await new Promise((r) => setTimeout(r, 20));
   }
   return out;
+}
+
+/**
+ * The proxy's own event-loop delay since the last scrape (prom-client's `nodejs_eventloop_lag_*`, reset by each
+ * scrape): tells a blocked event loop from a process that waited for a CPU on a busy machine.
+ */
+const LAG_RESOLUTION_MS = 10;
+
+async function eventLoopLag(adminUrl: string): Promise<string> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  // prom-client samples every 10 ms and reports the time between samples: 10 ms means no delay at all.
+  const value = (name: string) =>
+    Math.max(0, Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) * 1000 - LAG_RESOLUTION_MS);
+  return `p50 ${value('nodejs_eventloop_lag_p50_seconds').toFixed(1)} ms, p99 ${value('nodejs_eventloop_lag_p99_seconds').toFixed(1)} ms, max ${value('nodejs_eventloop_lag_max_seconds').toFixed(1)} ms`;
 }
 
 const fmt = (l: number[]) =>
@@ -271,15 +297,18 @@ async function endlessLine(upstreamUrl: string): Promise<void> {
   const proxy = await startProxy(upstreamUrl);
   const pid = proxy.child.pid as number;
   const quiet = await pollLatencies(`${proxy.adminUrl}/healthz`, 3000);
+  const quietLag = await eventLoopLag(proxy.adminUrl);
   const baseline = rssMb(pid);
   const rss = sampleRss(pid);
   const attackers = await spawnRole('streamer', ['--url', proxy.url, '--streams', String(streams)]);
   const loaded = await pollLatencies(`${proxy.adminUrl}/healthz`, seconds * 1000);
   const peak = rss.stop();
+  const lag = await eventLoopLag(proxy.adminUrl);
   console.log(`endless-line: ${streams} clients streaming from an upstream whose SSE line never ends, ${seconds} s`);
   console.log(`  proxy RSS: ${baseline.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB`);
   console.log(`  /healthz without attack: ${fmt(quiet)}`);
   console.log(`  /healthz during attack:  ${fmt(loaded)}`);
+  console.log(`  proxy event-loop delay (its own measure): quiet ${quietLag}; during attack ${lag}`);
   const exited = new Promise((r) => attackers.once('exit', r));
   attackers.kill('SIGTERM');
   await exited;

@@ -5,6 +5,7 @@
  * malformed is a failed attempt (retried; when it cannot be recovered, a non-2xx in the surface's shape).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { measureRequest } from '../support/metrics-scrape.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import {
   answer,
@@ -222,11 +223,14 @@ describe('an error before the first byte is an error', () => {
     }
   });
 
-  it('the error carries the rate-limit headers of the request', async () => {
+  it('the error carries the rate-limit headers of the request; metrics count both failed attempts', async () => {
     plan = ['error-first', 'error-first'];
-    const res = await streamRequest('openai', 'via-openai');
+    const { res, delta } = await measureRequest(proxy.adminUrl, () => streamRequest('openai', 'via-openai'));
     expect(res.status).toBe(502);
     expect(res.headers.get('x-ratelimit-limit-requests')).toBe('100000');
     expect(res.headers.get('x-ratelimit-remaining-requests')).toBeTruthy();
+    expect(delta.of('switchyard_upstream_attempts_total', { outcome: 'server_error' })).toBe(2);
+    expect(delta.of('switchyard_requests_total', { status_class: '5xx' })).toBe(1);
+    expect(delta.of('switchyard_requests_total', { status_class: '2xx' })).toBe(0);
   });
 });

@@ -18,14 +18,16 @@ let abandoned = 0;
 
 beforeAll(async () => {
   // An endless answer of 16 KiB content events, written as fast as the proxy takes them (respecting backpressure).
-  upstream = await startScriptedUpstream((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const event = openAIChunk({ content: 'x'.repeat(16 * 1024) });
+  // Asked to `wait`, it sends nothing at all until the proxy hangs up.
+  upstream = await startScriptedUpstream((req, res) => {
     let open = true;
     res.on('close', () => {
       open = false;
       if (!res.writableFinished) abandoned++;
     });
+    if (JSON.stringify(req.body).includes('wait')) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const event = openAIChunk({ content: 'x'.repeat(16 * 1024) });
     const pump = () => {
       while (open && res.write(event));
       if (open) res.once('drain', pump);
@@ -48,18 +50,22 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-/** Opens a streamed chat on a raw socket; resolves once the first bytes of the answer arrived. */
-function openStream(): Promise<Socket> {
-  const body = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-  return new Promise((resolve, reject) => {
-    const socket = connect(proxy.port, '127.0.0.1', () => {
-      socket.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    });
-    socket.once('data', () => resolve(socket));
-    socket.on('error', reject);
+/** Sends a streamed chat saying `content` on a raw socket. */
+function sendStream(content: string): Socket {
+  const body = JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content }] });
+  const socket = connect(proxy.port, '127.0.0.1', () => {
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
+  socket.on('error', () => undefined);
+  return socket;
+}
+
+/** A streamed chat on a raw socket, once the first bytes of the answer arrived. */
+function openStream(): Promise<Socket> {
+  const socket = sendStream('hi');
+  return new Promise((resolve) => socket.once('data', () => resolve(socket)));
 }
 
 async function replicaCounters() {
@@ -77,6 +83,7 @@ async function replicaCounters() {
 describe('a client that stops reading', () => {
   it('is closed after the idle limit; the replica is not failed, ejected or retried', async () => {
     const before = await replicaCounters();
+    const received = upstream.received.length;
     const abandonedBefore = abandoned;
     const socket = await openStream();
     socket.pause(); // stop reading: the proxy's writes back up, then the upstream is paused
@@ -88,7 +95,7 @@ describe('a client that stops reading', () => {
     expect(after.failures - before.failures).toBe(0);
     expect(after.ejections - before.ejections).toBe(0);
     expect(after.retries - before.retries).toBe(0);
-    expect(upstream.received.length).toBe(1);
+    expect(upstream.received.length).toBe(received + 1);
     const endpoints = (await (await fetch(`${proxy.adminUrl}/config/endpoints`)).json()) as {
       endpoints: Array<{ ejected?: boolean; up?: boolean }>;
     };
@@ -96,6 +103,25 @@ describe('a client that stops reading', () => {
     // The replica keeps serving.
     const next = await openStream();
     next.destroy();
+  });
+
+  it('a client that aborts before the first byte is not a replica failure either', async () => {
+    const before = await replicaCounters();
+    const received = upstream.received.length;
+    const abandonedBefore = abandoned;
+    const socket = sendStream('wait');
+    await waitFor(() => upstream.received.length > received, 10_000, 'the upstream request');
+    socket.destroy();
+    await waitFor(() => abandoned > abandonedBefore, 10_000, 'the upstream to be aborted');
+    await waitFor(
+      async () =>
+        sampleSum(await scrape(proxy.adminUrl), 'switchyard_upstream_attempts_total', { outcome: 'client_gone' }) > 0,
+      5000,
+      'the attempt to be counted',
+    );
+    const after = await replicaCounters();
+    expect(after.failures - before.failures).toBe(0);
+    expect(after.ejections - before.ejections).toBe(0);
   });
 
   it('a client that aborts mid-stream is not a replica failure either', async () => {
