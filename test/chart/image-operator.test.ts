@@ -55,7 +55,7 @@ describe('operator image, runtime stage replayed on the host', () => {
       });
       child.on('exit', (c) => resolve({ code: c, output: out }));
     });
-    expect(output).toContain('--proxy-service namespace/name is required');
+    expect(output).toContain('error: --proxy-service NAMESPACE/NAME is required');
     expect(code).toBe(2);
   }, 300_000);
 });

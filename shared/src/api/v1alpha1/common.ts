@@ -25,9 +25,16 @@ export interface Rule<T> {
  * refinement, so the apiserver and standalone mode refuse the same objects with the same message.
  */
 export function withRules<S extends z.ZodType>(schema: S, rules: Rule<z.output<S>>[]): S {
+  const holds = (r: Rule<z.output<S>>, value: z.output<S>) => {
+    try {
+      return r.check(value);
+    } catch {
+      return false; // a value the check cannot even read breaks the rule; it never throws out of a parse
+    }
+  };
   const refined = schema.superRefine((value, ctx) => {
     for (const r of rules) {
-      if (r.check(value)) continue;
+      if (holds(r, value)) continue;
       const path = (r.field ?? '').split('.').filter(Boolean);
       ctx.addIssue({ code: 'custom', message: r.message, path });
     }
