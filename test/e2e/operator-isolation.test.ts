@@ -223,6 +223,19 @@ spec: { provider: openai, url: "file:///etc/passwd", models: [{ name: files }] }
     expect(cond(await get('llmpool', 'files'), 'ResolvedRefs')?.message).toContain('spec.backendRefs[0].name');
     // the pool is served, with nothing to serve it: 503, not another pool's answer
     expect((await chat(proxies[0] as ProxyAddress, 'files')).status).toBe(503);
+    // honest status: a pool whose preferred tier is the broken backend is not Ready, though failover serves it
+    await apply(`apiVersion: ${API_VERSION}
+kind: LLMPool
+metadata: { name: tiers, namespace: ${NS} }
+spec: { model: tiers, backendRefs: [{ name: files, priority: 0 }, { name: sim, priority: 1 }] }
+`);
+    await waitFor(() => everyProxyServes('tiers'), 30_000, 'failover to serve the tiers pool');
+    await waitFor(
+      async () => cond(await get('llmpool', 'tiers'), 'Ready')?.reason === 'PreferredTierUnavailable',
+      30_000,
+      'Ready=False (PreferredTierUnavailable) on the tiers pool',
+    );
+    expect(cond(await get('llmpool', 'tiers'), 'Ready')?.status).toBe('False');
   }, 120_000);
 
   it(`a proxy restarted at the same address serves again within ${BOUND_MS} ms (resync + 2 x push timeout)`, async () => {
@@ -235,6 +248,9 @@ spec: { provider: openai, url: "file:///etc/passwd", models: [{ name: files }] }
       BOUND_MS + 10_000,
       'PROXIES to show 1/2 while the proxy is down',
     );
+    const partial = cond(await get('llmpool', 'chat'), 'Ready');
+    expect(partial).toMatchObject({ status: 'True', reason: 'PartiallyReady' });
+    expect(partial?.message).toContain('1 of 2 proxies serve it');
     const proc = await startProxy('proxy-1-restarted', { port: victim.traffic, adminPort: victim.admin });
     victim.proc = proc;
     const listening = Date.now();
@@ -248,6 +264,7 @@ spec: { provider: openai, url: "file:///etc/passwd", models: [{ name: files }] }
       BOUND_MS + 10_000,
       'PROXIES 2/2 again',
     );
+    await waitFor(async () => cond(await get('llmpool', 'chat'), 'Ready')?.reason === 'Ready', 10_000, 'Ready again');
   }, 120_000);
 
   it('an older pool keeps its model name against a newer one whose name sorts first', async () => {
