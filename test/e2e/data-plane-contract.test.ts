@@ -328,8 +328,10 @@ describe('backpressure from a slow stream reader', () => {
   });
 
   const decoded = async () => {
-    const slots = (await (await fetch(`${sim.url}/slots`)).json()) as Array<{ next_token: { n_decoded: number } }>;
-    return Math.max(0, ...slots.map((s) => s.next_token.n_decoded));
+    const slots = (await (await fetch(`${sim.url}/slots`)).json()) as Array<{
+      next_token?: Array<{ n_decoded: number }>;
+    }>;
+    return Math.max(0, ...slots.map((s) => s.next_token?.[0]?.n_decoded ?? 0));
   };
 
   it('stalls the upstream while the client does not read, and resumes it when the client reads', async () => {

@@ -145,7 +145,7 @@ describe('simulator engine: concurrency, queue, loading, aborts, lifecycle', () 
       n_ctx: number;
     }[];
     expect(slots.map((x) => x.is_processing)).toEqual([true, false]);
-    expect(slots[0]?.n_ctx).toBe(16384);
+    expect(slots[0]?.n_ctx).toBe(32768); // maxModelLen: each slot's context
     const t0 = performance.now();
     const text = await (await fetch(`${s.url}/metrics`)).text();
     expect(performance.now() - t0).toBeGreaterThan(50);
@@ -155,7 +155,7 @@ describe('simulator engine: concurrency, queue, loading, aborts, lifecycle', () 
       'requests_deferred',
       'prompt_tokens_total',
       'tokens_predicted_total',
-      'kv_cache_usage_ratio',
+      'prompt_tokens_cached_total',
     ]) {
       expect(text).toContain(`# TYPE llamacpp:${name} `);
     }

@@ -18,6 +18,8 @@ export interface EngineJob {
 /** A running slot; `release()` must be called exactly once when generation ends (extra calls are ignored). */
 export interface Lease {
   readonly slot: number;
+  /** Task number, counting from 0 per engine (llama.cpp `id_task`). */
+  readonly task: number;
   readonly job: EngineJob;
   /** Prompt tokens found in the prefix cache. */
   readonly cachedTokens: number;
@@ -53,6 +55,9 @@ export class Engine {
   running = 0;
   waiting = 0;
   readonly slots: (Lease | null)[];
+  /** The last lease each slot ran (its task stays in llama.cpp's `/slots` after it ended); null before the first. */
+  readonly lastLeases: (Lease | null)[];
+  private tasks = 0;
   private queue: Waiter[] = [];
   private head = 0;
   private readonly freeSlots: number[] = [];
@@ -64,6 +69,7 @@ export class Engine {
     readonly kv: PrefixCache | null,
   ) {
     this.slots = new Array<Lease | null>(limits.maxConcurrency).fill(null);
+    this.lastLeases = new Array<Lease | null>(limits.maxConcurrency).fill(null);
     for (let i = limits.maxConcurrency - 1; i >= 0; i--) this.freeSlots.push(i);
   }
 
@@ -131,6 +137,7 @@ export class Engine {
     let released = false;
     const lease: Lease = {
       slot,
+      task: this.tasks++,
       job,
       cachedTokens,
       prefillMs: (job.promptTokens - cachedTokens) * this.limits.prefillMsPerToken,
@@ -147,6 +154,7 @@ export class Engine {
       },
     };
     this.slots[slot] = lease;
+    this.lastLeases[slot] = lease;
     this.onStart?.(lease);
     return lease;
   }

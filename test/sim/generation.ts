@@ -30,8 +30,11 @@ export async function admitGeneration(
   const rt = ex.rt;
   const prompt = analyzePrompt(spec.prompt, rt.kv ? rt.kv.blockSize : 0);
   const limit = rt.opts.maxModelLen;
-  // Like vLLM, an absent max_tokens means "up to the context length".
-  if (rt.kv && spec.maxTokens === undefined) spec = { ...spec, maxTokens: Math.max(1, limit - prompt.tokens) };
+  // Like vLLM, an absent max_tokens means "up to the context length"; where only the prompt must fit, a larger
+  // max_tokens is cut to what is left.
+  const room = Math.max(1, limit - prompt.tokens);
+  if (rt.kv && (spec.maxTokens === undefined || (rt.flavour.promptOnlyContext && spec.maxTokens > room)))
+    spec = { ...spec, maxTokens: room };
   const controls = ex.controls();
   const plans: OutputPlan[] = [];
   let outputTokens = 0;
@@ -44,7 +47,7 @@ export async function admitGeneration(
     longestTokens = Math.max(longestTokens, t);
   }
   const completion = Math.max(spec.maxTokens ?? 0, outputTokens);
-  if (rt.kv && prompt.tokens + completion > limit) {
+  if (rt.kv && (rt.flavour.promptOnlyContext ? prompt.tokens > limit : prompt.tokens + completion > limit)) {
     ex.reply(rt.flavour.contextLengthError(prompt.tokens, completion, limit));
     return null;
   }

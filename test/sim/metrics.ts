@@ -71,7 +71,11 @@ export function vllmMetrics(rt: Runtime): string {
     'vllm:request_success_total',
     'counter',
     'Count of successfully processed requests.',
-    ['stop', 'length', 'abort'].map((r) => [{ ...l, finished_reason: r }, c.finished.get(r) ?? 0]),
+    // vLLM 0.34.0 FinishReason: one series per reason, from the start.
+    ['stop', 'length', 'abort', 'error', 'repetition'].map((r) => [
+      { ...l, finished_reason: r },
+      c.finished.get(r) ?? 0,
+    ]),
   );
   e.histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', l, c.ttft);
   e.histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', l, c.e2e);
@@ -95,31 +99,59 @@ export function vllmMetrics(rt: Runtime): string {
   return e.text;
 }
 
-/** llama.cpp `/metrics` (no labels, plain numbers). */
+/**
+ * llama.cpp `/metrics` (no labels, plain numbers): the families of llama.cpp 0c1e570 (`server-task.cpp`,
+ * `to_metrics`), counters then gauges. No KV-cache gauge: llama.cpp reports the context held per slot in `/slots`.
+ */
 export function llamacppMetrics(rt: Runtime): string {
   const c = rt.counters;
+  const decodes = Math.max(c.tokensOut, 1);
   const rows: [string, string, string, number][] = [
-    ['prompt_tokens_total', 'counter', 'Number of prompt tokens processed.', c.tokensIn],
-    ['prompt_seconds_total', 'counter', 'Prompt process time', c.promptSeconds],
-    ['tokens_predicted_total', 'counter', 'Number of generation tokens processed.', c.tokensOut],
-    ['tokens_predicted_seconds_total', 'counter', 'Predict process time', c.decodeSeconds],
-    ['n_decode_total', 'counter', 'Total number of llama_decode() calls', c.tokensOut],
+    [
+      'prompt_tokens_total',
+      'counter',
+      'Number of prompt tokens processed, excluding cached tokens',
+      c.tokensIn - c.prefixHits,
+    ],
+    ['prompt_tokens_cached_total', 'counter', 'Number of prompt tokens reused from the cache', c.prefixHits],
+    ['prompt_seconds_total', 'counter', 'Total time spent processing prompts', c.promptSeconds],
+    ['tokens_predicted_total', 'counter', 'Number of generation tokens processed', c.tokensOut],
+    ['tokens_predicted_seconds_total', 'counter', 'Total time spent generating tokens', c.decodeSeconds],
+    [
+      'n_decode_total',
+      'counter',
+      'Total number of llama_decode() calls, excluding speculative decoding and multimodal decoding',
+      c.tokensOut,
+    ],
+    ['n_tokens_max', 'counter', 'Largest observed sequence length (prompt + generation)', c.longestSequence],
+    ['spec_decode_num_draft_tokens_total', 'counter', 'Speculative: Total draft tokens generated', 0],
+    [
+      'spec_decode_num_accepted_tokens_total',
+      'counter',
+      'Speculative: Total draft tokens accepted by the target model',
+      0,
+    ],
+    ['spec_decode_num_drafts_total', 'counter', 'Speculative: Total speculative decoding verification steps', 0],
     [
       'prompt_tokens_seconds',
       'gauge',
-      'Average prompt throughput in tokens/s.',
+      'Average prompt throughput in tokens/s',
       c.promptSeconds > 0 ? c.tokensIn / c.promptSeconds : 0,
     ],
     [
       'predicted_tokens_seconds',
       'gauge',
-      'Average generation throughput in tokens/s.',
+      'Average generation throughput in tokens/s',
       c.decodeSeconds > 0 ? c.tokensOut / c.decodeSeconds : 0,
     ],
-    ['kv_cache_usage_ratio', 'gauge', 'KV-cache usage. 1 means 100 percent usage.', rt.kv?.usage() ?? 0],
-    ['kv_cache_tokens', 'gauge', 'KV-cache tokens.', (rt.kv?.held ?? 0) * rt.opts.blockSize],
-    ['requests_processing', 'gauge', 'Number of requests processing.', rt.engine.running],
-    ['requests_deferred', 'gauge', 'Number of requests deferred.', rt.engine.waiting],
+    ['requests_processing', 'gauge', 'Number of requests processing', rt.engine.running],
+    ['requests_deferred', 'gauge', 'Number of requests deferred', rt.engine.waiting],
+    [
+      'n_busy_slots_per_decode',
+      'gauge',
+      'Average number of busy slots per llama_decode() call',
+      c.busySlotSteps / decodes,
+    ],
   ];
   let s = '';
   for (const [name, type, help, v] of rows) {

@@ -53,7 +53,8 @@ async function dispatch(rt: Runtime, req: IncomingMessage, res: ServerResponse):
         ex.body = JSON.parse(raw);
       } catch {
         rt.record({ method, path, headers: req.headers, body: undefined, time: Date.now() });
-        return ex.error(400, 'We could not parse the JSON body of your request.');
+        const bad = rt.flavour.badJson?.();
+        return bad ? ex.reply(bad) : ex.error(400, 'We could not parse the JSON body of your request.');
       }
       ex.directives = bodyDirectives(raw);
     }

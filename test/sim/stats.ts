@@ -49,6 +49,10 @@ export class Counters {
   /** Seconds spent in prefill and in decode (llama.cpp's `prompt_seconds_total` / `tokens_predicted_seconds_total`). */
   promptSeconds = 0;
   decodeSeconds = 0;
+  /** Longest prompt + generation seen (llama.cpp `n_tokens_max`). */
+  longestSequence = 0;
+  /** Busy slots summed over decode steps (llama.cpp `n_busy_slots_per_decode` = this / `n_decode_total`). */
+  busySlotSteps = 0;
   ttft = new Histogram(TTFT_BUCKETS);
   e2e = new Histogram(E2E_BUCKETS);
 

@@ -162,6 +162,9 @@ function settle(ex: Exchange, gen: Generation, outcome: Outcome, steps: number, 
   const done = outcome === 'done';
   const sent = done ? gen.outputTokens : Math.round((gen.outputTokens * lease.decoded) / Math.max(1, steps));
   c.tokensOut += sent;
+  c.longestSequence = Math.max(c.longestSequence, lease.job.promptTokens + sent);
+  // Every request ran alongside the others in its slot batch: busy slots summed over its decode steps.
+  c.busySlotSteps += sent * Math.max(1, ex.rt.engine.running);
   const end = performance.now();
   if (ex.firstByteAt > 0) c.decodeSeconds += (end - ex.firstByteAt) / 1000;
   if (done) {

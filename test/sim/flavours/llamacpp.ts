@@ -1,10 +1,12 @@
 /**
- * llama.cpp `llama-server`: OpenAI-compatible `/v1/*` (any model name is accepted: one model is loaded),
+ * llama.cpp `llama-server` as of llama.cpp 0c1e570 (checked against the real server by test/real/sim-parity.test.ts):
+ * OpenAI-compatible `/v1/*` (any model name is accepted: one model is loaded, answers name it by its GGUF path),
  * `/health` (`{"status":"ok"}`; 503 "Loading model" while loading, like every other path), `/metrics`, `/slots`,
  * `/props`. With an API key only `/health`, `/v1/health`, `/models` and `/v1/models` stay public.
  */
 import type { Exchange } from '../exchange.js';
 import { llamacppMetrics, METRICS_TYPE } from '../metrics.js';
+import { llamacppProps, llamacppSlots } from './llamacpp-resources.js';
 import { openaiRoutes } from './openai.js';
 import { llamacppDialect } from './openai-dialect.js';
 import { bearerMatches, type FlavourDef, jsonError, type Route } from './types.js';
@@ -22,36 +24,11 @@ async function metrics(ex: Exchange): Promise<void> {
 }
 
 function slots(ex: Exchange): void {
-  const rt = ex.rt;
-  const nCtx = Math.floor(rt.opts.maxModelLen / rt.opts.maxConcurrency);
-  const out = rt.engine.slots.map((lease, id) => ({
-    id,
-    id_task: lease ? id + 1 : -1,
-    n_ctx: nCtx,
-    speculative: false,
-    is_processing: lease !== null,
-    params: { n_predict: -1, temperature: 0.8, top_k: 40, top_p: 0.95, stream: true },
-    prompt: '',
-    next_token: {
-      has_next_token: lease !== null,
-      has_new_line: false,
-      n_remain: lease ? Math.max(0, lease.job.outputTokens - lease.decoded) : -1,
-      n_decoded: lease?.decoded ?? 0,
-      stopping_word: '',
-    },
-  }));
-  ex.json(200, out);
+  ex.json(200, llamacppSlots(ex.rt));
 }
 
 function props(ex: Exchange): void {
-  const rt = ex.rt;
-  ex.json(200, {
-    default_generation_settings: { n_ctx: Math.floor(rt.opts.maxModelLen / rt.opts.maxConcurrency) },
-    total_slots: rt.opts.maxConcurrency,
-    model_path: `/models/${rt.opts.models[0]}.gguf`,
-    chat_template: '',
-    build_info: 'b6000-sim',
-  });
+  ex.json(200, llamacppProps(ex.rt));
 }
 
 const v1 = openaiRoutes(llamacppDialect);
@@ -78,13 +55,14 @@ export const llamacppFlavour: FlavourDef = {
   overloadStatus: 503,
   error: llamacppDialect.error,
   notFound: () => llamacppDialect.error(404, 'File Not Found'),
+  promptOnlyContext: true,
   contextLengthError: (p, _c, limit) =>
     jsonError(
       400,
       {
         error: {
           code: 400,
-          message: 'the request exceeds the available context size, try increasing it',
+          message: `request (${p} tokens) exceeds the available context size (${limit} tokens), try increasing it`,
           type: 'exceed_context_size_error',
           n_prompt_tokens: p,
           n_ctx: limit,
@@ -92,5 +70,7 @@ export const llamacppFlavour: FlavourDef = {
       },
       'application/json; charset=utf-8',
     ),
+  // llama.cpp 0c1e570 lets its JSON parser's exception through as a 500.
+  badJson: () => llamacppDialect.error(500, '[json.exception.parse_error.101] parse error: syntax error while parsing'),
   authorized: (headers, key) => bearerMatches(headers, key) || headers['x-api-key'] === key,
 };

@@ -4,7 +4,9 @@
  *   the HTTP status; vLLM before the ErrorInfo change answered `{"object":"error","message",…}` flat — not modelled).
  *   With `--api-key`, a bad key gets `{"error":"Unauthorized"}`.
  * - openai: api.openai.com (`type` like `invalid_request_error`, `code` a string or null).
- * - llamacpp: llama.cpp server (`{"error":{"code":400,"message","type":"invalid_request_error"}}`).
+ * - llamacpp: llama.cpp server 0c1e570 (`{"error":{"code":400,"message","type":"invalid_request_error"}}`; answers
+ *   carry `timings` and `prompt_tokens_details.cached_tokens`, chat choices no `logprobs`; a completion stream's last
+ *   chunk carries usage and timings).
  * - ollama: Ollama's OpenAI-compatible endpoints.
  */
 import { STATUS_CODES } from 'node:http';
@@ -23,6 +25,8 @@ export interface OpenAIDialect {
   /** vLLM sends `data: [DONE]` even after an in-stream error. */
   readonly doneAfterError: boolean;
   readonly jsonType: string;
+  /** llama.cpp: `timings` in answers, cached prompt tokens in usage, no `logprobs` in chat choices. */
+  readonly llamacppExtras: boolean;
   error(status: number, message?: string, param?: string | null): ErrorReply;
 }
 
@@ -69,6 +73,7 @@ export const vllmDialect: OpenAIDialect = {
   usageNullInChunks: false,
   doneAfterError: true,
   jsonType: 'application/json',
+  llamacppExtras: false,
   error(status, message, param = null) {
     if (status === 401 && message === undefined) return jsonError(401, { error: 'Unauthorized' });
     const msg = message ?? (status === 503 ? 'Service Unavailable' : defaultMessage(status));
@@ -86,6 +91,7 @@ export const openaiDialect: OpenAIDialect = {
   usageNullInChunks: true,
   doneAfterError: false,
   jsonType: 'application/json',
+  llamacppExtras: false,
   error(status, message, param = null) {
     const [type, code, msg] = OPENAI_TYPES[status] ?? [status >= 500 ? 'server_error' : 'invalid_request_error', null];
     return jsonError(status, { error: { message: message ?? msg ?? defaultMessage(status), type, param, code } });
@@ -102,6 +108,7 @@ export const llamacppDialect: OpenAIDialect = {
   usageNullInChunks: false,
   doneAfterError: false,
   jsonType: 'application/json; charset=utf-8',
+  llamacppExtras: true,
   error(status, message) {
     const type = LLAMA_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
     const msg =
@@ -120,6 +127,7 @@ export const ollamaDialect: OpenAIDialect = {
   usageNullInChunks: false,
   doneAfterError: false,
   jsonType: 'application/json',
+  llamacppExtras: false,
   error(status, message, param = null) {
     const type = status >= 500 ? 'api_error' : 'invalid_request_error';
     return jsonError(status, { error: { message: message ?? defaultMessage(status), type, param, code: null } });

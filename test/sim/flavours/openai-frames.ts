@@ -7,6 +7,7 @@
  */
 import type { OutputPlan } from '../output.js';
 import type { FramePlan } from '../stream.js';
+import { llamacppTimings } from './llamacpp-resources.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 
 /** Everything the frames of one answer need. */
@@ -18,6 +19,8 @@ export interface OpenAIAnswer {
   dialect: OpenAIDialect;
   plans: OutputPlan[];
   promptTokens: number;
+  /** Prompt tokens found in the prefix cache. */
+  cachedTokens: number;
   completionTokens: number;
   includeUsage: boolean;
 }
@@ -27,11 +30,17 @@ export function usageJson(a: OpenAIAnswer): string {
   const p = a.promptTokens;
   const c = a.completionTokens;
   const base = `"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c}`;
+  if (a.dialect.llamacppExtras) return `{${base},"prompt_tokens_details":{"cached_tokens":${a.cachedTokens}}}`;
   if (a.dialect.name !== 'openai') return `{${base}}`;
   return (
     `{${base},"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":` +
     '{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}'
   );
+}
+
+/** llama.cpp's `,"timings":{…}` member. */
+function timingsMember(a: OpenAIAnswer): string {
+  return `,"timings":${JSON.stringify(llamacppTimings(a.promptTokens, a.cachedTokens, a.completionTokens))}`;
 }
 
 function finishReason(plan: OutputPlan): string {
@@ -64,8 +73,9 @@ export function openaiFrames(a: OpenAIAnswer): FramePlan {
     tools[i]?.length ?? (a.plans[i] as Extract<OutputPlan, { kind: 'text' }>).pieces.length;
   let steps = 0;
   for (let i = 0; i < a.plans.length; i++) steps = Math.max(steps, stepsOf(i));
-  const choice = (c: number, body: string, finish: string | null) =>
-    `${prefix}{"index":${c},${body},"logprobs":null,"finish_reason":${finish ? `"${finish}"` : 'null'}}${suffix}`;
+  const logprobs = chat && d.llamacppExtras ? '' : '"logprobs":null,';
+  const choice = (c: number, body: string, finish: string | null, extra = '') =>
+    `${prefix}{"index":${c},${body},${logprobs}"finish_reason":${finish ? `"${finish}"` : 'null'}}${suffix.slice(0, -3)}${extra}}\n\n`;
   return {
     steps,
     head() {
@@ -93,10 +103,18 @@ export function openaiFrames(a: OpenAIAnswer): FramePlan {
       return s;
     },
     tail() {
+      // llama.cpp: timings on the last chunk (with usage too for completions); with include_usage, on the usage chunk.
+      const last = a.plans.length - 1;
+      const extra = (c: number) => {
+        if (!d.llamacppExtras || c !== last) return '';
+        if (!chat) return `,"usage":${usageJson(a)}${timingsMember(a)}`;
+        return a.includeUsage ? '' : timingsMember(a);
+      };
       let s = '';
       for (let c = 0; c < a.plans.length; c++)
-        s += choice(c, chat ? '"delta":{}' : '"text":""', finishReason(a.plans[c]!));
-      if (a.includeUsage) s += `${prefix}],"usage":${usageJson(a)}}\n\n`;
+        s += choice(c, chat ? '"delta":{}' : '"text":""', finishReason(a.plans[c]!), extra(c));
+      if (a.includeUsage && (chat || !d.llamacppExtras))
+        s += `${prefix}],"usage":${usageJson(a)}${d.llamacppExtras ? timingsMember(a) : ''}}\n\n`;
       return `${s}data: [DONE]\n\n`;
     },
     error() {
@@ -133,7 +151,9 @@ export function openaiBody(a: OpenAIAnswer): string {
       message.reasoning_content = null;
       message.tool_calls ??= [];
     }
-    return { index, message, logprobs: null, finish_reason, ...vllm };
+    return d.llamacppExtras
+      ? { index, message, finish_reason }
+      : { index, message, logprobs: null, finish_reason, ...vllm };
   });
   const head = {
     id: a.id,
@@ -144,5 +164,5 @@ export function openaiBody(a: OpenAIAnswer): string {
     choices,
   };
   const json = JSON.stringify(head);
-  return `${json.slice(0, -1)},"usage":${usageJson(a)}}`;
+  return `${json.slice(0, -1)},"usage":${usageJson(a)}${d.llamacppExtras ? timingsMember(a) : ''}}`;
 }

@@ -2,6 +2,7 @@
 import { embeddingInputs, embedVector, vectorBase64 } from '../embeddings.js';
 import type { Exchange } from '../exchange.js';
 import { countTokens, randomHex } from '../tokens.js';
+import { llamacppModels } from './llamacpp-resources.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 import { isRecord, type Json } from './prompt.js';
 
@@ -49,15 +50,17 @@ export async function embeddings(ex: Exchange, d: OpenAIDialect): Promise<void> 
   ex.json(200, { ...head, object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
 }
 
-/** `GET /v1/models` in the dialect's shape (vLLM adds root/parent/max_model_len and LoRA adapters). */
+/** `GET /v1/models` in the dialect's shape (vLLM adds root/parent/max_model_len and LoRA adapters; llama.cpp's own). */
 export function models(ex: Exchange, d: OpenAIDialect): void {
   const rt = ex.rt;
+  if (d.name === 'llamacpp') {
+    ex.json(200, llamacppModels(rt));
+    return;
+  }
   const names = d.name === 'ollama' ? rt.opts.models.map((m) => (m.includes(':') ? m : `${m}:latest`)) : rt.opts.models;
   const data = names.map((id) => {
     const card: Json = { id, object: 'model', created: rt.created, owned_by: d.ownedBy };
     if (d.name === 'vllm') Object.assign(card, { root: id, parent: null, max_model_len: rt.opts.maxModelLen });
-    if (d.name === 'llamacpp')
-      card.meta = { vocab_type: 2, n_vocab: 128256, n_ctx_train: rt.opts.maxModelLen, n_embd: 4096 };
     return card;
   });
   if (d.name === 'vllm') {

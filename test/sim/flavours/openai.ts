@@ -1,9 +1,11 @@
 /** OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`, `/v1/models`). */
+
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
 import type { GenerationSpec, ToolChoice, ToolSpec } from '../output.js';
 import { runStream, runUnary } from '../stream.js';
 import { randomHex, randomId } from '../tokens.js';
+import { llamacppModelName } from './llamacpp-resources.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 import { type OpenAIAnswer, openaiBody, openaiFrames } from './openai-frames.js';
 import { embeddings, models, resolveModel } from './openai-resources.js';
@@ -124,10 +126,12 @@ async function generate(ex: Exchange, d: OpenAIDialect, kind: 'chat' | 'completi
     kind,
     id: prefix + (d.name === 'openai' ? randomId(29) : randomHex(32)),
     created: Math.floor(Date.now() / 1000),
-    model,
+    // llama.cpp names its model by its GGUF path whatever the request asked for.
+    model: d.llamacppExtras ? llamacppModelName(ex.rt) : model,
     dialect: d,
     plans: gen.plans,
     promptTokens: gen.promptTokens,
+    cachedTokens: gen.lease.cachedTokens,
     completionTokens: gen.outputTokens,
     includeUsage: stream && isRecord(b.stream_options) && b.stream_options.include_usage === true,
   };

@@ -48,8 +48,15 @@ export interface FlavourDef {
   error(status: number, message?: string, param?: string | null): ErrorReply;
   /** Unknown path. */
   notFound(method: string, path: string): ErrorReply;
-  /** Prompt + completion exceed the context. */
+  /** Prompt + completion exceed the context (the prompt alone with `promptOnlyContext`). */
   contextLengthError(promptTokens: number, completionTokens: number, limit: number): ErrorReply;
+  /**
+   * Only a prompt longer than the context is refused; a longer completion is cut at the context's end (vLLM 0.34
+   * clamps max_tokens, llama.cpp stops generating with `length`). Otherwise prompt + max_tokens must fit.
+   */
+  readonly promptOnlyContext?: boolean;
+  /** A body that is not JSON (default: a 400 in the flavour's shape). */
+  badJson?(): ErrorReply;
   /** Whether the request carries `key` the way this vendor expects it. */
   authorized(headers: IncomingHttpHeaders, key: string): boolean;
 }

@@ -1,6 +1,7 @@
 /**
- * vLLM's OpenAI-compatible server (`vllm serve`): `/v1/*`, `/health` (200, empty body), `/metrics`, `/version`,
- * `/ping`. `--api-key` guards `/v1/*` only. Stream headers go out before the first token.
+ * vLLM's OpenAI-compatible server (`vllm serve`) as of vLLM 0.34.0 (sources per behaviour in test/sim/README.md):
+ * `/v1/*`, `/health` (200, empty body), `/metrics`, `/version`, `/ping`. `--api-key` guards `/v1/*` only. Stream
+ * headers go out before the first token.
  */
 import { METRICS_TYPE, vllmMetrics } from '../metrics.js';
 import { openaiRoutes } from './openai.js';
@@ -12,7 +13,7 @@ const routes = new Map<string, Route>([
   ['GET /health', { public: true, handler: (ex) => ex.send(200, '', '') }],
   ['GET /ping', { public: true, handler: (ex) => ex.send(200, '', '') }],
   ['POST /ping', { public: true, handler: (ex) => ex.send(200, '', '') }],
-  ['GET /version', { public: true, handler: (ex) => ex.json(200, { version: '0.11.0' }) }],
+  ['GET /version', { public: true, handler: (ex) => ex.json(200, { version: '0.34.0' }) }],
   [
     'GET /metrics',
     { public: true, whileLoading: true, handler: (ex) => ex.send(200, vllmMetrics(ex.rt), METRICS_TYPE) },
@@ -30,11 +31,13 @@ export const vllmFlavour: FlavourDef = {
   overloadStatus: 503,
   error: vllmDialect.error,
   notFound: () => jsonError(404, { detail: 'Not Found' }),
-  contextLengthError: (p, c, limit) =>
+  promptOnlyContext: true,
+  contextLengthError: (p, _c, limit) =>
     vllmDialect.error(
       400,
-      `This model's maximum context length is ${limit} tokens. However, you requested ${p + c} tokens ` +
-        `(${p} in the messages, ${c} in the completion). Please reduce the length of the messages or completion.`,
+      `This model's maximum context length is ${limit} tokens. However, your prompt contains ${p} input tokens, ` +
+        'which exceeds this limit even without any output tokens. Please reduce the length of the input prompt.',
+      'input_tokens',
     ),
   authorized: bearerMatches,
 };
