@@ -1,5 +1,6 @@
 /** Benchmark plumbing: child processes on loopback, readiness polling, wrk runs and percentile maths. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -104,4 +105,39 @@ export function quantile(values: number[], q: number): number {
 /** Kills children on exit. */
 export function killAll(children: ChildProcess[]): void {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+}
+
+/**
+ * Writes standalone manifests for one backend (`provider`, endpoint `url`, `model`) and a pool, and starts the compiled
+ * proxy on them (access log off). Returns its URL and process; the caller kills it.
+ */
+export async function startBuiltProxy(o: {
+  provider: string;
+  url: string;
+  model: string;
+  backendSpec?: string;
+}): Promise<{ url: string; child: ChildProcess }> {
+  const dir = await mkdtemp('/tmp/switchyard-bench-');
+  await writeFile(
+    `${dir}/bench.yaml`,
+    `apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: upstream }
+spec:
+  provider: ${o.provider}
+  endpoints: [{ url: "${o.url}" }]
+  models: [{ name: ${o.model} }]
+${o.backendSpec ?? ''}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: bench }
+spec: { model: ${o.model}, backendRefs: [{ name: upstream }] }
+`,
+  );
+  const port = await freePort();
+  const args = ['--config', `${dir}/bench.yaml`, '--host', '127.0.0.1', '--port', String(port)];
+  args.push('--admin-port', String(await freePort()), '--log-level', 'warn');
+  const child = await spawnBuilt('dist/proxy/src/main.js', args, { SWITCHYARD_ACCESS_LOG: 'false' });
+  return { url: `http://127.0.0.1:${port}`, child };
 }

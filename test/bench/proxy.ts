@@ -6,17 +6,41 @@
  * log off. Targets take turns in R rounds of N/R seconds; figures are medians over the rounds, and Switchyard's ratios
  * to the pass-through are the median of the per-round ratios.
  * Usage: npm run bench -- proxy [--seconds N (15)] [--rounds R (5)]
+ *
+ * With `--upstream llamacpp`: time to first token and inter-token latency against a real llama-server instead,
+ * direct vs through Switchyard (proxy-llamacpp.ts): [--rounds R (5)] [--streams N (8)] [--concurrency C (1)]
+ * [--tokens T (64)].
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { freePort, killAll, quantile, spawnBuilt, spawnTs, type WrkResult, waitHttp, wrk } from './lib.js';
+import { freePort, killAll, quantile, spawnTs, startBuiltProxy, type WrkResult, waitHttp, wrk } from './lib.js';
+import { benchLlamaCpp } from './proxy-llamacpp.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, rounds: { type: 'string', default: '5' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    rounds: { type: 'string', default: '5' },
+    upstream: { type: 'string', default: 'simulator' },
+    streams: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '1' },
+    tokens: { type: 'string', default: '64' },
+  },
   allowPositionals: true,
 });
+if (values.upstream === 'llamacpp') {
+  await benchLlamaCpp({
+    rounds: Math.max(1, Number(values.rounds)),
+    streams: Math.max(1, Number(values.streams)),
+    concurrency: Math.max(1, Number(values.concurrency)),
+    tokens: Math.max(2, Number(values.tokens)),
+  });
+  process.exit(0);
+}
+if (values.upstream !== 'simulator') {
+  console.error(`--upstream: simulator or llamacpp, not ${values.upstream}`);
+  process.exit(2);
+}
 const ROUNDS = Math.max(1, Number(values.rounds));
 const seconds = Number(values.seconds);
 
@@ -80,47 +104,14 @@ try {
   children.push(spawnTs('test/bench/passthrough.ts', [String(ptPort), simUrl]));
   const ptUrl = `http://127.0.0.1:${ptPort}`;
 
-  const dir = await mkdtemp('/tmp/switchyard-bench-');
-  await writeFile(
-    `${dir}/bench.yaml`,
-    `apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: sim }
-spec:
-  provider: vllm
-  endpoints: [{ url: "${simUrl}/v1" }]
-  models: [{ name: ${MODEL} }]
-  healthCheck: { enabled: false }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: bench }
-spec: { model: ${MODEL}, backendRefs: [{ name: sim }] }
-`,
-  );
-  const syPort = await freePort();
-  const syAdmin = await freePort();
-  children.push(
-    await spawnBuilt(
-      'dist/proxy/src/main.js',
-      [
-        '--config',
-        `${dir}/bench.yaml`,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(syPort),
-        '--admin-port',
-        String(syAdmin),
-        '--log-level',
-        'warn',
-      ],
-      {
-        SWITCHYARD_ACCESS_LOG: 'false',
-      },
-    ),
-  );
-  const syUrl = `http://127.0.0.1:${syPort}`;
+  const switchyard = await startBuiltProxy({
+    provider: 'vllm',
+    url: `${simUrl}/v1`,
+    model: MODEL,
+    backendSpec: '  healthCheck: { enabled: false }',
+  });
+  children.push(switchyard.child);
+  const syUrl = switchyard.url;
   await waitHttp(`${ptUrl}/`);
   await waitHttp(`${syUrl}/v1/models`);
 
