@@ -56,6 +56,27 @@ describe('LlmAwareScheduler', () => {
     expect(pickMany(s, 10)).toHaveLength(10);
   });
 
+  it('lets a shared prefix pull a request only onto a replica with a free slot while another has one (llama.cpp)', () => {
+    const members = scrapedMembers(2);
+    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const holder = s.pick(ctx({ prompt: `${SYSTEM} conversation 0` })) as PoolMember;
+    const other = members.find((m) => m !== holder) as PoolMember;
+    // The holder's two slots are busy with requests of this proxy; the other replica has both free.
+    holder.endpoint.acquire();
+    holder.endpoint.acquire();
+    const slots = (processing: number) => ({ slots: { total: 2, processing } });
+    recordServerLoad(holder.endpoint, 'slots', slots(2), Date.now());
+    recordServerLoad(other.endpoint, 'slots', slots(0), Date.now());
+    // Within the load bound (2 + 1 <= 1.25 × 3 / 2 + 2) the prefix would pull every new conversation to the holder.
+    expect(new Set(pickMany(s, 20, (i) => ({ prompt: `${SYSTEM} conversation ${i + 1}` })))).toEqual(
+      new Set([other.endpoint.id]),
+    );
+    // With a slot free again the holder gets its prefix's requests back.
+    holder.endpoint.release();
+    recordServerLoad(holder.endpoint, 'slots', slots(1), Date.now());
+    expect(s.pick(ctx({ prompt: `${SYSTEM} conversation 0` }))?.endpoint.id).toBe(holder.endpoint.id);
+  });
+
   it('sends the same prefix to the same replica until that replica is loaded, then spills over', () => {
     const members = scrapedMembers(4);
     const s = new LlmAwareScheduler(llmAwarePool(), members);
