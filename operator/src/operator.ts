@@ -8,9 +8,8 @@
 import type { Logger } from 'pino';
 import type { CustomResourceKind } from '../../shared/src/index.js';
 import { controllerOf, SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
-import type { EndpointSlice, Service } from './controllers/endpoints.js';
-import { SERVICE_NAME_LABEL } from './controllers/endpoints.js';
 import { SecretReader } from './controllers/secrets.js';
+import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from './discovery/endpointslices.js';
 import { createKubeClient, type KubeClient } from './k8s/client.js';
 import { EventRecorder } from './k8s/events.js';
 import type { ClusterConnection } from './k8s/kubeconfig.js';

@@ -1,43 +1,34 @@
 /**
  * The architecture's dependency rules (DESIGN.md §1): shared/ imports neither operator/ nor proxy/; proxy/ imports
- * neither operator/ nor @kubernetes/client-node. Scans every import specifier, static and dynamic.
+ * neither operator/ nor @kubernetes/client-node; no import cycle between the operator's folders. Scans every import
+ * specifier, static and dynamic, type-only included (imports.ts), and checks the scanner on sample trees.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { folderCycles, violations } from './imports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-async function sourceFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await sourceFiles(p)));
-    else if (/\.(ts|mts|js|mjs)$/.test(entry.name)) out.push(p);
-  }
-  return out;
-}
-
-const IMPORT =
-  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g;
-
-async function violations(dir: string, forbidden: (spec: string, resolved: string) => boolean, root = ROOT) {
-  const found: string[] = [];
-  for (const file of await sourceFiles(join(root, dir))) {
-    const text = await readFile(file, 'utf8');
-    for (const m of text.matchAll(IMPORT)) {
-      const spec = m[1] ?? m[2] ?? m[3] ?? '';
-      const target = spec.startsWith('.') ? relative(root, resolve(file, '..', spec)) : spec;
-      if (forbidden(spec, target)) found.push(`${relative(root, file)} imports ${spec}`);
+/** Writes `files` (path → text) below a fresh temp dir, runs `body` on it and removes it. */
+async function withTree(files: Record<string, string>, body: (root: string) => Promise<void>): Promise<void> {
+  const root = await mkdtemp(join(tmpdir(), 'switchyard-deps-'));
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), text);
     }
+    await body(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
-  return found;
 }
 
 describe('dependency rules', () => {
   it('shared/ imports neither operator/, proxy/ nor the Kubernetes client', async () => {
     const v = await violations(
+      ROOT,
       'shared',
       (spec, target) =>
         target.startsWith('operator/') || target.startsWith('proxy/') || spec.startsWith('@kubernetes/'),
@@ -47,38 +38,67 @@ describe('dependency rules', () => {
 
   it('proxy/ imports neither operator/ nor @kubernetes/client-node', async () => {
     const v = await violations(
+      ROOT,
       'proxy',
       (spec, target) => target.startsWith('operator/') || spec.startsWith('@kubernetes/'),
     );
     expect(v).toEqual([]);
   });
 
+  it('no import cycle between the folders of operator/src (type-only imports count)', async () => {
+    expect(await folderCycles(ROOT, 'operator/src')).toEqual([]);
+  });
+
   it('detects violations in a sample tree (the scanner itself works)', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'switchyard-deps-'));
-    try {
-      await mkdir(join(root, 'proxy/src/deep'), { recursive: true });
-      await writeFile(
-        join(root, 'proxy/src/deep/bad.ts'),
-        [
+    await withTree(
+      {
+        'proxy/src/deep/bad.ts': [
           "import type { Reconciler } from '../../../operator/src/reconcile.js';",
           "export { KubeConfig } from '@kubernetes/client-node';",
           "const lazy = await import('../../../operator/src/main.js');",
+          "import '../../../operator/src/side-effect.js';",
           "import { ok } from '../fine.js';",
         ].join('\n'),
-      );
-      await writeFile(join(root, 'proxy/src/fine.ts'), "import { z } from 'zod';\nexport const ok = z;\n");
-      const v = await violations(
-        'proxy',
-        (spec, target) => target.startsWith('operator/') || spec.startsWith('@kubernetes/'),
-        root,
-      );
-      expect(v).toEqual([
-        'proxy/src/deep/bad.ts imports ../../../operator/src/reconcile.js',
-        'proxy/src/deep/bad.ts imports @kubernetes/client-node',
-        'proxy/src/deep/bad.ts imports ../../../operator/src/main.js',
-      ]);
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+        'proxy/src/fine.ts': "import { z } from 'zod';\nexport const ok = z;\n",
+      },
+      async (root) => {
+        const v = await violations(
+          root,
+          'proxy',
+          (spec, target) => target.startsWith('operator/') || spec.startsWith('@kubernetes/'),
+        );
+        expect(v).toEqual([
+          'proxy/src/deep/bad.ts imports ../../../operator/src/reconcile.js',
+          'proxy/src/deep/bad.ts imports @kubernetes/client-node',
+          'proxy/src/deep/bad.ts imports ../../../operator/src/main.js',
+          'proxy/src/deep/bad.ts imports ../../../operator/src/side-effect.js',
+        ]);
+      },
+    );
+  });
+
+  it('finds folder cycles in a sample tree, through type imports, and names an import per step', async () => {
+    await withTree(
+      {
+        'src/a/one.ts': "import { b } from '../b/two.js';\nexport const a = b;\n",
+        'src/a/inner.ts': "import { a } from './one.js';\nexport const x = a;\n", // inside a folder: no edge
+        'src/b/two.ts': "import type { C } from '../c/three.js';\nexport const b = 1 as C;\n",
+        'src/c/three.ts': "export type C = number;\nimport '../a/one.js';\n",
+        'src/d/four.ts': "import { b } from '../b/two.js';\nexport const d = b;\n", // into the cycle only
+        'src/top.ts': "import { e } from './e/five.js';\nexport const t = e;\n",
+        'src/e/five.ts': "export const e = 1;\nconst t = () => import('../top.js');\n",
+        'src/e/five.test.ts': "import { d } from '../d/four.js';\n", // tests are left out
+      },
+      async (root) => {
+        expect(await folderCycles(root, 'src')).toEqual([
+          'a → b (a/one.ts imports ../b/two.js) → c (b/two.ts imports ../c/three.js) → a (c/three.ts imports ../a/one.js)',
+          'e → top (e/five.ts imports ../top.js) → e (top.ts imports ./e/five.js)',
+        ]);
+        await writeFile(join(root, 'src/c/three.ts'), 'export type C = number;\n');
+        expect(await folderCycles(root, 'src')).toEqual([
+          'e → top (e/five.ts imports ../top.js) → e (top.ts imports ./e/five.js)',
+        ]);
+      },
+    );
   });
 });

@@ -14,8 +14,13 @@ import {
   type RoutePolicy,
   type TranslateInput,
 } from '../../../shared/src/index.js';
+import {
+  type EndpointSlice,
+  resolveServicePort,
+  SERVICE_NAME_LABEL,
+  type Service,
+} from '../discovery/endpointslices.js';
 import type { KubeObject } from '../k8s/resources.js';
-import { type EndpointSlice, resolveServicePort, SERVICE_NAME_LABEL, type Service } from './endpoints.js';
 
 /** Read access to the caches the operator keeps. */
 export interface CacheView {

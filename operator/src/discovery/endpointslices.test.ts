@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type EndpointSlice, resolveServicePort, type Service } from './endpoints.js';
+import { type EndpointSlice, resolveServicePort, type Service } from './endpointslices.js';
 
 const svc: Service = {
   metadata: { name: 'vllm', namespace: 'ns' },
