@@ -9,18 +9,12 @@ import type { Logger } from 'pino';
 import type { CustomResourceKind } from '../../shared/src/index.js';
 import { controllerOf, SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
 import { SecretReader } from './controllers/secrets.js';
-import { type EndpointSlice, SERVICE_NAME_LABEL, type Service } from './discovery/endpointslices.js';
+import { SERVICE_NAME_LABEL } from './discovery/endpointslices.js';
 import { createKubeClient, type KubeClient } from './k8s/client.js';
 import { EventRecorder } from './k8s/events.js';
 import type { ClusterConnection } from './k8s/kubeconfig.js';
-import {
-  ENDPOINT_SLICES,
-  type KubeObject,
-  LLM_BACKENDS,
-  LLM_POOLS,
-  ROUTE_POLICIES,
-  SERVICES,
-} from './k8s/resources.js';
+import type { CustomObject, EndpointSlice, Service } from './k8s/objects.js';
+import { ENDPOINT_SLICES, LLM_BACKENDS, LLM_POOLS, ROUTE_POLICIES, SERVICES } from './k8s/resources.js';
 import type { OperatorMetrics } from './metrics.js';
 import { Pusher } from './push/pusher.js';
 import { proxyTargets } from './push/targets.js';
@@ -73,9 +67,9 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   const client = createKubeClient(o.connection);
   const log = o.log;
   const ns = { namespace: o.namespace, log };
-  const backends = new Informer<KubeObject>(client, LLM_BACKENDS, ns);
-  const pools = new Informer<KubeObject>(client, LLM_POOLS, ns);
-  const policies = new Informer<KubeObject>(client, ROUTE_POLICIES, ns);
+  const backends = new Informer<CustomObject>(client, LLM_BACKENDS, ns);
+  const pools = new Informer<CustomObject>(client, LLM_POOLS, ns);
+  const policies = new Informer<CustomObject>(client, ROUTE_POLICIES, ns);
   const slices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, ns);
   const services = new Informer<Service>(client, SERVICES, ns);
   const [proxyNs, proxyName] = o.proxyService.split('/') as [string, string];
@@ -84,7 +78,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
     labelSelector: `${SERVICE_NAME_LABEL}=${proxyName}`,
     log,
   });
-  const crInformers: Record<CustomResourceKind, Informer<KubeObject>> = {
+  const crInformers: Record<CustomResourceKind, Informer<CustomObject>> = {
     LLMBackend: backends,
     LLMPool: pools,
     RoutePolicy: policies,

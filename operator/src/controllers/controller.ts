@@ -16,7 +16,8 @@ import {
 } from '../../../shared/src/index.js';
 import type { KubeClient } from '../k8s/client.js';
 import type { EventRecorder } from '../k8s/events.js';
-import { type KubeObject, LLM_BACKENDS, LLM_POOLS, type ResourceType, ROUTE_POLICIES } from '../k8s/resources.js';
+import type { CustomObject, KubeObject } from '../k8s/objects.js';
+import { LLM_BACKENDS, LLM_POOLS, type ResourceType, ROUTE_POLICIES } from '../k8s/resources.js';
 import { writeStatus } from '../k8s/status.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { Pusher } from '../push/pusher.js';
@@ -39,7 +40,7 @@ const TYPES: Record<CustomResourceKind, ResourceType> = {
 /** Dependencies of the controller. */
 export interface ControllerDeps {
   client: KubeClient;
-  cache: CacheView & { get(kind: CustomResourceKind, key: string): KubeObject | undefined };
+  cache: CacheView & { get(kind: CustomResourceKind, key: string): CustomObject | undefined };
   queue: WorkQueue;
   pusher: Pusher;
   /** Reads the referenced Secrets (by name; see secrets.ts). */
@@ -127,7 +128,7 @@ export class SwitchyardController {
     }
   }
 
-  private objects(kind: CustomResourceKind): KubeObject[] {
+  private objects(kind: CustomResourceKind): CustomObject[] {
     const c = this.deps.cache;
     return kind === 'LLMBackend' ? c.backends() : kind === 'LLMPool' ? c.pools() : c.policies();
   }

@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { translate } from '../../../shared/src/index.js';
-import type { KubeObject } from '../k8s/resources.js';
+import type { CustomObject } from '../k8s/objects.js';
 import { buildInput, type CacheView } from './inputs.js';
 
-const backend = (name: string, spec: Record<string, unknown>) =>
-  ({
-    apiVersion: 'switchyard.dev/v1alpha1',
-    kind: 'LLMBackend',
-    metadata: { name, namespace: 'ns' },
-    spec,
-  }) as KubeObject;
+const backend = (name: string, spec: Record<string, unknown>): CustomObject => ({
+  apiVersion: 'switchyard.dev/v1alpha1',
+  kind: 'LLMBackend',
+  metadata: { name, namespace: 'ns' },
+  spec,
+});
 
 function view(over: Partial<CacheView>): CacheView {
   return {
@@ -37,6 +36,7 @@ describe('buildInput', () => {
       slices: () => [
         {
           metadata: { name: 'vllm-x', namespace: 'ns', labels: { 'kubernetes.io/service-name': 'vllm' } },
+          addressType: 'IPv4',
           ports: [{ port: 8001 }],
           endpoints: [{ addresses: ['10.0.0.1'] }, { addresses: ['10.0.0.2'], conditions: { ready: false } }],
         },
@@ -68,12 +68,12 @@ describe('buildInput', () => {
     expect(built.invalid).toEqual([expect.objectContaining({ kind: 'LLMBackend', name: 'bad' })]);
     expect(built.invalid[0]?.message).toContain('spec.url');
     // a pool on it is told the backend is not accepted, not that it does not exist
-    const pool = {
+    const pool: CustomObject = {
       apiVersion: 'switchyard.dev/v1alpha1',
       kind: 'LLMPool',
       metadata: { name: 'p', namespace: 'ns' },
       spec: { model: 'm', backendRefs: [{ name: 'bad' }] },
-    } as KubeObject;
+    };
     const withPool = buildInput(
       view({
         backends: () => [backend('bad', { provider: 'vllm', url: 'not a url', models: [{ name: 'm' }] })],

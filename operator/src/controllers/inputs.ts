@@ -14,19 +14,14 @@ import {
   type RoutePolicy,
   type TranslateInput,
 } from '../../../shared/src/index.js';
-import {
-  type EndpointSlice,
-  resolveServicePort,
-  SERVICE_NAME_LABEL,
-  type Service,
-} from '../discovery/endpointslices.js';
-import type { KubeObject } from '../k8s/resources.js';
+import { resolveServicePort, SERVICE_NAME_LABEL } from '../discovery/endpointslices.js';
+import type { CustomObject, EndpointSlice, Service } from '../k8s/objects.js';
 
 /** Read access to the caches the operator keeps. */
 export interface CacheView {
-  backends: () => KubeObject[];
-  pools: () => KubeObject[];
-  policies: () => KubeObject[];
+  backends: () => CustomObject[];
+  pools: () => CustomObject[];
+  policies: () => CustomObject[];
   services: () => Service[];
   slices: () => EndpointSlice[];
 }
@@ -52,9 +47,9 @@ export interface SnapshotInput {
 }
 
 /** Parse results per cached object: informers replace an object on every change, so identity is a version. */
-const parsedCache = new WeakMap<KubeObject, { data: unknown } | { message: string }>();
+const parsedCache = new WeakMap<CustomObject, { data: unknown } | { message: string }>();
 
-function parseAll<K extends CustomResourceKind>(kind: K, objects: KubeObject[], invalid: InvalidResource[]) {
+function parseAll<K extends CustomResourceKind>(kind: K, objects: CustomObject[], invalid: InvalidResource[]) {
   const schema = CUSTOM_RESOURCES[kind].schema;
   const out: unknown[] = [];
   for (const o of objects) {

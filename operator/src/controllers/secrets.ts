@@ -7,8 +7,9 @@
  * ResolvedRefs=False (SecretNotFound) and nothing else is affected.
  */
 import type { Logger } from 'pino';
-import type { Secret } from '../../../shared/src/index.js';
+import type { Secret as SecretValues } from '../../../shared/src/index.js';
 import { ApiError, type KubeClient } from '../k8s/client.js';
+import type { Secret } from '../k8s/objects.js';
 import { objectPath, SECRETS } from '../k8s/resources.js';
 
 /** `namespace/name` of a referenced Secret. */
@@ -16,7 +17,7 @@ export type SecretRef = string;
 
 interface Entry {
   /** undefined: absent (not found, forbidden or unreadable). */
-  secret: Secret | undefined;
+  secret: SecretValues | undefined;
   resourceVersion: string;
 }
 
@@ -47,7 +48,7 @@ export class SecretReader {
   }
 
   /** The referenced Secrets that exist; reads those not cached yet and forgets those no longer referenced. */
-  async secrets(refs: ReadonlySet<SecretRef>): Promise<Secret[]> {
+  async secrets(refs: ReadonlySet<SecretRef>): Promise<SecretValues[]> {
     for (const ref of this.cache.keys()) if (!refs.has(ref)) this.cache.delete(ref);
     const missing = [...refs].filter((r) => !this.cache.has(r));
     const read = await Promise.all(missing.map((r) => this.read(r)));
@@ -82,10 +83,10 @@ export class SecretReader {
     const [namespace, name] = ref.split('/') as [string, string];
     this.reads++;
     try {
-      const s = await this.client.request<{
-        metadata: { name: string; namespace: string; resourceVersion?: string };
-        data?: Record<string, string>;
-      }>('GET', `${objectPath(SECRETS, namespace, name)}${fromCache ? '?resourceVersion=0' : ''}`);
+      const s = await this.client.request<Secret>(
+        'GET',
+        `${objectPath(SECRETS, namespace, name)}${fromCache ? '?resourceVersion=0' : ''}`,
+      );
       return {
         secret: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: s.data ?? {} },
         resourceVersion: s.metadata.resourceVersion ?? '',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type EndpointSlice, resolveServicePort, type Service } from './endpointslices.js';
+import type { EndpointSlice, Service } from '../k8s/objects.js';
+import { resolveServicePort } from './endpointslices.js';
 
 const svc: Service = {
   metadata: { name: 'vllm', namespace: 'ns' },

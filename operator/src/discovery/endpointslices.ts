@@ -6,24 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedEndpoint } from '../../../shared/src/index.js';
-import type { KubeObject } from '../k8s/resources.js';
-
-/** The core/v1 Service fields used here. */
-export interface Service extends KubeObject {
-  spec?: { ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[] };
-}
-
-/** The discovery.k8s.io/v1 EndpointSlice fields used here. */
-export interface EndpointSlice extends KubeObject {
-  addressType?: string;
-  endpoints?: {
-    addresses: string[];
-    conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
-    hostname?: string;
-    targetRef?: { kind?: string; name?: string; namespace?: string };
-  }[];
-  ports?: { name?: string | null; port?: number | null; protocol?: string | null }[] | null;
-}
+import type { EndpointSlice, Service } from '../k8s/objects.js';
 
 /** Label linking an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -54,18 +37,19 @@ export function sliceEndpoints(slices: EndpointSlice[], portName: string): Slice
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
     const port = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && (p.protocol ?? 'TCP') === 'TCP');
-    if (!port?.port) continue;
+    const portNumber = port?.port;
+    if (!portNumber) continue;
     for (const ep of slice.endpoints ?? []) {
       const c = ep.conditions ?? {};
       ep.addresses.forEach((host, i) => {
-        const address = hostPort(host, port.port as number);
+        const address = hostPort(host, portNumber);
         if (out.has(address)) return;
         const base = ep.targetRef?.name ?? ep.hostname ?? `ep-${shortHash(address)}`;
         out.set(address, {
           name: ep.addresses.length > 1 ? `${base}-${i}` : base,
           address,
           host,
-          port: port.port as number,
+          port: portNumber,
           ready: c.ready !== false,
           serving: c.serving ?? c.ready !== false,
           terminating: c.terminating === true,

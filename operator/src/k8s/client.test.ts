@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Informer } from '../runtime/informer.js';
 import { createKubeClient, type KubeClientOptions, type WatchEvent } from './client.js';
-import { type KubeObject, SERVICES } from './resources.js';
+import type { KubeObject } from './objects.js';
+import { SERVICES } from './resources.js';
 
 /** A local "apiserver" answering each request with `handler`; every connection is closed after the test. */
 async function apiserver(handler: http.RequestListener) {

@@ -6,6 +6,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { ClusterConnection } from './kubeconfig.js';
+import type { KubeObject, Status } from './objects.js';
 
 /** A Kubernetes API error: HTTP status plus the Status object's reason and message. */
 export class ApiError extends Error {
@@ -22,11 +23,11 @@ export class ApiError extends Error {
 /** True for an ApiError with the given HTTP status. */
 export const isStatus = (err: unknown, status: number): boolean => err instanceof ApiError && err.status === status;
 
-/** One event of a watch stream. */
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: Record<string, unknown>;
-}
+/** One event of a watch stream: an object of the watched type, a bookmark (a resourceVersion), or an error. */
+export type WatchEvent<T extends KubeObject = KubeObject> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: T }
+  | { type: 'BOOKMARK'; object: { metadata: { resourceVersion?: string } } }
+  | { type: 'ERROR'; object: Status };
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -41,11 +42,14 @@ export interface RequestOptions {
 /** The operations the operator needs from the apiserver. */
 export interface KubeClient {
   request<T>(method: string, path: string, opts?: RequestOptions): Promise<T>;
-  /** Streams watch events until the server closes the stream (resolves) or it fails (rejects). */
-  watch(
+  /**
+   * Streams watch events until the server closes the stream (resolves) or it fails (rejects). Objects are typed
+   * as the caller says, unchecked, like request's answers.
+   */
+  watch<T extends KubeObject>(
     path: string,
     query: RequestOptions['query'],
-    onEvent: (e: WatchEvent) => void,
+    onEvent: (e: WatchEvent<T>) => void,
     signal: AbortSignal,
   ): Promise<void>;
 }
@@ -66,7 +70,7 @@ async function readBody(res: IncomingMessage): Promise<string> {
 
 function toApiError(status: number, text: string): ApiError {
   try {
-    const s = JSON.parse(text) as { reason?: string; message?: string };
+    const s = JSON.parse(text) as Status;
     return new ApiError(status, s.reason ?? 'Unknown', s.message ?? text);
   } catch {
     return new ApiError(status, 'Unknown', text.slice(0, 500) || `HTTP ${status}`);
@@ -129,7 +133,12 @@ export function createKubeClient(conn: ClusterConnection, clientOpts: KubeClient
       return (text ? JSON.parse(text) : {}) as T;
     },
 
-    async watch(path, query, onEvent, signal) {
+    async watch<T extends KubeObject>(
+      path: string,
+      query: RequestOptions['query'],
+      onEvent: (e: WatchEvent<T>) => void,
+      signal: AbortSignal,
+    ): Promise<void> {
       // The apiserver ends a watch after timeoutSeconds; no byte for that long plus a grace (headers included)
       // means the connection is dead: the request is aborted, watch() rejects and the informer re-watches.
       const serverSeconds = Number(query?.timeoutSeconds) || SERVER_MAX_WATCH_SECONDS;
@@ -156,7 +165,7 @@ export function createKubeClient(conn: ClusterConnection, clientOpts: KubeClient
           while (nl >= 0) {
             const line = buffered.slice(0, nl).trim();
             buffered = buffered.slice(nl + 1);
-            if (line) onEvent(JSON.parse(line) as WatchEvent);
+            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
             nl = buffered.indexOf('\n');
           }
         }

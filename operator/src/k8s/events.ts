@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient } from './client.js';
-import { collectionPath, EVENTS, type KubeObject } from './resources.js';
+import type { Event, KubeObject } from './objects.js';
+import { collectionPath, EVENTS } from './resources.js';
 
 /** Creates events for one component (`source.component`). */
 export class EventRecorder {
@@ -16,7 +17,7 @@ export class EventRecorder {
   async record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const ns = obj.metadata.namespace ?? 'default';
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const body = {
+    const body: Event = {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${obj.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },

@@ -39,25 +39,3 @@ export function collectionPath(rt: ResourceType, namespace?: string): string {
 export function objectPath(rt: ResourceType, namespace: string, name: string, subresource?: string): string {
   return `${collectionPath(rt, namespace)}/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
 }
-
-/** The metadata fields the runtime relies on. */
-export interface KubeMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-}
-
-/** Any Kubernetes object. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: KubeMeta;
-}
-
-/** Cache key `namespace/name`. */
-export const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;

@@ -4,7 +4,8 @@
  * conditions) and written again. NotFound means the object is gone: nothing to do.
  */
 import { isStatus, type KubeClient } from './client.js';
-import { type KubeObject, objectPath, type ResourceType } from './resources.js';
+import type { KubeObject } from './objects.js';
+import { objectPath, type ResourceType } from './resources.js';
 
 /** Computes the status to write from the current object; undefined when it is already right. */
 export type StatusFn<T> = (current: T) => Record<string, unknown> | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice } from '../discovery/endpointslices.js';
+import type { EndpointSlice } from '../k8s/objects.js';
 import { proxyTargets } from './targets.js';
 
 const slice = (port: number, eps: EndpointSlice['endpoints']): EndpointSlice => ({

@@ -2,7 +2,8 @@
  * Proxy pods to push to, from the EndpointSlices of the proxy Service. Not-ready pods are included on purpose:
  * a proxy is not ready until it has a snapshot, and it gets one by push. Terminating pods are left out.
  */
-import { type EndpointSlice, sliceEndpoints } from '../discovery/endpointslices.js';
+import { sliceEndpoints } from '../discovery/endpointslices.js';
+import type { EndpointSlice } from '../k8s/objects.js';
 
 /** One proxy admin endpoint. */
 export interface ProxyTarget {

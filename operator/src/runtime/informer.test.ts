@@ -1,24 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
-import { type KubeObject, SERVICES } from '../k8s/resources.js';
+import { ApiError, type KubeClient, type RequestOptions, type WatchEvent } from '../k8s/client.js';
+import type { KubeObject, List } from '../k8s/objects.js';
+import { SERVICES } from '../k8s/resources.js';
 import { Informer } from './informer.js';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
-/** A fake apiserver: scripted list answers and watch streams. */
+/**
+ * A fake apiserver: scripted list answers and watch streams. Like the real client it hands out decoded JSON as
+ * the type the caller asks for, unchecked (the casts below are that decoding, not typed fixtures).
+ */
 function fakeClient(lists: KubeObject[][], watches: ((emit: (e: WatchEvent) => void) => Promise<void>)[]) {
   const calls: string[] = [];
   const client: KubeClient = {
     async request<T>(_method: string, path: string): Promise<T> {
       calls.push(`list ${path}`);
-      const items = lists.shift() ?? [];
-      return { metadata: { resourceVersion: String(calls.length * 10) }, items } as T;
+      const page: List<KubeObject> = {
+        metadata: { resourceVersion: String(calls.length * 10) },
+        items: lists.shift() ?? [],
+      };
+      return page as T;
     },
-    async watch(_path, query, onEvent, signal) {
+    async watch<T extends KubeObject>(
+      _path: string,
+      query: RequestOptions['query'],
+      onEvent: (e: WatchEvent<T>) => void,
+      signal: AbortSignal,
+    ) {
       calls.push(`watch rv=${query?.resourceVersion}`);
       const next = watches.shift();
       if (!next) return new Promise<void>((r) => signal.addEventListener('abort', () => r()));
-      await next(onEvent);
+      await next((e) => onEvent(e as WatchEvent<T>));
     },
   };
   return { client, calls };
@@ -41,7 +53,7 @@ describe('Informer', () => {
       ],
       [
         async (emit) => {
-          emit({ type: 'MODIFIED', object: obj('a', '3') as never });
+          emit({ type: 'MODIFIED', object: obj('a', '3') });
           emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '5' } } });
         },
         async () => {

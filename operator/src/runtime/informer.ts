@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
-import { collectionPath, type KubeObject, keyOf, type ResourceType } from '../k8s/resources.js';
+import { type KubeObject, keyOf, type List } from '../k8s/objects.js';
+import { collectionPath, type ResourceType } from '../k8s/resources.js';
 import { Backoff, sleep } from './backoff.js';
 
 /** A change of the cache: the new object, or the last known one for a deletion. */
@@ -22,11 +23,6 @@ export interface InformerOptions {
   /** `timeoutSeconds` of each watch (default: random in 240–360 s, so informers do not re-watch in lock-step). */
   watchTimeoutSeconds?: number;
   log?: Logger;
-}
-
-interface ListResponse<T> {
-  metadata: { resourceVersion: string; continue?: string };
-  items: T[];
 }
 
 export class Informer<T extends KubeObject> {
@@ -105,13 +101,13 @@ export class Informer<T extends KubeObject> {
     let cont: string | undefined;
     let rv = '';
     do {
-      const page = await this.client.request<ListResponse<T>>('GET', collectionPath(this.type, this.opts.namespace), {
+      const page = await this.client.request<List<T>>('GET', collectionPath(this.type, this.opts.namespace), {
         query: { limit: this.opts.pageSize ?? 500, continue: cont, labelSelector: this.opts.labelSelector },
         signal: this.abort.signal,
       });
       for (const item of page.items) seen.set(keyOf(item), this.withKind(item));
       cont = page.metadata.continue || undefined;
-      rv = page.metadata.resourceVersion;
+      rv = page.metadata.resourceVersion ?? '';
     } while (cont);
     for (const [key, old] of this.store) {
       if (!seen.has(key)) {
@@ -143,7 +139,7 @@ export class Informer<T extends KubeObject> {
       labelSelector: this.opts.labelSelector,
       timeoutSeconds: this.opts.watchTimeoutSeconds ?? 240 + Math.floor(Math.random() * 120),
     };
-    await this.client.watch(
+    await this.client.watch<T>(
       collectionPath(this.type, this.opts.namespace),
       query,
       (e) => this.apply(e),
@@ -151,15 +147,15 @@ export class Informer<T extends KubeObject> {
     );
   }
 
-  private apply(e: WatchEvent): void {
+  private apply(e: WatchEvent<T>): void {
     if (e.type === 'ERROR') {
-      const status = e.object as { code?: number; reason?: string; message?: string };
+      const status = e.object;
       throw new ApiError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch error');
     }
-    const obj = this.withKind(e.object as unknown as T);
-    const rv = obj.metadata?.resourceVersion;
+    const rv = e.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
+    const obj = this.withKind(e.object);
     const key = keyOf(obj);
     if (e.type === 'DELETED') {
       const old = this.store.get(key);

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, type KubeClient, type RequestOptions } from '../k8s/client.js';
+import type { Lease } from '../k8s/objects.js';
 import { LeaderElector } from './leader.js';
-
-type Lease = { metadata: { name: string; namespace: string; resourceVersion?: string }; spec: Record<string, unknown> };
 
 /** An in-memory apiserver for one Lease, with optimistic concurrency on resourceVersion. */
 function leaseServer() {
@@ -27,7 +26,7 @@ function leaseServer() {
     },
     watch: async () => {},
   };
-  return { client, holder: () => lease?.spec.holderIdentity };
+  return { client, holder: () => lease?.spec?.holderIdentity };
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { isStatus, type KubeClient } from '../k8s/client.js';
+import type { Lease } from '../k8s/objects.js';
 import { collectionPath, LEASES, objectPath } from '../k8s/resources.js';
 import { sleep } from './backoff.js';
 
@@ -30,18 +31,7 @@ export interface LeaderElectionOptions {
   log?: Logger;
 }
 
-interface Lease {
-  apiVersion: 'coordination.k8s.io/v1';
-  kind: 'Lease';
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec: {
-    holderIdentity?: string | null;
-    leaseDurationSeconds?: number;
-    acquireTime?: string | null;
-    renewTime?: string | null;
-    leaseTransitions?: number;
-  };
-}
+type LeaseSpec = NonNullable<Lease['spec']>;
 
 const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
 
@@ -153,7 +143,7 @@ export class LeaderElector {
       return this.client.request<T>(method, p, { body, signal, timeoutMs: Math.min(REQUEST_TIMEOUT_MS, left) });
     };
     const now = new Date();
-    const desired = (prev?: Lease['spec']): Lease['spec'] => ({
+    const desired = (prev?: LeaseSpec): LeaseSpec => ({
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
       acquireTime: prev?.holderIdentity === identity && prev.acquireTime ? prev.acquireTime : microTime(now),
@@ -179,17 +169,18 @@ export class LeaderElector {
         throw e;
       }
     }
-    const record = `${lease.spec.holderIdentity ?? ''}|${lease.spec.renewTime ?? ''}`;
+    const spec = lease.spec ?? {};
+    const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
     if (record !== this.observed) {
       this.observed = record;
       this.observedAt = Date.now();
     }
-    const holder = lease.spec.holderIdentity ?? '';
-    const durationMs = (lease.spec.leaseDurationSeconds ?? 15) * 1000;
+    const holder = spec.holderIdentity ?? '';
+    const durationMs = (spec.leaseDurationSeconds ?? 15) * 1000;
     const expired = this.observedAt + durationMs < Date.now();
     if (holder !== '' && holder !== identity && !expired) return false;
     try {
-      await request('PUT', path, { ...lease, spec: desired(lease.spec) });
+      await request('PUT', path, { ...lease, spec: desired(spec) });
       return true;
     } catch (e) {
       if (isStatus(e, 409)) return false;
@@ -206,8 +197,9 @@ export class LeaderElector {
     const path = objectPath(LEASES, this.opts.namespace, this.opts.name);
     try {
       const lease = await this.client.request<Lease>('GET', path, { timeoutMs: 3_000 });
-      if (lease.spec.holderIdentity !== this.opts.identity) return;
-      const spec = { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() };
+      if (lease.spec?.holderIdentity !== this.opts.identity) return;
+      // an empty holder, as client-go releases it: the next candidate takes the Lease at once
+      const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() };
       await this.client.request('PUT', path, { body: { ...lease, spec }, timeoutMs: 3_000 });
       this.opts.log?.info({ lease: this.opts.name }, 'released the Lease');
     } catch (err) {
