@@ -51,7 +51,10 @@ describe('llm-aware scheduling over llama-server', () => {
       );
       const p = t.proxy;
       await waitFor(
-        () => freshServerLoad(endpointOf(p, server), Date.now())?.slots !== undefined,
+        () => {
+          const load = freshServerLoad(endpointOf(p, server), Date.now());
+          return load?.slots !== undefined && load.waiting !== undefined;
+        },
         10_000,
         'readings of /metrics and /slots',
       );

@@ -29,6 +29,8 @@ for tool in cmake c++ cc python3 flock; do
 done
 
 # Offline: no web UI (built or downloaded), no HTTPS; portable: no -march=native; static llama/ggml libraries.
+# (LLAMA_CURL is gone at this commit — setting it only warns; downloads go through cpp-httplib, which without
+# OpenSSL cannot reach an HTTPS hub.)
 CMAKE_FLAGS=(
   -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF
   -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_APP=OFF
