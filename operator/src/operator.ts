@@ -6,7 +6,7 @@
  * a backend references that Service.
  */
 import type { Logger } from 'pino';
-import type { CustomResourceKind } from '../../shared/src/index.js';
+import { type Clock, type CustomResourceKind, systemClock } from '../../shared/src/index.js';
 import { controllerOf, SNAPSHOT_KEY, SwitchyardController } from './controllers/controller.js';
 import { SecretReader } from './controllers/secrets.js';
 import { SERVICE_NAME_LABEL } from './discovery/endpointslices.js';
@@ -45,6 +45,8 @@ export interface OperatorOptions {
   };
   workers?: number;
   metrics: OperatorMetrics;
+  /** Clock of every timer, deadline and period (default: the system clock). */
+  clock?: Clock;
   log: Logger;
   /** Called when leadership is lost: the process should exit (controller-runtime does the same). */
   onLostLeadership?: () => void;
@@ -66,7 +68,8 @@ export interface RunningOperator {
 export function startOperator(o: OperatorOptions): RunningOperator {
   const client = createKubeClient(o.connection);
   const log = o.log;
-  const ns = { namespace: o.namespace, log };
+  const clock = o.clock ?? systemClock;
+  const ns = { namespace: o.namespace, clock, log };
   const backends = new Informer<CustomObject>(client, LLM_BACKENDS, ns);
   const pools = new Informer<CustomObject>(client, LLM_POOLS, ns);
   const policies = new Informer<CustomObject>(client, ROUTE_POLICIES, ns);
@@ -76,6 +79,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   const proxySlices = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, {
     namespace: proxyNs,
     labelSelector: `${SERVICE_NAME_LABEL}=${proxyName}`,
+    clock,
     log,
   });
   const crInformers: Record<CustomResourceKind, Informer<CustomObject>> = {
@@ -85,6 +89,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   };
 
   const queue = new WorkQueue({
+    clock,
     onDepth: (d) => o.metrics.queueDepth.set(d),
     onWait: (key, seconds) => o.metrics.queueWaitSeconds.observe({ controller: controllerOf(key) }, seconds),
   });
@@ -113,6 +118,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
       token: o.pushToken,
       timeoutMs: o.pushTimeoutMs,
       resyncIntervalMs: o.resyncIntervalMs,
+      clock,
       log,
       observer: {
         pushed: (result, seconds, proxy) => {
@@ -130,6 +136,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
     secretReader = new SecretReader(client, {
       refreshMs: o.resyncIntervalMs ?? 10_000,
       onChange: changed,
+      clock,
       log,
     });
     controller = new SwitchyardController({
@@ -147,6 +154,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
       secrets: secretReader,
       events: new EventRecorder(client, 'switchyard-operator', log),
       metrics: o.metrics,
+      clock,
       log,
     });
     const c = controller;
@@ -164,6 +172,7 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   const elector = o.leaderElection
     ? new LeaderElector(client, {
         ...o.leaderElection,
+        clock,
         log,
         onStartedLeading: startLeading,
         onStoppedLeading: () => {

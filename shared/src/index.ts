@@ -3,6 +3,7 @@
  * @kubernetes/client-node (a test enforces it).
  */
 export * from './api/v1alpha1/index.js';
+export * from './clock.js';
 export * from './manifests/parse.js';
 export * from './proxyconfig/index.js';
 export * from './translate/index.js';

@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { type LoadResult, runLoad } from '../support/load.js';
-import { poolManifests, startTestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 import { quantile } from './lib.js';
 
 const { values } = parseArgs({

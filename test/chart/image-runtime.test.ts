@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../control-plane/index.js';
-import { waitFor } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 import { execForm, parseDockerfile, readDockerfile, replayStages, stageOf } from './dockerfile.js';
 import { ROOT } from './helm.js';
 import { runTestHook } from './hook.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, freePort, startControlPlane } from '../control-plane/index.js';
-import { waitFor } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 import { CHART, find, parseObjects, ROOT } from './helm.js';
 
 const NS = 'switchyard';

@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptOutcome } from '../../proxy/src/pipeline/types.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const json = { 'content-type': 'application/json' };
 

@@ -5,7 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { runLoad } from '../support/load.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 interface EndpointView {
   id: string;

@@ -8,9 +8,10 @@ import type { UsageRecord } from '../../proxy/src/governance-hooks.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { readUntilMatches } from '../support/streams.js';
+import { waitFor } from '../support/wait.js';
 import { ask, backendAndPool, type ChatResult, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
 let redis: TestRedis;

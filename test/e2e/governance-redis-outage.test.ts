@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 import { ask, backendAndPool, chat, routePolicy } from './governance-fixtures.js';
 
 let redis: TestRedis;

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import {
   protocolPools,
   type ScriptedUpstream,
@@ -17,6 +17,7 @@ import {
   surfaceChat,
   VIA,
 } from '../support/scripted-upstream.js';
+import { waitFor } from '../support/wait.js';
 import { KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
 const LIMITS = {

@@ -8,8 +8,9 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { openAIChunk, type ScriptedUpstream, startScriptedUpstream } from '../support/scripted-upstream.js';
+import { waitFor } from '../support/wait.js';
 
 let upstream: ScriptedUpstream;
 let proxy: TestProxy;

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import {
   type Protocol,
   protocolPools,
@@ -19,6 +19,7 @@ import {
   surfaceChat,
   VIA,
 } from '../support/scripted-upstream.js';
+import { waitFor } from '../support/wait.js';
 import { routePolicy } from './governance-fixtures.js';
 
 const BACKEND_KEY = 'sk-backend-0123456789abcdefXYZ';

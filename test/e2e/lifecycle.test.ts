@@ -11,7 +11,8 @@ import { parseManifests } from '../../shared/src/manifests/parse.js';
 import { translate } from '../../shared/src/translate/index.js';
 import { freePort } from '../bench/lib.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../sim/index.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let sims: Simulator[] = [];
 let proxy: TestProxy | undefined;

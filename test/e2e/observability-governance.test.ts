@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { measureRequest, scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
 import { ask, backendAndPool, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
 let redis: TestRedis;

@@ -11,8 +11,9 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACT_PATHS } from '../../proxy/src/telemetry/logger.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { readUntilMatches } from '../support/streams.js';
+import { waitFor } from '../support/wait.js';
 
 const API_KEY = 'sk-log-test-9d8c7b6a5f4e3d2c1b0a';
 const PROMPT = 'the prompt must not be logged 77aa';

@@ -8,7 +8,8 @@ import { METRIC_SPECS } from '../../proxy/src/telemetry/metric-specs.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { measureRequest, scrape as metricsOf } from '../support/metrics-scrape.js';
 import { allSamples, parsePrometheusText, sampleSum } from '../support/prom-text.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 let good: Simulator;
 let flaky: Simulator;

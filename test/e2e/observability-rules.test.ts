@@ -15,7 +15,8 @@ import { createOperatorMetrics } from '../../operator/src/metrics.js';
 import { METRIC_SPECS } from '../../proxy/src/telemetry/metric-specs.js';
 import { MONITORING_API, ofKind, render } from '../chart/helm.js';
 import { startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const FILES = join(import.meta.dirname, '../../charts/switchyard/files');
 const RULES_DIR = join(FILES, 'rules');

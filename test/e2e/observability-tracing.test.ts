@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const SERVER = 2;
 const CLIENT = 3;

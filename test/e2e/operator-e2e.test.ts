@@ -21,7 +21,7 @@ import {
 import { freePort, type Proc, startOperatorProcess, startProxyProcess } from '../../operator/src/testing/processes.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { waitFor } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NS = 'llm';

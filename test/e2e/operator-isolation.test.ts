@@ -29,7 +29,7 @@ import { API_VERSION } from '../../shared/src/index.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { Random, valueFor } from '../properties/crd-values.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { waitFor } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NS = 'llm';

@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
-import { poolManifests, startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 
 interface EndpointView {
   id: string;

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
-import { startTestProxy, type TestProxy, waitFor } from '../support/proxy.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
 import type { LlamaServer } from './llamacpp/index.js';
 import { CHAT_MODEL, perTest, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chat, metricValue, postJson, readUntilError, waitFor } from './helpers.js';
+import { waitFor } from '../support/wait.js';
+import { chat, metricValue, postJson, readUntilError } from './helpers.js';
 import { type Simulator, startSimulator } from './index.js';
 
 const running: Simulator[] = [];

@@ -1,7 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chat, postJson, readUntilError, waitFor } from './helpers.js';
+import { waitFor } from '../support/wait.js';
+import { chat, postJson, readUntilError } from './helpers.js';
 import { type Simulator, startSimulator } from './index.js';
 
 describe('simulator faults', () => {

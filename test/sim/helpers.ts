@@ -26,15 +26,6 @@ export async function readUntilError(res: Response): Promise<{ text: string; err
   }
 }
 
-/** Polls `check` every 5 ms until it returns true (or throws after `ms`). */
-export async function waitFor(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** A chat body for the OpenAI surface. */
 export function chat(content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { model: 'sim-model', messages: [{ role: 'user', content }], ...extra };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chat, metricValue, postJson, waitFor } from './helpers.js';
+import { waitFor } from '../support/wait.js';
+import { chat, metricValue, postJson } from './helpers.js';
 import { startSimulator } from './index.js';
 import { PrefixCache } from './kv-cache.js';
 import { analyzePrompt } from './tokens.js';

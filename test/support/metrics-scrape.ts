@@ -1,6 +1,6 @@
 /** Test helpers around a proxy's /metrics: strict scrapes and the change of counters across one request. */
 import { type PromFamily, parsePrometheusText, sampleSum } from './prom-text.js';
-import { waitFor } from './proxy.js';
+import { waitFor } from './wait.js';
 
 export type Families = Map<string, PromFamily>;
 

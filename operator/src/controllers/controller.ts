@@ -7,11 +7,14 @@
  */
 import type { Logger } from 'pino';
 import {
+  type Clock,
   type Condition,
   type CustomResourceKind,
   formatProblem,
   type Secret,
   stableStringify,
+  systemClock,
+  type Timer,
   translate,
 } from '../../../shared/src/index.js';
 import type { KubeClient } from '../k8s/client.js';
@@ -47,6 +50,8 @@ export interface ControllerDeps {
   secrets: { secrets(refs: ReadonlySet<SecretRef>): Promise<Secret[]> };
   events?: EventRecorder;
   metrics?: OperatorMetrics;
+  /** Clock of the status refresh coalescing and condition times (default: the system clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -56,7 +61,7 @@ export class SwitchyardController {
   private state: TranslationState | undefined;
   private readonly serving = new ServingTracker();
   private serviceRefs: Set<string> | undefined;
-  private proxiesTimer: NodeJS.Timeout | undefined;
+  private proxiesTimer: Timer | undefined;
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -71,12 +76,15 @@ export class SwitchyardController {
    */
   proxiesChanged(delayMs = 500): void {
     if (!this.state || this.proxiesTimer) return;
-    this.proxiesTimer = setTimeout(() => {
-      this.proxiesTimer = undefined;
-      for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
-      for (const b of this.deps.cache.backends()) this.deps.queue.add(statusKey('LLMBackend', b));
-    }, delayMs);
-    this.proxiesTimer.unref();
+    this.proxiesTimer = (this.deps.clock ?? systemClock).after(
+      delayMs,
+      () => {
+        this.proxiesTimer = undefined;
+        for (const p of this.deps.cache.pools()) this.deps.queue.add(statusKey('LLMPool', p));
+        for (const b of this.deps.cache.backends()) this.deps.queue.add(statusKey('LLMBackend', b));
+      },
+      { unref: true },
+    );
   }
 
   /**
@@ -146,7 +154,7 @@ export class SwitchyardController {
     let before: Subject['status'];
     let after: Record<string, unknown> | undefined;
     const result = await writeStatus<Subject>(this.deps.client, TYPES[kind], cached, (current) => {
-      const desired = desiredStatus(kind, current, state, new Date());
+      const desired = desiredStatus(kind, current, state, new Date((this.deps.clock ?? systemClock).now()));
       before = current.status;
       after = desired;
       return stableStringify(desired) === stableStringify(current.status ?? {}) ? undefined : desired;

@@ -7,7 +7,7 @@
  * ResolvedRefs=False (SecretNotFound) and nothing else is affected.
  */
 import type { Logger } from 'pino';
-import type { Secret as SecretValues } from '../../../shared/src/index.js';
+import { type Clock, type Secret as SecretValues, systemClock, type Timer } from '../../../shared/src/index.js';
 import { ApiError, type KubeClient } from '../k8s/client.js';
 import type { Secret } from '../k8s/objects.js';
 import { objectPath, SECRETS } from '../k8s/resources.js';
@@ -27,12 +27,14 @@ export interface SecretReaderOptions {
   refreshMs: number;
   /** A referenced Secret changed (appeared, disappeared, new data). */
   onChange: () => void;
+  /** Clock of the refresh period (default: the system clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
 export class SecretReader {
   private readonly cache = new Map<SecretRef, Entry>();
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: Timer | undefined;
   private refreshing = false;
   /** Number of GETs sent (for tests). */
   reads = 0;
@@ -42,8 +44,7 @@ export class SecretReader {
     private readonly opts: SecretReaderOptions,
   ) {
     if (opts.refreshMs > 0) {
-      this.timer = setInterval(() => void this.refresh(), opts.refreshMs);
-      this.timer.unref();
+      this.timer = (opts.clock ?? systemClock).every(opts.refreshMs, () => void this.refresh(), { unref: true });
     }
   }
 
@@ -75,7 +76,7 @@ export class SecretReader {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** One GET; a refresh may be answered from the apiserver's watch cache (resourceVersion=0), not from etcd. */

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
 import { Informer } from '../runtime/informer.js';
 import { createKubeClient, type KubeClientOptions, type WatchEvent } from './client.js';
 import type { KubeObject } from './objects.js';
@@ -27,14 +28,6 @@ const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanup.splice(0)) c();
 });
-
-async function until(cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('KubeClient.watch on a silent connection', () => {
   it('gives up when no byte arrived for timeoutSeconds plus the grace', async () => {
@@ -114,7 +107,7 @@ describe('KubeClient.watch on a silent connection', () => {
     informer.start();
     cleanup.push(() => informer.stop());
     await informer.synced;
-    await until(() => informer.get('ns/late') !== undefined, 5000);
+    await waitFor(() => informer.get('ns/late') !== undefined, 5000, 'the event of the second watch');
     expect(watches).toEqual(['rv=7 timeoutSeconds=1', 'rv=7 timeoutSeconds=1']);
   });
 });

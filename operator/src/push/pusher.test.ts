@@ -1,30 +1,37 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProxyConfig } from '../../../shared/src/index.js';
-import { Pusher } from './pusher.js';
+import { type ProxyConfig, translate } from '../../../shared/src/index.js';
+import { FakeClock } from '../../../test/support/clock.js';
+import { waitFor } from '../../../test/support/wait.js';
+import { Pusher, type PusherOptions } from './pusher.js';
 
 /**
- * A fake proxy admin API: PUT /config and GET /config/version with a bearer token, an instance id, optional
- * failures and delay; restart() forgets the snapshot and takes a new instance id, as a restarted process does.
+ * A fake proxy admin API: PUT /config and GET /config/version with a bearer token, an instance id and optional
+ * failures. `hold()` keeps answers back until the function it returns is called (a slow proxy, without a delay
+ * to guess); restart() forgets the snapshot and takes a new instance id, as a restarted process does. Each PUT
+ * is recorded with the time of `clock` it arrived at.
  */
-async function fakeProxy(opts: { failPuts?: number; delayMs?: number; version?: string; reject?: boolean } = {}) {
+async function fakeProxy(clock: FakeClock, opts: { failPuts?: number; version?: string; reject?: boolean } = {}) {
   let version = opts.version;
   let failPuts = opts.failPuts ?? 0;
   let instance = 'first';
+  let gate: Promise<void> = Promise.resolve();
   const calls: string[] = [];
+  const putTimes: number[] = [];
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {
       body += c;
     });
-    req.on('end', () => {
+    req.on('end', async () => {
       calls.push(`${req.method} ${req.headers.authorization}`);
+      if (req.method === 'PUT') putTimes.push(clock.now());
+      await gate;
       const reply = (status: number, payload: unknown) =>
-        setTimeout(
-          () => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload)),
-          opts.delayMs ?? 0,
-        );
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (req.method === 'GET' && req.url === '/config/version')
         return version ? reply(200, { version, instance }) : reply(503, { error: { message: 'none' }, instance });
       if (req.method !== 'PUT' || req.url !== '/config') return reply(404, { error: { message: 'not found' } });
@@ -36,12 +43,24 @@ async function fakeProxy(opts: { failPuts?: number; delayMs?: number; version?: 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     calls,
-    server,
+    putTimes,
+    puts: () => calls.filter((c) => c.startsWith('PUT')).length,
     version: () => version,
+    hold(): () => void {
+      let release = () => {};
+      gate = new Promise((r) => {
+        release = r;
+      });
+      return release;
+    },
     restart(next?: string) {
       version = next;
       instance = `restarted-${calls.length}`;
@@ -52,192 +71,221 @@ async function fakeProxy(opts: { failPuts?: number; delayMs?: number; version?: 
   };
 }
 
-const snapshot = (version: string) => ({ version, schemaVersion: 1 }) as unknown as ProxyConfig;
-
-async function until(cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** A valid (empty) snapshot whose version is `version`: the pusher sends it as it is. */
+const EMPTY = translate({ backends: [], pools: [], policies: [], secrets: [] }).config;
+const snapshot = (version: string): ProxyConfig => ({ ...EMPTY, version });
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
-  for (const c of cleanup.splice(0)) c();
+  for (const c of cleanup.splice(0).reverse()) c();
 });
 
-function pusher(opts: Partial<ConstructorParameters<typeof Pusher>[0]> = {}) {
-  const p = new Pusher({ token: () => 't0k', resyncIntervalMs: 0, backoff: { baseMs: 20, maxMs: 100 }, ...opts });
+function pusher(clock: FakeClock, opts: Partial<PusherOptions> = {}) {
+  const p = new Pusher({
+    token: () => 't0k',
+    resyncIntervalMs: 0,
+    backoff: { baseMs: 20, maxMs: 100 },
+    clock,
+    ...opts,
+  });
   cleanup.push(() => p.stop());
   return p;
 }
 
+/** Debug logs of the pusher as parsed lines. */
+function capturedLog() {
+  const lines: { msg: string; proxy?: string; version?: string }[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { log: pino({ level: 'debug' }, stream), lines };
+}
+
+/** Waits until no proxy loop runs and a backoff or resync timer waits, then advances the clock to it. */
+async function toNextTimer(p: Pusher, clock: FakeClock): Promise<number> {
+  await waitFor(() => p.sync().proxies.every((s) => !s.running) && clock.nextIn() !== undefined, 5000, 'a timer');
+  const ms = clock.nextIn() as number;
+  await clock.advance(ms);
+  return ms;
+}
+
 describe('Pusher', () => {
   it('pushes the snapshot to every proxy and records the acknowledged version', async () => {
-    const a = await fakeProxy();
-    const b = await fakeProxy();
-    cleanup.push(
-      () => a.server.close(),
-      () => b.server.close(),
-    );
-    const p = pusher();
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock);
+    const b = await fakeProxy(clock);
+    const p = pusher(clock);
     p.setTargets([
       { name: 'a', url: a.url },
       { name: 'b', url: b.url },
     ]);
     p.setSnapshot(snapshot('v1'));
-    await until(() => p.sync().inSync === 2);
+    await waitFor(() => p.sync().inSync === 2);
     expect(a.version()).toBe('v1');
     expect(a.calls).toContain('PUT Bearer t0k');
     p.setSnapshot(snapshot('v2'));
-    await until(() => p.sync().inSync === 2);
+    await waitFor(() => p.sync().inSync === 2);
     expect(b.version()).toBe('v2');
   });
 
   it('does not PUT to a proxy that already serves the version (operator restart)', async () => {
-    const a = await fakeProxy({ version: 'v1' });
-    cleanup.push(() => a.server.close());
-    const p = pusher();
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock, { version: 'v1' });
+    const p = pusher(clock);
     p.setSnapshot(snapshot('v1'));
     p.setTargets([{ name: 'a', url: a.url }]);
-    await until(() => p.sync().inSync === 1);
+    await waitFor(() => p.sync().inSync === 1 && !p.sync().proxies[0]?.running);
+    expect(p.probes).toBe(1);
     expect(p.puts).toBe(0);
-    expect(a.calls.filter((c) => c.startsWith('PUT'))).toHaveLength(0);
+    expect(a.puts()).toBe(0);
   });
 
-  it('retries failed pushes with backoff until acknowledged', async () => {
-    const a = await fakeProxy({ failPuts: 2 });
-    cleanup.push(() => a.server.close());
-    const p = pusher();
+  it('retries failed pushes with exponential backoff until acknowledged', async () => {
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock, { failPuts: 2 });
+    const p = pusher(clock);
     p.setTargets([{ name: 'a', url: a.url }]);
     p.setSnapshot(snapshot('v1'));
-    await until(() => p.sync().inSync === 1);
+    const waited = [await toNextTimer(p, clock), await toNextTimer(p, clock)];
+    await waitFor(() => p.sync().inSync === 1);
     expect(p.puts).toBe(3);
+    // 20 ms, then 40 ms, each plus up to 20 % jitter; the PUTs went out exactly then
+    expect(waited[0]).toBeGreaterThanOrEqual(20);
+    expect(waited[0]).toBeLessThanOrEqual(24);
+    expect(waited[1]).toBeGreaterThanOrEqual(40);
+    expect(waited[1]).toBeLessThanOrEqual(48);
+    const [t0 = 0, t1 = 0, t2 = 0] = a.putTimes;
+    expect([t1 - t0, t2 - t1]).toEqual(waited);
   });
 
-  it('records a rejection (NACK) and keeps the others going; a slow proxy does not block a fast one', async () => {
-    const bad = await fakeProxy({ reject: true });
-    const slow = await fakeProxy({ delayMs: 400 });
-    const fast = await fakeProxy();
-    cleanup.push(
-      () => bad.server.close(),
-      () => slow.server.close(),
-      () => fast.server.close(),
-    );
-    const p = pusher();
+  it('records a rejection (NACK) and keeps the others going; a slow proxy does not hold up a fast one', async () => {
+    const clock = new FakeClock();
+    const bad = await fakeProxy(clock, { reject: true });
+    const slow = await fakeProxy(clock);
+    const fast = await fakeProxy(clock);
+    const releaseSlow = slow.hold();
+    const p = pusher(clock);
     p.setTargets([
       { name: 'bad', url: bad.url },
       { name: 'slow', url: slow.url },
       { name: 'fast', url: fast.url },
     ]);
-    const t0 = Date.now();
     p.setSnapshot(snapshot('v1'));
-    await until(() => fast.version() === 'v1');
-    expect(Date.now() - t0).toBeLessThan(400);
-    await until(() => p.sync().proxies.find((x) => x.target.name === 'bad')?.lastError !== undefined);
+    await waitFor(() => fast.version() === 'v1');
+    await waitFor(() => p.sync().proxies.find((x) => x.target.name === 'bad')?.lastError !== undefined);
     expect(p.sync().proxies.find((x) => x.target.name === 'bad')?.lastError).toContain('422');
-    await until(() => slow.version() === 'v1');
+    // the slow proxy has not even answered what it serves yet
+    expect(slow.calls).toHaveLength(1);
+    expect(slow.version()).toBeUndefined();
+    releaseSlow();
+    await waitFor(() => slow.version() === 'v1');
   });
 
   it('delivers the snapshot to a proxy that appears later, and forgets removed ones', async () => {
-    const a = await fakeProxy();
-    const b = await fakeProxy();
-    cleanup.push(
-      () => a.server.close(),
-      () => b.server.close(),
-    );
-    const p = pusher();
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock);
+    const b = await fakeProxy(clock);
+    const p = pusher(clock);
     p.setSnapshot(snapshot('v1'));
     p.setTargets([{ name: 'a', url: a.url }]);
-    await until(() => p.sync().inSync === 1);
+    await waitFor(() => p.sync().inSync === 1);
     p.setTargets([
       { name: 'a', url: a.url },
       { name: 'b', url: b.url },
     ]);
-    await until(() => b.version() === 'v1');
+    await waitFor(() => b.version() === 'v1');
     p.setTargets([{ name: 'b', url: b.url }]);
     expect(p.sync().total).toBe(1);
   });
 
-  it('pushes again to a proxy restarted at the same address, though it was in sync, within one resync', async () => {
-    const a = await fakeProxy();
-    cleanup.push(() => a.server.close());
-    const p = pusher({ resyncIntervalMs: 100 });
+  it('pushes again to a proxy restarted at the same address, though it was in sync, at the next resync', async () => {
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock);
+    const p = pusher(clock, { resyncIntervalMs: 100 });
     p.setSnapshot(snapshot('v1'));
     p.setTargets([{ name: 'a', url: a.url }]);
-    await until(() => p.sync().inSync === 1);
+    await waitFor(() => p.sync().inSync === 1 && !p.sync().proxies[0]?.running);
     const puts = p.puts;
     a.restart();
-    await until(() => a.version() === 'v1');
+    await clock.advance(100);
+    await waitFor(() => a.version() === 'v1');
     expect(p.puts).toBe(puts + 1);
+    await waitFor(() => p.sync().inSync === 1);
     expect(p.sync().proxies[0]?.instance).toMatch(/^restarted-/);
-    // in sync again, re-probed every period but not pushed
-    const probes = p.probes;
-    await until(() => p.probes >= probes + 2);
-    expect(p.puts).toBe(puts + 1);
+    // in sync again: asked every period, not pushed
+    for (let i = 1; i <= 2; i++) {
+      const probes = p.probes;
+      await waitFor(() => !p.sync().proxies[0]?.running);
+      await clock.advance(100);
+      await waitFor(() => p.probes === probes + 1 && !p.sync().proxies[0]?.running);
+      expect(p.puts).toBe(puts + 1);
+    }
   });
 
   it('counts what proxies serve: one serving another version is out of sync until pushed again', async () => {
-    const a = await fakeProxy();
-    const b = await fakeProxy();
-    cleanup.push(
-      () => a.server.close(),
-      () => b.server.close(),
-    );
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock);
+    const b = await fakeProxy(clock);
     const changes: string[] = [];
-    const p = pusher({ resyncIntervalMs: 100, observer: { syncChanged: (n, m) => changes.push(`${n}/${m}`) } });
+    const p = pusher(clock, { resyncIntervalMs: 100, observer: { syncChanged: (n, m) => changes.push(`${n}/${m}`) } });
     p.setSnapshot(snapshot('v1'));
     p.setTargets([
       { name: 'a', url: a.url },
       { name: 'b', url: b.url },
     ]);
-    await until(() => p.sync().inSync === 2);
+    await waitFor(() => p.sync().inSync === 2);
     b.restart('v0'); // e.g. restored from an old config by hand
     b.failNextPuts(1000);
-    await until(() => changes.at(-1) === '1/2');
+    await clock.advance(100);
+    await waitFor(() => changes.at(-1) === '1/2');
     expect(p.sync().proxies.find((x) => x.target.name === 'b')?.acked).toBeUndefined();
     b.failNextPuts(0);
-    await until(() => p.sync().inSync === 2);
+    await toNextTimer(p, clock);
+    await waitFor(() => p.sync().inSync === 2);
     expect(b.version()).toBe('v1');
   });
 
   it('tries a proxy waiting out a long backoff again at the next resync', async () => {
-    const a = await fakeProxy({ failPuts: 1 });
-    cleanup.push(() => a.server.close());
-    const p = pusher({ resyncIntervalMs: 100, backoff: { baseMs: 60_000, maxMs: 60_000 } });
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock, { failPuts: 1 });
+    const p = pusher(clock, { resyncIntervalMs: 100, backoff: { baseMs: 60_000, maxMs: 60_000 } });
     p.setTargets([{ name: 'a', url: a.url }]);
     p.setSnapshot(snapshot('v1'));
-    await until(() => p.sync().inSync === 1);
+    await waitFor(() => p.sync().proxies[0]?.lastError !== undefined && !p.sync().proxies[0]?.running);
+    expect(clock.nextIn()).toBe(100); // the resync comes before the minute of backoff
+    await clock.advance(100);
+    await waitFor(() => p.sync().inSync === 1);
     expect(p.puts).toBe(2);
   });
 
   it('times out a hanging proxy', async () => {
+    const clock = new FakeClock();
     const hang = http.createServer(() => {});
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     cleanup.push(
       () => hang.closeAllConnections(),
       () => hang.close(),
     );
-    const p = pusher({ timeoutMs: 100 });
+    const p = pusher(clock, { timeoutMs: 100 });
     p.setSnapshot(snapshot('v1'));
     p.setTargets([{ name: 'h', url: `http://127.0.0.1:${(hang.address() as AddressInfo).port}` }]);
-    await until(() => p.sync().proxies[0]?.lastError !== undefined);
+    await waitFor(() => p.sync().proxies[0]?.lastError !== undefined);
     expect(p.sync().proxies[0]?.lastError).toMatch(/timed out/);
   });
 
   it('reports each PUT with the proxy pod it went to, and when a pod leaves the targets', async () => {
-    const a = await fakeProxy();
-    const b = await fakeProxy({ failPuts: 1 });
-    const slow = await fakeProxy({ delayMs: 300 });
-    cleanup.push(
-      () => a.server.close(),
-      () => b.server.close(),
-      () => slow.server.close(),
-    );
+    const clock = new FakeClock();
+    const a = await fakeProxy(clock);
+    const b = await fakeProxy(clock, { failPuts: 1 });
+    const moved = await fakeProxy(clock);
     const pushed: string[] = [];
     const removed: string[] = [];
-    const p = pusher({
+    const { log, lines } = capturedLog();
+    const p = pusher(clock, {
+      log,
       observer: {
         pushed: (result, _seconds, proxy) => pushed.push(`${proxy} ${result}`),
         proxyRemoved: (proxy) => removed.push(proxy),
@@ -248,20 +296,27 @@ describe('Pusher', () => {
       { name: 'pod-a', url: a.url },
       { name: 'pod-b', url: b.url },
     ]);
-    await until(() => p.sync().inSync === 2);
+    await toNextTimer(p, clock); // pod-b's retry
+    await waitFor(() => p.sync().inSync === 2);
     expect(pushed.sort()).toEqual(['pod-a ok', 'pod-b error', 'pod-b ok']);
     // pod-a moves to a new address: same pod name, so its series stay; pod-b leaves
-    p.setTargets([{ name: 'pod-a', url: slow.url }]);
+    p.setTargets([{ name: 'pod-a', url: moved.url }]);
     expect(removed).toEqual(['pod-b']);
-    await until(() => p.sync().inSync === 1);
+    await waitFor(() => p.sync().inSync === 1);
     // a PUT still in flight when its pod leaves is not reported (it would bring the pod's series back)
     pushed.length = 0;
+    const release = moved.hold();
+    const putsBefore = moved.puts();
     p.setSnapshot(snapshot('v2'));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => moved.puts() === putsBefore + 1, 5000, 'the PUT of v2 to arrive');
     p.setTargets([]);
     expect(removed).toEqual(['pod-b', 'pod-a']);
-    await until(() => slow.version() === 'v2');
-    await new Promise((r) => setTimeout(r, 400)); // its answer (delayed 300 ms) has arrived
+    release();
+    await waitFor(
+      () => lines.some((l) => l.msg === 'snapshot acknowledged' && l.version === 'v2'),
+      5000,
+      'the pusher to take in the answer',
+    );
     expect(pushed).toEqual([]);
   });
 });

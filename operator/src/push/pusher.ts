@@ -11,7 +11,7 @@
  * in sync is what the proxies last said they serve: a failed probe or push counts as not in sync.
  */
 import type { Logger } from 'pino';
-import type { ProxyConfig } from '../../../shared/src/index.js';
+import { type Clock, type ProxyConfig, systemClock, type Timer } from '../../../shared/src/index.js';
 import { type BackoffOptions, backoffDelay } from '../runtime/backoff.js';
 import { getServed, PushError, putConfig } from './client.js';
 import type { ProxyTarget } from './targets.js';
@@ -37,6 +37,8 @@ export interface PusherOptions {
   backoff?: BackoffOptions;
   resyncIntervalMs?: number;
   observer?: PushObserver;
+  /** Clock of backoffs and the resync period (default: the system clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -52,7 +54,7 @@ export interface ProxyState {
   failures: number;
   probed: boolean;
   running: boolean;
-  timer?: NodeJS.Timeout;
+  timer?: Timer | undefined;
 }
 
 const targetKey = (t: ProxyTarget) => `${t.name}@${t.url}`;
@@ -60,7 +62,8 @@ const targetKey = (t: ProxyTarget) => `${t.name}@${t.url}`;
 export class Pusher {
   private readonly states = new Map<string, ProxyState>();
   private snapshot: { version: string; body: Buffer } | undefined;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly resyncTimer: Timer | undefined;
+  private readonly clock: Clock;
   private stopped = false;
   private lastSync = '';
   /** Number of PUTs sent (for tests: no push storms). */
@@ -69,11 +72,9 @@ export class Pusher {
   probes = 0;
 
   constructor(private readonly opts: PusherOptions) {
+    this.clock = opts.clock ?? systemClock;
     const every = opts.resyncIntervalMs ?? 10_000;
-    if (every > 0) {
-      this.resyncTimer = setInterval(() => this.resync(), every);
-      this.resyncTimer.unref();
-    }
+    if (every > 0) this.resyncTimer = this.clock.every(every, () => this.resync(), { unref: true });
   }
 
   /** Version of the snapshot being delivered. */
@@ -101,7 +102,7 @@ export class Pusher {
     const names = new Set(targets.map((t) => t.name));
     for (const [key, s] of this.states) {
       if (keys.has(key)) continue;
-      clearTimeout(s.timer);
+      s.timer?.cancel();
       this.states.delete(key);
       // the same pod at a new address keeps its name, and so its series
       if (!names.has(s.target.name)) this.opts.observer?.proxyRemoved?.(s.target.name);
@@ -137,8 +138,8 @@ export class Pusher {
   /** Stops all loops and timers. */
   stop(): void {
     this.stopped = true;
-    clearInterval(this.resyncTimer);
-    for (const s of this.states.values()) clearTimeout(s.timer);
+    this.resyncTimer?.cancel();
+    for (const s of this.states.values()) s.timer?.cancel();
   }
 
   private notify(): void {
@@ -159,7 +160,7 @@ export class Pusher {
     if (this.stopped || !this.snapshot || s.running) return;
     if (s.timer) {
       if (!now) return;
-      clearTimeout(s.timer);
+      s.timer.cancel();
       s.timer = undefined;
     }
     void this.run(s);
@@ -214,10 +215,10 @@ export class Pusher {
       const delay = backoffDelay(s.failures++, { baseMs: 200, maxMs: 30_000, jitter: 0.2, ...this.opts.backoff });
       this.opts.log?.warn({ proxy: s.target.name, err: s.lastError, retryInMs: delay }, 'snapshot push failed');
       if (!this.stopped && this.states.get(targetKey(s.target)) === s) {
-        s.timer = setTimeout(() => {
+        s.timer = this.clock.after(delay, () => {
           s.timer = undefined;
           this.kick(s);
-        }, delay);
+        });
       }
     } finally {
       s.running = false;

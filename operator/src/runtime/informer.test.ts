@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/clock.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { ApiError, type KubeClient, type RequestOptions, type WatchEvent } from '../k8s/client.js';
 import type { KubeObject, List } from '../k8s/objects.js';
 import { SERVICES } from '../k8s/resources.js';
@@ -36,14 +38,6 @@ function fakeClient(lists: KubeObject[][], watches: ((emit: (e: WatchEvent) => v
   return { client, calls };
 }
 
-async function until(cond: () => boolean) {
-  const end = Date.now() + 3000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timeout');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('Informer', () => {
   it('lists, applies watch events, and relists on 410 Gone (emitting deletions it missed)', async () => {
     const { client, calls } = fakeClient(
@@ -65,8 +59,8 @@ describe('Informer', () => {
     const inf = new Informer<KubeObject>(client, SERVICES).on((t, o) => events.push(`${t} ${o.metadata.name}`));
     inf.start();
     await inf.synced;
-    await until(() => inf.lists === 2);
-    await until(() => events.includes('add c'));
+    await waitFor(() => inf.lists === 2);
+    await waitFor(() => events.includes('add c'));
     inf.stop();
     expect(calls.slice(0, 4)).toEqual(['list /api/v1/services', 'watch rv=10', 'watch rv=5', 'list /api/v1/services']);
     expect(events).toEqual(['add a', 'add b', 'update a', 'delete b', 'update a', 'add c']);
@@ -87,10 +81,19 @@ describe('Informer', () => {
       if (failures-- > 0) throw new ApiError(503, 'ServiceUnavailable', 'storage is (re)initializing');
       return request<T>(method, path);
     };
-    const inf = new Informer<KubeObject>(client, SERVICES);
+    const clock = new FakeClock();
+    const inf = new Informer<KubeObject>(client, SERVICES, { clock });
+    let synced = false;
+    void inf.synced.then(() => {
+      synced = true;
+    });
     inf.start();
-    await inf.synced;
+    // two failures: 200 ms, then 400 ms of backoff (each plus up to 20 % jitter)
+    const waited = await clock.advanceUntil(() => synced, 10, 2000, 'the informer to list');
     inf.stop();
+    expect(failures).toBe(-1);
+    expect(waited).toBeGreaterThanOrEqual(600);
+    expect(waited).toBeLessThanOrEqual(730);
     expect(inf.list()).toHaveLength(1);
   });
 });

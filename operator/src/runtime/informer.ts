@@ -5,10 +5,11 @@
  * Handlers see every change of the cache, including the deletions a relist discovers.
  */
 import type { Logger } from 'pino';
+import { type Clock, sleep, systemClock } from '../../../shared/src/index.js';
 import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
 import { type KubeObject, keyOf, type List } from '../k8s/objects.js';
 import { collectionPath, type ResourceType } from '../k8s/resources.js';
-import { Backoff, sleep } from './backoff.js';
+import { Backoff } from './backoff.js';
 
 /** A change of the cache: the new object, or the last known one for a deletion. */
 export type InformerHandler<T extends KubeObject> = (type: 'add' | 'update' | 'delete', obj: T) => void;
@@ -22,6 +23,8 @@ export interface InformerOptions {
   pageSize?: number;
   /** `timeoutSeconds` of each watch (default: random in 240–360 s, so informers do not re-watch in lock-step). */
   watchTimeoutSeconds?: number;
+  /** Clock of the retry backoff (default: the system clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
@@ -91,7 +94,7 @@ export class Informer<T extends KubeObject> {
         }
         const delay = backoff.next();
         this.opts.log?.warn({ resource: this.type.plural, err: String(err), delayMs: delay }, 'list/watch failed');
-        await sleep(delay, signal);
+        await sleep(this.opts.clock ?? systemClock, delay, signal);
       }
     }
   }

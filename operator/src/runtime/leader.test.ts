@@ -1,28 +1,34 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/clock.js';
 import { ApiError, type KubeClient, type RequestOptions } from '../k8s/client.js';
 import type { Lease } from '../k8s/objects.js';
 import { LeaderElector } from './leader.js';
 
-/** An in-memory apiserver for one Lease, with optimistic concurrency on resourceVersion. */
+/**
+ * An in-memory apiserver for one Lease, with optimistic concurrency on resourceVersion. Like the real client it
+ * hands out decoded JSON as the type the caller asks for (the `as T` below is that decoding).
+ */
 function leaseServer() {
   let lease: Lease | undefined;
   let rv = 0;
+  const store = (body: Lease): Lease => {
+    lease = { ...body, metadata: { ...body.metadata, resourceVersion: String(++rv) } };
+    return lease;
+  };
   const client: KubeClient = {
     async request<T>(method: string, _path: string, opts?: RequestOptions): Promise<T> {
-      const body = structuredClone(opts?.body) as Lease | undefined;
       if (method === 'GET') {
         if (!lease) throw new ApiError(404, 'NotFound', 'not found');
         return structuredClone(lease) as T;
       }
+      const body: Lease = structuredClone(opts?.body as Lease);
       if (method === 'POST') {
         if (lease) throw new ApiError(409, 'AlreadyExists', 'exists');
-        lease = { ...(body as Lease), metadata: { ...(body as Lease).metadata, resourceVersion: String(++rv) } };
-        return lease as T;
+        return store(body) as T;
       }
-      if (body?.metadata.resourceVersion !== lease?.metadata.resourceVersion)
+      if (body.metadata.resourceVersion !== lease?.metadata.resourceVersion)
         throw new ApiError(409, 'Conflict', 'stale');
-      lease = { ...(body as Lease), metadata: { ...(body as Lease).metadata, resourceVersion: String(++rv) } };
-      return lease as T;
+      return store(body) as T;
     },
     watch: async () => {},
   };
@@ -30,21 +36,22 @@ function leaseServer() {
 }
 
 /**
- * `server`'s client for one candidate, which can be cut off: from then on every request hangs forever, ignoring
- * its timeout and abort signal (a black-holed connection, a stuck credential plugin). Records when this candidate
- * last wrote the Lease successfully and the timeouts its requests asked for.
+ * `server`'s client for one candidate, which can be cut off (every request then hangs forever, ignoring its
+ * timeout and abort signal: a black-holed connection, a stuck credential plugin) or crash (every request fails).
+ * Records when this candidate last wrote the Lease successfully and the timeouts its requests asked for.
  */
-function cuttable(server: KubeClient) {
-  let cut = false;
+function breakable(server: KubeClient, clock: FakeClock) {
+  let mode: 'ok' | 'cut' | 'crashed' = 'ok';
   const state = { lastWrite: 0, timeouts: [] as number[] };
   const client: KubeClient = {
     async request<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
-      if (cut) {
+      if (mode === 'crashed') throw new Error('connection refused');
+      if (mode === 'cut') {
         state.timeouts.push(opts?.timeoutMs ?? Number.POSITIVE_INFINITY);
         return new Promise<T>(() => {});
       }
       const res = await server.request<T>(method, path, opts);
-      if (method !== 'GET') state.lastWrite = Date.now();
+      if (method !== 'GET') state.lastWrite = clock.now();
       return res;
     },
     watch: async () => {},
@@ -53,17 +60,12 @@ function cuttable(server: KubeClient) {
     client,
     state,
     cut: () => {
-      cut = true;
+      mode = 'cut';
+    },
+    crash: () => {
+      mode = 'crashed';
     },
   };
-}
-
-async function until(cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timeout');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const electors: LeaderElector[] = [];
@@ -73,104 +75,113 @@ afterEach(async () => {
 
 const LEASE_MS = 1000;
 const RENEW_DEADLINE_MS = 600;
+const RETRY_MS = 50;
 
-function candidate(client: KubeClient, identity: string, events: string[], at?: Map<string, number>) {
+/** A candidate on `clock`; `events` records 'x leads' / 'x stopped', `at` the clock time of each. */
+function candidate(client: KubeClient, identity: string, clock: FakeClock, events: string[], at = new Map()) {
+  const record = (what: string) => {
+    events.push(what);
+    at.set(what, clock.now());
+  };
   const e = new LeaderElector(client, {
     namespace: 'sys',
     name: 'lock',
     identity,
     leaseDurationMs: LEASE_MS,
     renewDeadlineMs: RENEW_DEADLINE_MS,
-    retryPeriodMs: 50,
-    onStartedLeading: () => {
-      events.push(`${identity} leads`);
-      at?.set(`${identity} leads`, Date.now());
-    },
-    onStoppedLeading: () => {
-      events.push(`${identity} stopped`);
-      at?.set(`${identity} stopped`, Date.now());
-    },
+    retryPeriodMs: RETRY_MS,
+    clock,
+    onStartedLeading: () => record(`${identity} leads`),
+    onStoppedLeading: () => record(`${identity} stopped`),
   });
   electors.push(e);
   return e;
 }
 
 describe('LeaderElector', () => {
-  it('elects exactly one leader; release hands over to the standby at once', async () => {
+  it('elects exactly one leader; release hands over to the standby at its next retry', async () => {
+    const clock = new FakeClock();
     const server = leaseServer();
     const events: string[] = [];
-    const a = candidate(server.client, 'a', events);
-    const b = candidate(server.client, 'b', events);
+    const a = candidate(server.client, 'a', clock, events);
+    const b = candidate(server.client, 'b', clock, events);
     a.start();
-    await until(() => a.isLeader);
+    await clock.advanceUntil(() => a.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
     b.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await clock.advance(3 * LEASE_MS); // a keeps renewing: b never gets the Lease
     expect(b.isLeader).toBe(false);
-    const t0 = Date.now();
+    expect(server.holder()).toBe('a');
     await a.release();
-    await until(() => b.isLeader);
-    expect(Date.now() - t0).toBeLessThan(500); // no need to wait for the 1 s lease to expire
+    // no need to wait for the lease to expire: b takes the released Lease at its next attempt
+    const took = await clock.advanceUntil(() => b.isLeader, 1, RETRY_MS, 'b to lead');
+    expect(took).toBeLessThanOrEqual(RETRY_MS);
     expect(server.holder()).toBe('b');
     expect(events).toEqual(['a leads', 'b leads']);
   });
 
-  it('the standby takes over within the lease duration when the leader stops renewing', async () => {
+  it('the standby takes over once the lease has expired after the leader stopped renewing', async () => {
+    const clock = new FakeClock();
     const server = leaseServer();
+    const a = breakable(server.client, clock);
     const events: string[] = [];
-    const a = candidate(server.client, 'a', events);
-    a.start();
-    await until(() => a.isLeader);
-    const b = candidate(server.client, 'b', events);
+    const at = new Map<string, number>();
+    const leader = candidate(a.client, 'a', clock, events, at);
+    leader.start();
+    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    const b = candidate(server.client, 'b', clock, events, at);
     b.start();
-    // Simulate a crash: a's renewals now fail (its process would be gone).
-    const crashed = { ...server.client, request: async () => Promise.reject(new Error('connection refused')) };
-    Object.assign(a, { client: crashed });
-    const t0 = Date.now();
-    await until(() => b.isLeader, 3000);
-    expect(Date.now() - t0).toBeLessThan(1800); // lease 1 s + a retry period or two
+    await clock.advance(2 * RETRY_MS); // b has observed a's renewals
+    a.crash(); // a's process is gone: its renewals fail
+    const crashedAt = clock.now();
+    await clock.advanceUntil(() => b.isLeader, 1, 2 * LEASE_MS, 'b to lead');
+    // b waits out the lease duration since the last renewal it observed, then takes over at its next retry
+    const since = (at.get('b leads') as number) - crashedAt;
+    expect(since).toBeGreaterThan(LEASE_MS - RETRY_MS);
+    expect(since).toBeLessThanOrEqual(LEASE_MS + 2 * RETRY_MS);
     expect(server.holder()).toBe('b');
   });
 
-  /** Candidate `a` leading through a client whose link to the apiserver the test can cut. */
-  const leaderOverCuttableClient = async () => {
+  it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
+    const clock = new FakeClock();
     const server = leaseServer();
-    const a = cuttable(server.client);
+    const a = breakable(server.client, clock);
     const events: string[] = [];
     const at = new Map<string, number>();
-    const leader = candidate(a.client, 'a', events, at);
+    const leader = candidate(a.client, 'a', clock, events, at);
     leader.start();
-    await until(() => leader.isLeader);
-    return { server, a, events, at, leader };
-  };
-
-  it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
-    const { a, events, at, leader } = await leaderOverCuttableClient();
-    await new Promise((r) => setTimeout(r, 120)); // a few renewals
+    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    await clock.advance(3 * RETRY_MS); // a few renewals
     a.cut();
-    await until(() => !leader.isLeader, 3000);
+    await clock.advanceUntil(() => !leader.isLeader, 1, 2 * LEASE_MS, 'a to step down');
     expect(events).toEqual(['a leads', 'a stopped']);
-    const sinceRenewal = (at.get('a stopped') ?? 0) - a.state.lastWrite;
-    // The safety property itself: it stopped leading before the Lease could be taken over (lease duration since
-    // its last renewal). Causally, the two-candidate test below checks the same as an order of events.
-    expect(sinceRenewal).toBeLessThan(LEASE_MS);
+    // The safety property itself: it stopped leading by its renew deadline after its last renewal, before the
+    // Lease could be taken over (the lease duration since then). The next test checks it as an order of events.
+    const sinceRenewal = (at.get('a stopped') as number) - a.state.lastWrite;
+    expect(sinceRenewal).toBeLessThanOrEqual(RENEW_DEADLINE_MS);
     // no request may outlive the renew deadline
     expect(a.state.timeouts.length).toBeGreaterThan(0);
     for (const t of a.state.timeouts) expect(t).toBeLessThanOrEqual(RENEW_DEADLINE_MS);
-    const t0 = Date.now();
-    await leader.release(); // not stuck behind the hung request
-    expect(Date.now() - t0).toBeLessThan(500);
+    await leader.release(); // not stuck behind the hung request (it would hang this test)
   });
 
   it('a partitioned leader stops before the standby takes over', async () => {
-    const { server, a, events, at } = await leaderOverCuttableClient();
-    const standby = candidate(server.client, 'b', events, at);
+    const clock = new FakeClock();
+    const server = leaseServer();
+    const a = breakable(server.client, clock);
+    const events: string[] = [];
+    const at = new Map<string, number>();
+    const leader = candidate(a.client, 'a', clock, events, at);
+    leader.start();
+    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    const standby = candidate(server.client, 'b', clock, events, at);
     standby.start();
-    await new Promise((r) => setTimeout(r, 200)); // b has observed a's renewals
+    await clock.advance(4 * RETRY_MS); // b has observed a's renewals
     a.cut();
-    await until(() => standby.isLeader, 3000);
+    await clock.advanceUntil(() => standby.isLeader, 1, 2 * LEASE_MS, 'b to lead');
     expect(events).toEqual(['a leads', 'a stopped', 'b leads']);
-    // never two leaders: a stopped well before b started (the lease duration minus the renew deadline)
-    expect((at.get('b leads') ?? 0) - (at.get('a stopped') ?? 0)).toBeGreaterThan(100);
+    // never two leaders: a stopped at least the lease duration minus the renew deadline before b started
+    const gap = (at.get('b leads') as number) - (at.get('a stopped') as number);
+    expect(gap).toBeGreaterThanOrEqual(LEASE_MS - RENEW_DEADLINE_MS - RETRY_MS);
     expect(server.holder()).toBe('b');
   });
 

@@ -13,10 +13,10 @@
  * difference (leaseDuration − renewDeadline, 5 s by default) is the safety margin against two leaders.
  */
 import type { Logger } from 'pino';
+import { type Clock, sleep, systemClock } from '../../../shared/src/index.js';
 import { isStatus, type KubeClient } from '../k8s/client.js';
 import type { Lease } from '../k8s/objects.js';
 import { collectionPath, LEASES, objectPath } from '../k8s/resources.js';
-import { sleep } from './backoff.js';
 
 /** Options of leader election. */
 export interface LeaderElectionOptions {
@@ -28,12 +28,14 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
+  /** Clock of deadlines, periods and the times written into the Lease (default: the system clock). */
+  clock?: Clock;
   log?: Logger;
 }
 
 type LeaseSpec = NonNullable<Lease['spec']>;
 
-const microTime = (d = new Date()) => d.toISOString().replace('Z', '000Z');
+const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
 
 /** Upper bound of one Lease request (capped further by the time left until the renew deadline). */
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -44,11 +46,13 @@ export class LeaderElector {
   private observedAt = 0;
   private readonly abort = new AbortController();
   private stopped: Promise<void> | undefined;
+  private readonly clock: Clock;
 
   constructor(
     private readonly client: KubeClient,
     private readonly opts: LeaderElectionOptions,
   ) {
+    this.clock = opts.clock ?? systemClock;
     const { leaseDurationMs = 15_000, renewDeadlineMs = 10_000, retryPeriodMs = 2_000 } = opts;
     if (!(renewDeadlineMs > 0 && retryPeriodMs > 0 && leaseDurationMs > renewDeadlineMs)) {
       throw new Error(
@@ -76,7 +80,7 @@ export class LeaderElector {
     /** Start of the last successful attempt: the Lease was renewed no earlier than this. */
     let renewedAt = 0;
     while (!this.abort.signal.aborted) {
-      const started = Date.now();
+      const started = this.clock.now();
       if (this.leading && started >= renewedAt + renewDeadline) this.stepDown();
       // A leader's attempt must end by its renew deadline; a candidate's gets as long (a late win is then counted
       // from its start, like a renewal).
@@ -89,12 +93,13 @@ export class LeaderElector {
           this.opts.log?.info({ identity: this.opts.identity, lease: this.opts.name }, 'became leader');
           this.opts.onStartedLeading();
         }
-      } else if (this.leading && Date.now() >= renewedAt + renewDeadline) {
+      } else if (this.leading && this.clock.now() >= renewedAt + renewDeadline) {
         this.stepDown();
       }
       // A leader that failed to renew wakes up at its deadline at the latest, to step down on time.
-      const wait = this.leading && !ok ? Math.min(retry, Math.max(0, renewedAt + renewDeadline - Date.now())) : retry;
-      await sleep(wait, this.abort.signal);
+      const wait =
+        this.leading && !ok ? Math.min(retry, Math.max(0, renewedAt + renewDeadline - this.clock.now())) : retry;
+      await sleep(this.clock, wait, this.abort.signal);
     }
   }
 
@@ -112,7 +117,7 @@ export class LeaderElector {
     const ctl = new AbortController();
     const cancel = () => ctl.abort();
     this.abort.signal.addEventListener('abort', cancel, { once: true });
-    const timer = setTimeout(cancel, Math.max(0, deadline - Date.now()));
+    const timer = this.clock.after(deadline - this.clock.now(), cancel);
     const cancelled = new Promise<false>((resolve) => {
       if (ctl.signal.aborted) resolve(false);
       else ctl.signal.addEventListener('abort', () => resolve(false), { once: true });
@@ -128,7 +133,7 @@ export class LeaderElector {
       }
       return ok && !ctl.signal.aborted;
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       this.abort.signal.removeEventListener('abort', cancel);
     }
   }
@@ -138,11 +143,11 @@ export class LeaderElector {
     const { namespace, name, identity } = this.opts;
     const path = objectPath(LEASES, namespace, name);
     const request = <T>(method: string, p: string, body?: unknown): Promise<T> => {
-      const left = deadline - Date.now();
+      const left = deadline - this.clock.now();
       if (left <= 0 || signal.aborted) return Promise.reject(new Error('renew deadline reached'));
       return this.client.request<T>(method, p, { body, signal, timeoutMs: Math.min(REQUEST_TIMEOUT_MS, left) });
     };
-    const now = new Date();
+    const now = this.clock.now();
     const desired = (prev?: LeaseSpec): LeaseSpec => ({
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
@@ -173,11 +178,11 @@ export class LeaderElector {
     const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
     if (record !== this.observed) {
       this.observed = record;
-      this.observedAt = Date.now();
+      this.observedAt = this.clock.now();
     }
     const holder = spec.holderIdentity ?? '';
     const durationMs = (spec.leaseDurationSeconds ?? 15) * 1000;
-    const expired = this.observedAt + durationMs < Date.now();
+    const expired = this.observedAt + durationMs < this.clock.now();
     if (holder !== '' && holder !== identity && !expired) return false;
     try {
       await request('PUT', path, { ...lease, spec: desired(spec) });
@@ -199,7 +204,12 @@ export class LeaderElector {
       const lease = await this.client.request<Lease>('GET', path, { timeoutMs: 3_000 });
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
       // an empty holder, as client-go releases it: the next candidate takes the Lease at once
-      const spec: LeaseSpec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime() };
+      const spec: LeaseSpec = {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(this.clock.now()),
+      };
       await this.client.request('PUT', path, { body: { ...lease, spec }, timeoutMs: 3_000 });
       this.opts.log?.info({ lease: this.opts.name }, 'released the Lease');
     } catch (err) {

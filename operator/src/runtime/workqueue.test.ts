@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/clock.js';
 import { backoffDelay, TokenBucket } from './backoff.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -36,50 +37,72 @@ describe('WorkQueue', () => {
     q.shutDown();
   });
 
-  it('applies the overall token bucket to rate-limited adds', () => {
-    const q = new WorkQueue({ backoff: { baseMs: 1, maxMs: 1 }, qps: 10, burst: 2 });
+  it('applies the overall token bucket to rate-limited adds', async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ backoff: { baseMs: 1, maxMs: 1 }, qps: 10, burst: 2, clock });
     expect(q.addRateLimited('a')).toBe(1);
     expect(q.addRateLimited('b')).toBe(1);
-    expect(q.addRateLimited('c')).toBeGreaterThanOrEqual(90); // bucket empty: ~100 ms per token at 10 qps
+    expect(q.addRateLimited('c')).toBe(100); // bucket empty: 100 ms per token at 10 qps
+    await clock.advance(100);
+    expect(q.addRateLimited('d')).toBe(100); // the token of those 100 ms went to c
+    await clock.advance(200);
+    expect(q.addRateLimited('e')).toBe(1); // refilled
+    q.shutDown();
+  });
+
+  it('adds a delayed key when its delay has passed, not before', async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ clock });
+    q.addAfter('a', 50);
+    await clock.advance(49);
+    expect(q.length).toBe(0);
+    await clock.advance(1);
+    expect(q.length).toBe(1);
     q.shutDown();
   });
 
   it('run() retries a failing key with backoff until it succeeds', async () => {
-    const q = new WorkQueue({ backoff: { baseMs: 5, maxMs: 50 } });
-    let calls = 0;
-    const done = new Promise<void>((resolve) => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ backoff: { baseMs: 5, maxMs: 50 }, clock });
+    const calls: number[] = [];
+    const succeeded = new Promise<void>((resolve) => {
       void q.run(async (key) => {
-        calls++;
-        if (calls < 3) throw new Error(`fail ${key}`);
+        calls.push(clock.now());
+        if (calls.length < 3) throw new Error(`fail ${key}`);
         resolve();
       });
     });
+    const t0 = clock.now();
     q.add('x');
-    await done;
-    await new Promise((r) => setTimeout(r, 0)); // let run() record the success
-    expect(calls).toBe(3);
+    await clock.advance(100);
+    await succeeded;
+    // tried at once, then after 5 ms and 10 ms of backoff
+    expect(calls.map((t) => t - t0)).toEqual([0, 5, 15]);
+    await clock.advance(0); // run() forgets the key once the handler resolved
     expect(q.retries('x')).toBe(0);
     q.shutDown();
   });
 
   it('reports how long each key waited from add to get, from its first add while queued', async () => {
+    const clock = new FakeClock();
     const waits: [string, number][] = [];
-    const q = new WorkQueue({ onWait: (key, seconds) => waits.push([key, seconds]) });
+    const q = new WorkQueue({ clock, onWait: (key, seconds) => waits.push([key, seconds]) });
     q.add('a');
-    await new Promise((r) => setTimeout(r, 60));
+    await clock.advance(60);
     q.add('b');
     q.add('a'); // de-duplicated: keeps the first add time
+    await clock.advance(15);
     expect(await q.get()).toBe('a');
     expect(await q.get()).toBe('b');
-    expect(waits.map(([k]) => k)).toEqual(['a', 'b']);
-    expect(waits[0]?.[1]).toBeGreaterThanOrEqual(0.05);
-    expect(waits[1]?.[1]).toBeLessThan(0.05);
-    // a key handed straight to a waiting worker waited ~0
+    expect(waits).toEqual([
+      ['a', 0.075],
+      ['b', 0.015],
+    ]);
+    // a key handed straight to a waiting worker waited 0
     const next = q.get();
     q.add('c');
     expect(await next).toBe('c');
-    expect(waits[2]?.[0]).toBe('c');
-    expect(waits[2]?.[1]).toBeLessThan(0.02);
+    expect(waits[2]).toEqual(['c', 0]);
     q.shutDown();
   });
 

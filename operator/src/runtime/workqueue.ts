@@ -3,6 +3,7 @@
  * processed by two workers at once (a key added while processing is re-queued when done), failed keys come back
  * after a per-key exponential backoff, and all rate-limited re-adds share an overall token bucket.
  */
+import { type Clock, systemClock, type Timer } from '../../../shared/src/index.js';
 import { type BackoffOptions, backoffDelay, TokenBucket } from './backoff.js';
 
 /** Options of a work queue. */
@@ -19,6 +20,8 @@ export interface WorkQueueOptions {
    * addAfter()/addRateLimited() is not counted (the key is added when it ends).
    */
   onWait?: (key: string, seconds: number) => void;
+  /** Clock of delays, the rate limit and wait times (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Processes one key; throwing requeues it with backoff. */
@@ -29,15 +32,17 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  /** When each key not yet handed out was (first) added, in performance.now() ms. */
+  /** When each key not yet handed out was (first) added, in clock ms. */
   private readonly addedAt = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<Timer>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
   private readonly bucket: TokenBucket;
+  private readonly clock: Clock;
   private shuttingDown = false;
 
   constructor(private readonly opts: WorkQueueOptions = {}) {
-    this.bucket = new TokenBucket(opts.qps ?? 10, opts.burst ?? 100);
+    this.clock = opts.clock ?? systemClock;
+    this.bucket = new TokenBucket(opts.qps ?? 10, opts.burst ?? 100, () => this.clock.now());
   }
 
   /** Number of keys waiting (not counting those being processed). */
@@ -49,7 +54,7 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
-    if (!this.addedAt.has(key)) this.addedAt.set(key, performance.now());
+    if (!this.addedAt.has(key)) this.addedAt.set(key, this.clock.now());
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
     if (waiter) {
@@ -70,10 +75,10 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = this.clock.after(ms, () => {
       this.timers.delete(timer);
       this.add(key);
-    }, ms);
+    });
     this.timers.add(timer);
   }
 
@@ -113,7 +118,7 @@ export class WorkQueue {
   private handedOut(key: string): void {
     const added = this.addedAt.get(key);
     this.addedAt.delete(key);
-    if (added !== undefined) this.opts.onWait?.(key, (performance.now() - added) / 1000);
+    if (added !== undefined) this.opts.onWait?.(key, (this.clock.now() - added) / 1000);
   }
 
   /** Marks a key as processed; re-queues it when it was added meanwhile. */
@@ -128,7 +133,7 @@ export class WorkQueue {
   /** Stops handing out keys; pending get() calls resolve with undefined. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     this.addedAt.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
