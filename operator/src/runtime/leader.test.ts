@@ -98,6 +98,19 @@ function candidate(client: KubeClient, identity: string, clock: FakeClock, event
   return e;
 }
 
+/** Candidate `a` leading through a client the test can cut off or crash. */
+async function leaderOverBreakableClient() {
+  const clock = new FakeClock();
+  const server = leaseServer();
+  const a = breakable(server.client, clock);
+  const events: string[] = [];
+  const at = new Map<string, number>();
+  const leader = candidate(a.client, 'a', clock, events, at);
+  leader.start();
+  await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+  return { clock, server, a, events, at, leader };
+}
+
 describe('LeaderElector', () => {
   it('elects exactly one leader; release hands over to the standby at its next retry', async () => {
     const clock = new FakeClock();
@@ -120,14 +133,7 @@ describe('LeaderElector', () => {
   });
 
   it('the standby takes over once the lease has expired after the leader stopped renewing', async () => {
-    const clock = new FakeClock();
-    const server = leaseServer();
-    const a = breakable(server.client, clock);
-    const events: string[] = [];
-    const at = new Map<string, number>();
-    const leader = candidate(a.client, 'a', clock, events, at);
-    leader.start();
-    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    const { clock, server, a, events, at } = await leaderOverBreakableClient();
     const b = candidate(server.client, 'b', clock, events, at);
     b.start();
     await clock.advance(2 * RETRY_MS); // b has observed a's renewals
@@ -142,14 +148,7 @@ describe('LeaderElector', () => {
   });
 
   it('a leader cut off from the apiserver steps down by its renew deadline, though its requests never return', async () => {
-    const clock = new FakeClock();
-    const server = leaseServer();
-    const a = breakable(server.client, clock);
-    const events: string[] = [];
-    const at = new Map<string, number>();
-    const leader = candidate(a.client, 'a', clock, events, at);
-    leader.start();
-    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    const { clock, a, events, at, leader } = await leaderOverBreakableClient();
     await clock.advance(3 * RETRY_MS); // a few renewals
     a.cut();
     await clock.advanceUntil(() => !leader.isLeader, 1, 2 * LEASE_MS, 'a to step down');
@@ -165,14 +164,7 @@ describe('LeaderElector', () => {
   });
 
   it('a partitioned leader stops before the standby takes over', async () => {
-    const clock = new FakeClock();
-    const server = leaseServer();
-    const a = breakable(server.client, clock);
-    const events: string[] = [];
-    const at = new Map<string, number>();
-    const leader = candidate(a.client, 'a', clock, events, at);
-    leader.start();
-    await clock.advanceUntil(() => leader.isLeader, RETRY_MS, RETRY_MS, 'a to lead');
+    const { clock, server, a, events, at } = await leaderOverBreakableClient();
     const standby = candidate(server.client, 'b', clock, events, at);
     standby.start();
     await clock.advance(4 * RETRY_MS); // b has observed a's renewals
