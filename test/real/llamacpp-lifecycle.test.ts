@@ -163,14 +163,17 @@ describe('llama-server killed mid-stream', () => {
 
       await server.restart();
       const anthropic = new Anthropic({ baseURL: p.url, apiKey: 'unused', maxRetries: 0 });
+      // The raw event stream (`create({stream: true})`): the `stream()` helper's iterator ends quietly when the error
+      // arrives while no read is pending, and reports it only through its events and `finalMessage()`.
       const e2 = await consumeThenKill(
-        anthropic.messages.stream({
+        await anthropic.messages.create({
           model: CHAT_MODEL,
           max_tokens: LONG,
           messages: [{ role: 'user', content: 'long' }],
+          stream: true,
         }),
       );
-      expect(e2).toBeInstanceOf(Error);
+      expect(e2).toBeInstanceOf(Anthropic.APIError);
 
       await server.restart();
       const ollama = new Ollama({ host: p.url });
