@@ -59,7 +59,7 @@ try {
 
 let connection: Awaited<ReturnType<typeof loadConnection>>;
 try {
-  connection = await loadConnection(f.kubeconfig, f.context);
+  connection = await loadConnection({ kubeconfig: f.kubeconfig, context: f.context });
 } catch (err) {
   fail(String(err));
 }

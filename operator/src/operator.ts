@@ -66,7 +66,7 @@ export interface RunningOperator {
 
 /** Starts the operator. */
 export function startOperator(o: OperatorOptions): RunningOperator {
-  const client = createKubeClient(o.connection);
+  const client = createKubeClient(o.connection, { log: o.log });
   const log = o.log;
   const clock = o.clock ?? systemClock;
   const ns = { namespace: o.namespace, clock, log };

@@ -19,7 +19,7 @@ async function apiserver(handler: http.RequestListener) {
 }
 
 const client = (server: string, opts?: KubeClientOptions) =>
-  createKubeClient({ server, tls: {}, authHeaders: async () => ({}) }, opts);
+  createKubeClient({ server, credentials: async () => ({ headers: {}, tls: {} }) }, opts);
 
 const event = (type: WatchEvent['type'], name: string, rv: string) =>
   `${JSON.stringify({ type, object: { metadata: { name, namespace: 'ns', resourceVersion: rv } } })}\n`;

@@ -1,10 +1,13 @@
 /**
- * A small Kubernetes REST client: JSON requests and streamed watches over one keep-alive HTTPS agent, with the
- * connection from kubeconfig.ts (credentials are asked for per request, so rotated tokens are picked up). Errors are
- * ApiError with the HTTP status.
+ * A small Kubernetes REST client: JSON requests and streamed watches over keep-alive connections, with the
+ * connection from kubeconfig.ts. Credentials are read per request, so rotated tokens, client certificates and CAs
+ * are picked up by the next request (agents.ts keeps one agent per TLS material). Errors are ApiError with the
+ * HTTP status.
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Logger } from 'pino';
+import { TlsAgents } from './agents.js';
 import type { ClusterConnection } from './kubeconfig.js';
 import type { KubeObject, Status } from './objects.js';
 
@@ -85,6 +88,7 @@ export interface KubeClientOptions {
    * connection (no FIN/RST: a node or NAT gone) would stall an informer until TCP keep-alive noticed, for minutes.
    */
   watchGraceMs?: number;
+  log?: Logger;
 }
 
 /** `timeoutSeconds` the apiserver picks for a watch that sets none: at most 2 × --min-request-timeout (1800 s). */
@@ -94,11 +98,14 @@ const SERVER_MAX_WATCH_SECONDS = 3600;
 export function createKubeClient(conn: ClusterConnection, clientOpts: KubeClientOptions = {}): KubeClient {
   const base = new URL(conn.server);
   const secure = base.protocol === 'https:';
-  const agent = secure ? new https.Agent({ keepAlive: true, ...conn.tls }) : new http.Agent({ keepAlive: true });
+  const tlsAgents = new TlsAgents(clientOpts.log);
+  const plainAgent = new http.Agent({ keepAlive: true });
 
   async function open(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: http.OutgoingHttpHeaders = { ...(await conn.authHeaders()), accept: 'application/json' };
+    const credentials = await conn.credentials();
+    const agent = secure ? tlsAgents.agentFor(credentials.tls) : plainAgent;
+    const headers: http.OutgoingHttpHeaders = { ...credentials.headers, accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = opts.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(body);

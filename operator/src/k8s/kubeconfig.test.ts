@@ -60,18 +60,21 @@ beforeAll(async () => {
 
 describe('loadConnection', () => {
   it('reads the current context: server, CA and a bearer token', async () => {
-    const conn = await loadConnection(join(dir, 'config'));
+    const conn = await loadConnection({ kubeconfig: join(dir, 'config') });
     expect(conn.server).toBe('https://127.0.0.1:6443');
-    expect(conn.tls.ca?.toString()).toBe(caPem);
-    expect(conn.tls.rejectUnauthorized).toBeUndefined();
-    expect(await conn.authHeaders()).toEqual({ authorization: 'Bearer static-token' });
+    const { headers, tls } = await conn.credentials();
+    expect(tls.ca?.toString()).toBe(caPem);
+    expect(tls.rejectUnauthorized).toBeUndefined();
+    expect(headers).toEqual({ authorization: 'Bearer static-token' });
   });
 
-  it('selects another context; insecure-skip-tls-verify; a token file is read from disk', async () => {
-    const conn = await loadConnection(join(dir, 'config'), 'token-file');
+  it('selects another context; insecure-skip-tls-verify; a token file is read from disk on every request', async () => {
+    const conn = await loadConnection({ kubeconfig: join(dir, 'config'), context: 'token-file' });
     expect(conn.server).toBe('https://127.0.0.1:7443');
-    expect(conn.tls.rejectUnauthorized).toBe(false);
-    expect(await conn.authHeaders()).toEqual({ authorization: 'Bearer file-token-1' });
+    expect((await conn.credentials()).tls.rejectUnauthorized).toBe(false);
+    expect((await conn.credentials()).headers).toEqual({ authorization: 'Bearer file-token-1' });
+    await writeFile(join(dir, 'token'), 'file-token-2\n');
+    expect((await conn.credentials()).headers).toEqual({ authorization: 'Bearer file-token-2' });
   });
 
   it('merges the files of $KUBECONFIG; the first current-context wins', async () => {
@@ -89,9 +92,9 @@ users: [{ name: other, user: { token: other-token } }]
     process.env.KUBECONFIG = `${join(dir, 'config')}:${join(dir, 'extra')}`;
     try {
       expect((await loadConnection()).server).toBe('https://127.0.0.1:6443');
-      const other = await loadConnection(undefined, 'other');
+      const other = await loadConnection({ context: 'other' });
       expect(other.server).toBe('https://127.0.0.1:8001');
-      expect(await other.authHeaders()).toEqual({ authorization: 'Bearer other-token' });
+      expect((await other.credentials()).headers).toEqual({ authorization: 'Bearer other-token' });
     } finally {
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
@@ -99,12 +102,14 @@ users: [{ name: other, user: { token: other-token } }]
   });
 
   it('runs exec credential plugins', async () => {
-    const conn = await loadConnection(join(dir, 'config'), 'exec');
-    expect(await conn.authHeaders()).toEqual({ authorization: 'Bearer exec-token-abc' });
+    const conn = await loadConnection({ kubeconfig: join(dir, 'config'), context: 'exec' });
+    expect((await conn.credentials()).headers).toEqual({ authorization: 'Bearer exec-token-abc' });
   });
 
   it('names a missing context or file', async () => {
-    await expect(loadConnection(join(dir, 'config'), 'nope')).rejects.toThrow(/context nope not found/);
-    await expect(loadConnection(join(dir, 'missing'))).rejects.toThrow(/missing/);
+    await expect(loadConnection({ kubeconfig: join(dir, 'config'), context: 'nope' })).rejects.toThrow(
+      /context nope not found/,
+    );
+    await expect(loadConnection({ kubeconfig: join(dir, 'missing') })).rejects.toThrow(/missing/);
   });
 });

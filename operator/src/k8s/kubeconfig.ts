@@ -13,21 +13,22 @@ import { parse } from 'yaml';
 /** TLS settings of the connection, for an https.Agent. */
 export type TlsSettings = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
 
+/** What authenticates one request. */
+export interface Credentials {
+  /** Authorization, Impersonate-User. */
+  headers: Record<string, string>;
+  tls: TlsSettings;
+}
+
 /** Everything needed to talk to one apiserver. */
 export interface ClusterConnection {
   server: string;
-  tls: TlsSettings;
   /**
-   * Headers that authenticate one request (Authorization, Impersonate-User). Asked per request, so rotated
-   * service-account tokens and exec-issued tokens are always current (the library caches them until expiry).
+   * The credentials of one request, read afresh each time: the CA and client certificate from their files (so
+   * rotated files are picked up by the next request), a token file as it is now, exec-issued and OIDC tokens as
+   * the library caches them until they expire.
    */
-  authHeaders(): Promise<Record<string, string>>;
-}
-
-async function applied(kc: KubeConfig): Promise<https.RequestOptions> {
-  const opts: https.RequestOptions = { headers: {} };
-  await kc.applyToHTTPSOptions(opts);
-  return opts;
+  credentials(): Promise<Credentials>;
 }
 
 function headersOf(opts: https.RequestOptions): Record<string, string> {
@@ -37,71 +38,107 @@ function headersOf(opts: https.RequestOptions): Record<string, string> {
   return out;
 }
 
-/** The connection of a loaded KubeConfig's current context. */
-export async function connectionFrom(kc: KubeConfig): Promise<ClusterConnection> {
+/**
+ * The connection of a loaded KubeConfig's current context. `tokenFiles` maps user names to the token file read
+ * for them on every request (the library's own token-file provider would re-read it only every minute).
+ */
+export function connectionFrom(kc: KubeConfig, tokenFiles: ReadonlyMap<string, string> = new Map()): ClusterConnection {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`kubeconfig: context ${kc.getCurrentContext() || '(none)'} has no cluster`);
-  if (!kc.getCurrentUser()) throw new Error(`kubeconfig: context ${kc.getCurrentContext()} has no user`);
-  const first = await applied(kc);
-  const tls: TlsSettings = {};
-  if (first.ca) tls.ca = first.ca;
-  if (first.cert) tls.cert = first.cert;
-  if (first.key) tls.key = first.key;
-  if (first.rejectUnauthorized === false) tls.rejectUnauthorized = false;
-  if (first.servername) tls.servername = first.servername;
+  const user = kc.getCurrentUser();
+  if (!user) throw new Error(`kubeconfig: context ${kc.getCurrentContext()} has no user`);
+  const tokenFile = tokenFiles.get(user.name);
   return {
     server: cluster.server,
-    tls,
-    authHeaders: async () => headersOf(await applied(kc)),
+    async credentials() {
+      const opts: https.RequestOptions = { headers: {} };
+      await kc.applyToHTTPSOptions(opts);
+      const headers = headersOf(opts);
+      if (tokenFile) headers.authorization = `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`;
+      const tls: TlsSettings = {};
+      if (opts.ca) tls.ca = opts.ca;
+      if (opts.cert) tls.cert = opts.cert;
+      if (opts.key) tls.key = opts.key;
+      if (opts.rejectUnauthorized === false) tls.rejectUnauthorized = false;
+      if (opts.servername) tls.servername = opts.servername;
+      return { headers, tls };
+    },
   };
 }
 
 /**
- * Loads kubeconfig files, merged in order (the first file's current context wins). A user's `tokenFile` (the
- * field client-go reads and the library ignores) becomes the library's file token provider, which re-reads the
- * file as it rotates.
+ * Takes the token files out of the library's hands: a user whose only credential is a token file (kubeconfig's
+ * `tokenFile`, which the library ignores, or the in-cluster service account's) gets it read per request instead.
  */
-function loadFiles(files: string[]): KubeConfig {
+function takeTokenFiles(kc: KubeConfig, declared: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  kc.users = kc.users.map((u) => {
+    const fromProvider = u.authProvider?.name === 'tokenFile' ? u.authProvider.config?.tokenFile : undefined;
+    const file = typeof fromProvider === 'string' ? fromProvider : declared.get(u.name);
+    if (!file || u.token || u.exec || (u.authProvider && !fromProvider)) return u;
+    out.set(u.name, file);
+    return { ...u, authProvider: undefined };
+  });
+  return out;
+}
+
+/** Loads kubeconfig files, merged in order (the first file's current context wins), with their users' token files. */
+function loadFiles(files: string[]): { kc: KubeConfig; tokenFiles: Map<string, string> } {
   let kc: KubeConfig | undefined;
+  const declared = new Map<string, string>();
   for (const file of files) {
     const one = new KubeConfig();
     one.loadFromFile(file);
     const raw = parse(readFileSync(file, 'utf8')) as { users?: { name?: string; user?: { tokenFile?: unknown } }[] };
-    const tokenFiles = new Map<string, string>();
     for (const u of raw?.users ?? []) {
       const f = u.user?.tokenFile;
-      if (u.name && typeof f === 'string') tokenFiles.set(u.name, isAbsolute(f) ? f : join(dirname(file), f));
+      if (u.name && typeof f === 'string' && !declared.has(u.name))
+        declared.set(u.name, isAbsolute(f) ? f : join(dirname(file), f));
     }
-    one.users = one.users.map((u) => {
-      const tokenFile = tokenFiles.get(u.name);
-      if (!tokenFile || u.token || u.exec || u.authProvider) return u;
-      return { ...u, authProvider: { name: 'tokenFile', config: { tokenFile } } };
-    });
     if (!kc) kc = one;
     else kc.mergeConfig(one, !!kc.getCurrentContext());
   }
   if (!kc) throw new Error('no kubeconfig files given');
-  return kc;
+  return { kc, tokenFiles: takeTokenFiles(kc, declared) };
+}
+
+/** Where to find the cluster; every field is optional. */
+export interface ConnectionSource {
+  /** `--kubeconfig`. */
+  kubeconfig?: string | undefined;
+  /** `--context`. */
+  context?: string | undefined;
+  /** Root under which the in-cluster service account directory lies; default '/' (tests use a temp dir). */
+  inClusterRoot?: string;
 }
 
 /**
  * `--kubeconfig` (with `--context`), else $KUBECONFIG (colon-separated files are merged), else the in-cluster
- * service account, else ~/.kube/config — the order controller-runtime uses.
+ * service account (when $KUBERNETES_SERVICE_HOST is set), else ~/.kube/config — the order controller-runtime uses.
  */
-export async function loadConnection(explicitPath?: string, context?: string): Promise<ClusterConnection> {
-  const home = join(process.env.HOME ?? '/root', '.kube', 'config');
-  const envFiles = (process.env.KUBECONFIG ?? '').split(':').filter(Boolean);
-  let kc: KubeConfig;
-  if (explicitPath) kc = loadFiles([explicitPath]);
-  else if (envFiles.length > 0) kc = loadFiles(envFiles);
-  else if (process.env.KUBERNETES_SERVICE_HOST) {
-    kc = new KubeConfig();
-    kc.loadFromCluster();
-  } else if (existsSync(home)) kc = loadFiles([home]);
+export async function loadConnection(source: ConnectionSource = {}): Promise<ClusterConnection> {
+  const env = process.env;
+  const home = join(env.HOME ?? '/root', '.kube', 'config');
+  const envFiles = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
+  let loaded: { kc: KubeConfig; tokenFiles: Map<string, string> };
+  if (source.kubeconfig) loaded = loadFiles([source.kubeconfig]);
+  else if (envFiles.length > 0) loaded = loadFiles(envFiles);
+  else if (env.KUBERNETES_SERVICE_HOST) loaded = loadInCluster(source.inClusterRoot);
+  else if (existsSync(home)) loaded = loadFiles([home]);
   else throw new Error('no kubeconfig found and not running in a cluster (pass --kubeconfig)');
-  if (context) {
-    if (!kc.getContextObject(context)) throw new Error(`kubeconfig: context ${context} not found`);
-    kc.setCurrentContext(context);
+  const { kc, tokenFiles } = loaded;
+  if (source.context) {
+    if (!kc.getContextObject(source.context)) throw new Error(`kubeconfig: context ${source.context} not found`);
+    kc.setCurrentContext(source.context);
   }
-  return connectionFrom(kc);
+  const connection = connectionFrom(kc, tokenFiles);
+  await connection.credentials(); // unreadable files or a failing plugin: a clear error at start
+  return connection;
+}
+
+/** The in-cluster service account: its CA and token files are read per request, as the kubelet rotates them. */
+function loadInCluster(root = ''): { kc: KubeConfig; tokenFiles: Map<string, string> } {
+  const kc = new KubeConfig();
+  kc.loadFromCluster(root.replace(/\/$/, ''));
+  return { kc, tokenFiles: takeTokenFiles(kc, new Map()) };
 }
