@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, createKubeClient } from '../../operator/src/k8s/client.js';
 import { loadConnection } from '../../operator/src/k8s/kubeconfig.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
+import { kubeconfigText } from '../support/kubeconfig.js';
 import { createCa, issue, type KeyPair } from '../support/x509.js';
 
 let cp: ControlPlane;
@@ -38,19 +39,10 @@ describe('client certificates against a real apiserver', () => {
     await use(issue(ca, { cn: 'operator-admin', o: 'system:masters' }));
     await writeFile(
       join(dir, 'kubeconfig'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'test',
-            cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caPem).toString('base64') },
-          },
-        ],
-        users: [{ name: 'operator', user: { 'client-certificate': certFile, 'client-key': keyFile } }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
-        'current-context': 'test',
-      }),
+      kubeconfigText(
+        { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caPem).toString('base64') },
+        { 'client-certificate': certFile, 'client-key': keyFile },
+      ),
     );
     const client = createKubeClient(await loadConnection({ kubeconfig: join(dir, 'kubeconfig') }));
     const namespace = () => client.request<{ metadata: { name: string } }>('GET', '/api/v1/namespaces/default');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { kubeconfigText } from '../../../test/support/kubeconfig.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { type CertificateAuthority, createCa, issue, type KeyPair } from '../../../test/support/x509.js';
 import { createKubeClient } from './client.js';
@@ -100,16 +101,10 @@ describe('rotated credentials', () => {
     await write(issue(ca, { cn: 'operator-1' }));
     await writeFile(
       join(dir, 'kubeconfig'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          { name: 'c', cluster: { server: `https://127.0.0.1:${server.port}`, 'certificate-authority': files.ca } },
-        ],
-        users: [{ name: 'u', user: { 'client-certificate': files.cert, 'client-key': files.key } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
+      kubeconfigText(
+        { server: `https://127.0.0.1:${server.port}`, 'certificate-authority': files.ca },
+        { 'client-certificate': files.cert, 'client-key': files.key },
+      ),
     );
     const client = createKubeClient(await loadConnection({ kubeconfig: join(dir, 'kubeconfig') }));
     expect((await whoami(client)).cn).toBe('operator-1');
@@ -133,16 +128,7 @@ describe('rotated credentials', () => {
     await writeFile(join(dir, 'ca.crt'), oldCa.certPem);
     await writeFile(
       join(dir, 'kubeconfig'),
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          { name: 'c', cluster: { server: `https://127.0.0.1:${server.port}`, 'certificate-authority': 'ca.crt' } },
-        ],
-        users: [{ name: 'u', user: { token: 't' } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        'current-context': 'x',
-      }),
+      kubeconfigText({ server: `https://127.0.0.1:${server.port}`, 'certificate-authority': 'ca.crt' }, { token: 't' }),
     );
     const client = createKubeClient(await loadConnection({ kubeconfig: join(dir, 'kubeconfig') }));
     expect((await whoami(client)).token).toBe('t');
