@@ -59,12 +59,17 @@ const only = values.only?.split(',').filter(Boolean);
 const rssLimitBytes = int('rss-limit-mb', values['rss-limit-mb'], 512) * 2 ** 20;
 const command = 'npm run fuzz --';
 
+const world = await startWorld();
 const TIERS = {
-  client: { cases, concurrency: 16, makeCase: (s: number, i: number) => clientCase(s, i, only) },
+  client: {
+    cases,
+    concurrency: 16,
+    makeCase: (s: number, i: number) =>
+      clientCase(s, i, { ...(only ? { only } : {}), bodyTimeoutMs: world.bodyTimeoutMs }),
+  },
   upstream: { cases: upstreamCases, concurrency: 32, makeCase: (s: number, i: number) => upstreamCase(s, i, only) },
 } as const;
 
-const world = await startWorld();
 const summaries: RunSummary[] = [];
 let lastPrint = 0;
 const progress = (label: string) => (done: number, total: number) => {

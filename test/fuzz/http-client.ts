@@ -39,6 +39,8 @@ export interface ExchangeResult {
   durationMs: number;
   /** Bytes received in total. */
   received: number;
+  /** Every byte of the request reached the kernel before the connection ended. */
+  sent: boolean;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -152,6 +154,7 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
     let finished = false;
     let paused = false;
     let checkPending = false;
+    let sent = false;
     const timers = new Set<NodeJS.Timeout>();
     const later = (ms: number, f: () => void) => {
       const t = setTimeout(() => {
@@ -175,6 +178,7 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         aborted,
         durationMs: performance.now() - started,
         received,
+        sent,
       });
     };
     later(o.deadlineMs, () => {
@@ -224,13 +228,18 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         let at = 0;
         const step = () => {
           if (finished) return;
-          socket.write(req.subarray(at, at + behaviour.piece));
+          const last = at + behaviour.piece >= req.length;
+          socket.write(req.subarray(at, at + behaviour.piece), (e) => {
+            if (last && !e) sent = true;
+          });
           at += behaviour.piece;
-          if (at < req.length) later(behaviour.delayMs, step);
+          if (!last) later(behaviour.delayMs, step);
         };
         return step();
       }
-      socket.write(req);
+      socket.write(req, (e) => {
+        if (!e) sent = true;
+      });
     });
   });
 }

@@ -79,11 +79,13 @@ class LogFollower {
   }
 }
 
+let started = 0;
+
 /** Starts the proxy on free loopback ports and resolves once /readyz answers 200. */
 export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
   const tsx = import.meta.resolve('tsx');
   const proc: Proc = startProcess(
-    'proxy',
+    `proxy-${++started}`,
     process.execPath,
     [
       '--import',

@@ -5,6 +5,7 @@
  * its in-flight gauges return to 0, its metrics stay finite and non-negative, and its log neither leaks a credential
  * nor writes giant lines.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parsePrometheusText } from '../support/prom-text.js';
 import { describeRequest, type FuzzCase, type Tier } from './case.js';
 import { exchange } from './http-client.js';
@@ -68,6 +69,8 @@ export interface RunSummary {
   failures: Failure[];
   maxRssBytes: number;
   maxHealthzMs: number;
+  /** The fuzzer's own worst event-loop delay: timing figures mean little when it is large (a loaded machine). */
+  driverLagMaxMs: number;
   inFlightSettled: boolean;
   /** Cases a crash cut off twice (not judged). */
   crashAffected: number;
@@ -116,9 +119,18 @@ function evaluate(world: FuzzWorld, c: FuzzCase, res: Awaited<ReturnType<typeof 
   const expect = records[0]?.expect;
   const defects: Defect[] = [];
   const partial = c.behaviour.kind === 'partial-abort';
+  const headEnd = c.request.indexOf('\r\n\r\n') + 4;
+  const headSent =
+    c.behaviour.kind === 'partial-wait' || c.behaviour.kind === 'partial-abort' ? c.behaviour.bytes >= headEnd : true;
   if (res.timedOut) defects.push({ cls: 'hang', detail: `no complete answer within ${c.deadlineMs} ms` });
   else if (!res.aborted && !partial && res.responses.length === 0)
-    defects.push({ cls: 'no-answer', detail: `connection ended after ${res.received} bytes without an answer` });
+    defects.push(
+      !res.sent && res.received === 0
+        ? // The server answered and closed while the body was still coming: Linux drops the unread answer on the
+          // reset that follows (reported apart: the refusal happened, the client could not read it).
+          { cls: 'answer-lost-to-reset', detail: 'connection reset while the request was still being sent' }
+        : { cls: 'no-answer', detail: `connection ended after ${res.received} bytes without an answer` },
+    );
   if (res.aborted || partial) return defects;
   for (const [i, r] of res.responses.entries())
     defects.push(
@@ -126,7 +138,7 @@ function evaluate(world: FuzzWorld, c: FuzzCase, res: Awaited<ReturnType<typeof 
         {
           method: c.heads[i] ? 'HEAD' : c.method,
           path: c.path,
-          httpMalformed: c.httpMalformed,
+          httpMalformed: c.httpMalformed || !headSent,
           upstreamMayFail: c.tier === 'upstream' && expect !== undefined && expect !== 'ok',
           ...(expect ? { expect } : {}),
           secrets: world.secrets,
@@ -157,6 +169,7 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
     failures: [],
     maxRssBytes: 0,
     maxHealthzMs: 0,
+    driverLagMaxMs: 0,
     inFlightSettled: true,
     crashAffected: 0,
     global: [],
@@ -190,6 +203,10 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
   };
   watchCrash();
 
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
+  const probeLag = monitorEventLoopDelay({ resolution: 10 });
+  probeLag.enable();
   let monitoring = true;
   const monitor = (async () => {
     let lastHealth = 0;
@@ -198,12 +215,15 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
       summary.maxRssBytes = Math.max(summary.maxRssBytes, rss);
       if (performance.now() - lastHealth > 1000 && !restarting) {
         lastHealth = performance.now();
+        probeLag.reset();
         const t0 = performance.now();
         const ok = await fetch(`${world.proxy.adminUrl}/healthz`, { signal: AbortSignal.timeout(30_000) }).then(
           (r) => r.ok,
           () => false,
         );
-        if (ok) summary.maxHealthzMs = Math.max(summary.maxHealthzMs, performance.now() - t0);
+        const ms = performance.now() - t0;
+        // A probe the fuzzer itself delayed (its own loop busy) says nothing about the proxy.
+        if (ok && probeLag.max / 1e6 < ms / 2) summary.maxHealthzMs = Math.max(summary.maxHealthzMs, ms);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -276,6 +296,9 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
   if (restarting) await restarting;
   monitoring = false;
   await monitor;
+  lag.disable();
+  probeLag.disable();
+  summary.driverLagMaxMs = lag.max / 1e6;
 
   // In-flight gauges must come back to 0 once every client is gone; the metrics must stay sane.
   const settleBy = performance.now() + 20_000;
@@ -375,7 +398,8 @@ export function formatSummary(s: RunSummary, command: string): string {
   lines.push(
     `${s.tier} fuzz, seed ${s.seed}: ${s.cases} cases in ${(s.durationMs / 1000).toFixed(1)} s — ` +
       `${s.crashes.length} crashes, ${empty} empty 2xx, ${unexplained5xx(s)} unexplained 5xx, ` +
-      `${totalDefects(s)} defects; max RSS ${mib(s.maxRssBytes)}, slowest /healthz ${s.maxHealthzMs.toFixed(0)} ms, ` +
+      `${totalDefects(s)} defects; max RSS ${mib(s.maxRssBytes)}, slowest /healthz ${s.maxHealthzMs.toFixed(0)} ms ` +
+      `(fuzzer's own worst event-loop delay ${s.driverLagMaxMs.toFixed(0)} ms), ` +
       `in-flight back to 0: ${s.inFlightSettled ? 'yes' : 'NO'}`,
   );
   const statuses = Object.entries(s.statuses)

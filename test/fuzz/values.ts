@@ -61,7 +61,6 @@ export const EDGE_STRINGS = [
   '\ufeff',
   '\u2028\u2029',
   'null',
-  '[sim status=500]',
 ];
 
 /** Nested arrays or objects `depth` levels deep. */

@@ -61,7 +61,9 @@ function backendAndPool(
     provider,
     upstreamName: `upstream-${provider}`,
     urls: origins.map((o) => endpointUrl(provider, o)),
+    // Health checks are not under test here: a fuzzer busy building a 10 MB case must not get a replica marked down.
     backendSpec: `  credentialsRef: { name: fuzz-keys, key: ${keyName} }
+  healthCheck: { interval: 2s, timeout: 15s, unhealthyThreshold: 10 }
   pricing: { inputPerMillion: 1, outputPerMillion: 2 }
   timeouts: ${timeouts}`,
     poolSpec: hostile
@@ -72,6 +74,8 @@ function backendAndPool(
 }
 
 export interface FuzzWorld {
+  /** The proxy's body read timeout (ms). */
+  bodyTimeoutMs: number;
   proxy: ProxyProcess;
   hostile: HostileUpstream;
   sims: Simulator[];
@@ -87,8 +91,8 @@ export interface FuzzWorld {
 export interface WorldOptions {
   /** Bytes a hostile endless line writes before it falls silent. */
   endlessCapBytes?: number;
-  /** Extra proxy flags. */
-  proxyArgs?: string[];
+  /** The proxy's header and body read timeouts (short, so clients that stop sending are cases of seconds). */
+  readTimeoutSeconds?: number;
 }
 
 /** Starts simulators, the hostile upstream and the proxy. */
@@ -148,8 +152,11 @@ ${names.map((n) => `  ${n}: "${backendKey(n)}"`).join('\n')}
   const configFile = join(dir, 'manifests.yaml');
   await writeFile(configFile, manifests);
   const secrets = [...names.map(backendKey), TENANT_KEY];
-  const spawn = () => spawnProxy({ configFile, secrets, args: o.proxyArgs ?? [] });
+  const t = String(o.readTimeoutSeconds ?? 3);
+  const args = ['--headers-timeout-seconds', t, '--body-timeout-seconds', t];
+  const spawn = () => spawnProxy({ configFile, secrets, args });
   const world: FuzzWorld = {
+    bodyTimeoutMs: Number(t) * 1000,
     proxy: await spawn(),
     hostile,
     sims,

@@ -1,6 +1,17 @@
 /** Deterministic embedding vectors: unit-length, seeded by the input text, so equal inputs give equal vectors. */
 import { hashString, prng } from './tokens.js';
 
+/** Largest `dimensions` served (real servers refuse more than the model's size; a vector is built in one go). */
+export const MAX_EMBEDDING_DIM = 4096;
+
+/** The vector size a request asks for: its `dimensions`, else `fallback`; null when out of range (a 400). */
+export function embeddingDim(dimensions: unknown, fallback: number): number | null {
+  if (dimensions === undefined || dimensions === null) return fallback;
+  return Number.isInteger(dimensions) && (dimensions as number) > 0 && (dimensions as number) <= MAX_EMBEDDING_DIM
+    ? (dimensions as number)
+    : null;
+}
+
 /** A unit vector of `dim` floats (float32 precision) for `text`. */
 export function embedVector(text: string, dim: number): number[] {
   const next = prng(hashString(text));

@@ -175,6 +175,22 @@ describe('simulator: OpenAI protocol (vllm flavour) through the official openai 
     expect(norm).toBeCloseTo(1, 5);
   });
 
+  it('sizes embeddings by dimensions and refuses sizes no model has (a 2^31 vector would stall the server)', async () => {
+    const small = await client.embeddings.create({
+      model: 'sim-model',
+      input: 'x',
+      dimensions: 3,
+      encoding_format: 'float',
+    });
+    expect(small.data[0]?.embedding).toHaveLength(3);
+    for (const dimensions of [2 ** 31, 4097, 0, 1.5]) {
+      const err = await client.embeddings
+        .create({ model: 'sim-model', input: 'x', dimensions })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 400, param: 'dimensions' });
+    }
+  });
+
   it('lists models and rejects unknown ones with 404 NotFoundError', async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toEqual(['sim-model', 'other-model']);

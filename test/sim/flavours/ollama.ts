@@ -4,7 +4,7 @@
  * `/v1/*`. Errors are `{"error":"…"}`. Models load on first use (`loadingMs` → `load_duration`).
  */
 import { createHash } from 'node:crypto';
-import { embeddingInputs, embedVector } from '../embeddings.js';
+import { embeddingDim, embeddingInputs, embedVector, MAX_EMBEDDING_DIM } from '../embeddings.js';
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
 import type { GenerationSpec, ToolSpec } from '../output.js';
@@ -110,8 +110,8 @@ async function embed(ex: Exchange, legacy: boolean): Promise<void> {
   if (!loaded) return;
   const inputs = legacy ? (typeof b.prompt === 'string' ? [b.prompt] : null) : embeddingInputs(b.input ?? '');
   if (!inputs) return ex.reply(error(400, legacy ? 'prompt is required' : 'invalid input type'));
-  const dim =
-    Number.isInteger(b.dimensions) && (b.dimensions as number) > 0 ? (b.dimensions as number) : ex.rt.opts.embeddingDim;
+  const dim = embeddingDim(b.dimensions, ex.rt.opts.embeddingDim);
+  if (dim === null) return ex.reply(error(400, `dimensions must be between 1 and ${MAX_EMBEDDING_DIM}`));
   if (ex.fault?.resetAfterChunks !== undefined) return ex.reset();
   const embeddings = inputs.map((t) => embedVector(t, dim));
   if (legacy) return ex.json(200, { embedding: embeddings[0] });

@@ -1,5 +1,5 @@
 /** OpenAI-compatible `/v1/embeddings` and `/v1/models`, and the model check shared with generation. */
-import { embeddingInputs, embedVector, vectorBase64 } from '../embeddings.js';
+import { embeddingDim, embeddingInputs, embedVector, MAX_EMBEDDING_DIM, vectorBase64 } from '../embeddings.js';
 import type { Exchange } from '../exchange.js';
 import { countTokens, randomHex } from '../tokens.js';
 import { llamacppModels } from './llamacpp-resources.js';
@@ -35,8 +35,9 @@ export async function embeddings(ex: Exchange, d: OpenAIDialect): Promise<void> 
   const format = b.encoding_format ?? 'float';
   if (format !== 'float' && format !== 'base64')
     return ex.error(400, "'encoding_format' must be 'float' or 'base64'.", 'encoding_format');
-  const dim =
-    Number.isInteger(b.dimensions) && (b.dimensions as number) > 0 ? (b.dimensions as number) : ex.rt.opts.embeddingDim;
+  const dim = embeddingDim(b.dimensions, ex.rt.opts.embeddingDim);
+  if (dim === null)
+    return ex.error(400, `'dimensions' must be an integer between 1 and ${MAX_EMBEDDING_DIM}.`, 'dimensions');
   if (ex.rt.timing.ttftMs > 0 && !(await ex.sleep(ex.rt.timing.ttftMs))) return;
   if (ex.fault?.resetAfterChunks !== undefined) return ex.reset();
   let tokens = 0;
