@@ -41,6 +41,8 @@ export interface ExchangeResult {
   received: number;
   /** Every byte of the request reached the kernel before the connection ended. */
   sent: boolean;
+  /** From the start until the last byte was written (or the end, when it never was). */
+  sendMs: number;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -155,6 +157,7 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
     let paused = false;
     let checkPending = false;
     let sent = false;
+    let sentAt: number | undefined;
     const timers = new Set<NodeJS.Timeout>();
     const later = (ms: number, f: () => void) => {
       const t = setTimeout(() => {
@@ -179,6 +182,7 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         durationMs: performance.now() - started,
         received,
         sent,
+        sendMs: (sentAt ?? performance.now()) - started,
       });
     };
     later(o.deadlineMs, () => {
@@ -230,7 +234,10 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
           if (finished) return;
           const last = at + behaviour.piece >= req.length;
           socket.write(req.subarray(at, at + behaviour.piece), (e) => {
-            if (last && !e) sent = true;
+            if (last && !e) {
+              sent = true;
+              sentAt = performance.now();
+            }
           });
           at += behaviour.piece;
           if (!last) later(behaviour.delayMs, step);
@@ -238,7 +245,9 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         return step();
       }
       socket.write(req, (e) => {
-        if (!e) sent = true;
+        if (e) return;
+        sent = true;
+        sentAt = performance.now();
       });
     });
   });
