@@ -1,9 +1,11 @@
 /**
- * Governance: the call-middleware stages for API keys and tenants, rate limits, the response cache, and usage/cost,
- * in that order (outermost first). Redis (optional) makes limits and the cache shared across replicas; without it
+ * Governance: the call-middleware stages for route resolution, API keys and tenants, the system prompt, rate limits,
+ * the response cache, and usage/cost, in that order (outermost first). Redis (optional) makes limits and the cache
+ * shared across replicas; without it
  * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
  */
 import type { Logger } from 'pino';
+import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
@@ -12,6 +14,7 @@ import { RedisClient } from './limits/redis-client.js';
 import { RedisLimitStore } from './limits/redis-store.js';
 import { enforceLimits } from './limits/stage.js';
 import type { CallMiddleware } from './pipeline/middleware.js';
+import { applySystemPrompt, resolveCallRoute } from './routing/stage.js';
 import { meterUsage } from './usage/stage.js';
 
 export interface GovernanceOptions {
@@ -37,7 +40,7 @@ export interface GovernanceStats {
 }
 
 export interface Governance {
-  /** Call middleware, outermost first: authenticate → limits + cache → usage. */
+  /** Call middleware, outermost first: route → authenticate → system prompt → limits + cache → usage. */
   stages: CallMiddleware[];
   /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
   screen: ReturnType<typeof screenCaller>;
@@ -88,7 +91,9 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     onFailure,
   };
   const stages: CallMiddleware[] = [
+    resolveCallRoute((call) => callerOf(call.runtime, call.header).identity),
     authenticate(hooks),
+    applySystemPrompt(),
     enforceLimits({ stores, hooks, log, keyPrefix: opts.keyPrefix ?? 'switchyard:', leaseMs: opts.leaseMs ?? 300_000 }),
     meterUsage(hooks),
   ];

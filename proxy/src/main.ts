@@ -14,6 +14,8 @@
  *   --access-log=false    turn the per-request access log off, e.g. for benchmarks (SWITCHYARD_ACCESS_LOG)
  *   OpenTelemetry tracing is configured by the standard OTEL_* variables (off without OTEL_EXPORTER_OTLP_ENDPOINT)
  *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
+ *   --default-access allow|deny   who may call pools no RoutePolicy covers: everyone (default) or no one; deny is
+ *                         the secure choice (SWITCHYARD_DEFAULT_ACCESS)
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string' },
     'access-log': { type: 'string' },
     'redis-url': { type: 'string' },
+    'default-access': { type: 'string' },
   },
   strict: true,
 });
@@ -73,6 +76,11 @@ const limits = {
   maxUpstreamEventBytes: bound('max-upstream-event-bytes'),
   maxUpstreamResponseBytes: bound('max-upstream-response-bytes'),
 };
+const defaultAccess = (values['default-access'] ?? env.SWITCHYARD_DEFAULT_ACCESS ?? 'allow').trim();
+if (defaultAccess !== 'allow' && defaultAccess !== 'deny') {
+  process.stderr.write(`--default-access: expected allow or deny, got '${defaultAccess}'\n`);
+  process.exit(2);
+}
 const configPath = values.config ?? env.SWITCHYARD_CONFIG;
 const accessLog = !/^(false|0|off|no)$/i.test((values['access-log'] ?? env.SWITCHYARD_ACCESS_LOG ?? 'true').trim());
 
@@ -92,6 +100,7 @@ try {
       : {}),
     log,
     accessLog,
+    defaultAccess,
   });
   if (!pushToken && !configPath) log.warn('no push token configured: PUT /config will refuse every push');
   const graceMs = num(values['drain-seconds'], 30) * 1000;

@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
+import type { DefaultAccess } from './config/runtime.js';
 import { SnapshotStore } from './config/store.js';
 import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
 import { createGovernance, type Governance } from './governance.js';
@@ -40,6 +41,8 @@ export interface ProxyOptions {
   otelEnv?: OtelEnv;
   /** Redis for rate limits and the response cache, shared by all replicas (omitted: local limits only). */
   redisUrl?: string;
+  /** Who may call pools no RoutePolicy covers (default `allow`; `deny` is the secure choice). */
+  defaultAccess?: DefaultAccess;
   /** Redis command timeout in ms (default 1000); past it a command counts as Redis being unavailable. */
   redisCommandTimeoutMs?: number;
   /** Extra app wiring (governance, telemetry) added by later stages. */
@@ -86,7 +89,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> {
   const log = opts.log ?? createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
-  const store = new SnapshotStore();
+  const store = new SnapshotStore(opts.defaultAccess);
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;

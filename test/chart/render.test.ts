@@ -120,6 +120,14 @@ describe('chart defaults', () => {
     expect(set).toContain('--max-unauthenticated-body-bytes=1048576');
   });
 
+  it('passes the default access for pools no RoutePolicy covers (allow unless set to deny)', async () => {
+    const args = async (set: string[]) =>
+      podSpec(find(await render({ set }), 'Deployment', 'sy')).containers[0]?.args ?? [];
+    expect(await args([])).toContain('--default-access=allow');
+    expect(await args(['proxy.defaultAccess=deny'])).toContain('--default-access=deny');
+    await expect(render({ set: ['proxy.defaultAccess=maybe'] })).rejects.toThrow();
+  });
+
   it('spreads proxies over zones and nodes', async () => {
     const spread = podSpec(find(await render(), 'Deployment', 'sy')).topologySpreadConstraints ?? [];
     expect(spread.map((c) => c.topologyKey)).toEqual(['topology.kubernetes.io/zone', 'kubernetes.io/hostname']);

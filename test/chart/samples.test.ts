@@ -7,6 +7,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { authorize, callerOf } from '../../proxy/src/auth/authorize.js';
+import { compileRuntime } from '../../proxy/src/config/runtime.js';
 import { parseManifests, type ServiceResolver, translate } from '../../shared/src/index.js';
 import { ROOT } from './helm.js';
 
@@ -21,6 +23,32 @@ describe('crds/samples in-cluster examples', () => {
     expect(problems).toEqual([]);
     expect(config.pools.map((p) => p.model).sort()).toEqual(['chat-large', 'chat-small', 'llama-3.1-70b']);
     expect(config.routes.map((r) => r.name)).toEqual(['llama', 'support-assistant']);
+  });
+
+  it('protect every pool: an anonymous caller reaches none, a tenant what its allow-list names, by any name', async () => {
+    const texts = await Promise.all(SAMPLES.map((f) => readFile(join(ROOT, 'crds', 'samples', f), 'utf8')));
+    const manifests = parseManifests(texts.join('\n---\n'));
+    const { config } = translate({ ...manifests, resolveService: () => [{ name: 'r', address: '10.0.0.1:8000' }] });
+    const runtime = compileRuntime(config);
+    const keyOf = (k: string) => manifests.secrets.find((x) => x.metadata.name === 'tenant-keys')?.stringData?.[k];
+    const may = (model: string, key?: string) => {
+      const header = (n: string) => (n === 'authorization' && key ? `Bearer ${key}` : undefined);
+      try {
+        authorize(runtime, callerOf(runtime, header), model, header, undefined, 'first');
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const names = [...runtime.models.keys()];
+    expect(names.filter((m) => may(m))).toEqual([]);
+    expect(names.filter((m) => may(m, keyOf('search-team'))).sort()).toEqual([
+      'chat-large',
+      'chat-small',
+      'llama-3.1-70b',
+      'llama-70b',
+    ]);
+    expect(names.filter((m) => may(m, keyOf('support-bot')))).toEqual(['chat-small']);
   });
 
   it('never define the same object, or claim the same model name, twice', async () => {

@@ -33,9 +33,6 @@ beforeAll(async () => {
     startSimulator({ flavour: 'vllm', outputTokens: 1000, itlMs: 25 }),
     startSimulator({ flavour: 'anthropic', models: ['claude-sim'], outputTokens: 1000, itlMs: 25 }),
   ]);
-  const tenantA = `  tenants:
-    - name: team-a
-      apiKeys: [{ name: api-keys, key: team-a }]`;
   const manifests = [
     KEYS_SECRET,
     backendAndPool('rpm', 'rpm-model', [sim.url]),
@@ -55,10 +52,23 @@ beforeAll(async () => {
     '---\n',
     modelPolicy('rpm', 'rpm-model', '  rateLimits: [{ scope: global, limits: { requestsPerMinute: 100 } }]'),
     modelPolicy('tpm', 'tpm-model', '  rateLimits: [{ scope: model, limits: { tokensPerMinute: 10000 } }]'),
-    modelPolicy('conc', 'conc-model', `${tenantA}\n      keyLimits: { concurrentRequests: 2 }`),
-    modelPolicy('stream', 'stream-model', `${tenantA}\n      limits: { tokensPerMinute: 100000 }`),
-    modelPolicy('budget', 'budget-model', `${tenantA}\n      limits: { tokensPerDay: 300 }`),
-    modelPolicy('costday', 'costday-model', `${tenantA}\n      limits: { costPerDay: 0.0003 }`),
+    // One key is one tenant of one policy: the tenant's limits per model are rateLimits restricted to a model.
+    routePolicy(
+      'team-a',
+      `  rules:
+    - match: { model: { value: conc-model } }
+    - match: { model: { value: stream-model } }
+    - match: { model: { value: budget-model } }
+    - match: { model: { value: costday-model } }
+  tenants:
+    - name: team-a
+      apiKeys: [{ name: api-keys, key: team-a }]
+  rateLimits:
+    - { scope: key, model: conc-model, limits: { concurrentRequests: 2 } }
+    - { scope: tenant, model: stream-model, limits: { tokensPerMinute: 100000 } }
+    - { scope: tenant, model: budget-model, limits: { tokensPerDay: 300 } }
+    - { scope: tenant, model: costday-model, limits: { costPerDay: 0.0003 } }`,
+    ),
   ].join('');
   proxies = await Promise.all(
     [0, 1, 2, 3].map(() => startTestProxy(manifests, { redisUrl: redis.url, redisCommandTimeoutMs: 10_000 })),

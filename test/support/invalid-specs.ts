@@ -171,6 +171,23 @@ export const INVALID_SPECS: InvalidSpec[] = [
   },
   {
     kind: 'RoutePolicy',
+    what: 'a header pattern that does not compile',
+    spec: policy({ match: { headers: [{ name: 'x-team', type: 'RegularExpression', value: '[0-9' }] } }),
+    // CEL reports the compile error of its own evaluation at the header match, not at fieldPath.
+    apiserver:
+      'spec.rules[0].match.headers[0]: Invalid value: "object": Illegal regex: error parsing regexp: missing closing ]',
+    zod: 'rules[0].match.headers[0].value: must be an RE2 regular expression',
+  },
+  {
+    kind: 'RoutePolicy',
+    what: 'a header pattern with a lookahead (JavaScript, not RE2)',
+    spec: policy({ match: { headers: [{ name: 'x-team', type: 'RegularExpression', value: '(?=a)a' }] } }),
+    apiserver:
+      'spec.rules[0].match.headers[0]: Invalid value: "object": Illegal regex: error parsing regexp: invalid or unsupported Perl syntax',
+    zod: 'rules[0].match.headers[0].value: must be an RE2 regular expression',
+  },
+  {
+    kind: 'RoutePolicy',
     what: 'a system prompt of 100 000 characters',
     spec: policy({ systemPrompt: { text: 'x'.repeat(100_000) } }),
     apiserver: 'spec.rules[0].systemPrompt.text: Too long',

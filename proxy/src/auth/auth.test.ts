@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { PolicyConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { hashKey, readApiKey } from './api-key.js';
 import { directoryFor } from './directory.js';
 import { modelAllowed } from './model-access.js';
@@ -23,33 +23,43 @@ describe('readApiKey', () => {
 });
 
 describe('directoryFor', () => {
-  const config = {
+  const policy = (id: string, authRequired: boolean, pools: string[], tenants: PolicyConfig['tenants']) => ({
+    id,
+    authRequired,
+    pools,
+    tenants,
+    rateLimits: [],
+    failureMode: 'open' as const,
+  });
+  const config: Pick<ProxyConfig, 'policies'> = {
     policies: [
-      {
-        id: 'ns/a',
-        authRequired: true,
-        tenants: [{ name: 'team-a', keyHashes: [hashKey('secret-a')] }],
-        rateLimits: [],
-        failureMode: 'open',
-      },
-      {
-        id: 'ns/b',
-        authRequired: false,
-        tenants: [{ name: 'team-b', keyHashes: [hashKey('secret-b'), hashKey('secret-a')] }],
-        rateLimits: [],
-        failureMode: 'open',
-      },
+      policy('ns/a', true, ['ns/chat'], [{ name: 'team-a', keyHashes: [hashKey('secret-a')] }]),
+      policy(
+        'ns/b',
+        false,
+        ['ns/chat', 'ns/open'],
+        [{ name: 'team-b', keyHashes: [hashKey('secret-b'), hashKey('secret-a')] }],
+      ),
     ],
-  } as unknown as ProxyConfig;
-
-  it('identifies a key across policies by its hash, first tenant wins, without keeping the key', () => {
+  };
+  it('identifies a key as one tenant of one policy by its hash, first tenant wins, without keeping the key', () => {
     const dir = directoryFor(config);
-    expect(dir.identify(hashKey('secret-b'))).toEqual({ tenant: 'team-b', keyId: hashKey('secret-b').slice(0, 16) });
-    expect(dir.identify(hashKey('secret-a'))?.tenant).toBe('team-a');
+    expect(dir.identify(hashKey('secret-b'))).toEqual({
+      policy: 'ns/b',
+      tenant: 'team-b',
+      keyId: hashKey('secret-b').slice(0, 16),
+    });
+    expect(dir.identify(hashKey('secret-a'))).toMatchObject({ policy: 'ns/a', tenant: 'team-a' });
     expect(dir.identify(hashKey('nope'))).toBeUndefined();
     expect(dir.anyAuthRequired).toBe(true);
     expect(dir.policy('ns/b')?.tenants.has('team-b')).toBe(true);
     expect(directoryFor(config)).toBe(dir);
+  });
+  it('lists the policies covering each pool', () => {
+    const dir = directoryFor(config);
+    expect(dir.covering('ns/chat').map((p) => p.config.id)).toEqual(['ns/a', 'ns/b']);
+    expect(dir.covering('ns/open').map((p) => p.config.id)).toEqual(['ns/b']);
+    expect(dir.covering('ns/other')).toEqual([]);
   });
 });
 

@@ -5,9 +5,9 @@ import type { Identity, PolicyView, TenantConfig } from './directory.js';
 export interface CallGovernance {
   /** The caller's identity when a known key was presented. */
   identity?: Identity | undefined;
-  /** The RoutePolicy whose rule matched the request (none: no auth, limits or cache apply). */
-  policy?: PolicyView | undefined;
-  /** The caller's tenant entry in that policy (models, limits, keyLimits). */
+  /** The RoutePolicy holding the caller's key. */
+  own?: PolicyView | undefined;
+  /** The caller's tenant entry there (models, limits, keyLimits). */
   tenant?: TenantConfig | undefined;
 }
 

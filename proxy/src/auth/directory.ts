@@ -1,13 +1,18 @@
 /**
- * The governance view of a snapshot: API-key hash → tenant, and each RoutePolicy with its tenants by name. Built
- * once per snapshot (cached by identity), so per-request lookups are map reads.
+ * The governance view of a snapshot: API-key hash → (policy, tenant), each RoutePolicy with its tenants by name,
+ * and for each pool the policies that cover it. Built once per snapshot (cached by identity), so per-request
+ * lookups are map reads.
  */
 import type { PolicyConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 
 export type TenantConfig = PolicyConfig['tenants'][number];
 
-/** Who a valid key belongs to. `keyId` is a short prefix of the key's SHA-256 (never the key). */
+/**
+ * Who a valid key belongs to: one tenant of one RoutePolicy (the operator gives a key value listed twice to the
+ * oldest tenant). `keyId` is a short prefix of the key's SHA-256 (never the key).
+ */
 export interface Identity {
+  policy: string;
   tenant: string;
   keyId: string;
 }
@@ -26,14 +31,16 @@ export interface Directory {
    */
   identify(keyHash: string): Identity | undefined;
   policy(id: string): PolicyView | undefined;
+  /** The policies covering a pool (by id), in snapshot order; empty when none does. */
+  covering(poolId: string): readonly PolicyView[];
   /** Whether any policy requires a key (then an unknown model without a key is answered 401, not 404). */
   anyAuthRequired: boolean;
 }
 
-const cache = new WeakMap<ProxyConfig, Directory>();
+const cache = new WeakMap<Pick<ProxyConfig, 'policies'>, Directory>();
 
 /** The directory of `config` (built on first use). A key listed under several tenants belongs to the first. */
-export function directoryFor(config: ProxyConfig): Directory {
+export function directoryFor(config: Pick<ProxyConfig, 'policies'>): Directory {
   let d = cache.get(config);
   if (!d) {
     d = buildDirectory(config);
@@ -42,20 +49,28 @@ export function directoryFor(config: ProxyConfig): Directory {
   return d;
 }
 
-function buildDirectory(config: ProxyConfig): Directory {
+function buildDirectory(config: Pick<ProxyConfig, 'policies'>): Directory {
   const keys = new Map<string, Identity>();
   const policies = new Map<string, PolicyView>();
+  const covering = new Map<string, PolicyView[]>();
   for (const p of config.policies) {
-    policies.set(p.id, { config: p, tenants: new Map(p.tenants.map((t) => [t.name, t])) });
+    const view: PolicyView = { config: p, tenants: new Map(p.tenants.map((t) => [t.name, t])) };
+    policies.set(p.id, view);
+    for (const pool of p.pools) {
+      const list = covering.get(pool) ?? [];
+      list.push(view);
+      covering.set(pool, list);
+    }
     for (const t of p.tenants) {
       for (const h of t.keyHashes) {
-        if (!keys.has(h)) keys.set(h, { tenant: t.name, keyId: h.slice(0, 16) });
+        if (!keys.has(h)) keys.set(h, { policy: p.id, tenant: t.name, keyId: h.slice(0, 16) });
       }
     }
   }
   return {
     identify: (keyHash) => keys.get(keyHash),
     policy: (id) => policies.get(id),
+    covering: (poolId) => covering.get(poolId) ?? [],
     anyAuthRequired: config.policies.some((p) => p.authRequired),
   };
 }

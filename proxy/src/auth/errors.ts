@@ -26,4 +26,11 @@ export const authErrors = {
       code: 'tenant_not_allowed',
       shouldRetry: false,
     }),
+  modelNotCovered: (tenant: string, model: string) =>
+    new GatewayError(
+      403,
+      'permission',
+      `Tenant '${tenant}' is not allowed to use the model '${model}': no RoutePolicy covers it and the gateway denies what none covers.`,
+      { param: 'model', code: 'model_not_allowed', shouldRetry: false },
+    ),
 };

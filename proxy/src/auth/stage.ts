@@ -1,7 +1,8 @@
 /**
- * The authentication stage: resolve the API key to a tenant (if one was presented), then authorise the call
- * (authorize.ts: route, `authRequired` 401, tenant membership and model allow-list 403). Sets `call.plan` (so the
- * pipeline does not resolve again) and `state.tenant`, and reports the outcome to the governance hooks.
+ * The authentication stage: resolve the API key to a tenant (if one was presented), then authorise the call on the
+ * pools its route resolved to (authorize.ts: 401 without a key where a covering policy requires one, 403 outside a
+ * tenant's policies or allow-list, the default access for pools no policy covers). Narrows `call.plan` to the
+ * fallbacks the caller may reach, sets `state.tenant`, and reports the outcome to the governance hooks.
  */
 import type { Runtime } from '../config/runtime.js';
 import type { HookList } from '../governance-hooks.js';
@@ -43,6 +44,6 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
     }
     call.plan = decision.plan;
     hooks.emit('onAuth', call, identity ? 'authenticated' : 'anonymous');
-    setGovernance(call, { identity, policy: decision.policy, tenant: decision.tenant });
+    setGovernance(call, { identity, own: decision.own, tenant: decision.tenant });
     await next();
   };

@@ -2,7 +2,8 @@
  * A snapshot compiled for serving: model-name index, pools expanded into endpoint tiers, routes in match order.
  * Immutable once built; the EndpointState objects inside are shared with the previous runtime where unchanged.
  */
-import type { PoolConfig, PoolTargetConfig, ProxyConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { PoolConfig, PoolTargetConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
+import { type CompiledRoute, compileRoutes } from '../routing/table.js';
 import { createScheduler, type Scheduler } from '../scheduling/index.js';
 import { EndpointState } from './endpoint-state.js';
 
@@ -25,17 +26,29 @@ export interface PoolRuntime {
   tiers: Tier[];
 }
 
+/**
+ * Who may call a pool no RoutePolicy covers: everyone (`allow`, no auth, limits or cache) or no one (`deny`). Set
+ * per proxy (flag `--default-access`, chart `proxy.defaultAccess`), not by the snapshot.
+ */
+export type DefaultAccess = 'allow' | 'deny';
+
 export interface Runtime {
   config: ProxyConfig;
   pools: Map<string, PoolRuntime>;
   /** Model name or alias → pool. */
   models: Map<string, PoolRuntime>;
-  routes: RouteConfig[];
+  /** The snapshot's rules compiled for matching, in snapshot order. */
+  routes: CompiledRoute[];
   endpoints: Map<string, EndpointState>;
+  defaultAccess: DefaultAccess;
 }
 
 /** Compiles a snapshot, reusing endpoint state from `previous` for replicas that are still present. */
-export function compileRuntime(config: ProxyConfig, previous?: Runtime): Runtime {
+export function compileRuntime(
+  config: ProxyConfig,
+  previous?: Runtime,
+  defaultAccess: DefaultAccess = 'allow',
+): Runtime {
   const endpoints = new Map<string, EndpointState>();
   const backends = new Map(config.backends.map((b) => [b.id, b]));
   for (const b of config.backends) {
@@ -69,5 +82,5 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime): Runtime
     pools.set(p.id, runtime);
     for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
   }
-  return { config, pools, models, routes: config.routes, endpoints };
+  return { config, pools, models, routes: compileRoutes(config.routes), endpoints, defaultAccess };
 }

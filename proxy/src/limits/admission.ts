@@ -3,7 +3,6 @@
  * is admitted by this replica's local limiter, a fail-closed one gets a 503; a request with nothing to enforce
  * (cache lookup only) silently uses the local cache.
  */
-import type { PolicyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { errors } from '../errors.js';
 import type { RedisFailure } from '../governance-hooks.js';
 import type { LocalLimitStore } from './local-store.js';
@@ -17,10 +16,13 @@ export interface Stores {
   onFailure(failure: RedisFailure): void;
 }
 
-/** Admits `req`; the store returned is the one to settle with, `degraded` when Redis failed and it is local. */
+/**
+ * Admits `req`; the store returned is the one to settle with, `degraded` when Redis failed and it is local.
+ * `failureMode`: closed when any policy whose counters the request takes is.
+ */
 export async function admitWithFailureMode(
   stores: Stores,
-  policy: PolicyConfig,
+  failureMode: 'open' | 'closed',
   req: AdmitRequest,
 ): Promise<{ store: LimitStore; result: AdmitResult; degraded: boolean }> {
   if (!stores.shared) return { store: stores.local, result: await stores.local.admit(req), degraded: false };
@@ -28,7 +30,7 @@ export async function admitWithFailureMode(
     return { store: stores.shared, result: await stores.shared.admit(req), degraded: false };
   } catch (e) {
     if (!(e instanceof StoreUnavailableError)) throw e;
-    const mode = req.counters.length === 0 ? 'none' : policy.failureMode;
+    const mode = req.counters.length === 0 ? 'none' : failureMode;
     stores.onFailure({ operation: 'admit', mode });
     if (mode === 'closed')
       throw errors.unavailable(

@@ -1,7 +1,9 @@
 /**
- * Which counters a request must fit in: its tenant's limits, its key's limits (tenant.keyLimits), and the policy's
- * rateLimits rules (scope key | tenant | model | global, optionally for one model). Counters belong to the policy
- * that declares them. Anonymous requests skip key- and tenant-scoped counters.
+ * Which counters a request must fit in under one policy: the caller's tenant limits and key limits (tenant.keyLimits)
+ * when the policy holds its key, and the policy's rateLimits rules (scope key | tenant | model | global, optionally
+ * for one model) when it covers a pool the request may be served by. Counters belong to the policy that declares
+ * them. Anonymous requests skip key- and tenant-scoped counters. Model-scoped counters count the pool (by its model
+ * name), whichever of its names the client used.
  */
 import type { LimitsConfig, PolicyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { modelAllowed } from '../auth/model-access.js';
@@ -9,11 +11,16 @@ import type { CounterSpec } from './types.js';
 
 export interface CounterInput {
   policy: PolicyConfig;
-  /** The caller's tenant entry in this policy (its limits and keyLimits). */
+  /** The caller's tenant entry when `policy` holds its key (its limits and keyLimits). */
   tenant?: { name: string; limits?: LimitsConfig | undefined; keyLimits?: LimitsConfig | undefined } | undefined;
   /** The caller, when a known key was presented (possibly a tenant of another policy). */
-  identity?: { tenant: string; keyId: string } | undefined;
-  model: string;
+  identity?: { policy: string; tenant: string; keyId: string } | undefined;
+  /**
+   * When the policy covers the pool: the pool's names (its model name first, then aliases and ids) and the names
+   * the client asked for and sees; rateLimits with a `model` apply when it matches one of them. Undefined: the
+   * policy's rateLimits do not apply.
+   */
+  models?: readonly string[] | undefined;
   /** Estimated input + output tokens reserved at admission. */
   tokens: number;
   /** Safety expiry of a concurrency lease that is never released (crashed replica). */
@@ -127,18 +134,22 @@ export function countersFor(input: CounterInput, keyPrefix: string): CounterSpec
   const who = input.identity;
   if (t?.limits) countersOf(t.limits, `${pre}:t:${t.name}`, 'tenant', t.name, input, out);
   if (t?.keyLimits && who) countersOf(t.keyLimits, `${pre}:k:${who.keyId}`, 'key', t.name, input, out);
+  const models = input.models;
+  if (!models) return out;
+  // A tenant of another policy is counted apart from a tenant of the same name here.
+  const tenantKey = who && (who.policy === input.policy.id ? who.tenant : `${who.policy}/${who.tenant}`);
   input.policy.rateLimits.forEach((r, i) => {
-    if (r.model !== undefined && !modelAllowed([r.model], input.model)) return;
+    if (r.model !== undefined && !modelAllowed([r.model], models)) return;
     const rule = `${pre}:r${i}`;
     switch (r.scope) {
       case 'key':
         if (who) countersOf(r.limits, `${rule}:${who.keyId}`, 'key', who.tenant, input, out);
         return;
       case 'tenant':
-        if (who) countersOf(r.limits, `${rule}:${who.tenant}`, 'tenant', who.tenant, input, out);
+        if (who) countersOf(r.limits, `${rule}:${tenantKey}`, 'tenant', who.tenant, input, out);
         return;
       case 'model': {
-        const model = r.model ?? input.model;
+        const model = r.model ?? models[0] ?? '';
         countersOf(r.limits, `${rule}:${model}`, 'model', model, input, out);
         return;
       }

@@ -7,6 +7,7 @@ import type { AdmitResult } from './types.js';
 const policy: PolicyConfig = {
   id: 'ns/p',
   authRequired: true,
+  pools: ['ns/llama'],
   tenants: [],
   rateLimits: [
     { scope: 'global', limits: { requestsPerMinute: 1000 } },
@@ -28,8 +29,8 @@ describe('countersFor', () => {
           limits: { tokensPerDay: 100, tokensPerMonth: 2000, costPerDay: 0.5, costPerMonth: 2.5 },
           keyLimits: { requestsPerMinute: 3 },
         },
-        identity: { tenant: 'team-a', keyId: 'abcd' },
-        model: 'llama',
+        identity: { policy: 'ns/p', tenant: 'team-a', keyId: 'abcd' },
+        models: ['llama'],
         tokens: 42,
         leaseMs: 1000,
         now,
@@ -55,7 +56,7 @@ describe('countersFor', () => {
   });
 
   it('skips key and tenant scopes for anonymous callers and applies model-filtered rules to matching models', () => {
-    const c = countersFor({ policy, model: 'gpt-4o', tokens: 1, leaseMs: 1000, now }, 'sy:');
+    const c = countersFor({ policy, models: ['gpt-4o'], tokens: 1, leaseMs: 1000, now }, 'sy:');
     expect(c.map((x) => x.key)).toEqual(['sy:l:ns/p:r0:rpm', 'sy:l:ns/p:r1:gpt-4o:tpm', 'sy:l:ns/p:r2:gpt-*:rpm']);
   });
 });
@@ -76,7 +77,7 @@ describe('rate-limit headers', () => {
           ...policy,
           rateLimits: [{ scope: 'global', limits: { requestsPerMinute: 10, tokensPerMinute: 100 } }],
         },
-        model: 'm',
+        models: ['m'],
         tokens: 5,
         leaseMs: 1000,
         now,

@@ -5,7 +5,9 @@
  * it ends, reserved tokens are settled with real usage, leases released, cost added and the answer stored.
  */
 import type { Logger } from 'pino';
+import type { PolicyConfig, PoolConfig } from '../../../shared/src/proxyconfig/index.js';
 import { governanceOf } from '../auth/context.js';
+import { directoryFor } from '../auth/directory.js';
 import { encodeEntry } from '../cache/entry.js';
 import { cacheKeyFor, isDeterministic } from '../cache/key.js';
 import { RecordingSink } from '../cache/recording-sink.js';
@@ -33,35 +35,75 @@ export interface LimitStageOptions {
 /** Counters that need a settle after the answer: tokens and cost are known then, leases are released. */
 const needsSettle = (m: CounterSpec['metric']) => m === 'concurrent' || isTokenMetric(m) || isCostMetric(m);
 
+/** The names a request served by `pool` goes by: the pool's own (model name first) and what the client used. */
+function namesOf(pool: PoolConfig, call: ProxyCall): string[] {
+  const name = pool.id.slice(pool.id.indexOf('/') + 1);
+  return [pool.model, ...pool.aliases, pool.id, name, call.model, call.plan?.publicModel ?? call.model];
+}
+
+/**
+ * The counters of a call: the rateLimits of every policy covering a pool of its plan (its pool and the fallbacks it
+ * may reach) and, where that policy holds the caller's key, its tenant's limits; each counter once, with the pools
+ * it belongs to.
+ */
+function callCounters(call: ProxyCall, tokens: number, o: LimitStageOptions) {
+  const g = governanceOf(call);
+  const dir = directoryFor(call.runtime.config);
+  const base = { identity: g.identity, tokens, leaseMs: o.leaseMs, now: Date.now() };
+  const byKey = new Map<string, { counter: CounterSpec; pools: Set<string> }>();
+  const policies = new Set<PolicyConfig>();
+  const add = (list: CounterSpec[], pool: string) => {
+    for (const c of list) {
+      const seen = byKey.get(c.key);
+      if (seen) seen.pools.add(pool);
+      else byKey.set(c.key, { counter: c, pools: new Set([pool]) });
+    }
+  };
+  for (const pool of call.plan?.pools ?? []) {
+    for (const p of dir.covering(pool.config.id)) {
+      policies.add(p.config);
+      // The tenant's own limits count the requests its policy's pools serve.
+      const tenant = p === g.own ? g.tenant : undefined;
+      const input = { ...base, policy: p.config, tenant, models: namesOf(pool.config, call) };
+      add(countersFor(input, o.keyPrefix), pool.config.id);
+    }
+  }
+  const entries = [...byKey.values()];
+  return {
+    counters: entries.map((e) => e.counter),
+    /** The pools each counter belongs to: it counts the call's tokens and cost when one of them served it. */
+    pools: entries.map((e) => e.pools),
+    failureMode: [...policies].some((p) => p.failureMode === 'closed') ? ('closed' as const) : ('open' as const),
+  };
+}
+
+/** The cache of the call's pool: its caller's own policy's when that covers it, else the first covering one's. */
+function cacheOf(call: ProxyCall) {
+  const primary = call.plan?.pools[0];
+  if (!primary) return undefined;
+  const covering = directoryFor(call.runtime.config).covering(primary.config.id);
+  const own = governanceOf(call).own;
+  const pick = covering.find((p) => p === own && p.config.cache) ?? covering.find((p) => p.config.cache);
+  return pick?.config.cache?.enabled ? pick.config.cache : undefined;
+}
+
 /** Creates the limits-and-cache stage. */
 export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
   async function enforceLimits(call, next) {
     const g = governanceOf(call);
-    const policy = g.policy?.config;
-    if (!policy) return next();
-    const cache = policy.cache?.enabled ? policy.cache : undefined;
+    const cache = cacheOf(call);
+    const identity = g.identity;
     const cacheKey =
       cache && (cache.nonDeterministic || isDeterministic(call))
-        ? cacheKeyFor(call, g.identity?.tenant ?? '', o.keyPrefix)
+        ? cacheKeyFor(call, identity ? `${identity.policy}/${identity.tenant}` : '', o.keyPrefix)
         : undefined;
     const estimate = estimateTokens(call);
-    const counters = countersFor(
-      {
-        policy,
-        tenant: g.tenant,
-        identity: g.identity,
-        model: call.model,
-        tokens: estimate.input + estimate.output,
-        leaseMs: o.leaseMs,
-        now: Date.now(),
-      },
-      o.keyPrefix,
-    );
+    const { counters, pools, failureMode } = callCounters(call, estimate.input + estimate.output, o);
     if (counters.length === 0 && !cache) return next();
 
     let admitted: Awaited<ReturnType<typeof admitWithFailureMode>>;
     try {
-      admitted = await admitWithFailureMode(o.stores, policy, { member: call.state.id, counters, cacheKey });
+      admitted = await admitWithFailureMode(o.stores, failureMode, { member: call.state.id, counters, cacheKey });
     } catch (e) {
       if (e instanceof GatewayError && e.code === 'rate_limiter_unavailable') call.state.limit = 'fail_closed';
       throw e;
@@ -107,7 +149,7 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
       if (cacheStore || counters.some((c) => needsSettle(c.metric))) {
         // An unreadable entry was a hit for the store: it took no token/concurrency counters then.
         const taken = result.cached === undefined;
-        await settle(o, store, call, counters, result.nowMs, estimate, taken, cacheStore);
+        await settle(o, store, call, { counters, pools }, result.nowMs, estimate, taken, cacheStore);
         if (cacheStore) o.hooks.emit('onCache', call, 'stored');
       }
     }
@@ -124,21 +166,24 @@ async function settle(
   o: LimitStageOptions,
   store: LimitStore,
   call: ProxyCall,
-  counters: CounterSpec[],
+  taken: { counters: CounterSpec[]; pools: Set<string>[] },
   admittedAt: number,
   estimate: TokenEstimate,
-  taken: boolean,
+  counted: boolean,
   cacheStore: { key: string; value: string; ttlMs: number } | undefined,
 ): Promise<void> {
   const used = usedTokens(call, estimate);
   const cost = Math.round((call.state.cost ?? 0) * COST_UNITS);
-  const deltas = counters.map((c) => {
-    if (isCostMetric(c.metric)) return cost;
+  const served = call.state.pool;
+  const deltas = taken.counters.map((c, i) => {
+    // Counters of pools that did not serve the call keep its request, not its tokens or cost.
+    const here = served !== undefined && taken.pools[i]?.has(served) === true;
+    if (isCostMetric(c.metric)) return here ? cost : 0;
     if (!isTokenMetric(c.metric)) return 0;
-    return used - (taken || !c.skipOnHit ? c.amount : 0);
+    return (here ? used : 0) - (counted || !c.skipOnHit ? c.amount : 0);
   });
   try {
-    await store.settle({ member: call.state.id, admittedAt, counters, deltas, cacheStore });
+    await store.settle({ member: call.state.id, admittedAt, counters: taken.counters, deltas, cacheStore });
   } catch (e) {
     if (!(e instanceof StoreUnavailableError)) {
       o.log.error({ err: e, requestId: call.state.id }, 'settling rate-limit counters failed');

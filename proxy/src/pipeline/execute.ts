@@ -45,8 +45,7 @@ function resilienceOf(deps: PipelineDeps): ProxyResilience {
 
 /** Runs `call` to completion: the response (or the error) has been written when this resolves. */
 export async function executeCall(deps: PipelineDeps, call: ProxyCall): Promise<void> {
-  const plan =
-    call.plan ?? resolveRoute(call.runtime, { model: call.model, header: call.header, tenant: call.state.tenant });
+  const plan = call.plan ?? resolveRoute(call.runtime, { model: call.model, header: call.header });
   call.plan = plan;
   const primary = plan.pools[0];
   call.state.pool = primary?.config.id;

@@ -1,7 +1,7 @@
 /** Types shared by the request pipeline stages. */
 import type { Logger } from 'pino';
 import type { EndpointState, Health } from '../config/endpoint-state.js';
-import type { PoolMember, Runtime } from '../config/runtime.js';
+import type { PoolMember, PoolRuntime, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { GatewayError } from '../errors.js';
 import type { ResponseSink } from '../http/sink.js';
@@ -84,7 +84,10 @@ export interface ProxyCall {
   state: RequestState;
   sink: ResponseSink;
   runtime: Runtime;
-  plan?: RoutePlan;
+  /** The resolved route (routing/stage.ts); fallbacks the caller may not reach are removed by authorisation. */
+  plan?: RoutePlan<PoolRuntime>;
   /** Canonical prompt text, for prefix-aware scheduling. */
   prompt?: string;
+  /** The surface's canonical prompt text of a body (recomputed when a stage changes the body). */
+  promptOf?(body: Record<string, unknown>): string | undefined;
 }

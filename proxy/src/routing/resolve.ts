@@ -1,56 +1,98 @@
 /**
- * Route resolution: which pools serve a request. The most specific matching RoutePolicy rule wins (exact model,
- * then longest prefix, then catch-all; ties by policy order); with no rule the pool named by the model serves it.
+ * Route resolution, the step before any policy: which pool serves a request. The most specific matching RoutePolicy
+ * rule decides (an exact model name, then the longest prefix, then a rule for any model; a match on the requested
+ * name before one on another name of the pool it denotes; then more header/tenant conditions; then snapshot order).
+ * A model name and the aliases of its pool are one pool: a rule on any of them matches the others. With no rule,
+ * or a rule without pools, the pool named by the model serves it. Policy (auth, limits, cache) is decided afterwards
+ * from the pools resolved here, never from the string that led there.
  */
-import type { RouteConfig } from '../../../shared/src/proxyconfig/index.js';
-import type { PoolRuntime, Runtime } from '../config/runtime.js';
+import type { PoolConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
+import { modelMatchAccepts } from '../../../shared/src/translate/coverage.js';
 import { errors } from '../errors.js';
+import type { CompiledRoute } from './table.js';
 
-export interface RoutePlan {
-  /** The selected pool first, then the fallback chain. */
-  pools: PoolRuntime[];
-  route: RouteConfig | undefined;
-  /** Model name reported to the client. */
-  publicModel: string;
+/** What resolution needs of a pool. */
+export interface PoolLike {
+  config: PoolConfig;
+}
+
+/** The compiled snapshot as routing sees it. */
+export interface RoutingTable<P extends PoolLike> {
+  routes: readonly CompiledRoute[];
+  /** Model name or alias → pool. */
+  models: ReadonlyMap<string, P>;
+  /** Pool id → pool. */
+  pools: ReadonlyMap<string, P>;
+}
+
+/** An authenticated caller: its tenant in the RoutePolicy that holds its key (rules match tenants of their policy). */
+export interface RouteCaller {
+  policy: string;
+  tenant: string;
 }
 
 export interface RouteInput {
   model: string;
   header(name: string): string | undefined;
-  tenant?: string | undefined;
+  caller?: RouteCaller | undefined;
 }
 
-const regexCache = new Map<string, RegExp>();
-function regex(pattern: string): RegExp {
-  let r = regexCache.get(pattern);
-  if (!r) {
-    r = new RegExp(`^(?:${pattern})$`);
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(pattern, r);
-  }
-  return r;
+export type SystemPrompt = NonNullable<RouteConfig['systemPrompt']>;
+
+export interface RoutePlan<P extends PoolLike> {
+  /** The selected pool first, then the fallback chain. */
+  pools: P[];
+  /** Every pool the request could have been sent to by this resolution (all pools of a split): policy checks them all. */
+  candidates: P[];
+  route: RouteConfig | undefined;
+  /** Model name reported to the client: the rule's modelRewrite, else the name it asked for. */
+  publicModel: string;
+  /** The system prompt applied to the request, if any (see systemPromptFor). */
+  systemPrompt?: SystemPrompt | undefined;
 }
 
-/** Specificity of `route` for the input, or -1 when it does not match. */
-function specificity(route: RouteConfig, input: RouteInput): number {
-  const m = route.match;
-  for (const h of m.headers) {
+/** How a split is decided: `next` advances the split's round-robin (requests), `first` does not (visibility checks). */
+export type SplitPick = 'next' | 'first';
+
+function conditionsHold(r: CompiledRoute, input: RouteInput): boolean {
+  for (const h of r.headers) {
     const v = input.header(h.name);
-    if (v === undefined || (h.type === 'Exact' ? v !== h.value : !regex(h.value).test(v))) return -1;
+    if (v === undefined || !h.matches(v)) return false;
   }
-  if (m.tenants && (input.tenant === undefined || !m.tenants.includes(input.tenant))) return -1;
-  const extra = m.headers.length + (m.tenants ? 1 : 0);
-  if (!m.model) return 1 + extra / 100;
-  if (m.model.type === 'Exact') return m.model.value === input.model ? 1_000_000 + extra / 100 : -1;
-  return input.model.startsWith(m.model.value) ? 1_000 + m.model.value.length + extra / 100 : -1;
+  const tenants = r.config.match.tenants;
+  if (!tenants) return true;
+  const c = input.caller;
+  return c !== undefined && c.policy === r.config.policy && tenants.includes(c.tenant);
 }
 
-/** The matching rule with the highest specificity, if any. */
-export function matchRoute(routes: readonly RouteConfig[], input: RouteInput): RouteConfig | undefined {
-  let best: RouteConfig | undefined;
+/** How specifically the rule's model match names `name` (-1: not at all); a larger number is more specific. */
+function nameScore(m: RouteConfig['match']['model'], name: string): number {
+  if (!m) return 1_000_000;
+  if (!modelMatchAccepts(m, name)) return -1;
+  return m.type === 'Exact' ? 3_000_000 : 2_000_000 + m.value.length * 1000;
+}
+
+/** Specificity of `r` for a request for `model` whose pool also answers to `others`, or -1. */
+function specificity(r: CompiledRoute, input: RouteInput, others: readonly string[]): number {
+  if (!conditionsHold(r, input)) return -1;
+  const m = r.config.match.model;
+  let score = nameScore(m, input.model);
+  if (score >= 0) score += 100;
+  else for (const n of others) score = Math.max(score, nameScore(m, n));
+  if (score < 0) return -1;
+  return score + r.config.match.headers.length + (r.config.match.tenants ? 1 : 0);
+}
+
+/** The matching rule with the highest specificity (the first in snapshot order among equals), if any. */
+export function matchRoute(
+  routes: readonly CompiledRoute[],
+  input: RouteInput,
+  others: readonly string[] = [],
+): CompiledRoute | undefined {
+  let best: CompiledRoute | undefined;
   let bestScore = -1;
   for (const r of routes) {
-    const s = specificity(r, input);
+    const s = specificity(r, input, others);
     if (s > bestScore) {
       best = r;
       bestScore = s;
@@ -59,32 +101,73 @@ export function matchRoute(routes: readonly RouteConfig[], input: RouteInput): R
   return best;
 }
 
-function pickSplit(route: RouteConfig): string | undefined {
-  let total = 0;
-  for (const s of route.splits) total += s.weight;
-  let r = Math.random() * total;
-  for (const s of route.splits) {
-    r -= s.weight;
-    if (r < 0) return s.pool;
-  }
-  return route.splits.at(-1)?.pool;
+/** True when rule `r` can send requests to `pool` (the coverage of translate/coverage.ts). */
+function covers(r: RouteConfig, pool: PoolConfig): boolean {
+  if (r.splits.some((s) => s.pool === pool.id) || r.fallbacks.includes(pool.id)) return true;
+  return r.splits.length === 0 && [pool.model, ...pool.aliases].some((n) => modelMatchAccepts(r.match.model, n));
 }
 
-/** Resolves the pools for a request; 404 in the surface's shape when the model is unknown. */
-export function resolveRoute(rt: Runtime, input: RouteInput): RoutePlan {
-  const route = rt.routes.length > 0 ? matchRoute(rt.routes, input) : undefined;
-  let primary: PoolRuntime | undefined;
-  if (route && route.splits.length > 0) {
-    const id = pickSplit(route);
-    primary = id === undefined ? undefined : rt.pools.get(id);
+/**
+ * The system prompt of a request served by `pool`: the matched rule's, else that of the most specific rule with
+ * one whose conditions the request meets and which covers the pool — so a prompt set for a pool applies whatever
+ * name, alias or rule led there.
+ */
+function systemPromptFor(
+  routes: readonly CompiledRoute[],
+  matched: CompiledRoute | undefined,
+  pool: PoolConfig,
+  input: RouteInput,
+): SystemPrompt | undefined {
+  if (matched?.config.systemPrompt) return matched.config.systemPrompt;
+  const names = [pool.model, ...pool.aliases];
+  let best: CompiledRoute | undefined;
+  let bestScore = -1;
+  for (const r of routes) {
+    if (!r.config.systemPrompt || !covers(r.config, pool)) continue;
+    const s = specificity(r, { ...input, model: pool.model }, names);
+    if (s > bestScore) {
+      best = r;
+      bestScore = s;
+    }
+  }
+  return best?.config.systemPrompt;
+}
+
+/** Resolves the pools for a request; a 404 in the surface's shape when nothing serves the model. */
+export function resolveRoute<P extends PoolLike>(
+  table: RoutingTable<P>,
+  input: RouteInput,
+  pick: SplitPick = 'next',
+): RoutePlan<P> {
+  const named = table.models.get(input.model);
+  const others = named ? [named.config.model, ...named.config.aliases] : [];
+  const rule = table.routes.length > 0 ? matchRoute(table.routes, input, others) : undefined;
+  const route = rule?.config;
+  let primary: P | undefined;
+  let candidates: P[];
+  if (rule && route && route.splits.length > 0) {
+    candidates = route.splits.flatMap((s) => {
+      const p = s.weight > 0 ? table.pools.get(s.pool) : undefined;
+      return p ? [p] : [];
+    });
+    const id = pick === 'next' ? rule.pickSplit() : route.splits.find((s) => s.weight > 0)?.pool;
+    primary = id === undefined ? undefined : table.pools.get(id);
   } else {
-    primary = rt.models.get(input.model);
+    primary = named;
+    candidates = named ? [named] : [];
   }
   if (!primary) throw errors.modelNotFound(input.model);
   const pools = [primary];
   for (const id of route?.fallbacks ?? []) {
-    const p = rt.pools.get(id);
+    const p = table.pools.get(id);
     if (p && !pools.includes(p)) pools.push(p);
   }
-  return { pools, route, publicModel: route?.modelRewrite ?? input.model };
+  const systemPrompt = systemPromptFor(table.routes, rule, primary.config, input);
+  return {
+    pools,
+    candidates,
+    route,
+    publicModel: route?.modelRewrite ?? input.model,
+    ...(systemPrompt ? { systemPrompt } : {}),
+  };
 }

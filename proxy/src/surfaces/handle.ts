@@ -94,6 +94,7 @@ export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, spec: 
     sink,
     runtime,
     ...(prompt !== undefined ? { prompt } : {}),
+    ...(spec.prompt ? { promptOf: spec.prompt } : {}),
   };
   try {
     await deps.run(call);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { MAX_DURATION_MS, PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
+import { re2SyntaxError } from '../matching/re2.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -115,7 +116,14 @@ export const routeConfig = z.object({
   name: z.string(),
   match: z.object({
     model: z.object({ type: z.enum(['Exact', 'Prefix']), value: z.string() }).optional(),
-    headers: z.array(z.object({ name: z.string(), type: z.enum(['Exact', 'RegularExpression']), value: z.string() })),
+    headers: z.array(
+      z
+        .object({ name: z.string(), type: z.enum(['Exact', 'RegularExpression']), value: z.string() })
+        .refine((h) => h.type !== 'RegularExpression' || re2SyntaxError(h.value) === undefined, {
+          message: 'must be an RE2 regular expression',
+          path: ['value'],
+        }),
+    ),
     tenants: z.array(z.string()).optional(),
   }),
   splits: z.array(z.object({ pool: z.string(), weight: z.number().int().min(0) })).describe('Empty: by model name.'),
@@ -128,6 +136,9 @@ export type RouteConfig = z.infer<typeof routeConfig>;
 export const policyConfig = z.object({
   id: z.string().min(1).describe('namespace/name of the RoutePolicy.'),
   authRequired: z.boolean(),
+  pools: z
+    .array(z.string())
+    .describe('Ids of the pools the policy covers: its protection applies to every request they serve.'),
   tenants: z.array(
     z.object({
       name: z.string(),

@@ -19,7 +19,7 @@ import {
 } from '../proxyconfig/index.js';
 import { idOf, namespaceOf, type ServiceResolver, translateBackend } from './backends.js';
 import { isolate } from './isolate.js';
-import { translatePolicy } from './policies.js';
+import { type KeyClaim, type KeyOwners, translatePolicy } from './policies.js';
 import { translatePool } from './pools.js';
 import type { Problem } from './problems.js';
 
@@ -120,17 +120,24 @@ export function translate(input: TranslateInput): TranslateResult {
       (p) => isolate(subject('LLMPool', p), poolConfig, problems, () => translatePool(p, lookup, problems)) ?? [],
     );
 
-  const poolIds = new Set(pools.map((p) => p.id));
-  const routes: ProxyConfig['routes'] = [];
-  const policies: ProxyConfig['policies'] = [];
-  for (const rp of [...input.policies].sort(byId)) {
-    const t = isolate(subject('RoutePolicy', rp), policyOutput, problems, () =>
-      translatePolicy(rp, (id) => poolIds.has(id), input.secrets, problems),
-    );
+  const named = pools.map((p) => ({ id: p.id, names: [p.model, ...p.aliases] }));
+  // Oldest first, so an API key two policies list stays with the older one; served in namespace/name order.
+  const keyOwners: KeyOwners = new Map();
+  const translated: { id: string; routes: ProxyConfig['routes']; policy: ProxyConfig['policies'][number] }[] = [];
+  for (const rp of [...input.policies].sort(byAge)) {
+    let claims: KeyClaim[] = [];
+    const t = isolate(subject('RoutePolicy', rp), policyOutput, problems, () => {
+      const out = translatePolicy(rp, named, input.secrets, keyOwners, problems);
+      claims = out.claims;
+      return { routes: out.routes, policy: out.policy };
+    });
     if (!t) continue;
-    routes.push(...t.routes);
-    policies.push(t.policy);
+    for (const c of claims) keyOwners.set(c.hash, c.owner);
+    translated.push({ id: idOf(rp), ...t });
   }
+  translated.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const routes = translated.flatMap((t) => t.routes);
+  const policies = translated.map((t) => t.policy);
 
   const body = {
     schemaVersion: SCHEMA_VERSION,

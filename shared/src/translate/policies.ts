@@ -1,20 +1,41 @@
-/** RoutePolicy → RouteConfig[] + PolicyConfig: pool names resolved to ids, API keys hashed. */
+/**
+ * RoutePolicy → RouteConfig[] + PolicyConfig: pool names resolved to ids, the pools the policy covers, API keys
+ * hashed. One key value authenticates one tenant: policies are translated oldest first, and a key an older tenant
+ * (of this or another policy) already holds is a conflict reported on the newer one, which does not get it.
+ */
 import { createHash } from 'node:crypto';
 import { parseDuration, type RoutePolicy, type Secret } from '../api/v1alpha1/index.js';
 import type { PolicyConfig, RouteConfig } from '../proxyconfig/index.js';
 import { findSecretValue, idOf, namespaceOf } from './backends.js';
+import { coveredPools, type NamedPool } from './coverage.js';
 import type { Problem } from './problems.js';
 
 /** SHA-256 hex of an API key: the only form in which keys appear in a snapshot. */
 export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-/** Translates one policy; pool references that do not exist are problems and are left out. */
+/** Who holds each API key (by hash): `RoutePolicy ns/name tenant "t"`. Shared by the policies of one translation. */
+export type KeyOwners = Map<string, string>;
+
+/** A key a translated policy wants: recorded in KeyOwners once the policy is known to be served. */
+export interface KeyClaim {
+  hash: string;
+  owner: string;
+}
+
+/**
+ * Translates one policy; pool references that do not exist are problems and are left out, and so are keys held by
+ * a tenant in `owners` (older policies). The keys it holds itself come back as `claims`, for the caller to record
+ * once the policy is accepted.
+ */
 export function translatePolicy(
   rp: RoutePolicy,
-  poolExists: (id: string) => boolean,
+  pools: readonly NamedPool[],
   secrets: Secret[],
+  owners: ReadonlyMap<string, string>,
   problems: Problem[],
-): { routes: RouteConfig[]; policy: PolicyConfig } {
+): { routes: RouteConfig[]; policy: PolicyConfig; claims: KeyClaim[] } {
+  const poolIds = new Set(pools.map((p) => p.id));
+  const poolExists = (pid: string) => poolIds.has(pid);
   const ns = namespaceOf(rp);
   const id = idOf(rp);
   const push = (field: string, reason: string, message: string) =>
@@ -63,19 +84,34 @@ export function translatePolicy(
     };
   });
 
+  const claims: KeyClaim[] = [];
   const tenants = (rp.spec.tenants ?? []).map((t, i) => ({
     name: t.name,
     keyHashes: t.apiKeys.flatMap((ref, j) => {
+      const field = `spec.tenants[${i}].apiKeys[${j}]`;
       const value = findSecretValue(secrets, ns, ref.name, ref.key);
       if (value === undefined) {
-        push(
-          `spec.tenants[${i}].apiKeys[${j}]`,
-          'SecretNotFound',
-          `key "${ref.key}" of Secret ${ns}/${ref.name} was not found`,
-        );
+        push(field, 'SecretNotFound', `key "${ref.key}" of Secret ${ns}/${ref.name} was not found`);
         return [];
       }
-      return [hashApiKey(value.trim())];
+      const hash = hashApiKey(value.trim());
+      const owner = `RoutePolicy ${id} tenant "${t.name}"`;
+      const holder = owners.get(hash) ?? claims.find((c) => c.hash === hash)?.owner;
+      if (holder === owner) return []; // the same key twice in one tenant
+      if (holder !== undefined) {
+        problems.push({
+          kind: 'RoutePolicy',
+          namespace: ns,
+          name: rp.metadata.name,
+          field,
+          reason: 'ApiKeyConflict',
+          message: `the API key in key "${ref.key}" of Secret ${ns}/${ref.name} already authenticates ${holder} (a key belongs to one tenant: the oldest policy keeps it); it does not authenticate tenant "${t.name}"`,
+          condition: 'Accepted',
+        });
+        return [];
+      }
+      claims.push({ hash, owner });
+      return [hash];
     }),
     ...(t.models ? { models: t.models } : {}),
     ...(t.limits ? { limits: t.limits } : {}),
@@ -85,8 +121,10 @@ export function translatePolicy(
   const cache = rp.spec.cache;
   return {
     routes,
+    claims,
     policy: {
       id,
+      pools: coveredPools(routes, pools),
       authRequired: rp.spec.auth?.required ?? (rp.spec.auth !== undefined || tenants.length > 0),
       tenants,
       rateLimits: (rp.spec.rateLimits ?? []).map((r) => ({

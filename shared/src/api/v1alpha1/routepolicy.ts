@@ -4,6 +4,7 @@
  * one of its rules matched. Requests no rule matches go to the pool whose model or alias equals the model name.
  */
 import { z } from 'zod';
+import { re2SyntaxError } from '../../matching/re2.js';
 import {
   API_VERSION,
   condition,
@@ -24,13 +25,27 @@ export const modelMatch = z
   })
   .strict();
 
-export const headerMatch = z
-  .object({
-    name: headerName('Header name (case-insensitive).'),
-    type: z.enum(['Exact', 'RegularExpression']).default('Exact').describe('How value is compared.'),
-    value: z.string().max(4096).describe('Value to compare with.'),
-  })
-  .strict();
+export const headerMatch = withRules(
+  z
+    .object({
+      name: headerName('Header name (case-insensitive).'),
+      type: z
+        .enum(['Exact', 'RegularExpression'])
+        .default('Exact')
+        .describe('How value is compared: equal, or matched as a whole by an RE2 regular expression.'),
+      value: z.string().max(4096).describe('Value to compare with, or the RE2 pattern.'),
+    })
+    .strict(),
+  [
+    {
+      // CEL compiles a dynamic pattern with Go's RE2 when the rule runs: a pattern that does not compile fails it.
+      cel: "!has(self.type) || self.type != 'RegularExpression' || ''.findAll(self.value).size() >= 0",
+      message: 'must be an RE2 regular expression',
+      check: (h) => h.type !== 'RegularExpression' || re2SyntaxError(h.value) === undefined,
+      field: '.value',
+    },
+  ],
+);
 
 export const routeMatch = z
   .object({
