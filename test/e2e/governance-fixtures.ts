@@ -7,8 +7,11 @@ export const KEYS = {
   teamB: 'sk-swy-team-b-93e1d2c4b5a69788',
 } as const;
 
-/** A vLLM backend over `urls` serving `model` (upstream `sim-model`) with pricing, and a pool of the same name. */
-export function backendAndPool(name: string, model: string, urls: string[]): string {
+/**
+ * A vLLM backend over `urls` serving `model` (upstream `sim-model`) with pricing, and a pool of the same name;
+ * `poolSpec`: more fields of the pool's spec (YAML, indented by two spaces).
+ */
+export function backendAndPool(name: string, model: string, urls: string[], poolSpec = ''): string {
   return `
 apiVersion: switchyard.dev/v1alpha1
 kind: LLMBackend
@@ -25,6 +28,7 @@ metadata: { name: ${name} }
 spec:
   model: "${model}"
   backendRefs: [{ name: ${name} }]
+${poolSpec}
 ---
 `;
 }

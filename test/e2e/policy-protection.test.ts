@@ -7,33 +7,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
-import { ask, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
+import { ask, backendAndPool, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
 
 let sims: Record<'chat' | 'backing' | 'public' | 'secret', Simulator>;
 let proxy: TestProxy;
 let denying: TestProxy;
 const chats = (s: Simulator) => s.stats().byPath['/v1/chat/completions'] ?? 0;
 
-/** A vLLM backend and a pool `name` serving `model` with `aliases`. */
-const pool = (name: string, model: string, url: string, aliases: string[] = []) => `
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: ${name} }
-spec:
-  provider: vllm
-  endpoints: [{ url: "${url}/v1" }]
-  models: [{ name: "${model}", upstreamName: sim-model }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: ${name} }
-spec:
-  model: "${model}"
-  aliases: [${aliases.map((a) => `"${a}"`).join(', ')}]
-  backendRefs: [{ name: ${name} }]
-  retry: { attempts: 1 }
----
-`;
+/** A backend and a pool `name` serving `model` with `aliases`, one attempt per request. */
+const pool = (name: string, model: string, url: string, aliases: string[] = []) =>
+  backendAndPool(
+    name,
+    model,
+    [url],
+    `  aliases: [${aliases.map((a) => `"${a}"`).join(', ')}]\n  retry: { attempts: 1 }`,
+  );
 
 beforeAll(async () => {
   const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map(() => startSimulator({ flavour: 'vllm' })));
