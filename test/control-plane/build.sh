@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the binaries of Switchyard's test control plane from Go modules:
 #   kube-apiserver, kubectl  <- k8s.io/kubernetes   (module ./k8s)
+#   kubelet, kube-controller-manager, kube-scheduler, kube-proxy (the one-node cluster of test/cluster)
+#                            <- k8s.io/kubernetes   (the same module, in the same `go build`)
 #   etcd                     <- go.etcd.io/etcd/server/v3 (module ./etcd)
 #   helm                     <- helm.sh/helm/v3     (module ./helm)
 #
@@ -104,6 +106,9 @@ gobuild() { # <module dir> <ldflags> <packages...>
 k8s_pkgs=()
 [ -n "${FROM_ASSETS[kube-apiserver]:-}" ] || k8s_pkgs+=(k8s.io/kubernetes/cmd/kube-apiserver)
 [ -n "${FROM_ASSETS[kubectl]:-}" ] || k8s_pkgs+=(k8s.io/kubernetes/cmd/kubectl)
+# The node binaries of test/cluster, in the same `go build` so that the shared packages compile once.
+NODE_BINARIES=(kubelet kube-controller-manager kube-scheduler kube-proxy)
+k8s_pkgs+=("${NODE_BINARIES[@]/#/k8s.io/kubernetes/cmd/}")
 if [ "${#k8s_pkgs[@]}" -gt 0 ]; then
   k8s_mm="${K8S_VERSION#v}"
   k8s_major="${k8s_mm%%.*}"
@@ -116,7 +121,7 @@ if [ "${#k8s_pkgs[@]}" -gt 0 ]; then
     k8s_ld+=" -X $p.gitTreeState=clean -X $p.gitCommit= -X $p.buildDate=${k8s_date:-1970-01-01T00:00:00Z}"
   done
   names="$(printf "%s, " "${k8s_pkgs[@]##*/}")"
-  log "building ${names%, } from k8s.io/kubernetes@$K8S_VERSION (first run only, several minutes)…"
+  log "building ${names%, } from k8s.io/kubernetes@$K8S_VERSION (first run only, 10-20 minutes on 2 cores)…"
   t=$SECONDS
   gobuild k8s "$k8s_ld" "${k8s_pkgs[@]}"
   log "  done in $((SECONDS - t))s"
@@ -151,6 +156,7 @@ done
 "$TMP/bin/kube-apiserver" --version >&2 || die "kube-apiserver does not run"
 "$TMP/bin/etcd" --version >&2 || die "etcd does not run"
 "$TMP/bin/kubectl" version --client >&2 || die "kubectl does not run"
+for b in "${NODE_BINARIES[@]}"; do "$TMP/bin/$b" --version >&2 || die "$b does not run"; done
 "$TMP/bin/helm" version --short >&2 || die "helm does not run"
 
 printf 'k8s.io/kubernetes %s\ngo.etcd.io/etcd/server/v3 %s\nhelm.sh/helm/v3 %s\ngo %s\nassets %s\n' \

@@ -43,6 +43,13 @@ export interface StartControlPlaneOptions {
   startTimeoutMs?: number;
   /** Extra kube-apiserver flags (`--name=value`), appended after the defaults. */
   extraApiServerArgs?: string[];
+  /**
+   * Serve a node (test/cluster): listen and advertise on this (non-loopback) address, keep the endpoints of the
+   * `kubernetes` Service and the ServiceAccount admission plugin. Default: loopback only, neither.
+   */
+  nodeAddress?: string;
+  /** `--service-cluster-ip-range`. Default `10.0.0.0/24`. */
+  serviceClusterIpRange?: string;
 }
 
 export interface CommandResult {
@@ -61,7 +68,7 @@ export interface CommandOptions {
 }
 
 export interface ControlPlane {
-  /** `https://127.0.0.1:PORT` */
+  /** `https://127.0.0.1:PORT` (or the `nodeAddress`) */
   server: string;
   /** Bearer token of user `admin` in group `system:masters`. */
   token: string;
@@ -127,7 +134,8 @@ export function controlPlaneBinDir(): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-function sleep(ms: number): Promise<void> {
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -173,7 +181,8 @@ async function httpGet(url: string): Promise<HttpAnswer> {
   return { status: res.status, body: await res.text() };
 }
 
-function run(
+/** Runs a command to completion (never throws; code 124 after `timeoutMs`, 127 when it cannot start). */
+export function run(
   binary: string,
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -338,7 +347,8 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
     }
 
     // kube-apiserver, with flags much like controller-runtime's envtest
-    const server = `https://127.0.0.1:${apiPort}`;
+    const address = opts.nodeAddress ?? '127.0.0.1';
+    const server = `https://${address}:${apiPort}`;
     const apiserver = startProcess(
       'kube-apiserver',
       join(binDir, 'kube-apiserver'),
@@ -346,14 +356,14 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
         `--etcd-servers=${etcdUrl}`,
         `--cert-dir=${certDir}`, // self-signed serving cert + CA generated on start (apiserver.crt)
         `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        '--service-cluster-ip-range=10.0.0.0/24',
+        `--bind-address=${address}`,
+        `--advertise-address=${address}`,
+        `--service-cluster-ip-range=${opts.serviceClusterIpRange ?? '10.0.0.0/24'}`,
         '--allow-privileged=true',
         // Since Kubernetes 1.3x the endpoint reconciler of the `kubernetes` Service refuses a loopback
         // advertise address ("cannot use public IP 127.0.0.1 with endpoint reconciler"); nothing here needs
         // those endpoints, so turn it off.
-        '--endpoint-reconciler-type=none',
+        ...(opts.nodeAddress ? [] : ['--endpoint-reconciler-type=none']),
         `--authorization-mode=${opts.authorizationMode ?? 'RBAC'}`,
         `--token-auth-file=${join(dir, 'tokens.csv')}`,
         `--service-account-key-file=${join(dir, 'sa.pub')}`,
@@ -361,7 +371,7 @@ async function startOnce(binDir: string, opts: StartControlPlaneOptions): Promis
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         // No controller-manager creates the `default` ServiceAccount of a namespace, so the ServiceAccount
         // admission plugin would reject every Pod; envtest disables it for the same reason.
-        '--disable-admission-plugins=ServiceAccount',
+        ...(opts.nodeAddress ? [] : ['--disable-admission-plugins=ServiceAccount']),
         ...(opts.extraApiServerArgs ?? []),
       ],
       dir,
