@@ -509,25 +509,22 @@ export async function startCluster(): Promise<Cluster> {
     const caPath = join(dir, 'ca.crt');
     await writeFile(caPath, cp.caPem);
 
-    daemon('kube-controller-manager', bin('kube-controller-manager'), [
+    // both with the admin kubeconfig, on loopback, without leader election (one of each)
+    const controlFlags = async () => [
       `--kubeconfig=${kubeconfig}`,
       `--authentication-kubeconfig=${kubeconfig}`,
       `--authorization-kubeconfig=${kubeconfig}`,
       '--bind-address=127.0.0.1',
       `--secure-port=${await freePort()}`,
       '--leader-elect=false',
+    ];
+    daemon('kube-controller-manager', bin('kube-controller-manager'), [
+      ...(await controlFlags()),
       `--service-account-private-key-file=${join(cp.dir, 'sa.key')}`,
       `--root-ca-file=${caPath}`,
       `--service-cluster-ip-range=${NETWORK.serviceCidr}`,
     ]);
-    daemon('kube-scheduler', bin('kube-scheduler'), [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
-      '--leader-elect=false',
-    ]);
+    daemon('kube-scheduler', bin('kube-scheduler'), await controlFlags());
 
     await mkdir(join(dir, 'cni', 'net.d'), { recursive: true });
     await writeFile(join(dir, 'cni', 'net.d', '10-switchyard.conflist'), cniConfig(dir, bridge));

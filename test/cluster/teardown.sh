@@ -127,7 +127,7 @@ for _ in 1 2 3; do
 done
 
 # 7. What this run created outside its directory (kubelet and containerd hardcode a few paths), the directory.
-for path in "${CREATED[@]}"; do rm -rf "$path" && log "removed $path"; done
+for path in "${CREATED[@]}"; do [ -e "$path" ] && rm -rf "$path" && log "removed $path"; done
 rm -rf "$DIR" 2>/dev/null || log "could not remove $DIR entirely"
 log "done"
 exit 0
