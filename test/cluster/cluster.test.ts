@@ -109,7 +109,10 @@ async function livePods(ns: string, selector: string): Promise<string[]> {
   return list.items.filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
 }
 
-/** The sim replicas each proxy pod routes to (`switchyard_endpoint_up` on its admin port, read over the bridge). */
+/**
+ * The sim replicas (pod names: the last segment of the endpoint label) each proxy pod routes to, from
+ * `switchyard_endpoint_up` on its admin port, read over the bridge.
+ */
 async function proxyEndpoints(): Promise<string[][]> {
   const ips = (
     await kubectl(
@@ -129,7 +132,7 @@ async function proxyEndpoints(): Promise<string[][]> {
   return Promise.all(
     ips.map(async (ip) => {
       const text = await (await fetch(`http://${ip}:9090/metrics`, { signal: AbortSignal.timeout(5000) })).text();
-      return [...text.matchAll(/^switchyard_endpoint_up\{backend="models\/sim",endpoint="sim\/([^"]+)"\} 1$/gm)]
+      return [...text.matchAll(/^switchyard_endpoint_up\{backend="models\/sim",endpoint="(?:[^"]*\/)?([^"/]+)"\} 1$/gm)]
         .map((m) => m[1] as string)
         .sort();
     }),
