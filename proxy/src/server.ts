@@ -16,6 +16,7 @@ import { SnapshotStore } from './config/store.js';
 import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
 import { createGovernance, type Governance } from './governance.js';
 import { maintainEndpoints } from './health/index.js';
+import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
@@ -130,6 +131,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const limits = resolveLimits(opts.limits);
   const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;
   const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;
+  const connections = trackConnections(traffic);
   const host = opts.host ?? '0.0.0.0';
   const adminHost = opts.adminHost ?? host;
   const port = await listen(traffic, opts.port ?? 8080, host);
@@ -145,10 +147,11 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       unsubscribe();
       const upkeepStopped = stopEndpointUpkeep();
       const scrapingStopped = stopScraping();
+      // Answers from now on close their connection; kept-alive connections are closed once idle for a while, not
+      // the moment they go idle (their client may be sending its next request on them right then).
+      connections.startDraining();
       const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
-      // Keep-alive connections become idle as their last response ends: close them as that happens.
-      traffic.closeIdleConnections();
-      const sweeper = setInterval(() => traffic.closeIdleConnections(), 100);
+      const sweeper = setInterval(() => connections.closeIdle(DRAIN_IDLE_MS), 100);
       const timer = setTimeout(() => traffic.closeAllConnections(), graceMs);
       await drained;
       clearInterval(sweeper);

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,47 @@ describe('SIGTERM', () => {
     } finally {
       sim.setTiming({ itlMs: 5 });
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+  it('answers a request on a connection kept alive from before the drain, with Connection: close', async () => {
+    // A client with a kept-alive connection sends its next request as soon as (or a little after) the previous
+    // answer ends. Closing that connection the moment it is idle races with that request (a reset, seen as a failed
+    // request during rolling updates): the draining proxy answers it and closes the connection after the answer.
+    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (payload: string) =>
+      new Promise<{ status: number; connection: string | undefined; text: string; socket: unknown }>(
+        (resolve, reject) => {
+          const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (c: string) => {
+              text += c;
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, text, socket: req.socket }),
+            );
+          });
+          req.on('error', reject);
+          req.end(payload);
+        },
+      );
+    try {
+      sim.setTiming({ itlMs: 40 });
+      const inFlight = post(body('m', { stream: true, max_tokens: 10 }));
+      await new Promise((r) => setTimeout(r, 100));
+      const closing = proxy.close(10_000);
+      const first = await inFlight;
+      expect(first.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      await new Promise((r) => setTimeout(r, 300)); // the client pauses a little before its next request
+      const second = await post(body('m'));
+      expect(second.socket).toBe(first.socket); // the same connection
+      expect(second.status).toBe(200);
+      expect(second.connection).toBe('close');
+      await closing;
+    } finally {
+      sim.setTiming({ itlMs: 5 });
+      agent.destroy();
+      await proxy.close();
     }
   });
 });

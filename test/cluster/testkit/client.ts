@@ -59,6 +59,14 @@ async function once(client: OpenAI, spec: TrafficSpec): Promise<void> {
   if (!finished) throw new Error('stream ended without a finish_reason');
 }
 
+/** The error and its cause (the SDK's "Connection error." hides whether it was a reset or a refusal). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause =
+    err.cause instanceof Error ? ` (${(err.cause as NodeJS.ErrnoException).code ?? err.cause.message})` : '';
+  return `${err.message}${cause}`;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -81,7 +89,7 @@ function startTraffic(spec: TrafficSpec): Run {
       } catch (err) {
         const key = err instanceof OpenAI.APIError && err.status ? String(err.status) : 'network';
         failures[key] = (failures[key] ?? 0) + 1;
-        if (samples.length < 10) samples.push(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+        if (samples.length < 10) samples.push(`${key}: ${describe(err)}`);
       }
       latencies.push(Date.now() - t);
     }
