@@ -12,6 +12,7 @@ import { waitFor } from '../support/wait.js';
 const SERVER = 2;
 const CLIENT = 3;
 const PROMPT = 'a private prompt 5c1e';
+const SYSTEM = 'a route system prompt 9d2f';
 
 let receiver: OtlpReceiver;
 let sim: Simulator;
@@ -65,6 +66,14 @@ kind: RoutePolicy
 metadata: { name: failover }
 spec:
   rules: [{ match: { model: { value: primary } }, fallbacks: [backup-pool] }]
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: RoutePolicy
+metadata: { name: prompted }
+spec:
+  rules:
+    - match: { model: { value: backup }, headers: [{ name: x-prompted, value: "yes" }] }
+      systemPrompt: { text: "${SYSTEM}", mode: prepend }
 `;
 
 beforeAll(async () => {
@@ -215,6 +224,16 @@ describe('OpenTelemetry traces', () => {
     }
   });
 
+  it("keeps a route's system prompt out of traces when content capture is off", async () => {
+    const res = await chat('backup', { 'x-request-id': 'trace-system-off', 'x-prompted': 'yes' });
+    expect(res.status).toBe(200);
+    const { server, clients } = await traceOf('trace-system-off', 1);
+    expect(server.attributes['gen_ai.input.messages']).toBeUndefined();
+    expect(JSON.stringify([server, ...clients])).not.toContain(SYSTEM);
+    // The upstream did get it.
+    expect(JSON.stringify(sim.requests().at(-1)?.body)).toContain(SYSTEM);
+  });
+
   it('records the prompt only when content capture is enabled, capped at 16 KiB', async () => {
     const capturing = await startTestProxy(manifests(sim, broken), {
       otelEnv: {
@@ -233,6 +252,18 @@ describe('OpenTelemetry traces', () => {
           body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], max_tokens: 2 }),
         });
       expect((await send('trace-capture-1', PROMPT)).status).toBe(200);
+      const prompted = await fetch(`${capturing.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'trace-capture-3', 'x-prompted': 'yes' },
+        body: JSON.stringify({ model: 'backup', messages: [{ role: 'user', content: PROMPT }], max_tokens: 2 }),
+      });
+      expect(prompted.status).toBe(200);
+      const withSystem = (await traceOf('trace-capture-3', 1)).server.attributes['gen_ai.input.messages'];
+      // What the upstream got: the route's system prompt first.
+      expect(JSON.parse(withSystem as string)).toEqual([
+        { role: 'system', content: SYSTEM },
+        { role: 'user', content: PROMPT },
+      ]);
       expect((await send('trace-capture-2', 'z'.repeat(40_000))).status).toBe(200);
       const small = (await traceOf('trace-capture-1', 1)).server.attributes['gen_ai.input.messages'];
       expect(JSON.parse(small as string)).toEqual([{ role: 'user', content: PROMPT }]);

@@ -77,10 +77,6 @@ export function createTraceHooks(tracing: Tracing): TraceHooks {
       'switchyard.stream': call.stream,
       ...requestParamAttributes(call.body),
     });
-    if (tracing.captureContent) {
-      const content = inputContent(call.body);
-      if (content !== undefined) spans.server.setAttribute('gen_ai.input.messages', content);
-    }
     return spans;
   };
 
@@ -94,6 +90,11 @@ export function createTraceHooks(tracing: Tracing): TraceHooks {
         throw e;
       } finally {
         if (call.plan) spans.server.setAttribute('gen_ai.response.model', call.plan.publicModel);
+        // The body as the upstream got it: with the route's system prompt, once a later stage applied it.
+        if (tracing.captureContent) {
+          const content = inputContent(call.body);
+          if (content !== undefined) spans.server.setAttribute('gen_ai.input.messages', content);
+        }
       }
     },
     hooks: {
