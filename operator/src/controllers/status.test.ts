@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Condition, ProxyConfig } from '../../../shared/src/index.js';
+import { type Condition, type ProxyConfig, parseManifests, translate } from '../../../shared/src/index.js';
+import { desiredBackendStatus } from './backend-status.js';
 import { setConditions, transitions } from './conditions.js';
+import { desiredPolicyStatus } from './policy-status.js';
+import { desiredPoolStatus } from './pool-status.js';
 import { fingerprints, ServingTracker } from './serving.js';
-import { desiredStatus, type TranslationState } from './status.js';
+import type { TranslationState } from './status.js';
 
 const T0 = new Date('2026-01-01T00:00:00Z');
 const T1 = new Date('2026-01-01T00:05:00Z');
@@ -37,15 +40,30 @@ describe('setConditions', () => {
   });
 });
 
-const config = {
-  schemaVersion: 1,
-  version: '0123456789abcdef',
-  generatedAt: T0.toISOString(),
-  backends: [{ id: 'ns/b', endpoints: [{ id: 'b/p1', url: 'http://x', weight: 1 }] }],
-  pools: [{ id: 'ns/p', targets: [{ backend: 'ns/b', weight: 1, priority: 0, upstreamModel: 'm' }] }],
-  routes: [],
-  policies: [],
-} as unknown as ProxyConfig;
+/** A translated snapshot of backends (one endpoint each, at `url`) and pools, all in namespace ns. */
+function snapshotOf(opts: {
+  backends?: string[];
+  pools?: { name: string; model?: string; refs: { name: string; priority?: number }[] }[];
+  url?: string;
+}): ProxyConfig {
+  const backends = (opts.backends ?? ['b']).map(
+    (name) => `apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: ${name}, namespace: ns }
+spec: { provider: vllm, endpoints: [{ url: "${opts.url ?? 'http://x'}" }], models: [{ name: m }] }
+`,
+  );
+  const pools = (opts.pools ?? [{ name: 'p', refs: [{ name: 'b' }] }]).map(
+    (p) => `apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: ${p.name}, namespace: ns }
+spec: { model: ${p.model ?? p.name}, backendRefs: ${JSON.stringify(p.refs)} }
+`,
+  );
+  return translate(parseManifests([...backends, ...pools].join('---\n'))).config;
+}
+
+const config = snapshotOf({});
 
 const state = (over: Partial<TranslationState> = {}): TranslationState => ({
   config,
@@ -63,74 +81,57 @@ const state = (over: Partial<TranslationState> = {}): TranslationState => ({
 });
 
 const meta = (name: string) => ({ metadata: { name, namespace: 'ns', generation: 4 } });
-const ready = (s: Record<string, unknown>) => (s.conditions as Condition[]).find((c) => c.type === 'Ready');
+const ready = (s: { conditions: Condition[] }) => s.conditions.find((c) => c.type === 'Ready');
+const byType = (s: { conditions: Condition[] }) => Object.fromEntries(s.conditions.map((c) => [c.type, c]));
 
-describe('desiredStatus', () => {
+describe('desired status', () => {
   it('reports replicas and Ready for a resolved backend, partial while replicas are missing', () => {
-    const s = desiredStatus('LLMBackend', meta('b'), state(), T0);
+    const s = desiredBackendStatus(meta('b'), state(), T0);
     expect(s).toMatchObject({ readyReplicas: 1, totalReplicas: 3, replicas: '1/3', observedGeneration: 4 });
-    const cond = Object.fromEntries((s.conditions as Condition[]).map((c) => [c.type, c]));
+    const cond = byType(s);
     expect(cond.Ready).toMatchObject({ status: 'True', reason: 'PartiallyReady', observedGeneration: 4 });
     expect(cond.Ready?.message).toBe('1 of 3 replicas are ready.');
     expect(cond.ResolvedRefs?.status).toBe('True');
-    const full = desiredStatus(
-      'LLMBackend',
-      meta('b'),
-      state({ replicas: new Map([['ns/b', { ready: 3, total: 3 }]]) }),
-      T0,
-    );
+    const full = desiredBackendStatus(meta('b'), state({ replicas: new Map([['ns/b', { ready: 3, total: 3 }]]) }), T0);
     expect(ready(full)).toMatchObject({ status: 'True', reason: 'Ready' });
   });
 
   it('is not Ready while no proxy serves the resource as it is, nor with no proxy at all (0/0)', () => {
     const none = state({ proxies: { total: 2, serving: new Map() } });
-    expect(ready(desiredStatus('LLMPool', meta('p'), none, T0))).toMatchObject({
+    expect(ready(desiredPoolStatus(meta('p'), none, T0))).toMatchObject({
       status: 'False',
       reason: 'NotServedByProxies',
     });
-    const empty = desiredStatus('LLMPool', meta('p'), state({ proxies: { total: 0, serving: new Map() } }), T0);
+    const empty = desiredPoolStatus(meta('p'), state({ proxies: { total: 0, serving: new Map() } }), T0);
     expect(ready(empty)).toMatchObject({ status: 'False', reason: 'NotServedByProxies' });
     expect(empty).toMatchObject({ proxiesInSync: '0/0' });
     const one = state({ proxies: { total: 2, serving: new Map([['LLMPool ns/p', 1]]) } });
-    const s = desiredStatus('LLMPool', meta('p'), one, T0);
+    const s = desiredPoolStatus(meta('p'), one, T0);
     expect(ready(s)).toMatchObject({ status: 'True', reason: 'PartiallyReady' });
     expect(ready(s)?.message).toContain('1 of 2 proxies serve it');
     expect(s).toMatchObject({ proxiesInSync: '1/2' });
   });
 
   it('is not Ready when the preferred tier has no ready endpoint, though a failover tier has', () => {
-    const twoTiers = {
-      ...config,
-      backends: [...config.backends, { id: 'ns/c', endpoints: [{ id: 'c/p1', url: 'http://y', weight: 1 }] }],
-      pools: [
-        {
-          id: 'ns/p',
-          targets: [
-            { backend: 'ns/b', weight: 1, priority: 0, upstreamModel: 'm' },
-            { backend: 'ns/c', weight: 1, priority: 1, upstreamModel: 'm' },
-          ],
-        },
-      ],
-    } as unknown as ProxyConfig;
-    const obj = { ...meta('p'), spec: { backendRefs: [{ priority: 0 }, { priority: 1 }] } };
+    const refs = [
+      { name: 'b', priority: 0 },
+      { name: 'c', priority: 1 },
+    ];
+    const twoTiers = snapshotOf({ backends: ['b', 'c'], pools: [{ name: 'p', refs }] });
+    const obj = { ...meta('p'), spec: { backendRefs: refs } };
     const down = state({ config: twoTiers, replicas: new Map([['ns/b', { ready: 0, total: 2 }]]) });
-    expect(ready(desiredStatus('LLMPool', obj, down, T0))).toMatchObject({
+    expect(ready(desiredPoolStatus(obj, down, T0))).toMatchObject({
       status: 'False',
       reason: 'PreferredTierUnavailable',
     });
-    // the preferred backend unresolved (left out of the snapshot): its tier is still the preferred one
-    const unresolved = state({
-      config: {
-        ...twoTiers,
-        pools: [{ ...twoTiers.pools[0], targets: [twoTiers.pools[0]!.targets[1]] }],
-      } as ProxyConfig,
-    });
-    expect(ready(desiredStatus('LLMPool', obj, unresolved, T0))?.reason).toBe('PreferredTierUnavailable');
+    // the preferred backend left out of the snapshot: its tier is still the preferred one
+    const unresolved = state({ config: snapshotOf({ backends: ['c'], pools: [{ name: 'p', refs }] }) });
+    expect(unresolved.config.pools[0]?.targets.map((t) => t.backend)).toEqual(['ns/c']);
+    expect(ready(desiredPoolStatus(obj, unresolved, T0))?.reason).toBe('PreferredTierUnavailable');
   });
 
   it('turns a translation problem into ResolvedRefs=False naming the field', () => {
-    const s = desiredStatus(
-      'LLMPool',
+    const s = desiredPoolStatus(
       meta('p'),
       state({
         problems: [
@@ -147,44 +148,42 @@ describe('desiredStatus', () => {
       }),
       T0,
     );
-    const cond = Object.fromEntries((s.conditions as Condition[]).map((c) => [c.type, c]));
+    const cond = byType(s);
     expect(cond.ResolvedRefs).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
     expect(cond.ResolvedRefs?.message).toContain('spec.backendRefs[1].name');
     expect(cond.Ready).toMatchObject({ status: 'True', reason: 'PartiallyReady' });
     expect(s).toMatchObject({ endpoints: '1/3', proxiesInSync: '2/2' });
   });
 
-  it('marks an object zod rejected as Accepted=False with the field in the message', () => {
-    const s = desiredStatus(
-      'RoutePolicy',
+  it('marks an object zod rejected as Accepted=False with the field in the message; a policy has no Ready', () => {
+    const s = desiredPolicyStatus(
       meta('r'),
       state({ invalid: [{ kind: 'RoutePolicy', namespace: 'ns', name: 'r', message: 'spec.rules: Too small' }] }),
       T0,
     );
-    expect((s.conditions as Condition[])[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'Invalid' });
-    expect((s.conditions as Condition[])[0]?.message).toContain('spec.rules');
+    expect(s.conditions[0]).toMatchObject({ type: 'Accepted', status: 'False', reason: 'Invalid' });
+    expect(s.conditions[0]?.message).toContain('spec.rules');
+    expect(s.conditions.map((c) => c.type)).toEqual(['Accepted', 'ResolvedRefs']);
   });
 
   it('a pool without ready endpoints is not Ready', () => {
-    const s = desiredStatus('LLMPool', meta('p'), state({ replicas: new Map([['ns/b', { ready: 0, total: 2 }]]) }), T0);
-    expect((s.conditions as Condition[]).find((c) => c.type === 'Ready')).toMatchObject({
-      status: 'False',
-      reason: 'NoReadyEndpoints',
-    });
+    const s = desiredPoolStatus(meta('p'), state({ replicas: new Map([['ns/b', { ready: 0, total: 2 }]]) }), T0);
+    expect(ready(s)).toMatchObject({ status: 'False', reason: 'NoReadyEndpoints' });
   });
 });
 
 describe('ServingTracker', () => {
-  const snap = (version: string, poolModel: string, endpointUrl: string) =>
-    ({
-      ...config,
-      version,
-      backends: [{ id: 'ns/b', endpoints: [{ id: 'b/p1', url: endpointUrl, weight: 1 }] }],
+  /** Pool p (model `poolModel`) on backend b at `url`, and pool q on a backend that does not exist. */
+  const snap = (version: string, poolModel: string, url: string): ProxyConfig => ({
+    ...snapshotOf({
+      url,
       pools: [
-        { ...config.pools[0], model: poolModel },
-        { id: 'ns/q', model: 'q', targets: [] },
+        { name: 'p', model: poolModel, refs: [{ name: 'b' }] },
+        { name: 'q', refs: [{ name: 'missing' }] },
       ],
-    }) as unknown as ProxyConfig;
+    }),
+    version,
+  });
 
   it('counts a proxy for a resource when the snapshot it serves holds that resource unchanged', () => {
     const t = new ServingTracker();
@@ -202,6 +201,7 @@ describe('ServingTracker', () => {
   it('fingerprints a pool with the backends it targets', () => {
     const a = fingerprints(snap('v1', 'm', 'http://x')).get('LLMPool ns/p');
     const b = fingerprints(snap('v2', 'm', 'http://moved')).get('LLMPool ns/p');
+    expect(a).toBeDefined();
     expect(a).not.toBe(b);
   });
 

@@ -1,17 +1,16 @@
 /**
- * The status each custom resource should have after a translation: conditions Accepted / ResolvedRefs / Ready
- * from translate()'s problems and the zod verdict, plus replica, endpoint and proxy counts. Pure; the caller
- * writes it (only when it differs from the current status).
+ * What every kind's status is made of, after a translation: conditions Accepted and ResolvedRefs from translate()'s
+ * problems and the zod verdict, the Ready condition's common cases, and the bookkeeping (lastTransitionTime kept
+ * while a condition does not change, observedGeneration). The kinds' own rules are in backend-status.ts,
+ * pool-status.ts and policy-status.ts. Pure; the status reconciler writes the result.
  *
- * Ready means servable: the resource is in the snapshot, replicas are ready (for a pool: in its preferred tier,
- * the lowest priority its backendRefs name) and at least one proxy serves it as it is now. Ready=True with reason
- * PartiallyReady when something is missing that does not stop it being served (replicas or endpoints not ready,
- * references unresolved, proxies not yet serving it).
+ * Ready means servable: the resource is in the snapshot, replicas are ready and at least one proxy serves it as it
+ * is now. Ready=True with reason PartiallyReady when something is missing that does not stop it being served.
  */
 import type { Condition, CustomResourceKind, Problem, ProxyConfig } from '../../../shared/src/index.js';
 import { type ConditionInput, setConditions } from './conditions.js';
 import type { InvalidResource } from './inputs.js';
-import { type ServingCounts, servingKey } from './serving.js';
+import type { ServingCounts } from './serving.js';
 
 /** What the last translation (and the pusher) found. */
 export interface TranslationState {
@@ -27,13 +26,25 @@ export interface TranslationState {
 export interface StatusSubject {
   metadata: { name: string; namespace?: string; generation?: number };
   spec?: { backendRefs?: { priority?: number }[] };
-  status?: { conditions?: Condition[] } & Record<string, unknown>;
+  status?: { conditions?: Condition[] };
+}
+
+/** The status fields every kind has. */
+export interface CommonStatus {
+  conditions: Condition[];
+  observedGeneration?: number;
 }
 
 const ORDER = ['Accepted', 'ResolvedRefs', 'Ready'];
 const describe = (ps: Problem[]) => ps.map((p) => `${p.field}: ${p.message}`).join('; ');
 
-function baseConditions(kind: CustomResourceKind, ns: string, name: string, s: TranslationState): ConditionInput[] {
+/** `namespace/name` of a subject (namespace `default` when unset, as the apiserver does). */
+export const idOf = (obj: StatusSubject): string => `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+
+/** Accepted and ResolvedRefs of one resource. */
+export function acceptance(kind: CustomResourceKind, obj: StatusSubject, s: TranslationState): ConditionInput[] {
+  const ns = obj.metadata.namespace ?? 'default';
+  const name = obj.metadata.name;
   const invalid = s.invalid.find((i) => i.kind === kind && i.namespace === ns && i.name === name);
   if (invalid)
     return [
@@ -53,28 +64,9 @@ function baseConditions(kind: CustomResourceKind, ns: string, name: string, s: T
   ];
 }
 
-function backendCounts(id: string, s: TranslationState): { ready: number; total: number } | undefined {
-  const b = s.config.backends.find((x) => x.id === id);
-  if (!b) return undefined;
-  return s.replicas.get(id) ?? { ready: b.endpoints.length, total: b.endpoints.length };
-}
-
-/** The complete desired status of one resource. */
-export function desiredStatus(
-  kind: CustomResourceKind,
-  obj: StatusSubject,
-  s: TranslationState,
-  now: Date,
-): Record<string, unknown> {
-  const ns = obj.metadata.namespace ?? 'default';
-  const name = obj.metadata.name;
-  const id = `${ns}/${name}`;
-  const generation = obj.metadata.generation;
-  const conditions = baseConditions(kind, ns, name, s);
-  const accepted = conditions.every((c) => c.status === 'True');
-  const extra: Record<string, unknown> = {};
-
-  const notServedByProxies = (serving: number): ConditionInput => ({
+/** Ready=False because no proxy serves the resource as it is now (or no proxy is known). */
+export function notServedByProxies(s: TranslationState, serving: number): ConditionInput {
+  return {
     type: 'Ready',
     status: 'False',
     reason: 'NotServedByProxies',
@@ -82,102 +74,24 @@ export function desiredStatus(
       s.proxies.total === 0
         ? 'No proxy is known (the proxy Service has no endpoints).'
         : `None of the ${s.proxies.total} proxies serves the current configuration yet (${serving}/${s.proxies.total}).`,
-  });
-  const partial = (what: string[]) => what.filter((w) => w !== '').join('; ');
+  };
+}
 
-  if (kind === 'LLMBackend') {
-    const counts = backendCounts(id, s);
-    const ready = counts?.ready ?? 0;
-    const total = s.replicas.get(id)?.total ?? counts?.total ?? 0;
-    const serving = s.proxies.serving.get(servingKey('LLMBackend', id)) ?? 0;
-    const gaps = partial([
-      ready < total ? `${ready} of ${total} replicas are ready` : '',
-      serving < s.proxies.total ? `${serving} of ${s.proxies.total} proxies serve it` : '',
-    ]);
-    conditions.push(
-      !counts
-        ? {
-            type: 'Ready',
-            status: 'False',
-            reason: 'NotServed',
-            message: 'The backend is not in the snapshot; see the other conditions.',
-          }
-        : ready === 0
-          ? { type: 'Ready', status: 'False', reason: 'NoReadyReplicas', message: `0 of ${total} replicas are ready.` }
-          : serving === 0
-            ? notServedByProxies(serving)
-            : gaps
-              ? { type: 'Ready', status: 'True', reason: 'PartiallyReady', message: `${gaps}.` }
-              : { type: 'Ready', status: 'True', reason: 'Ready', message: `${ready} of ${total} replicas are ready.` },
-    );
-    Object.assign(extra, { readyReplicas: ready, totalReplicas: total, replicas: `${ready}/${total}` });
-  } else if (kind === 'LLMPool') {
-    const pool = s.config.pools.find((p) => p.id === id);
-    const priorities = (obj.spec?.backendRefs ?? []).map((r) => r.priority ?? 0);
-    const preferred = priorities.length > 0 ? Math.min(...priorities) : 0;
-    let ready = 0;
-    let total = 0;
-    let preferredReady = 0;
-    let preferredTotal = 0;
-    for (const t of pool?.targets ?? []) {
-      const c = backendCounts(t.backend, s);
-      ready += c?.ready ?? 0;
-      total += c?.total ?? 0;
-      if (t.priority === preferred) {
-        preferredReady += c?.ready ?? 0;
-        preferredTotal += c?.total ?? 0;
-      }
-    }
-    const serving = s.proxies.serving.get(servingKey('LLMPool', id)) ?? 0;
-    const gaps = partial([
-      accepted ? '' : 'some references are unresolved (see ResolvedRefs)',
-      ready < total ? `${ready} of ${total} endpoints are ready` : '',
-      serving < s.proxies.total ? `${serving} of ${s.proxies.total} proxies serve it` : '',
-    ]);
-    conditions.push(
-      !pool
-        ? {
-            type: 'Ready',
-            status: 'False',
-            reason: 'NotServed',
-            message: 'The pool is not in the snapshot; see Accepted.',
-          }
-        : ready === 0
-          ? {
-              type: 'Ready',
-              status: 'False',
-              reason: 'NoReadyEndpoints',
-              message: `0 of ${total} endpoints are ready.`,
-            }
-          : preferredReady === 0
-            ? {
-                type: 'Ready',
-                status: 'False',
-                reason: 'PreferredTierUnavailable',
-                message: `0 of ${preferredTotal} endpoints of the preferred tier (priority ${preferred}) are ready; requests fail over to ${ready} endpoints of later tiers.`,
-              }
-            : serving === 0
-              ? notServedByProxies(serving)
-              : gaps
-                ? { type: 'Ready', status: 'True', reason: 'PartiallyReady', message: `${gaps}.` }
-                : {
-                    type: 'Ready',
-                    status: 'True',
-                    reason: 'Ready',
-                    message: `${ready} of ${total} endpoints are ready; every proxy serves it.`,
-                  },
-    );
-    Object.assign(extra, {
-      readyEndpoints: ready,
-      totalEndpoints: total,
-      endpoints: `${ready}/${total}`,
-      proxiesInSync: `${serving}/${s.proxies.total}`,
-    });
-  }
+/** The gaps of a partially ready resource as one sentence part ('' when there are none). */
+export const gaps = (what: string[]): string => what.filter((w) => w !== '').join('; ');
 
+/** Ready/total replicas of a backend of the snapshot; undefined when the snapshot does not hold it. */
+export function backendCounts(id: string, s: TranslationState): { ready: number; total: number } | undefined {
+  const b = s.config.backends.find((x) => x.id === id);
+  if (!b) return undefined;
+  return s.replicas.get(id) ?? { ready: b.endpoints.length, total: b.endpoints.length };
+}
+
+/** The conditions and observedGeneration of the desired status, from the object's current conditions. */
+export function common(obj: StatusSubject, conditions: ConditionInput[], now: Date): CommonStatus {
+  const generation = obj.metadata.generation;
   return {
     conditions: setConditions(obj.status?.conditions, conditions, generation, now, ORDER),
-    ...extra,
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
   };
 }

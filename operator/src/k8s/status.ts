@@ -8,7 +8,7 @@ import type { KubeObject } from './objects.js';
 import { objectPath, type ResourceType } from './resources.js';
 
 /** Computes the status to write from the current object; undefined when it is already right. */
-export type StatusFn<T> = (current: T) => Record<string, unknown> | undefined;
+export type StatusFn<T> = (current: T) => object | undefined;
 
 /** Result of a status write. */
 export type StatusWriteResult = 'written' | 'unchanged' | 'gone';

@@ -159,6 +159,7 @@ export const llmBackendStatus = z
     observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the backend.');
+export type LLMBackendStatus = z.infer<typeof llmBackendStatus>;
 
 export const llmBackend = z.object({
   apiVersion: z.literal(API_VERSION),

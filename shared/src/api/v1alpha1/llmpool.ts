@@ -198,6 +198,7 @@ export const llmPoolStatus = z
     observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the pool.');
+export type LLMPoolStatus = z.infer<typeof llmPoolStatus>;
 
 export const llmPool = z.object({
   apiVersion: z.literal(API_VERSION),

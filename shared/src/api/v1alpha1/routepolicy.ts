@@ -198,6 +198,7 @@ export const routePolicyStatus = z
     observedGeneration: z.number().int().optional().describe('metadata.generation the status was computed for.'),
   })
   .describe('Observed state of the policy.');
+export type RoutePolicyStatus = z.infer<typeof routePolicyStatus>;
 
 export const routePolicy = z.object({
   apiVersion: z.literal(API_VERSION),
