@@ -6,7 +6,6 @@
 import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { errors } from '../../errors.js';
 import { checkModelName, handleOperation, readRequestBody, type SurfaceDeps } from '../handle.js';
 import { chatPromptText } from '../openai/routes.js';
 import type { Surface } from '../types.js';
@@ -109,7 +108,7 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
     const body = (await readRequestBody(c, deps, rt)) as { model?: unknown; name?: unknown };
     const id = typeof body.model === 'string' ? body.model : typeof body.name === 'string' ? body.name : '';
     checkModelName(id, deps.limits);
-    if (!rt?.models.has(id)) throw errors.notFound(`model '${id}' not found`);
+    // The caller's own answer first (401 without a key while keys are required): unknown and known models alike.
     assertModelVisible(rt, (n) => c.req.header(n), id);
     const entry = modelEntry(id, deps.store.appliedAt);
     return c.json({
