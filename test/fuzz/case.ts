@@ -1,8 +1,10 @@
 /** What a fuzz case is, whichever fuzzer made it, and how its request is written on the wire. */
 import type { Behaviour } from './http-client.js';
 
+/** Which fuzzer made a case. */
 export type Tier = 'client' | 'upstream';
 
+/** One case: the bytes to send, how to behave, and what the checks need to know about it. */
 export interface FuzzCase {
   tier: Tier;
   seed: number;

@@ -558,6 +558,7 @@ function planCase(seed: number, index: number, only?: readonly string[]): Plan {
   return { endpoint, provider, model, baseSeed, steps };
 }
 
+/** How client cases are made for one run. */
 export interface ClientCaseOptions {
   /** Restrict the mutation steps to these names. */
   only?: readonly string[];

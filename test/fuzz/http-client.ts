@@ -28,6 +28,7 @@ export type Behaviour =
   /** Read nothing for `pauseMs` after the first bytes arrive (backpressure), then read everything. */
   | { kind: 'slow-read'; pauseMs: number };
 
+/** Everything one exchange produced. */
 export interface ExchangeResult {
   responses: Observed[];
   /** The connection ended (close, reset or our own abort) before `expected` complete responses were read. */
@@ -130,6 +131,7 @@ export function parseResponses(
   return { responses, rest: buf.subarray(at) };
 }
 
+/** Where to send what, and how. */
 export interface ExchangeOptions {
   port: number;
   host?: string;

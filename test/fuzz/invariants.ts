@@ -6,6 +6,7 @@
 import type { Expectation } from '../sim/hostile/index.js';
 import type { Observed } from './http-client.js';
 
+/** The client surfaces (their error and stream shapes differ). */
 export type SurfaceName = 'openai' | 'anthropic' | 'ollama';
 
 /** A broken invariant: its class (for counts) and what was seen. */
@@ -47,6 +48,7 @@ export function isSurfaceError(surface: SurfaceName, body: unknown): boolean {
   return typeof rec(j.error)?.message === 'string';
 }
 
+/** How a streamed answer ended. */
 export interface StreamReading {
   /** `clean`: the protocol's end marker last; `error`: an error event last; `cut`: neither. */
   end: 'clean' | 'error' | 'cut';

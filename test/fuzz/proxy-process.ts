@@ -10,6 +10,7 @@ import { secretFragments } from './invariants.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** What was found in the proxy's log so far. */
 export interface LogScan {
   bytes: number;
   lines: number;
@@ -20,6 +21,7 @@ export interface LogScan {
   tail: string;
 }
 
+/** A running proxy process. */
 export interface ProxyProcess {
   pid: number;
   url: string;
@@ -36,6 +38,7 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
+/** How to start the proxy process. */
 export interface SpawnOptions {
   configFile: string;
   /** Credentials that must never appear in the log. */

@@ -12,6 +12,7 @@ import { exchange } from './http-client.js';
 import { checkAnswer, type Defect } from './invariants.js';
 import type { FuzzWorld } from './world.js';
 
+/** One fuzz run: which cases, how many at once, and the process-wide bounds. */
 export interface RunOptions {
   tier: Tier;
   seed: number;
@@ -43,6 +44,7 @@ export interface Failure {
   minimal?: string;
 }
 
+/** A death of the proxy process during a run. */
 export interface CrashReport {
   /** Cases in flight when the process died. */
   suspects: number[];
@@ -52,6 +54,7 @@ export interface CrashReport {
   stderrTail: string;
 }
 
+/** What a run found. */
 export interface RunSummary {
   tier: Tier;
   seed: number;

@@ -9,6 +9,7 @@ export class RawJson {
   constructor(readonly text: string) {}
 }
 
+/** A JSON value that may contain raw text. */
 export type Value = null | boolean | number | string | RawJson | Value[] | { [k: string]: Value };
 
 /** Serialises `v`, writing RawJson verbatim. Recursion follows the (shallow) tree, never the raw text. */
@@ -22,6 +23,7 @@ export function writeJson(v: Value): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** Number literals at and past the edges of JSON and IEEE 754 (some invalid JSON on purpose). */
 export const EDGE_NUMBERS = [
   '0',
   '-0',
@@ -43,6 +45,7 @@ export const EDGE_NUMBERS = [
   '-2147483649',
 ];
 
+/** Strings that break naive handling: NUL, lone surrogates, bidi overrides, CRLF injection, templates. */
 export const EDGE_STRINGS = [
   '',
   ' ',

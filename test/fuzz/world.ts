@@ -13,6 +13,7 @@ import { type ProxyProcess, spawnProxy } from './proxy-process.js';
 
 /** Upstream provider kinds, each behind one backend per tier. */
 export const PROVIDERS = ['vllm', 'llamacpp', 'openai', 'anthropic', 'ollama'] as const;
+/** An upstream provider kind. */
 export type Provider = (typeof PROVIDERS)[number];
 
 /** Public model of the healthy simulator of `p` (client fuzzer). */
@@ -23,8 +24,9 @@ export const simModel = (p: Provider) => `fz-${p}`;
  * other classes of an upstream.
  */
 export const hostileModel = (p: Provider, blocking = false) => `hz-${p}${blocking ? '-blocking' : ''}`;
-/** A pool that requires an API key, and one with a response cache and limits (both over the vLLM simulator). */
+/** A pool that requires an API key (over the vLLM simulator). */
 export const AUTH_MODEL = 'fz-auth';
+/** A pool with a response cache (over the vLLM simulator). */
 export const CACHE_MODEL = 'fz-cache';
 /** The API key the auth pool accepts. */
 export const TENANT_KEY = 'sk-fuzz-tenant-6b2e9d41c07a58f3';
@@ -73,6 +75,7 @@ function backendAndPool(
   })}---\n`;
 }
 
+/** The running processes of a fuzz run. */
 export interface FuzzWorld {
   /** The proxy's body read timeout (ms). */
   bodyTimeoutMs: number;
@@ -88,6 +91,7 @@ export interface FuzzWorld {
   close(): Promise<void>;
 }
 
+/** How the world is started. */
 export interface WorldOptions {
   /** Bytes a hostile endless line writes before it falls silent. */
   endlessCapBytes?: number;

@@ -6,6 +6,7 @@
  */
 
 export type Protocol = 'openai' | 'anthropic' | 'ollama';
+/** Which upstream operation a request is. */
 export type Operation =
   | 'chat'
   | 'completion'
@@ -17,6 +18,7 @@ export type Operation =
   | 'ollama_embed'
   | 'ollama_embeddings'
   | 'meta';
+/** How an answer's events are framed. */
 export type Framing = 'json' | 'sse' | 'ndjson';
 
 /** One upstream request as the hostile server received it. */

@@ -28,8 +28,10 @@ import {
   serialize,
 } from './wire.js';
 
+/** What a client of the proxy may see after a class's answer (see above). */
 export type Expectation = 'ok' | 'fail' | 'reject' | 'any';
 
+/** What a class builds its answer from. */
 export interface ClassContext {
   call: UpstreamCall;
   rng: Rng;
@@ -46,6 +48,7 @@ export interface ClassContext {
   endlessCapBytes: number;
 }
 
+/** A class's answer: the bytes to write and what the client may see. */
 export interface Built {
   plan: Plan;
   expect: Expectation;
@@ -53,6 +56,7 @@ export interface Built {
   note: string;
 }
 
+/** One way of answering. */
 export interface HostileClass {
   name: string;
   build(ctx: ClassContext): Built;

@@ -12,6 +12,7 @@ export { CLASS_NAMES } from './classes.js';
 export type { HostileOptions, HostileRecord } from './server.js';
 export { hostileMarker } from './server.js';
 
+/** A running hostile upstream. */
 export interface HostileUpstream {
   /** Base URL (origin) of each replica. */
   urls: string[];

@@ -10,6 +10,7 @@ export interface ParsedRequest {
   body: Buffer;
 }
 
+/** A request the hostile server will not read (too large, or framed in a way it cannot parse). */
 export class RequestTooLarge extends Error {}
 
 const HEAD_END = Buffer.from('\r\n\r\n');
