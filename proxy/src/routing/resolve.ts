@@ -123,8 +123,11 @@ function systemPromptFor(
   let best: CompiledRoute | undefined;
   let bestScore = -1;
   for (const r of routes) {
-    if (!r.config.systemPrompt || !covers(r.config, pool)) continue;
-    const s = specificity(r, { ...input, model: pool.model }, names);
+    if (!r.config.systemPrompt || !covers(r.config, pool) || !conditionsHold(r, input)) continue;
+    // A rule naming the pool among its pools or fallbacks is as specific as an exact name.
+    const named = r.config.splits.some((x) => x.pool === pool.id) || r.config.fallbacks.includes(pool.id);
+    const byName = Math.max(...names.map((n) => nameScore(r.config.match.model, n)));
+    const s = (named ? 3_000_000 : byName) + r.config.match.headers.length + (r.config.match.tenants ? 1 : 0);
     if (s > bestScore) {
       best = r;
       bestScore = s;
