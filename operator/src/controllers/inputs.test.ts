@@ -67,6 +67,23 @@ describe('buildInput', () => {
     expect(built.input.backends).toEqual([]);
     expect(built.invalid).toEqual([expect.objectContaining({ kind: 'LLMBackend', name: 'bad' })]);
     expect(built.invalid[0]?.message).toContain('spec.url');
+    // a header pattern RE2 cannot compile (stored before admission checked it)
+    const regex = buildInput(
+      view({
+        policies: () => [
+          {
+            apiVersion: 'switchyard.dev/v1alpha1',
+            kind: 'RoutePolicy',
+            metadata: { name: 'r', namespace: 'ns' },
+            spec: { rules: [{ match: { headers: [{ name: 'x-a', type: 'RegularExpression', value: '(?=a)' }] } }] },
+          },
+        ],
+      }),
+    );
+    expect(regex.input.policies).toEqual([]);
+    expect(regex.invalid[0]?.message).toContain(
+      'spec.rules[0].match.headers[0].value: must be an RE2 regular expression',
+    );
     // a pool on it is told the backend is not accepted, not that it does not exist
     const pool: CustomObject = {
       apiVersion: 'switchyard.dev/v1alpha1',

@@ -166,6 +166,33 @@ describe('desired status', () => {
     expect(s.conditions.map((c) => c.type)).toEqual(['Accepted', 'ResolvedRefs']);
   });
 
+  it('reports an API key two policies list on the newer one only: Accepted=False, ApiKeyConflict', () => {
+    const policy = (name: string, created: string) => `
+apiVersion: switchyard.dev/v1alpha1
+kind: RoutePolicy
+metadata: { name: ${name}, namespace: ns, creationTimestamp: "${created}" }
+spec:
+  rules: [{ match: { model: { value: m } } }]
+  tenants: [{ name: t-${name}, apiKeys: [{ name: keys, key: k }] }]
+---
+`;
+    const { config: cfg, problems } = translate(
+      parseManifests(`apiVersion: v1
+kind: Secret
+metadata: { name: keys, namespace: ns }
+stringData: { k: sk-same-key-0123 }
+---
+${policy('older', '2026-01-01T00:00:00Z')}${policy('newer', '2026-01-02T00:00:00Z')}`),
+    );
+    const statusOf = (name: string) => byType(desiredPolicyStatus(meta(name), state({ config: cfg, problems }), T0));
+    expect(statusOf('older').Accepted).toMatchObject({ status: 'True' });
+    const newer = statusOf('newer').Accepted;
+    expect(newer).toMatchObject({ status: 'False', reason: 'ApiKeyConflict' });
+    expect(newer?.message).toContain('spec.tenants[0].apiKeys[0]');
+    expect(newer?.message).toContain('RoutePolicy ns/older tenant "t-older"');
+    expect(newer?.message).not.toContain('sk-same-key');
+  });
+
   it('a pool without ready endpoints is not Ready', () => {
     const s = desiredPoolStatus(meta('p'), state({ replicas: new Map([['ns/b', { ready: 0, total: 2 }]]) }), T0);
     expect(ready(s)).toMatchObject({ status: 'False', reason: 'NoReadyEndpoints' });
