@@ -1,7 +1,8 @@
 /**
  * RoutePolicy: who may call what and how. Rules match requests (model name, headers, tenant) and send them to
- * pools (with traffic splits and a fallback chain); the policy's auth, rate limits and cache apply to every request
- * one of its rules matched. Requests no rule matches go to the pool whose model or alias equals the model name.
+ * pools (with traffic splits and a fallback chain); requests no rule matches go to the pool whose model or alias
+ * equals the model name. The policy covers every pool its rules can send to, and its auth, rate limits, cache and
+ * system prompts apply to every request those pools serve, whatever name or path led there (docs/governance.md).
  */
 import { z } from 'zod';
 import { re2SyntaxError } from '../../matching/re2.js';
@@ -80,8 +81,15 @@ export const routeRule = withRules(
       fallbacks: uniqueList(z.array(objectName('Pool tried when the previous one failed.')).max(8))
         .optional()
         .describe('Fallback chain of pools, tried in order after the selected pool fails.'),
-      modelRewrite: z.string().min(1).max(256).optional().describe('Model name reported back to the client.'),
-      systemPrompt: systemPrompt.optional().describe('System prompt injected into matched requests.'),
+      modelRewrite: z
+        .string()
+        .min(1)
+        .max(256)
+        .optional()
+        .describe("Model name every answer reports to the client; the upstream still gets its backend's model name."),
+      systemPrompt: systemPrompt
+        .optional()
+        .describe('System prompt written into the requests this rule routes and those the pools it covers serve.'),
     })
     .strict(),
   [
@@ -170,7 +178,11 @@ export const cachePolicy = z
 
 export const routePolicySpec = z
   .object({
-    rules: z.array(routeRule).min(1).max(64).describe('Routing rules; the most specific match wins.'),
+    rules: z
+      .array(routeRule)
+      .min(1)
+      .max(64)
+      .describe('Routing rules; the most specific match wins. The policy covers every pool they can send to.'),
     auth: z
       .object({
         required: z.boolean().default(true).describe('Reject requests without a valid API key (401).'),
