@@ -473,6 +473,9 @@ export async function startCluster(): Promise<Cluster> {
   appendFileSync(join(dir, 'state.env'), `CONTAINERD_SOCKET=${containerdSocket}\n`);
   const supervisor = await startSupervisor(dir);
   await teardownStale(dir);
+  const started = Date.now();
+  const progress = (what: string) =>
+    process.stderr.write(`[cluster] ${what} ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
 
   const procs: Proc[] = [];
   let cp: ControlPlane | undefined;
@@ -554,6 +557,7 @@ export async function startCluster(): Promise<Cluster> {
       const res = await ctr(['images', 'import', '--no-unpack=false', image.archive]);
       if (res.code !== 0) throw new Error(`importing ${image.archive}: ${res.stderr}`);
     }
+    progress(`${images.length} images imported`);
 
     await writeFile(join(dir, 'resolv.conf'), `nameserver ${NETWORK.nodeIp}\n`);
     const kubeletPorts = { kubelet: await freePort(), healthz: await freePort() };
@@ -590,6 +594,7 @@ export async function startCluster(): Promise<Cluster> {
       },
       async () => `${await tail('kubelet')}\n${await tail('containerd')}`,
     );
+    progress('node Ready');
     const dns = await cp.kubectl(['apply', '-f', '-'], { input: corednsManifests(manifest.images.coredns.name) });
     if (dns.code !== 0) throw new Error(`CoreDNS manifests: ${dns.stderr}`);
     await waitUntil(
@@ -615,6 +620,7 @@ export async function startCluster(): Promise<Cluster> {
       },
     );
 
+    progress('CoreDNS available, cluster ready');
     const cluster: Cluster = {
       cp,
       manifest,
