@@ -11,6 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptOutcome } from '../../proxy/src/pipeline/types.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { scrape } from '../support/metrics-scrape.js';
+import { sampleSum } from '../support/prom-text.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -328,12 +330,18 @@ describe('backpressure from a slow stream reader', () => {
     await sim?.close();
   });
 
-  const decoded = async () => {
+  /** Tokens generated so far by each running task (llama.cpp's /slots), by task id. */
+  const decodedByTask = async () => {
     const slots = (await (await fetch(`${sim.url}/slots`)).json()) as Array<{
-      next_token?: Array<{ n_decoded: number }>;
+      id_task?: number;
+      next_token?: Array<{ n_decoded: number; has_next_token: boolean }>;
     }>;
-    return Math.max(0, ...slots.map((s) => s.next_token?.[0]?.n_decoded ?? 0));
+    const out = new Map<number, number>();
+    for (const s of slots)
+      if (s.id_task !== undefined && s.next_token?.[0]?.has_next_token) out.set(s.id_task, s.next_token[0].n_decoded);
+    return out;
   };
+  const decoded = async () => Math.max(0, ...(await decodedByTask()).values());
 
   it('stalls the upstream while the client does not read, and resumes it when the client reads', async () => {
     // 128 choices per token step: about 32 MB of SSE in all, about 1.3 s of generation when nobody waits.
@@ -362,12 +370,23 @@ describe('backpressure from a slow stream reader', () => {
       'the upstream stream to stall',
     );
     const stalledAt = samples.at(-1) ?? 0;
-    await new Promise((r) => setTimeout(r, 600));
-    // Unpaused, the simulator would have finished by now; it sits where the socket buffers filled up.
-    expect(await decoded()).toBe(stalledAt);
+    const [stalledTask] = [...(await decodedByTask()).keys()];
+    // As many token steps for a client that reads (one choice, so few bytes): it runs to its end meanwhile, and the
+    // unread one does not move. It sits where the socket buffers filled up.
+    const control = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ ...JSON.parse(body), n: 1 }),
+    });
+    for await (const _ of control.body ?? []) {
+      // discarded: only the end matters
+    }
+    expect(sim.stats().completed).toBe(1);
+    const stalled = await decodedByTask();
+    expect(stalled.size).toBe(1);
+    expect(stalled.get(stalledTask as number)).toBe(stalledAt);
     expect(stalledAt).toBeLessThan(STEPS * 0.6);
     expect(sim.stats().running).toBe(1);
-    expect(sim.stats().completed).toBe(0);
 
     // Reading again releases the upstream, and the whole answer arrives.
     let bytes = 0;
@@ -379,7 +398,7 @@ describe('backpressure from a slow stream reader', () => {
     await new Promise((resolve) => res.once('end', resolve));
     expect(tail).toContain('data: [DONE]');
     expect(bytes).toBeGreaterThan(STEPS * CHOICES * 100);
-    expect(sim.stats().completed).toBe(1);
+    expect(sim.stats().completed).toBe(2);
   });
 });
 
@@ -416,7 +435,12 @@ describe('a non-streamed request whose client leaves', () => {
     // Well before the 5 s the simulator would take to answer.
     await waitFor(() => sim.stats().abortedByClient === 1, 1500, 'the upstream to see the abort');
     expect(sim.stats()).toMatchObject({ running: 0, completed: 0, requests: 1 });
-    await new Promise((r) => setTimeout(r, 200));
+    // the proxy counts a request once it is over: a retry would have been sent before
+    await waitFor(
+      async () => sampleSum(await scrape(proxy.adminUrl), 'switchyard_requests_total') === 1,
+      5000,
+      'the proxy to count the request as over',
+    );
     expect(sim.stats().requests).toBe(1);
   });
 });

@@ -94,10 +94,11 @@ describe('SIGTERM', () => {
     // request during rolling updates): the draining proxy answers it and closes the connection after the answer.
     const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const post = (payload: string) =>
+    const post = (payload: string, onHeaders?: () => void) =>
       new Promise<{ status: number; connection: string | undefined; text: string; socket: unknown }>(
         (resolve, reject) => {
           const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent }, (res) => {
+            onHeaders?.();
             let text = '';
             res.setEncoding('utf8').on('data', (c: string) => {
               text += c;
@@ -112,8 +113,11 @@ describe('SIGTERM', () => {
       );
     try {
       sim.setTiming({ itlMs: 40 });
-      const inFlight = post(body('m', { stream: true, max_tokens: 10 }));
-      await new Promise((r) => setTimeout(r, 100));
+      let streaming = false;
+      const inFlight = post(body('m', { stream: true, max_tokens: 10 }), () => {
+        streaming = true;
+      });
+      await waitFor(() => streaming, 5000, 'the stream to begin (its headers sent before the drain)');
       const closing = proxy.close(10_000);
       const first = await inFlight;
       expect(first.text.trimEnd().endsWith('data: [DONE]')).toBe(true);

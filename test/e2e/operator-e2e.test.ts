@@ -3,12 +3,14 @@
  * EndpointSlices are written by the test (there is no kubelet or controller-manager). The apiserver refuses
  * loopback addresses in EndpointSlices, so every process listens on this machine's own IP, on its own port, and
  * each replica/proxy has its own slice (slices may carry different port numbers for the same port name).
- * Steps run in order and share state; every wait polls with a deadline.
+ * The processes are shared; each scenario deploys its own resources in its own namespace (model `chat-<ns>`), finds
+ * operator A leading when it starts and leaves the proxy fleet as it found it, so scenarios run in any order
+ * (`--sequence.shuffle`). Every wait polls a positive signal with a deadline.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
 import {
   chat,
@@ -66,13 +68,75 @@ const cond = (o: WithStatus | undefined, type: string) => o?.status?.conditions?
 
 const servedEndpoints = (backendId: string) => probeServedEndpoints(PROXIES, backendId);
 
-/** One slice per replica of Service vllm; an absent replica has an empty slice. */
-const backendSlices = (state: Partial<Record<Pod, PodState>>) =>
+/** One slice per replica of Service vllm in `ns`; an absent replica has an empty slice. */
+const backendSlices = (ns: string, state: Partial<Record<Pod, PodState>>) =>
   PODS.map((pod) => {
     const s = state[pod] ?? 'absent';
     const eps = s === 'absent' ? [] : [{ ip: HOST as string, pod, ready: s === 'ready' }];
-    return endpointSliceYaml(NS, 'vllm', ports.replicas[pod], eps, { name: pod });
+    return endpointSliceYaml(ns, 'vllm', ports.replicas[pod], eps, { name: pod });
   }).join('---\n');
+
+/** Pool `chat` of `ns` over backends vllm (weight 1) and vllm-b (weight `weightB`). */
+const poolYaml = (ns: string, weightB: number) => `apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: chat, namespace: ${ns} }
+spec:
+  model: chat-${ns}
+  backendRefs: [{ name: vllm, weight: 1 }, { name: vllm-b, weight: ${weightB} }]
+  scheduling: { strategy: weighted-round-robin }
+`;
+
+/**
+ * A namespace of the scenario's own with Service vllm (replicas as `state` says) and backend vllm on it, Service
+ * vllm-b with its one replica and backend vllm-b, and pool chat over both; returns the pool's model name once
+ * every proxy serves it.
+ */
+async function deployChat(ns: string, state: Partial<Record<Pod, PodState>>, weightB = 0): Promise<string> {
+  const model = `chat-${ns}`;
+  await apply(`apiVersion: v1
+kind: Namespace
+metadata: { name: ${ns} }
+---
+${serviceYaml(ns, 'vllm', 8000)}---
+${backendSlices(ns, state)}---
+${serviceYaml(ns, 'vllm-b', 8000)}---
+${endpointSliceYaml(ns, 'vllm-b', ports.replicas['vllm-b-0'], [{ ip: HOST as string, pod: 'vllm-b-0' }])}---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: vllm, namespace: ${ns} }
+spec:
+  provider: vllm
+  serviceRef: { name: vllm, port: http }
+  models: [{ name: ${model}, upstreamName: org/chat-8b }]
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: vllm-b, namespace: ${ns} }
+spec:
+  provider: vllm
+  serviceRef: { name: vllm-b, port: 8000 }
+  models: [{ name: ${model}, upstreamName: chat-model }]
+---
+${poolYaml(ns, weightB)}`);
+  await waitFor(() => everyProxyServes(model), 30_000, `every proxy to serve ${model}`);
+  return model;
+}
+
+/** Every proxy answers `model` with 200. */
+const everyProxyServes = async (model: string) =>
+  (await Promise.all(PROXIES.map((p) => chat(p, model)))).every((r) => r.status === 200);
+
+const running = (p: Proc | undefined) => p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
+
+/** Operator A runs and leads: started again when a scenario before this one left none running. */
+async function operatorALeads(): Promise<void> {
+  if (!running(operatorA)) operatorA = startOperator('op-a', ports.opA);
+  await waitFor(
+    async () => (await metric(ports.opA, 'switchyard_operator_leader')) === 1,
+    30_000,
+    'operator A to lead',
+  );
+}
 
 function startOperator(identity: string, metricsPort: number): Proc {
   const p = startOperatorProcess({
@@ -161,12 +225,7 @@ beforeAll(async () => {
     60_000,
     'proxies to start',
   );
-  operatorA = startOperator('op-a', ports.opA);
-  await waitFor(
-    async () => (await metric(ports.opA, 'switchyard_operator_leader')) === 1,
-    30_000,
-    'operator A to lead',
-  );
+  await operatorALeads();
   console.log(`[e2e] logs in ${logDir}`);
 }, 180_000);
 
@@ -176,76 +235,51 @@ afterAll(async () => {
   await cp?.stop();
 });
 
+beforeEach(operatorALeads, 60_000);
+
 describe('operator end to end', () => {
-  it('apply → both proxies serve the pool from the Service replicas', async () => {
+  it('apply → every proxy serves the pool from the Service replicas', async () => {
+    const ns = 'e2e-apply';
     const t0 = performance.now();
-    await apply(`${serviceYaml(NS, 'vllm', 8000)}---
-${backendSlices({ 'vllm-0': 'ready', 'vllm-1': 'ready' })}---
-${serviceYaml(NS, 'vllm-b', 8000)}---
-${endpointSliceYaml(NS, 'vllm-b', ports.replicas['vllm-b-0'], [{ ip: HOST as string, pod: 'vllm-b-0' }])}---
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: vllm, namespace: ${NS} }
-spec:
-  provider: vllm
-  serviceRef: { name: vllm, port: http }
-  models: [{ name: chat-model, upstreamName: org/chat-8b }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: vllm-b, namespace: ${NS} }
-spec:
-  provider: vllm
-  serviceRef: { name: vllm-b, port: 8000 }
-  models: [{ name: chat-model }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: chat, namespace: ${NS} }
-spec:
-  model: chat-model
-  backendRefs: [{ name: vllm, weight: 1 }, { name: vllm-b, weight: 0 }]
-  scheduling: { strategy: weighted-round-robin }
-`);
-    await waitFor(
-      async () => (await Promise.all(PROXIES.map((p) => chat(p, 'chat-model')))).every((r) => r.status === 200),
-      30_000,
-      'both proxies to serve chat-model',
-    );
-    const ms = performance.now() - t0;
-    console.log(`[e2e] apply → all proxies serving: ${ms.toFixed(0)} ms (incl. kubectl apply)`);
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' });
+    console.log(`[e2e] apply → all proxies serving: ${(performance.now() - t0).toFixed(0)} ms (incl. kubectl apply)`);
     for (const proxy of PROXIES) {
-      const counts = await spread(proxy, 'chat-model', 8);
-      expect([...counts.keys()].sort()).toEqual(['llm/vllm/vllm-0', 'llm/vllm/vllm-1']);
+      const counts = await spread(proxy, model, 8);
+      expect([...counts.keys()].sort()).toEqual([`${ns}/vllm/vllm-0`, `${ns}/vllm/vllm-1`]);
     }
   });
 
   it('writes status: conditions, endpoints, proxies in sync, printer columns', async () => {
+    const ns = 'e2e-status';
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' });
+    const all = `${PROXIES.length}/${PROXIES.length}`;
     await waitFor(
       async () => {
-        const pool = await getJson<WithStatus>(['llmpool', 'chat', '-n', NS]);
+        const pool = await getJson<WithStatus>(['llmpool', 'chat', '-n', ns]);
         return (
-          cond(pool, 'Ready')?.status === 'True' &&
-          pool?.status?.proxiesInSync === '2/2' &&
+          cond(pool, 'Ready')?.reason === 'Ready' &&
+          pool?.status?.proxiesInSync === all &&
           pool.status.endpoints === '3/3'
         );
       },
       20_000,
       'pool status',
     );
-    const backend = await getJson<WithStatus & { metadata: { generation: number } }>(['llmbackend', 'vllm', '-n', NS]);
+    const backend = await getJson<WithStatus & { metadata: { generation: number } }>(['llmbackend', 'vllm', '-n', ns]);
     expect(backend?.status).toMatchObject({ readyReplicas: 2, totalReplicas: 2, replicas: '2/2' });
     expect(cond(backend, 'ResolvedRefs')).toMatchObject({ status: 'True' });
     expect(backend?.status?.conditions?.[0]).toMatchObject({ observedGeneration: backend?.metadata.generation });
-    const table = await cp.kubectl(['get', 'llmpools', '-n', NS]);
-    expect(table.stdout).toMatch(/chat\s+chat-model\s+True\s+3\/3\s+2\/2/);
+    const table = await cp.kubectl(['get', 'llmpools', '-n', ns]);
+    expect(table.stdout).toMatch(new RegExp(`chat\\s+${model}\\s+True\\s+3/3\\s+${all}`));
   });
 
   it('scale-up: a new EndpointSlice endpoint takes traffic', async () => {
-    await apply(backendSlices({ 'vllm-0': 'ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    const ns = 'e2e-scale-up';
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' });
+    await apply(backendSlices(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
     for (const proxy of PROXIES) {
       await waitFor(
-        async () => (await spread(proxy, 'chat-model', 3)).has('llm/vllm/vllm-2'),
+        async () => (await spread(proxy, model, 3)).has(`${ns}/vllm/vllm-2`),
         20_000,
         `vllm-2 via ${proxy.name}`,
       );
@@ -253,113 +287,148 @@ spec:
   });
 
   it('not-ready: a replica marked not ready gets no traffic', async () => {
-    await apply(backendSlices({ 'vllm-0': 'not-ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    const ns = 'e2e-not-ready';
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready', 'vllm-2': 'ready' });
+    await apply(backendSlices(ns, { 'vllm-0': 'not-ready', 'vllm-1': 'ready', 'vllm-2': 'ready' }));
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1,llm/vllm/vllm-2'),
+      async () =>
+        (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-1,${ns}/vllm/vllm-2`),
       20_000,
       'proxies to drop vllm-0',
     );
     const chats = (pod: string) => sims.get(pod)?.stats().byPath['/v1/chat/completions'] ?? 0;
     const before = chats('vllm-0');
     for (const proxy of PROXIES) {
-      const counts = await spread(proxy, 'chat-model', 12);
-      expect(counts.has('llm/vllm/vllm-0')).toBe(false);
-      expect([...counts.keys()].sort()).toEqual(['llm/vllm/vllm-1', 'llm/vllm/vllm-2']);
+      const counts = await spread(proxy, model, 12);
+      expect([...counts.keys()].sort()).toEqual([`${ns}/vllm/vllm-1`, `${ns}/vllm/vllm-2`]);
     }
     expect(chats('vllm-0')).toBe(before); // the replica itself saw no request
-    const backend = await getJson<WithStatus>(['llmbackend', 'vllm', '-n', NS]);
-    expect(backend?.status).toMatchObject({ readyReplicas: 2, totalReplicas: 3 });
+    await waitFor(
+      async () => {
+        const backend = await getJson<WithStatus>(['llmbackend', 'vllm', '-n', ns]);
+        return backend?.status?.readyReplicas === 2 && backend.status.totalReplicas === 3;
+      },
+      20_000,
+      'backend status 2 of 3 replicas ready',
+    );
   });
 
   it('weights: the distribution follows the pool weights', async () => {
     // vllm: 2 ready replicas × weight 1; vllm-b: 1 replica × weight 6 → vllm-b gets 6/8 of the traffic.
-    await apply(`apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: chat, namespace: ${NS} }
-spec:
-  model: chat-model
-  backendRefs: [{ name: vllm, weight: 1 }, { name: vllm-b, weight: 6 }]
-  scheduling: { strategy: weighted-round-robin }
-`);
+    const ns = 'e2e-weights';
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' }, 6);
     for (const proxy of PROXIES) {
-      await waitFor(
-        async () => (await spread(proxy, 'chat-model', 2)).has('llm/vllm-b/vllm-b-0'),
-        20_000,
-        'vllm-b traffic',
-      );
-      const counts = await spread(proxy, 'chat-model', 40);
-      const share = (counts.get('llm/vllm-b/vllm-b-0') ?? 0) / 40;
+      const counts = await spread(proxy, model, 40);
+      const share = (counts.get(`${ns}/vllm-b/vllm-b-0`) ?? 0) / 40;
       expect(share).toBeGreaterThan(0.6);
       expect(share).toBeLessThan(0.9);
     }
   });
 
   it('a pool referencing a missing backend gets ResolvedRefs=False; the rest keeps working', async () => {
+    const ns = 'e2e-missing-backend';
+    const model = await deployChat(ns, { 'vllm-0': 'ready' });
     await apply(`apiVersion: switchyard.dev/v1alpha1
 kind: LLMPool
-metadata: { name: broken, namespace: ${NS} }
+metadata: { name: broken, namespace: ${ns} }
 spec:
-  model: broken-model
+  model: broken-${ns}
   backendRefs: [{ name: does-not-exist }]
 `);
     await waitFor(
-      async () => {
-        const pool = await getJson<WithStatus>(['llmpool', 'broken', '-n', NS]);
-        return cond(pool, 'ResolvedRefs')?.status === 'False';
-      },
+      async () => cond(await getJson<WithStatus>(['llmpool', 'broken', '-n', ns]), 'ResolvedRefs')?.status === 'False',
       20_000,
       'ResolvedRefs=False',
     );
-    const pool = await getJson<WithStatus>(['llmpool', 'broken', '-n', NS]);
+    const pool = await getJson<WithStatus>(['llmpool', 'broken', '-n', ns]);
     expect(cond(pool, 'ResolvedRefs')).toMatchObject({ reason: 'BackendNotFound' });
     expect(cond(pool, 'ResolvedRefs')?.message).toContain('spec.backendRefs[0].name');
-    expect((await chat(PROXIES[0]!, 'chat-model')).status).toBe(200);
-    const events = await cp.kubectl(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=broken']);
-    expect(events.stdout).toContain('BackendNotFound');
+    expect(await everyProxyServes(model)).toBe(true);
+    await waitFor(
+      async () =>
+        (
+          await cp.kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=broken'])
+        ).stdout.includes('BackendNotFound'),
+      20_000,
+      'a BackendNotFound event on the pool',
+    );
   });
 
   it('a proxy pod that appears later gets the current snapshot by push', async () => {
-    const late = await startProxyProcess({ host: HOST as string, token: TOKEN, logDir, name: 'proxy-2' });
+    const ns = 'e2e-late-proxy';
+    const model = await deployChat(ns, { 'vllm-0': 'ready' });
+    const late = await startProxyProcess({ host: HOST as string, token: TOKEN, logDir, name: 'proxy-late' });
     procs.push(late);
-    const proxy = { name: 'proxy-2', host: HOST as string, traffic: late.port, admin: late.adminPort };
-    expect(await proxyConfig(proxy)).toBeUndefined(); // no snapshot yet: not ready
-    await apply(
-      endpointSliceYaml(SYS, 'switchyard-proxy', proxy.admin, [{ ip: HOST as string, pod: proxy.name, ready: false }], {
-        name: proxy.name,
-        portName: 'admin',
-      }),
-    );
-    const version = (await proxyConfig(PROXIES[0]!))?.version;
-    await waitFor(async () => (await proxyConfig(proxy))?.version === version, 20_000, 'proxy-2 to get the snapshot');
-    expect((await chat(proxy, 'chat-model')).status).toBe(200);
-    PROXIES.push(proxy);
+    const proxy = { name: 'proxy-late', host: HOST as string, traffic: late.port, admin: late.adminPort };
+    try {
+      expect(await proxyConfig(proxy)).toBeUndefined(); // no snapshot yet: not ready
+      await apply(
+        endpointSliceYaml(
+          SYS,
+          'switchyard-proxy',
+          proxy.admin,
+          [{ ip: HOST as string, pod: proxy.name, ready: false }],
+          {
+            name: proxy.name,
+            portName: 'admin',
+          },
+        ),
+      );
+      const version = (await proxyConfig(PROXIES[0]!))?.version;
+      await waitFor(
+        async () => (await proxyConfig(proxy))?.version === version,
+        20_000,
+        'the late proxy to get the snapshot',
+      );
+      expect((await chat(proxy, model)).status).toBe(200);
+      const all = `${PROXIES.length + 1}/${PROXIES.length + 1}`;
+      await waitFor(
+        async () => (await getJson<WithStatus>(['llmpool', 'chat', '-n', ns]))?.status?.proxiesInSync === all,
+        20_000,
+        `proxiesInSync ${all}`,
+      );
+    } finally {
+      // leave the fleet as it was: the late proxy's pod goes away
+      await cp.kubectl(['delete', 'endpointslice', proxy.name, '-n', SYS]);
+      await late.kill('SIGTERM');
+    }
+    const back = `${PROXIES.length}/${PROXIES.length}`;
     await waitFor(
-      async () => (await getJson<WithStatus>(['llmpool', 'chat', '-n', NS]))?.status?.proxiesInSync === '3/3',
+      async () => (await getJson<WithStatus>(['llmpool', 'chat', '-n', ns]))?.status?.proxiesInSync === back,
       20_000,
-      'proxiesInSync 3/3',
+      `proxiesInSync ${back} once the late proxy left`,
     );
   });
 
   it('kill the operator: proxies keep serving; restart: converges without a push storm', async () => {
+    const ns = 'e2e-restart';
+    const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' });
     await operatorA?.kill('SIGKILL');
-    for (const proxy of PROXIES) expect((await chat(proxy, 'chat-model')).status).toBe(200);
+    for (const proxy of PROXIES) expect((await chat(proxy, model)).status).toBe(200);
     // A change while the operator is down (scale-down to one replica)…
-    await apply(backendSlices({ 'vllm-1': 'ready' }));
-    for (const proxy of PROXIES) expect((await chat(proxy, 'chat-model')).status).toBe(200);
-    // …is delivered by the restarted operator with exactly one PUT per proxy.
-    operatorA = startOperator('op-a', ports.opA);
+    await apply(backendSlices(ns, { 'vllm-1': 'ready' }));
+    for (const proxy of PROXIES) expect((await chat(proxy, model)).status).toBe(200);
+    // …is delivered by the restarted operator with one PUT per proxy,
+    await operatorALeads();
     await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1'),
+      async () => (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-1`),
       30_000,
       'restarted operator to converge',
     );
-    await new Promise((r) => setTimeout(r, 1500)); // room for duplicate pushes to show up, if there were any
-    expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="ok"')).toBe(PROXIES.length);
+    // and so is the next change: had the restart pushed anything more, it would show in the count after it.
+    await apply(backendSlices(ns, { 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+    await waitFor(
+      async () =>
+        (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-1,${ns}/vllm/vllm-2`),
+      30_000,
+      'the next change to reach every proxy',
+    );
+    expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="ok"')).toBe(2 * PROXIES.length);
     expect(await metric(ports.opA, 'switchyard_operator_pushes_total', 'result="error"')).toBe(0);
-    // per proxy pod (label proxy = pod name from the EndpointSlice): exactly one PUT each
+    // per proxy pod (label proxy = pod name from the EndpointSlice): exactly two PUTs each
     for (const p of PROXIES) {
-      expect(await metric(ports.opA, 'switchyard_operator_pushes_total', `proxy="${p.name}"`), p.name).toBe(1);
-      expect(await metric(ports.opA, 'switchyard_operator_push_duration_seconds_count', `proxy="${p.name}"`)).toBe(1);
+      expect(await metric(ports.opA, 'switchyard_operator_pushes_total', `proxy="${p.name}"`), p.name).toBe(2);
+      expect(await metric(ports.opA, 'switchyard_operator_push_duration_seconds_count', `proxy="${p.name}"`)).toBe(2);
     }
     // reconciles and queue wait by controller
     for (const controller of ['snapshot', 'llmbackend', 'llmpool']) {
@@ -370,55 +439,62 @@ spec:
   });
 
   it('two operators: only the leader pushes; killing it hands over to the standby', async () => {
+    const ns = 'e2e-failover';
+    await deployChat(ns, { 'vllm-0': 'ready' });
     const opB = startOperator('op-b', ports.opB);
-    await waitFor(
-      async () =>
-        await fetch(`http://127.0.0.1:${ports.opB}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      30_000,
-      'operator B ready',
-    );
-    expect(await metric(ports.opB, 'switchyard_operator_leader')).toBe(0);
-    const pushesA = await metric(ports.opA, 'switchyard_operator_pushes_total');
-    await apply(backendSlices({ 'vllm-1': 'ready', 'vllm-2': 'ready' }));
-    await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-1,llm/vllm/vllm-2'),
-      20_000,
-      'leader to push',
-    );
-    expect(await metric(ports.opA, 'switchyard_operator_pushes_total')).toBeGreaterThan(pushesA);
-    expect(await metric(ports.opB, 'switchyard_operator_pushes_total')).toBe(0);
+    try {
+      await waitFor(
+        async () =>
+          await fetch(`http://127.0.0.1:${ports.opB}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        30_000,
+        'operator B ready',
+      );
+      expect(await metric(ports.opB, 'switchyard_operator_leader')).toBe(0);
+      const pushesA = await metric(ports.opA, 'switchyard_operator_pushes_total');
+      await apply(backendSlices(ns, { 'vllm-1': 'ready', 'vllm-2': 'ready' }));
+      await waitFor(
+        async () =>
+          (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-1,${ns}/vllm/vllm-2`),
+        20_000,
+        'leader to push',
+      );
+      expect(await metric(ports.opA, 'switchyard_operator_pushes_total')).toBeGreaterThan(pushesA);
+      expect(await metric(ports.opB, 'switchyard_operator_pushes_total')).toBe(0);
 
-    const killedAt = performance.now();
-    await operatorA?.kill('SIGKILL'); // no graceful release: B must wait for the lease to expire
-    await waitFor(
-      async () => (await metric(ports.opB, 'switchyard_operator_leader')) === 1,
-      20_000,
-      'operator B to lead',
-    );
-    console.log(`[e2e] failover after leader kill: ${(performance.now() - killedAt).toFixed(0)} ms (lease 4 s)`);
-    await apply(backendSlices({ 'vllm-2': 'ready' }));
-    await waitFor(
-      async () => (await servedEndpoints('llm/vllm')).every((ids) => ids.join() === 'llm/vllm/vllm-2'),
-      20_000,
-      'new leader to push',
-    );
-    await opB.kill('SIGTERM'); // graceful: releases the Lease
-    const lease = await getJson<{ spec: { holderIdentity?: string } }>(['lease', 'switchyard-operator', '-n', SYS]);
-    expect(lease?.spec.holderIdentity ?? '').toBe('');
+      const killedAt = performance.now();
+      await operatorA?.kill('SIGKILL'); // no graceful release: B must wait for the lease to expire
+      await waitFor(
+        async () => (await metric(ports.opB, 'switchyard_operator_leader')) === 1,
+        20_000,
+        'operator B to lead',
+      );
+      console.log(`[e2e] failover after leader kill: ${(performance.now() - killedAt).toFixed(0)} ms (lease 4 s)`);
+      await apply(backendSlices(ns, { 'vllm-2': 'ready' }));
+      await waitFor(
+        async () => (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-2`),
+        20_000,
+        'new leader to push',
+      );
+      await opB.kill('SIGTERM'); // graceful: releases the Lease
+      const lease = await getJson<{ spec: { holderIdentity?: string } }>(['lease', 'switchyard-operator', '-n', SYS]);
+      expect(lease?.spec.holderIdentity ?? '').toBe('');
+    } finally {
+      await opB.kill('SIGKILL');
+    }
   });
 
   it('delete a pool → 404 for its model on every proxy', async () => {
-    operatorA = startOperator('op-a', ports.opA);
-    await apply(backendSlices({ 'vllm-2': 'ready' }));
-    const del = await cp.kubectl(['delete', 'llmpool', 'chat', '-n', NS]);
+    const ns = 'e2e-delete';
+    const model = await deployChat(ns, { 'vllm-0': 'ready' });
+    const del = await cp.kubectl(['delete', 'llmpool', 'chat', '-n', ns]);
     expect(del.code, del.stderr).toBe(0);
     await waitFor(
-      async () => (await Promise.all(PROXIES.map((p) => chat(p, 'chat-model')))).every((r) => r.status === 404),
+      async () => (await Promise.all(PROXIES.map((p) => chat(p, model)))).every((r) => r.status === 404),
       30_000,
-      '404 for chat-model',
+      `404 for ${model}`,
     );
   });
 });
