@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.js';
 import { type ControlPlane, startControlPlane } from './index.js';
 
 // The first run builds the binaries (many minutes); afterwards startup takes seconds.
@@ -131,12 +132,16 @@ describe('test control plane (etcd + kube-apiserver)', () => {
     ]);
     expect(grant.code, grant.stderr).toBe(0);
     // The RBAC authorizer reads bindings through an informer: a new binding takes effect a moment later.
-    let allowed = await cp.kubectl(['get', 'configmaps', '-n', 'x', '-o', 'name'], { token });
-    for (let i = 0; i < 50 && allowed.code !== 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      allowed = await cp.kubectl(['get', 'configmaps', '-n', 'x', '-o', 'name'], { token });
-    }
-    expect(allowed.code, allowed.stderr).toBe(0);
+    let allowed = { code: -1, stdout: '', stderr: '' };
+    await waitFor(
+      async () => {
+        allowed = await cp.kubectl(['get', 'configmaps', '-n', 'x', '-o', 'name'], { token });
+        return allowed.code === 0;
+      },
+      10_000,
+      'the RoleBinding to take effect',
+      200,
+    );
     expect(allowed.stdout).toContain('configmap/settings');
     // still nothing outside its namespace, and no writes
     const otherNs = await cp.kubectl(['get', 'configmaps', '-n', 'default'], { token });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait.js';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
@@ -35,11 +36,14 @@ describe('simulator CLI', () => {
       err += d;
     });
     try {
-      const deadline = Date.now() + 15_000;
-      while (!out.includes('ready\n')) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`CLI did not start: ${out}${err}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`CLI exited: ${out}${err}`);
+          return out.includes('ready\n');
+        },
+        15_000,
+        'the CLI to print ready',
+      );
       const urls = [...out.matchAll(/^sim llamacpp-\d llamacpp (http:\S+)$/gm)].map((m) => m[1]!);
       expect(urls).toHaveLength(2);
       for (const url of urls) {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait.js';
 
 export interface TestRedis {
   url: string;
@@ -84,17 +85,15 @@ export async function startRedis(): Promise<TestRedis> {
       { stdio: 'ignore' },
     );
     proc = child;
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-      try {
-        if ((await send(port, 'PING', 500)).startsWith('+PONG')) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
+        return (await send(port, 'PING', 500).catch(() => '')).startsWith('+PONG'); // '' while not listening yet
+      },
+      10_000,
+      'redis-server to answer PING',
+      25,
+    );
   };
 
   const stop = async () => {
