@@ -2,8 +2,8 @@
  * Wires the operator together: informers over the watched resources, the work queue and controller, the pusher
  * fed by the proxy Service's EndpointSlices, and (optionally) leader election: informers run on every replica
  * (warm standby), reconciling, status writes and pushes only on the leader. Secrets are not watched: the leader
- * reads the referenced ones by name (secrets.ts). A Service or EndpointSlice change queues a translation only when
- * a backend references that Service.
+ * reads the referenced ones by name (controllers/secrets.ts). A Service or EndpointSlice change queues a
+ * translation only when a backend references that Service.
  */
 import type { Logger } from 'pino';
 import { type Clock, type CustomResourceKind, systemClock } from '../../shared/src/index.js';

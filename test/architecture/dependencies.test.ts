@@ -1,13 +1,14 @@
 /**
- * The architecture's dependency rules (DESIGN.md §1): shared/ imports neither operator/ nor proxy/; proxy/ imports
- * neither operator/ nor @kubernetes/client-node; no import cycle between the operator's folders. Scans every import
- * specifier, static and dynamic, type-only included (imports.ts), and checks the scanner on sample trees.
+ * The architecture's dependency rules (README, "Repository layout"): shared/ imports neither operator/ nor proxy/; proxy/ imports
+ * neither operator/ nor @kubernetes/client-node; no import cycle between the operator's folders; the build compiles
+ * no test-only module. Scans every import specifier, static and dynamic, type-only included (imports.ts), and checks
+ * the scanner on sample trees.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { folderCycles, violations } from './imports.js';
+import { compiledFiles, folderCycles, reachable, violations } from './imports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -47,6 +48,39 @@ describe('dependency rules', () => {
 
   it('no import cycle between the folders of operator/src (type-only imports count)', async () => {
     expect(await folderCycles(ROOT, 'operator/src')).toEqual([]);
+  });
+
+  it('the build (tsconfig.build.json) compiles no test-only module: each file is part of a program', async () => {
+    const tsconfig = JSON.parse(await readFile(join(ROOT, 'tsconfig.build.json'), 'utf8'));
+    const programs = [
+      'operator/src/main.ts',
+      'proxy/src/main.ts',
+      // the generators of the metric tables in the README, run by hand
+      'operator/src/metrics-doc.ts',
+      'proxy/src/telemetry/metrics-doc.ts',
+      ...(await readdir(join(ROOT, 'scripts'))).filter((f) => f.endsWith('.ts')).map((f) => `scripts/${f}`),
+    ];
+    const used = await reachable(ROOT, programs);
+    expect((await compiledFiles(ROOT, tsconfig)).filter((f) => !used.has(f))).toEqual([]);
+  });
+
+  it('finds modules of the build that no program uses in a sample tree', async () => {
+    await withTree(
+      {
+        'src/main.ts': "import { a } from './a.js';\nimport type { T } from './types.js';\n",
+        'src/a.ts': "export { b } from './deep/b.js';\n",
+        'src/deep/b.ts': 'export const b = 1;\n',
+        'src/types.ts': 'export type T = number;\n',
+        'src/fixture.ts': "import { a } from './a.js';\n", // only tests use it
+        'src/a.test.ts': "import { a } from './fixture.js';\n",
+        'src/testing/helper.ts': 'export const h = 1;\n',
+      },
+      async (root) => {
+        const used = await reachable(root, ['src/main.ts']);
+        const built = await compiledFiles(root, { include: ['src'], exclude: ['**/*.test.ts', '**/testing/**'] });
+        expect(built.filter((f) => !used.has(f))).toEqual(['src/fixture.ts']);
+      },
+    );
   });
 
   it('detects violations in a sample tree (the scanner itself works)', async () => {

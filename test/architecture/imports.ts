@@ -144,3 +144,50 @@ function describeCycle(group: string[], edges: Map<string, Map<string, string>>)
   path.push(start);
   return path.map((v, i) => (i === 0 ? v : `${v} (${edges.get(path[i - 1] as string)?.get(v)})`)).join(' → ');
 }
+
+/** Every file below `root` that `entries` (paths relative to `root`) import, directly or not, themselves included. */
+export async function reachable(root: string, entries: string[]): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = await readFile(join(root, file), 'utf8').catch(() => '');
+    for (const spec of importSpecifiers(text)) {
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(root, dirname(file), spec)).replace(/\.js$/, '.ts');
+      await visit(target.split(sep).join('/'));
+    }
+  };
+  for (const e of entries) await visit(e);
+  return seen;
+}
+
+/** A tsconfig glob (`**` any folders, `*` any part of a name) as a test on a path relative to the tsconfig. */
+export function globMatcher(glob: string): (path: string) => boolean {
+  const parts = glob.split('/');
+  const pattern = parts
+    .map((part, i) => {
+      const last = i === parts.length - 1;
+      if (part === '**') return last ? '.*' : '(?:[^/]+/)*';
+      return part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*') + (last ? '' : '/');
+    })
+    .join('');
+  const re = new RegExp(`^${pattern}$`);
+  return (path) => re.test(path);
+}
+
+/** The .ts files a tsconfig's `include` folders and `exclude` globs select, relative to `root`. */
+export async function compiledFiles(
+  root: string,
+  tsconfig: { include: string[]; exclude?: string[] },
+): Promise<string[]> {
+  const excluded = (tsconfig.exclude ?? []).map(globMatcher);
+  const out: string[] = [];
+  for (const dir of tsconfig.include) {
+    for (const file of await sourceFiles(join(root, dir))) {
+      const rel = relative(root, file).split(sep).join('/');
+      if (rel.endsWith('.ts') && !excluded.some((m) => m(rel))) out.push(rel);
+    }
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
 import { recordServerLoad } from '../../proxy/src/endpoint-metrics/store.js';
 import { LlmAwareScheduler } from '../../proxy/src/scheduling/llm-aware/strategy.js';
-import { llmAwarePool, scrapedMembers } from '../../proxy/src/scheduling/llm-aware/test-pool.js';
+import { llmAwarePool, scrapedMembers } from '../../proxy/src/scheduling/testing/llm-aware-pool.js';
 
 const { values } = parseArgs({ options: { picks: { type: 'string', default: '20000' } } });
 const PICKS = Number(values.picks);

@@ -10,7 +10,7 @@ import type { PoolMember } from '../../proxy/src/config/runtime.js';
 import { LeastConnections } from '../../proxy/src/scheduling/least-connections.js';
 import { PeakEwmaP2C } from '../../proxy/src/scheduling/peak-ewma.js';
 import { WeightedRandom } from '../../proxy/src/scheduling/random.js';
-import { fakeMembers } from '../../proxy/src/scheduling/test-members.js';
+import { fakeMembers } from '../../proxy/src/scheduling/testing/members.js';
 import type { Scheduler } from '../../proxy/src/scheduling/types.js';
 import { WeightedRoundRobin } from '../../proxy/src/scheduling/weighted-round-robin.js';
 

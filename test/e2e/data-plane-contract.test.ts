@@ -1,5 +1,5 @@
 /**
- * Data-plane promises (DESIGN.md §4, README "Behaviour clients can rely on") checked end to end against the
+ * Data-plane promises (README "Behaviour clients can rely on") checked end to end against the
  * simulator, on 127.0.0.1 only: the per-backend connect timeout and the retry it triggers, upstream credentials of
  * an openai-compatible backend (and the client's own key never forwarded), upstream 401/403 turned into a 502 that
  * never shows the key, unknown request fields passed through untouched, backpressure from a slow stream reader to

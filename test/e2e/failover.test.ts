@@ -1,5 +1,5 @@
 /**
- * Retry and failover against simulator replicas (DESIGN.md §4): a replica killed under load, 429 + Retry-After,
+ * Retry and failover against simulator replicas (docs/resilience.md): a replica killed under load, 429 + Retry-After,
  * no retry of a 400 or after the first streamed byte, the retry budget, attempt headers on errors.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Streaming and failure semantics of the data plane (DESIGN.md §4) against the upstream simulator: client
+ * Streaming and failure semantics of the data plane (README "Behaviour clients can rely on") against the upstream simulator: client
  * disconnects abort the upstream, mid-stream failures end with an error event and no [DONE], and each timeout.
  */
 import { request } from 'node:http';

@@ -4,8 +4,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EndpointState } from '../config/endpoint-state.js';
 import type { Runtime } from '../config/runtime.js';
-import { llmAwarePool } from '../scheduling/llm-aware/test-pool.js';
-import { fakeBackend } from '../scheduling/test-members.js';
+import { llmAwarePool } from '../scheduling/testing/llm-aware-pool.js';
+import { fakeBackend } from '../scheduling/testing/members.js';
 import { MetricsScraper } from './scraper.js';
 import { freshServerLoad } from './store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrapedMembers } from '../scheduling/llm-aware/test-pool.js';
+import { scrapedMembers } from '../scheduling/testing/llm-aware-pool.js';
 import { freshServerLoad, recordServerLoad } from './store.js';
 
 describe('freshServerLoad', () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../../../shared/src/proxyconfig/index.js';
 import { EndpointState } from '../config/endpoint-state.js';
 import type { Runtime } from '../config/runtime.js';
-import { fakeBackend } from '../scheduling/test-members.js';
+import { fakeBackend } from '../scheduling/testing/members.js';
 import { HealthChecker } from './checker.js';
 import { classifyProbe, probeFor } from './probe.js';
 import { applyCheckResult } from './transitions.js';

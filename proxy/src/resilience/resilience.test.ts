@@ -5,7 +5,7 @@ import type { PoolRuntime } from '../config/runtime.js';
 import { errors } from '../errors.js';
 import type { AttemptOutcome } from '../pipeline/types.js';
 import { WeightedRandom } from '../scheduling/random.js';
-import { fakeMembers } from '../scheduling/test-members.js';
+import { fakeMembers } from '../scheduling/testing/members.js';
 import { latencyEstimate, recordLatency } from './latency.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';

@@ -4,7 +4,7 @@ import type { PoolMember } from '../config/runtime.js';
 import { LeastConnections } from './least-connections.js';
 import { PeakEwmaP2C } from './peak-ewma.js';
 import { WeightedRandom } from './random.js';
-import { fakeBackend, fakeMembers } from './test-members.js';
+import { fakeBackend, fakeMembers } from './testing/members.js';
 import type { PickContext, Scheduler } from './types.js';
 import { WeightedRoundRobin } from './weighted-round-robin.js';
 

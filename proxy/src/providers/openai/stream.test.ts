@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fakeBackend } from '../../scheduling/test-members.js';
+import { fakeBackend } from '../../scheduling/testing/members.js';
 import type { AdapterContext } from '../types.js';
 import { OpenAIPassthroughStream } from './stream.js';
 
