@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sessionKeyOf } from './session.js';
 import { llmAwarePool } from '../testing/llm-aware-pool.js';
+import { sessionKeyOf } from './session.js';
 
 const headers = (h: Record<string, string>) => (name: string) => h[name];
 

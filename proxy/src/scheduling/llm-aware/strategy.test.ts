@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointState } from '../../config/endpoint-state.js';
 import type { PoolMember } from '../../config/runtime.js';
 import { recordServerLoad } from '../../endpoint-metrics/store.js';
+import { llmAwarePool, scrapedMembers } from '../testing/llm-aware-pool.js';
 import type { PickContext } from '../types.js';
 import { LlmAwareScheduler } from './strategy.js';
-import { llmAwarePool, scrapedMembers } from '../testing/llm-aware-pool.js';
 
 const NONE: ReadonlySet<EndpointState> = new Set();
 const ctx = (extra: Partial<PickContext> = {}): PickContext => ({ now: Date.now(), exclude: NONE, ...extra });

@@ -1,8 +1,8 @@
 /** Test and benchmark fixture: an llm-aware pool config and members with metrics scraping on. Not used by the proxy. */
 import type { BackendConfig, PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
 import type { PoolMember } from '../../config/runtime.js';
-import { fakeBackend, fakeMembers } from './members.js';
 import type { LlmAwareConfig } from '../llm-aware/scorers.js';
+import { fakeBackend, fakeMembers } from './members.js';
 
 /** A pool using the llm-aware strategy with the default weights (block size 16 characters unless given). */
 export function llmAwarePool(llmAware: Partial<LlmAwareConfig> = {}, id = 'ns/pool'): PoolConfig {
