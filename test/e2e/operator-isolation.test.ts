@@ -16,8 +16,8 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { crdSchema } from '../../operator/src/crds/generate.js';
-import type { SchemaNode } from '../../operator/src/crds/structural.js';
+import { specSchema } from '../../operator/src/crds/generate.js';
+import { propertySchema, type SchemaNode } from '../../operator/src/crds/structural.js';
 import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
 import { chat, metric, type ProxyAddress, proxyConfig } from '../../operator/src/testing/probes.js';
 import {
@@ -180,9 +180,8 @@ async function looserBackendCrd(): Promise<string> {
   const crd = parse(await readFile(join(ROOT, 'crds', 'llmbackends.yaml'), 'utf8')) as {
     spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] };
   };
-  const root = (crd.spec.versions[0] as { schema: { openAPIV3Schema: SchemaNode } }).schema.openAPIV3Schema;
-  const spec = (root.properties as Record<string, SchemaNode>).spec as SchemaNode;
-  const url = (spec.properties as Record<string, SchemaNode>).url as SchemaNode;
+  const url = propertySchema(propertySchema(crd.spec.versions[0]?.schema.openAPIV3Schema, 'spec'), 'url');
+  if (!url) throw new Error('the LLMBackend CRD has no spec.url');
   for (const k of ['pattern', 'x-kubernetes-validations']) delete url[k];
   return stringify(crd);
 }
@@ -352,12 +351,8 @@ spec: { provider: vllm, serviceRef: { name: real, port: 8000 }, models: [{ name:
 
   it('100 random invalid resources: valid changes keep reaching every proxy, every invalid one gets a condition', async () => {
     const r = new Random(17);
-    const crdSpec = (kind: 'LLMBackend' | 'LLMPool' | 'RoutePolicy') =>
-      (crdSchema(kind).properties as Record<string, SchemaNode>).spec as SchemaNode;
     const some = (kind: 'LLMBackend' | 'LLMPool' | 'RoutePolicy', field: string) =>
-      r.chance(0.5)
-        ? { [field]: valueFor((crdSpec(kind).properties as Record<string, SchemaNode>)[field] as SchemaNode, r) }
-        : {};
+      r.chance(0.5) ? { [field]: valueFor(propertySchema(specSchema(kind), field) ?? {}, r) } : {};
     /** One defect each that admission cannot see; the condition (type and field) that must report it. */
     const defects = [
       () => ({

@@ -4,8 +4,8 @@
  * throws, so a new pattern cannot silently go untested). CEL rules are not applied: the values are a superset of
  * what the apiserver admits, which only makes "translation never throws" a stronger claim.
  */
-import { crdSchema } from '../../operator/src/crds/generate.js';
-import type { SchemaNode } from '../../operator/src/crds/structural.js';
+import { specSchema } from '../../operator/src/crds/generate.js';
+import { childSchemas, isSchemaNode, propertySchema, type SchemaNode } from '../../operator/src/crds/structural.js';
 import {
   type CustomResourceKind,
   HTTP_URL,
@@ -152,12 +152,12 @@ function arrayValue(node: SchemaNode, r: Random): unknown[] {
   const keys = (node['x-kubernetes-list-map-keys'] ?? []) as string[];
   const seen = new Set<string>();
   for (let tries = 0; items.length < n && tries < n * 10; tries++) {
-    const item = valueFor(node.items as SchemaNode, r);
+    const item = valueFor(isSchemaNode(node.items) ? node.items : {}, r);
     const identity =
       node['x-kubernetes-list-type'] === 'set'
         ? JSON.stringify(item)
         : keys.length > 0
-          ? JSON.stringify(keys.map((k) => (item as Record<string, unknown>)[k]))
+          ? JSON.stringify(keys.map((k) => (isSchemaNode(item) ? item[k] : undefined)))
           : undefined;
     if (identity !== undefined) {
       if (seen.has(identity)) continue;
@@ -170,22 +170,19 @@ function arrayValue(node: SchemaNode, r: Random): unknown[] {
 
 function objectValue(node: SchemaNode, r: Random): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const props = (node.properties ?? {}) as Record<string, SchemaNode>;
-  const required = new Set((node.required ?? []) as string[]);
-  for (const [k, child] of Object.entries(props)) {
+  const props = childSchemas(node).filter(([step]) => step.startsWith('.') && step !== '.*');
+  const required = new Set(Array.isArray(node.required) ? node.required : []);
+  for (const [step, child] of props) {
+    const k = step.slice(1);
     if (required.has(k) || r.chance(0.5)) out[k] = valueFor(child, r);
   }
-  const extra = node.additionalProperties as SchemaNode | undefined;
-  if (extra && Object.keys(props).length === 0) {
+  const extra = isSchemaNode(node.additionalProperties) ? node.additionalProperties : undefined;
+  if (extra && props.length === 0) {
     const max = typeof node.maxProperties === 'number' ? node.maxProperties : 4;
     for (let i = r.int(0, Math.min(max, 3)); i > 0; i--) out[mapKey(node, r)] = valueFor(extra, r);
   }
   return out;
 }
-
-/** The spec schema of a kind, from the generated CRD. */
-export const specSchema = (kind: CustomResourceKind) =>
-  (crdSchema(kind).properties as Record<string, SchemaNode>).spec as SchemaNode;
 
 const SPECS = {
   LLMBackend: specSchema('LLMBackend'),
@@ -198,12 +195,11 @@ const SPECS = {
  * (what their CEL rule admits), so most of them get past admission.
  */
 export function randomSpec(kind: CustomResourceKind, r: Random): Record<string, unknown> {
-  const spec = valueFor(SPECS[kind], r) as Record<string, unknown>;
+  const spec = objectValue(SPECS[kind], r);
   if (kind === 'LLMBackend' && r.chance(0.8)) {
     const keep = r.pick(['serviceRef', 'url', 'endpoints']);
     for (const k of ['serviceRef', 'url', 'endpoints']) if (k !== keep) delete spec[k];
-    if (!(keep in spec))
-      spec[keep] = valueFor((SPECS.LLMBackend.properties as Record<string, SchemaNode>)[keep] as SchemaNode, r);
+    if (!(keep in spec)) spec[keep] = valueFor(propertySchema(SPECS.LLMBackend, keep) ?? {}, r);
   }
   return spec;
 }

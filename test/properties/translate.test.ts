@@ -5,7 +5,8 @@
  * field added to the API is covered without touching this test. Seeded: a failure names its seed.
  */
 import { describe, expect, it } from 'vitest';
-import type { SchemaNode } from '../../operator/src/crds/structural.js';
+import { specSchema } from '../../operator/src/crds/generate.js';
+import { childSchemas, type SchemaNode } from '../../operator/src/crds/structural.js';
 import { SnapshotStore } from '../../proxy/src/config/store.js';
 import {
   API_VERSION,
@@ -19,7 +20,7 @@ import {
   type Secret,
   translate,
 } from '../../shared/src/index.js';
-import { accountFor, PATTERNS, Random, randomSpec, specSchema } from './crd-values.js';
+import { accountFor, PATTERNS, Random, randomSpec } from './crd-values.js';
 
 const CASES = 400;
 const SPECS = {
@@ -121,10 +122,7 @@ describe('translation of anything the CRDs accept', () => {
     const patterns = new Set<string>();
     const walk = (n: SchemaNode) => {
       if (typeof n.pattern === 'string') patterns.add(n.pattern);
-      for (const v of Object.values((n.properties ?? {}) as Record<string, SchemaNode>)) walk(v);
-      if (n.items) walk(n.items as SchemaNode);
-      if (n.additionalProperties && typeof n.additionalProperties === 'object')
-        walk(n.additionalProperties as SchemaNode);
+      for (const [, child] of childSchemas(n)) walk(child);
     };
     for (const s of Object.values(SPECS)) walk(s);
     expect([...patterns].filter((p) => !PATTERNS[p])).toEqual([]);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildCrd, renderCrds } from './generate.js';
-import { type SchemaNode, toStructural } from './structural.js';
+import { crdSchema, renderCrds, specSchema } from './generate.js';
+import { childSchemas, type SchemaNode, toStructural } from './structural.js';
 
 const CRDS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'crds');
 
@@ -17,16 +17,13 @@ describe('generated CRDs', () => {
   it('describes every object field, so kubectl explain works', () => {
     const missing: string[] = [];
     const walk = (n: SchemaNode, path: string) => {
-      for (const [k, v] of Object.entries((n.properties ?? {}) as Record<string, SchemaNode>)) {
-        if (typeof v.description !== 'string' && k !== 'metadata') missing.push(`${path}.${k}`);
-        walk(v, `${path}.${k}`);
-        if (v.items) walk(v.items as SchemaNode, `${path}.${k}[]`);
+      for (const [step, child] of childSchemas(n)) {
+        if (step.startsWith('.') && step !== '.*' && typeof child.description !== 'string' && step !== '.metadata')
+          missing.push(`${path}${step}`);
+        walk(child, `${path}${step}`);
       }
     };
-    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) {
-      const crd = buildCrd(kind) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
-      walk(crd.spec.versions[0]!.schema.openAPIV3Schema, kind);
-    }
+    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) walk(crdSchema(kind), kind);
     expect(missing).toEqual([]);
   });
   it('bounds every string, list and map of the specs, so no resource carries megabytes', () => {
@@ -39,16 +36,9 @@ describe('generated CRDs', () => {
       if (n.type === 'array' && n.maxItems === undefined) unbounded.push(`${path}: list without maxItems`);
       if (n.type === 'object' && n.additionalProperties && n.maxProperties === undefined)
         unbounded.push(`${path}: map without maxProperties`);
-      for (const [k, v] of Object.entries((n.properties ?? {}) as Record<string, SchemaNode>)) walk(v, `${path}.${k}`);
-      if (n.items) walk(n.items as SchemaNode, `${path}[]`);
-      if (n.additionalProperties && typeof n.additionalProperties === 'object')
-        walk(n.additionalProperties as SchemaNode, `${path}.*`);
+      for (const [step, child] of childSchemas(n)) walk(child, `${path}${step}`);
     };
-    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) {
-      const crd = buildCrd(kind) as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
-      const root = crd.spec.versions[0]!.schema.openAPIV3Schema.properties as Record<string, SchemaNode>;
-      walk(root.spec as SchemaNode, `${kind}.spec`);
-    }
+    for (const kind of ['LLMBackend', 'LLMPool', 'RoutePolicy'] as const) walk(specSchema(kind), `${kind}.spec`);
     expect(unbounded).toEqual([]);
     expect(strings).toBeGreaterThan(50);
   });

@@ -6,7 +6,7 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { CUSTOM_RESOURCES, type CustomResourceKind, GROUP, VERSION } from '../../../shared/src/index.js';
-import { type SchemaNode, toStructural } from './structural.js';
+import { propertySchema, type SchemaNode, toStructural } from './structural.js';
 
 /** One additionalPrinterColumns entry. */
 interface PrinterColumn {
@@ -72,6 +72,13 @@ export function crdSchema(kind: CustomResourceKind): SchemaNode {
       status,
     },
   };
+}
+
+/** The spec schema of one kind, as the CRD carries it. */
+export function specSchema(kind: CustomResourceKind): SchemaNode {
+  const spec = propertySchema(crdSchema(kind), 'spec');
+  if (!spec) throw new Error(`the ${kind} schema has no spec`);
+  return spec;
 }
 
 /** The full CustomResourceDefinition object of one kind. */

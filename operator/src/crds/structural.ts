@@ -13,6 +13,27 @@
 /** A JSON Schema node, as plain JSON. */
 export type SchemaNode = { [key: string]: unknown };
 
+/** Whether a JSON value is a schema node (a plain object). */
+export const isSchemaNode = (v: unknown): v is SchemaNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The sub-schema of property `key` of `n`; undefined when it has none. */
+export function propertySchema(n: SchemaNode | undefined, key: string): SchemaNode | undefined {
+  const child = n && isSchemaNode(n.properties) ? n.properties[key] : undefined;
+  return isSchemaNode(child) ? child : undefined;
+}
+
+/**
+ * The sub-schemas of `n` with the path step to each: `.name` per property, `[]` for list items, `.*` for map values.
+ */
+export function childSchemas(n: SchemaNode): [string, SchemaNode][] {
+  const out: [string, SchemaNode][] = [];
+  if (isSchemaNode(n.properties))
+    for (const [k, v] of Object.entries(n.properties)) if (isSchemaNode(v)) out.push([`.${k}`, v]);
+  if (isSchemaNode(n.items)) out.push(['[]', n.items]);
+  if (isSchemaNode(n.additionalProperties)) out.push(['.*', n.additionalProperties]);
+  return out;
+}
+
 /** Formats the Kubernetes OpenAPI validator understands (k8s.io/kube-openapi `strfmt` default registry). */
 const KNOWN_FORMATS = new Set([
   'bsonobjectid',
