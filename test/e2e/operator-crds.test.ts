@@ -67,7 +67,14 @@ spec:
   });
 
   it('applies defaults and serves descriptions to kubectl explain', async () => {
-    const got = await cp.kubectl(['get', 'llmbackend', 'vllm-llama', '-n', 'default', '-o', 'jsonpath={.spec.weight}']);
+    const created = await cp.kubectl(['apply', '-f', '-'], {
+      input: backend(
+        '  provider: vllm\n  serviceRef: { name: vllm, port: 8000 }\n  models: [{ name: m }]\n',
+        'defaults',
+      ),
+    });
+    expect(created.code, created.stderr).toBe(0);
+    const got = await cp.kubectl(['get', 'llmbackend', 'defaults', '-n', 'default', '-o', 'jsonpath={.spec.weight}']);
     expect(got.stdout).toBe('1');
     const explain = await cp.kubectl(['explain', 'llmbackends.spec.serviceRef.port']);
     expect(explain.stdout).toContain('Service port number or name');
