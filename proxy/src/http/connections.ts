@@ -8,8 +8,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** How long a kept-alive connection may sit idle while the proxy drains before it is closed. */
-export const DRAIN_IDLE_MS = 1000;
+/**
+ * How long a kept-alive connection may sit idle while the proxy drains before it is closed: below the idle timeouts
+ * of common HTTP clients (undici 4 s), which close such connections themselves first.
+ */
+export const DRAIN_IDLE_MS = 2000;
 
 /** Connection bookkeeping of one server (see the module comment). */
 export interface TrackedConnections {
