@@ -36,6 +36,13 @@ apt_install() { # <command to check> <packages...>
 # Redis server for the rate-limit and cache tests (started per test on a free port by the harness).
 ensure_redis() { apt_install redis-server redis-server; }
 
+# PostgreSQL server binaries for the usage-ledger tests (test/support/postgres.ts starts a throw-away server per test
+# file on a free port; no system service is used). Debian keeps them off PATH, under /usr/lib/postgresql/<major>/bin.
+ensure_postgres() {
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then return 0; fi
+  apt_install /nonexistent/initdb postgresql
+}
+
 # promtool (Debian's prometheus package) to check the chart's alerting rules.
 ensure_promtool() { apt_install promtool prometheus || say "promtool unavailable: rule checks will be skipped"; }
 
