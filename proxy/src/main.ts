@@ -16,6 +16,9 @@
  *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
  *   --default-access allow|deny   who may call pools no RoutePolicy covers: everyone (default) or no one; deny is
  *                         the secure choice (SWITCHYARD_DEFAULT_ACCESS)
+ *   --fleet-size N, --fleet-ordinal I   standalone mode with N proxies: this is proxy I (0…N-1) and applies its share
+ *                         of every fleet-wide number (SWITCHYARD_FLEET_SIZE, SWITCHYARD_FLEET_ORDINAL); default 1, 0.
+ *                         Pushed snapshots carry the operator's count instead.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -44,6 +47,8 @@ const { values } = parseArgs({
     'access-log': { type: 'string' },
     'redis-url': { type: 'string' },
     'default-access': { type: 'string' },
+    'fleet-size': { type: 'string' },
+    'fleet-ordinal': { type: 'string' },
   },
   strict: true,
 });
@@ -81,6 +86,20 @@ if (defaultAccess !== 'allow' && defaultAccess !== 'deny') {
   process.stderr.write(`--default-access: expected allow or deny, got '${defaultAccess}'\n`);
   process.exit(2);
 }
+const fleetSize = num(values['fleet-size'] ?? env.SWITCHYARD_FLEET_SIZE, 1);
+const fleetOrdinal = num(values['fleet-ordinal'] ?? env.SWITCHYARD_FLEET_ORDINAL, 0);
+if (
+  !Number.isInteger(fleetSize) ||
+  fleetSize < 1 ||
+  !Number.isInteger(fleetOrdinal) ||
+  fleetOrdinal < 0 ||
+  fleetOrdinal >= fleetSize
+) {
+  process.stderr.write(
+    `--fleet-size/--fleet-ordinal: expected 1 ≤ size and 0 ≤ ordinal < size, got ${fleetSize}, ${fleetOrdinal}\n`,
+  );
+  process.exit(2);
+}
 const configPath = values.config ?? env.SWITCHYARD_CONFIG;
 const accessLog = !/^(false|0|off|no)$/i.test((values['access-log'] ?? env.SWITCHYARD_ACCESS_LOG ?? 'true').trim());
 
@@ -101,6 +120,7 @@ try {
     log,
     accessLog,
     defaultAccess,
+    ...(fleetSize > 1 ? { fleet: { proxies: fleetSize, ordinal: fleetOrdinal } } : {}),
   });
   if (!pushToken && !configPath) log.warn('no push token configured: PUT /config will refuse every push');
   const graceMs = num(values['drain-seconds'], 30) * 1000;

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import type { FleetView } from '../../shared/src/proxyconfig/index.js';
 import { createAdminApp } from './admin/app.js';
 import { type AppDeps, createApp } from './app.js';
 import { watchManifests } from './config/file-source.js';
@@ -44,6 +45,11 @@ export interface ProxyOptions {
   redisUrl?: string;
   /** Who may call pools no RoutePolicy covers (default `allow`; `deny` is the secure choice). */
   defaultAccess?: DefaultAccess;
+  /**
+   * Standalone mode: the proxies sharing fleet-wide numbers and which one this is (`--fleet-size`,
+   * `--fleet-ordinal`); a pushed snapshot's own fleet view wins. Omitted: this proxy is the whole fleet.
+   */
+  fleet?: FleetView;
   /** Redis command timeout in ms (default 1000); past it a command counts as Redis being unavailable. */
   redisCommandTimeoutMs?: number;
   /** Extra app wiring (governance, telemetry) added by later stages. */
@@ -90,7 +96,10 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> {
   const log = opts.log ?? createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
-  const store = new SnapshotStore(opts.defaultAccess);
+  const store = new SnapshotStore({
+    ...(opts.defaultAccess ? { defaultAccess: opts.defaultAccess } : {}),
+    ...(opts.fleet ? { fleet: opts.fleet } : {}),
+  });
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;

@@ -1,6 +1,8 @@
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
+import { snapshotVersion } from '../../../shared/src/proxyconfig/index.js';
 import { translate } from '../../../shared/src/translate/index.js';
 import { SnapshotStore } from '../config/store.js';
 import { createAdminApp } from './app.js';
@@ -42,6 +44,52 @@ function setup() {
 }
 
 describe('admin API', () => {
+  const putBytes = (app: ReturnType<typeof setup>['app'], body: Buffer, encoding?: string) =>
+    app.request('/config', {
+      method: 'PUT',
+      body,
+      headers: {
+        authorization: 'Bearer push-secret',
+        'content-type': 'application/json',
+        ...(encoding ? { 'content-encoding': encoding } : {}),
+      },
+    });
+
+  it('applies a gzip push sent as several gzip members, and reports the fleet view it carries', async () => {
+    const { store, app } = setup();
+    const base = snapshot('m1');
+    const s = { ...base, fleet: { proxies: 3, ordinal: 2 } };
+    const full = { ...s, version: snapshotVersion(s) };
+    const text = JSON.stringify(full);
+    const cut = [0, 40, text.length - 30, text.length];
+    const body = Buffer.concat(cut.slice(1).map((end, i) => gzipSync(text.slice(cut[i], end))));
+    const res = await putBytes(app, body, 'gzip');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ version: full.version, instance: expect.any(String), fleet: s.fleet });
+    expect(store.current?.fleet).toEqual(s.fleet);
+    const version = (await (await app.request('/config/version')).json()) as { fleet: unknown };
+    expect(version.fleet).toEqual(s.fleet);
+  });
+
+  it('refuses a gzip bomb, broken gzip and unknown encodings without applying anything', async () => {
+    const store = new SnapshotStore();
+    const app = createAdminApp({
+      store,
+      log: pino({ level: 'silent' }),
+      pushToken: 'push-secret',
+      maxSnapshotBytes: 1 << 20,
+    });
+    const bomb = gzipSync(Buffer.alloc(8 << 20, 32));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const tooBig = await putBytes(app, bomb, 'gzip');
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as { error: { message: string } }).error.message).toMatch(/decompressed/);
+    expect((await putBytes(app, Buffer.from('not gzip at all'), 'gzip')).status).toBe(400);
+    expect((await putBytes(app, gzipSync(JSON.stringify(snapshot('m1'))), 'br')).status).toBe(415);
+    expect((await putBytes(app, Buffer.alloc((1 << 20) + 1, 32))).status).toBe(413);
+    expect(store.current).toBeUndefined();
+  });
+
   it('is not ready until a snapshot is pushed, then serves its version', async () => {
     const { app, put } = setup();
     expect((await app.request('/readyz')).status).toBe(503);
@@ -49,7 +97,7 @@ describe('admin API', () => {
     const s = snapshot('m1');
     const res = await put(s);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ version: s.version, instance: expect.any(String) });
+    expect(await res.json()).toEqual({ version: s.version, instance: expect.any(String), fleet: null });
     expect((await app.request('/readyz')).status).toBe(200);
     const cfg = (await (await app.request('/config')).json()) as { version: string };
     expect(cfg.version).toBe(s.version);
@@ -61,7 +109,7 @@ describe('admin API', () => {
     expect(before.instance).toMatch(/^[0-9a-f-]{36}$/);
     const s = snapshot('m1');
     const put = (await (await first.put(s)).json()) as { version: string; instance: string };
-    expect(put).toEqual({ version: s.version, instance: before.instance });
+    expect(put).toEqual({ version: s.version, instance: before.instance, fleet: null });
     expect(await (await first.app.request('/config/version')).json()).toEqual(put);
     const full = (await (await first.app.request('/config')).json()) as { instance: string };
     expect(full.instance).toBe(before.instance);

@@ -1,7 +1,7 @@
 /**
  * The admin app (port 9090): /healthz (live), /readyz (has a snapshot), /metrics, GET /config (version and
- * summary, no secrets), GET /config/version (just the version), PUT /config (snapshot push; bearer token required;
- * invalid snapshots refused with 4xx while the old one keeps serving). Every /config answer carries `instance`, an
+ * summary, no secrets), GET /config/version (the version and this proxy's place in the fleet), PUT /config (snapshot
+ * push, plain or gzip; bearer token required; invalid snapshots refused with 4xx while the old one keeps serving). Every /config answer carries `instance`, an
  * id of this process that changes on restart, so the operator can tell a restarted proxy from one in sync.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import { summarizeConfig } from '../../../shared/src/proxyconfig/index.js';
 import { InvalidSnapshotError, type SnapshotStore } from '../config/store.js';
 import { bearerChecker } from './auth.js';
 import { endpointStatus } from './endpoints.js';
+import { readSnapshotText, SnapshotBodyError } from './snapshot-body.js';
 
 export interface AdminDeps {
   store: SnapshotStore;
@@ -68,13 +69,14 @@ export function createAdminApp(deps: AdminDeps): Hono {
     if (!rt) return noConfig();
     return json(200, {
       ...summarizeConfig(rt.config),
+      fleet: rt.fleet ?? null,
       appliedAt: new Date(deps.store.appliedAt).toISOString(),
       instance,
     });
   });
   app.get('/config/version', () => {
     const rt = deps.store.current;
-    return rt ? json(200, { version: rt.config.version, instance }) : noConfig();
+    return rt ? json(200, { version: rt.config.version, instance, fleet: rt.fleet ?? null }) : noConfig();
   });
   app.get('/config/endpoints', () => {
     const rt = deps.store.current;
@@ -84,11 +86,13 @@ export function createAdminApp(deps: AdminDeps): Hono {
     if (!authorized(c.req.header('authorization'))) {
       return json(401, { error: { message: 'a valid bearer token is required to push configuration' } });
     }
-    const declared = Number(c.req.header('content-length'));
-    if (Number.isFinite(declared) && declared > maxBytes)
-      return json(413, { error: { message: `snapshot exceeds ${maxBytes} bytes` } });
-    const text = await c.req.text();
-    if (text.length > maxBytes) return json(413, { error: { message: `snapshot exceeds ${maxBytes} bytes` } });
+    let text: string;
+    try {
+      text = await readSnapshotText(c.req.raw, maxBytes);
+    } catch (e) {
+      if (e instanceof SnapshotBodyError) return json(e.status, { error: { message: e.message } });
+      throw e;
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -99,7 +103,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       const previous = deps.store.current?.config.version;
       const config = deps.store.apply(body);
       if (config.version !== previous) deps.log.info({ version: config.version, previous }, 'snapshot applied');
-      return json(200, { version: config.version, instance });
+      return json(200, { version: config.version, instance, fleet: deps.store.current?.fleet ?? null });
     } catch (e) {
       if (e instanceof InvalidSnapshotError) {
         deps.log.warn(

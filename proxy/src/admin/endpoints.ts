@@ -25,6 +25,7 @@ export function endpointStatus(rt: Runtime, now: number) {
         rateLimitedForMs: Math.max(0, m.endpoint.limitedUntil - now),
         inflight: m.endpoint.inflight,
         maxConcurrency: Number.isFinite(m.endpoint.maxConcurrency) ? m.endpoint.maxConcurrency : null,
+        fleetMaxConcurrency: m.endpoint.backend.maxConcurrency ?? null,
         ewmaLatencyMs: Math.round(m.endpoint.ewmaMs),
         available: m.endpoint.available(now),
         serverLoad: serverLoadView(m.endpoint, now),

@@ -49,6 +49,11 @@ export class EndpointState {
    */
   loading = false;
   loadingUntil = 0;
+  /**
+   * Requests this proxy may have in flight to the replica: its share of the backend's `maxConcurrency` (a number for
+   * the whole fleet, see FleetView), set when a snapshot is compiled; Infinity when the backend sets none.
+   */
+  cap = Number.POSITIVE_INFINITY;
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
   ewmaMs = 0;
   ewmaAt = 0;
@@ -81,9 +86,9 @@ export class EndpointState {
     return this.inflightCount;
   }
 
-  /** Most requests in flight allowed, or Infinity. */
+  /** Most requests in flight this proxy may send (its share of the fleet-wide cap), or Infinity. */
   get maxConcurrency(): number {
-    return this.backend.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    return this.cap;
   }
 
   /** An attempt starts: one more request in flight. Pair with exactly one release(). */
@@ -116,9 +121,13 @@ export class EndpointState {
     );
   }
 
-  /** Whether the only reason the endpoint is unavailable at `now` is its max concurrency. */
+  /**
+   * Whether the only reason the endpoint is unavailable at `now` is its max concurrency, so a release can let a
+   * waiter in (never when this proxy's share is 0: nothing of its own will free up).
+   */
   fullOnly(now: number): boolean {
     return (
+      this.cap > 0 &&
       this.inflightCount >= this.maxConcurrency &&
       this.health !== 'unhealthy' &&
       !this.awaitingHealthCheck &&

@@ -2,7 +2,13 @@
  * A snapshot compiled for serving: model-name index, pools expanded into endpoint tiers, routes in match order.
  * Immutable once built; the EndpointState objects inside are shared with the previous runtime where unchanged.
  */
-import type { PoolConfig, PoolTargetConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
+import {
+  type FleetView,
+  fleetShare,
+  type PoolConfig,
+  type PoolTargetConfig,
+  type ProxyConfig,
+} from '../../../shared/src/proxyconfig/index.js';
 import { type CompiledRoute, compileRoutes } from '../routing/table.js';
 import { createScheduler, type Scheduler } from '../scheduling/index.js';
 import { EndpointState } from './endpoint-state.js';
@@ -41,14 +47,24 @@ export interface Runtime {
   routes: CompiledRoute[];
   endpoints: Map<string, EndpointState>;
   defaultAccess: DefaultAccess;
+  /**
+   * This proxy's place in the fleet: the snapshot's (the operator's count of proxies), else the one configured for
+   * standalone mode; undefined when this proxy is the whole fleet. Fleet-wide numbers applied here alone (replica
+   * caps, local limits) are its share (fleetShare).
+   */
+  fleet: FleetView | undefined;
+}
+
+/** How a snapshot is compiled on this proxy (settings of the proxy, not of the snapshot). */
+export interface CompileOptions {
+  defaultAccess?: DefaultAccess;
+  /** The fleet this proxy belongs to when the snapshot does not say (standalone mode; `--fleet-size`). */
+  fleet?: FleetView | undefined;
 }
 
 /** Compiles a snapshot, reusing endpoint state from `previous` for replicas that are still present. */
-export function compileRuntime(
-  config: ProxyConfig,
-  previous?: Runtime,
-  defaultAccess: DefaultAccess = 'allow',
-): Runtime {
+export function compileRuntime(config: ProxyConfig, previous?: Runtime, options: CompileOptions = {}): Runtime {
+  const fleet = config.fleet ?? options.fleet;
   const endpoints = new Map<string, EndpointState>();
   const backends = new Map(config.backends.map((b) => [b.id, b]));
   for (const b of config.backends) {
@@ -58,6 +74,7 @@ export function compileRuntime(
       state.backend = b;
       state.id = ep.id;
       state.weight = ep.weight;
+      state.cap = fleetShare(b.maxConcurrency ?? Number.POSITIVE_INFINITY, fleet, key);
       endpoints.set(key, state);
     }
   }
@@ -82,5 +99,6 @@ export function compileRuntime(
     pools.set(p.id, runtime);
     for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
   }
-  return { config, pools, models, routes: compileRoutes(config.routes), endpoints, defaultAccess };
+  const defaultAccess = options.defaultAccess ?? 'allow';
+  return { config, pools, models, routes: compileRoutes(config.routes), endpoints, defaultAccess, fleet };
 }

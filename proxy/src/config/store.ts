@@ -5,7 +5,7 @@
 
 import { formatZodIssues } from '../../../shared/src/manifests/parse.js';
 import { type ProxyConfig, proxyConfig, snapshotVersion } from '../../../shared/src/proxyconfig/index.js';
-import { compileRuntime, type DefaultAccess, type Runtime } from './runtime.js';
+import { type CompileOptions, compileRuntime, type Runtime } from './runtime.js';
 
 /** A snapshot that failed validation; `problems` lists `field: message` lines. */
 export class InvalidSnapshotError extends Error {
@@ -19,8 +19,8 @@ export type SnapshotListener = (runtime: Runtime, previous: Runtime | undefined)
 
 export class SnapshotStore {
   private runtime: Runtime | undefined;
-  /** Who may call pools no RoutePolicy covers (see DefaultAccess). */
-  constructor(readonly defaultAccess: DefaultAccess = 'allow') {}
+  /** How snapshots are compiled here: who may call pools no RoutePolicy covers, the standalone fleet. */
+  constructor(readonly options: CompileOptions = {}) {}
 
   private listeners: SnapshotListener[] = [];
   /** Time of the last successful apply (ms since epoch). */
@@ -43,7 +43,7 @@ export class SnapshotStore {
       throw new InvalidSnapshotError([`version: ${config.version} is not the content hash of the snapshot`]);
     if (this.runtime?.config.version === config.version) return this.runtime.config;
     const previous = this.runtime;
-    const next = compileRuntime(config, previous, this.defaultAccess);
+    const next = compileRuntime(config, previous, this.options);
     this.runtime = next;
     this.appliedAt = Date.now();
     for (const l of this.listeners) l(next, previous);

@@ -16,7 +16,7 @@ import { GatewayError } from '../errors.js';
 import type { HookList } from '../governance-hooks.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { ProxyCall } from '../pipeline/types.js';
-import { admitWithFailureMode, type Stores } from './admission.js';
+import { type Admission, admitWithFailureMode, type Stores } from './admission.js';
 import { COST_UNITS, countersFor, isCostMetric, isTokenMetric } from './counters.js';
 import { estimateTokens, type TokenEstimate } from './estimate.js';
 import { rateLimitError, rateLimitHeaders } from './headers.js';
@@ -98,17 +98,19 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
         ? cacheKeyFor(call, identity ? `${identity.policy}/${identity.tenant}` : '', o.keyPrefix)
         : undefined;
     const estimate = estimateTokens(call);
-    const { counters, pools, failureMode } = callCounters(call, estimate.input + estimate.output, o);
-    if (counters.length === 0 && !cache) return next();
+    const wanted = callCounters(call, estimate.input + estimate.output, o);
+    const { pools, failureMode } = wanted;
+    if (wanted.counters.length === 0 && !cache) return next();
 
-    let admitted: Awaited<ReturnType<typeof admitWithFailureMode>>;
+    let admitted: Admission;
     try {
-      admitted = await admitWithFailureMode(o.stores, failureMode, { member: call.state.id, counters, cacheKey });
+      const req = { member: call.state.id, counters: wanted.counters, cacheKey };
+      admitted = await admitWithFailureMode(o.stores, failureMode, req, call.runtime.fleet);
     } catch (e) {
       if (e instanceof GatewayError && e.code === 'rate_limiter_unavailable') call.state.limit = 'fail_closed';
       throw e;
     }
-    const { store, result } = admitted;
+    const { store, result, counters } = admitted;
     if (counters.length > 0) {
       const c = result.allowed ? undefined : counters[result.denied ?? 0];
       call.state.limit = c ? 'limited' : admitted.degraded ? 'fail_open' : 'allowed';

@@ -1,4 +1,5 @@
 /** The ProxyConfig snapshot contract. */
+export * from './fleet.js';
 export * from './hash.js';
 export * from './redact.js';
 export * from './schema.js';

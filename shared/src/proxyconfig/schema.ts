@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_DURATION_MS, PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
 import { re2SyntaxError } from '../matching/re2.js';
+import { fleetView } from './fleet.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -170,5 +171,8 @@ export const proxyConfig = z.object({
   pools: z.array(poolConfig),
   routes: z.array(routeConfig),
   policies: z.array(policyConfig),
+  // Last on purpose: the operator sends one snapshot to many proxies that differ only here, and keeps the JSON
+  // (and its hash state) of everything before it once per snapshot (operator/src/push/bodies.ts).
+  fleet: fleetView.optional(),
 });
 export type ProxyConfig = z.infer<typeof proxyConfig>;
