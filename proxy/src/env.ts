@@ -13,6 +13,10 @@ export interface RequestState {
   backend?: string;
   endpoint?: string;
   tenant?: string;
+  /** The RoutePolicy holding the caller's key (namespace/name), when it presented a known one. */
+  policy?: string;
+  /** The caller's key id (a short prefix of the key's SHA-256, never the key). */
+  keyId?: string;
   status?: number;
   attempts: number;
   fallback?: string;

@@ -14,6 +14,8 @@
  *   --access-log=false    turn the per-request access log off, e.g. for benchmarks (SWITCHYARD_ACCESS_LOG)
  *   OpenTelemetry tracing is configured by the standard OTEL_* variables (off without OTEL_EXPORTER_OTLP_ENDPOINT)
  *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
+ *   --ledger-url URL      PostgreSQL for the usage ledger (SWITCHYARD_LEDGER_URL); omitted: no ledger
+ *   --ledger-retention-days N   days ledger entries are kept, default 400, at least 32 (SWITCHYARD_LEDGER_RETENTION_DAYS)
  *   --default-access allow|deny   who may call pools no RoutePolicy covers: everyone (default) or no one; deny is
  *                         the secure choice (SWITCHYARD_DEFAULT_ACCESS)
  *   --fleet-size N, --fleet-ordinal I   standalone mode with N proxies: this is proxy I (0…N-1) and applies its share
@@ -49,6 +51,8 @@ const { values } = parseArgs({
     'default-access': { type: 'string' },
     'fleet-size': { type: 'string' },
     'fleet-ordinal': { type: 'string' },
+    'ledger-url': { type: 'string' },
+    'ledger-retention-days': { type: 'string' },
   },
   strict: true,
 });
@@ -100,6 +104,13 @@ if (
   );
   process.exit(2);
 }
+const ledgerUrl = values['ledger-url'] ?? env.SWITCHYARD_LEDGER_URL;
+const retention = values['ledger-retention-days'] ?? env.SWITCHYARD_LEDGER_RETENTION_DAYS;
+const retentionDays = retention === undefined || retention === '' ? undefined : Number(retention);
+if (retentionDays !== undefined && !(Number.isFinite(retentionDays) && retentionDays >= 32)) {
+  process.stderr.write(`--ledger-retention-days: expected a number of days, at least 32, got '${retention}'\n`);
+  process.exit(2);
+}
 const configPath = values.config ?? env.SWITCHYARD_CONFIG;
 const accessLog = !/^(false|0|off|no)$/i.test((values['access-log'] ?? env.SWITCHYARD_ACCESS_LOG ?? 'true').trim());
 
@@ -117,6 +128,7 @@ try {
     ...((values['redis-url'] ?? env.SWITCHYARD_REDIS_URL)
       ? { redisUrl: values['redis-url'] ?? env.SWITCHYARD_REDIS_URL }
       : {}),
+    ...(ledgerUrl ? { ledger: { url: ledgerUrl, ...(retentionDays !== undefined ? { retentionDays } : {}) } } : {}),
     log,
     accessLog,
     defaultAccess,

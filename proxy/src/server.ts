@@ -19,6 +19,8 @@ import { createGovernance, type Governance } from './governance.js';
 import { maintainEndpoints } from './health/index.js';
 import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
+import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
+import { recordToLedger } from './ledger/observer.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
@@ -52,6 +54,8 @@ export interface ProxyOptions {
   fleet?: FleetView;
   /** Redis command timeout in ms (default 1000); past it a command counts as Redis being unavailable. */
   redisCommandTimeoutMs?: number;
+  /** The usage ledger in PostgreSQL (omitted: no ledger, budgets live in Redis only). */
+  ledger?: Omit<LedgerOptions, 'log'>;
   /** Extra app wiring (governance, telemetry) added by later stages. */
   extend?: (deps: AppDeps & { registry: Registry; governance: Governance }) => void | Promise<void>;
 }
@@ -65,6 +69,7 @@ export interface ProxyHandle {
   log: Logger;
   /** Auth, rate limits, cache and usage stages (stats, hooks). */
   governance: Governance;
+  ledger: Ledger | undefined;
   /** Drains in-flight requests for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
@@ -82,6 +87,17 @@ function trafficServerOptions(limits: ResourceLimits): ServerOptions {
     requestTimeout: limits.bodyTimeoutMs > 0 ? headersTimeout + limits.bodyTimeoutMs + 1000 : 0,
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
   };
+}
+
+/** Adds `observer` after the request-end observers already in `deps`. */
+function addRequestEndObserver(deps: AppDeps, observer: NonNullable<AppDeps['onRequestEnd']>): void {
+  const previous = deps.onRequestEnd;
+  deps.onRequestEnd = previous
+    ? (state) => {
+        previous(state);
+        observer(state);
+      }
+    : observer;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -129,6 +145,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
   installTelemetry(deps, telemetry);
+  const ledger = opts.ledger ? createLedger({ ...opts.ledger, log }) : undefined;
+  if (ledger) addRequestEndObserver(deps, recordToLedger(ledger));
   if (deps.hooks) deps.hooks = isolateHooks(deps.hooks, log);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
@@ -173,10 +191,21 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       await scrapingStopped;
       await pools.close();
       await governance.close();
+      await ledger?.close();
       await telemetry.shutdown();
       log.info('switchyard proxy stopped');
     })();
     return closing;
   };
-  return { port, adminPort, url: fmt(host, port), adminUrl: fmt(adminHost, adminPort), store, log, governance, close };
+  return {
+    port,
+    adminPort,
+    url: fmt(host, port),
+    adminUrl: fmt(adminHost, adminPort),
+    store,
+    log,
+    governance,
+    ledger,
+    close,
+  };
 }

@@ -2,7 +2,7 @@
  * The authentication stage: resolve the API key to a tenant (if one was presented), then authorise the call on the
  * pools its route resolved to (authorize.ts: 401 without a key where a covering policy requires one, 403 outside a
  * tenant's policies or allow-list, the default access for pools no policy covers). Narrows `call.plan` to the
- * fallbacks the caller may reach, sets `state.tenant`, and reports the outcome to the governance hooks.
+ * fallbacks the caller may reach, sets `state.tenant` (with its policy and key id), and reports the outcome to the governance hooks.
  */
 import type { Runtime } from '../config/runtime.js';
 import type { HookList } from '../governance-hooks.js';
@@ -33,7 +33,11 @@ export const authenticate = (hooks: HookList): CallMiddleware =>
   async function authenticate(call, next) {
     const caller = callerOf(call.runtime, call.header);
     const identity = caller.identity;
-    if (identity) call.state.tenant = identity.tenant;
+    if (identity) {
+      call.state.tenant = identity.tenant;
+      call.state.policy = identity.policy;
+      call.state.keyId = identity.keyId;
+    }
     let decision: ReturnType<typeof authorize>;
     try {
       decision = authorize(call.runtime, caller, call.model, call.header, call.plan);

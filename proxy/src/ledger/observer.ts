@@ -1,0 +1,39 @@
+/** The request-end observer that turns a finished request's state into a ledger entry (no prompt or answer text). */
+import { randomUUID } from 'node:crypto';
+import type { RequestState } from '../env.js';
+import type { LedgerEntry } from './entry.js';
+
+/** The ledger entry of a request that finished at `finishedAt`. */
+export function ledgerEntryOf(state: RequestState, finishedAt: number): LedgerEntry {
+  return {
+    id: randomUUID(),
+    requestId: state.id,
+    startedAt: state.startedAt,
+    finishedAt,
+    surface: state.surface,
+    policy: state.policy,
+    tenant: state.tenant,
+    keyId: state.keyId,
+    model: state.model,
+    pool: state.pool,
+    backend: state.backend,
+    endpoint: state.endpoint,
+    stream: state.stream === true,
+    status: state.status ?? 0,
+    errorCode: state.errorCode,
+    attempts: state.attempts,
+    inputTokens: state.inputTokens ?? 0,
+    outputTokens: state.outputTokens ?? 0,
+    cachedInputTokens: state.cachedInputTokens ?? 0,
+    usageEstimated: state.usageEstimated === true,
+    cost: state.cost,
+    currency: state.costCurrency,
+    cache: state.cache,
+  };
+}
+
+/** A request-end observer recording every finished request in `ledger`. */
+export const recordToLedger =
+  (ledger: { record(entry: LedgerEntry): void }, now: () => number = Date.now) =>
+  (state: RequestState): void =>
+    ledger.record(ledgerEntryOf(state, now()));

@@ -1,0 +1,95 @@
+/**
+ * The usage ledger end to end: a proxy writing every finished request to a real PostgreSQL (tenant, policy, key id,
+ * model, pool, tokens, cost, status, stream; never a key or prompt text), and serving on while the database is
+ * killed under load: requests keep their latency, entries past the buffer are dropped and counted, the buffered
+ * ones are written once it is back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { waitFor } from '../support/wait.js';
+import { ask, backendAndPool, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
+
+let db: TestPostgres;
+let sim: Simulator;
+let proxy: TestProxy;
+
+const PROMPT = 'Say something short.';
+
+beforeAll(async () => {
+  [db, sim] = await Promise.all([startPostgres(), startSimulator({ flavour: 'vllm', outputTokens: 8 })]);
+  const manifests = [
+    KEYS_SECRET,
+    backendAndPool('chat', 'chat-model', [sim.url]),
+    backendAndPool('open', 'open-model', [sim.url]),
+    routePolicy(
+      'team',
+      `  rules: [{ match: { model: { value: chat-model } } }]
+  tenants:
+    - name: team-a
+      apiKeys: [{ name: api-keys, key: team-a }]`,
+    ),
+  ].join('');
+  proxy = await startTestProxy(manifests, { ledger: { url: db.url, flushIntervalMs: 20, maxBuffer: 50 } });
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await sim?.close();
+  await db?.close();
+});
+
+const rows = () => db.query('SELECT * FROM switchyard.usage ORDER BY finished_at');
+const count = async () => Number((await db.query('SELECT count(*) AS n FROM switchyard.usage'))[0]?.n);
+
+describe('usage ledger', () => {
+  it('records every finished request with its caller, route, usage, cost and outcome, and no secret or prompt', async () => {
+    expect((await chat(proxy.url, ask('chat-model'), { key: KEYS.teamA })).status).toBe(200);
+    expect((await chat(proxy.url, ask('open-model', { stream: true }))).status).toBe(200);
+    expect((await chat(proxy.url, ask('chat-model'))).status).toBe(401);
+    await waitFor(async () => (await count().catch(() => 0)) === 3, 10_000, 'three ledger entries');
+    const [keyed, streamed, refused] = await rows();
+    expect(keyed).toMatchObject({
+      surface: 'openai',
+      policy: 'default/team',
+      tenant: 'team-a',
+      model: 'chat-model',
+      pool: 'default/chat',
+      backend: 'default/chat',
+      stream: false,
+      status: 200,
+      attempts: 1,
+      output_tokens: '5',
+      usage_estimated: false,
+      currency: 'USD',
+    });
+    expect(keyed?.key_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(Number(keyed?.input_tokens)).toBeGreaterThan(0);
+    expect(Number(keyed?.cost)).toBeCloseTo((Number(keyed?.input_tokens) * 1 + 5 * 2) / 1e6, 12);
+    expect(streamed).toMatchObject({ tenant: null, key_id: null, pool: 'default/open', stream: true, status: 200 });
+    expect(refused).toMatchObject({ status: 401, error_code: 'missing_api_key', attempts: 0, input_tokens: '0' });
+    const dump = JSON.stringify(await rows());
+    for (const secret of [KEYS.teamA, PROMPT]) expect(dump).not.toContain(secret);
+  });
+
+  it('keeps serving while the database is down: nothing waits for it, loss past the buffer is counted, the rest is written after it is back', async () => {
+    await db.query('TRUNCATE switchyard.usage');
+    await db.stop();
+    const n = 200;
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: n }, () => chat(proxy.url, ask('open-model'))));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const ledger = proxy.ledger;
+    if (!ledger) throw new Error('no ledger');
+    const s = ledger.stats();
+    expect(s.buffered + s.dropped.buffer_full).toBeGreaterThanOrEqual(n);
+    expect(s.buffered).toBeLessThanOrEqual(50);
+    expect(s.dropped.buffer_full).toBeGreaterThanOrEqual(n - 50);
+    // The requests were answered while every write failed: the ledger added no wait to them.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await db.start();
+    await waitFor(() => ledger.stats().buffered === 0, 30_000, 'the buffered entries written');
+    expect(await count()).toBe(n - s.dropped.buffer_full);
+  });
+});
