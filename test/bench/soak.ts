@@ -6,8 +6,9 @@
  * sensible pass-through (test/bench/passthrough.ts) carrying the same plain requests to the same simulator. At the end
  * it compares the first and the last window (RSS flat = within 10 %). Loopback only; it stops by itself.
  *
- * Usage: npm run bench -- soak [--minutes 30] [--rate 40] [--sample-seconds 30] [--push-seconds 15]
- *        [--window-minutes 5]
+ * Usage: npm run bench -- soak [--minutes 30] [--warmup-minutes 1] [--rate 40] [--sample-seconds 30]
+ *        [--push-seconds 15] [--window-minutes 5]
+ * The warm-up (same traffic, samples printed but left out of the comparison) lets the JIT and the heap settle.
  * Simulators run in a child process (this file with --role sims), the proxy and the baseline in their own.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '30' },
     'push-seconds': { type: 'string', default: '15' },
     'window-minutes': { type: 'string', default: '5' },
+    'warmup-minutes': { type: 'string', default: '1' },
     role: { type: 'string' },
   },
   allowPositionals: true,
@@ -256,8 +258,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < 100 && (await fetch(`${adminUrl}/readyz`)).status !== 200; i++)
     await new Promise((r) => setTimeout(r, 100));
 
+  const warmupMs = Number(values['warmup-minutes']) * 60_000;
   const started = performance.now();
-  const end = started + minutes * 60_000;
+  const end = started + warmupMs + minutes * 60_000;
   const samples: Sample[] = [];
   let window = { lat: [] as number[], base: [] as number[], count: 0, errors: 0, other: {} as Record<string, number> };
   const inflight = new Set<Promise<unknown>>();
@@ -294,7 +297,7 @@ async function main(): Promise<void> {
   }, 50);
   const pusher = setInterval(() => void push(), pushMs);
   process.stdout.write(
-    `soak: ${minutes} min at ${rate} req/s (${MIX.map(([k, w]) => `${k} ${w}%`).join(', ')}), a push every ${pushMs / 1000} s\n` +
+    `soak: ${minutes} min after a ${warmupMs / 60_000} min warm-up, ${rate} req/s (${MIX.map(([k, w]) => `${k} ${w}%`).join(', ')}), a push every ${pushMs / 1000} s\n` +
       ' time | req/s | proxy RSS MiB | heap MiB | p99 ms | errors | baseline RSS MiB | baseline p99 ms | other outcomes\n',
   );
   while (performance.now() < end) {
@@ -321,7 +324,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${mmss.padStart(5)} | ${s.rps.toFixed(0).padStart(5)} | ${s.rss.toFixed(0).padStart(13)} | ${s.heap.toFixed(0).padStart(8)} | ` +
         `${s.p99.toFixed(1).padStart(6)} | ${String(s.errors).padStart(6)} | ${s.baseRss.toFixed(0).padStart(16)} | ` +
-        `${s.baseP99.toFixed(1).padStart(15)} | ${other}\n`,
+        `${s.baseP99.toFixed(1).padStart(15)} | ${other}${s.at * 1000 <= warmupMs ? ' (warm-up)' : ''}\n`,
     );
   }
   clearInterval(tick);
@@ -330,7 +333,7 @@ async function main(): Promise<void> {
   const inWindow = (from: number, to: number) => samples.filter((s) => s.at * 1000 > from && s.at * 1000 <= to);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const total = samples.at(-1)?.at ?? 0;
-  const first = inWindow(0, windowMs);
+  const first = inWindow(warmupMs, warmupMs + windowMs);
   const last = inWindow(total * 1000 - windowMs, total * 1000);
   const change = (f: (s: Sample) => number) => {
     const a = mean(first.map(f));
