@@ -61,6 +61,8 @@ const bodies = (m: string): unknown[] => [
   { model: m, messages: [{ role: 'user', content: 'hi' }], tool_choice: { type: 'tool' }, max_tokens: 5 },
   { model: m, messages: [{ role: 'user', content: 'hi' }], stop: 5, max_tokens: -1 },
   { model: m, prompt: {} },
+  { model: m, prompt: 'x', messages: 'x' },
+  { model: m, prompt: 'x', messages: [{ role: 'system', content: 1 }] },
   { model: m, prompt: [[1, 'a']] },
   { model: m, input: {} },
   { model: m, input: [] },

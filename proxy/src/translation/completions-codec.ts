@@ -32,6 +32,9 @@ function toChat(ctx: AdapterContext): ChatRequest {
     throw untranslatable('best_of', 'best_of needs an OpenAI-protocol upstream');
   if (!unset(body.logprobs) && body.logprobs !== 0)
     throw untranslatable('logprobs', 'log probabilities need an OpenAI-protocol upstream');
+  // The prompt is the conversation: a chat field carrying another one would replace it unchecked.
+  if (body.messages !== undefined)
+    throw untranslatable('messages', 'is a chat field; a completion request carries its text in prompt');
   const chat: Json = { messages: [{ role: 'user', content: promptText(body.prompt) }] };
   for (const [k, v] of Object.entries(body)) if (!COMPLETION_ONLY.has(k)) chat[k] = v;
   return chat as unknown as ChatRequest;
