@@ -8,8 +8,13 @@ import type { EndpointState } from '../config/endpoint-state.js';
 /** Decay time constant (ms). */
 export const LATENCY_DECAY_MS = 10_000;
 
+/** Largest estimate (ms): longer than any attempt may last, so a failing endpoint still ranks last. */
+export const MAX_LATENCY_MS = 3_600_000;
+
 /** Records a latency sample (time to first byte, or the whole answer when not streamed). */
-export function recordLatency(e: EndpointState, sampleMs: number, now: number): void {
+export function recordLatency(e: EndpointState, sample: number, now: number): void {
+  if (!Number.isFinite(sample)) return;
+  const sampleMs = Math.min(Math.max(0, sample), MAX_LATENCY_MS);
   if (e.ewmaAt === 0) e.ewmaMs = sampleMs;
   else if (sampleMs > e.ewmaMs) e.ewmaMs = sampleMs;
   else {
@@ -19,9 +24,9 @@ export function recordLatency(e: EndpointState, sampleMs: number, now: number): 
   e.ewmaAt = now;
 }
 
-/** A failed attempt: its duration, but at least twice the estimate, so failing endpoints look slow. */
+/** A failed attempt: its duration, but at least twice the estimate (up to the cap), so failing endpoints look slow. */
 export function recordFailureLatency(e: EndpointState, durationMs: number, now: number): void {
-  recordLatency(e, Math.max(durationMs, e.ewmaMs * 2), now);
+  recordLatency(e, Math.max(durationMs, latencyEstimate(e, now) * 2), now);
 }
 
 /** The estimate at `now` in ms; 0 when never measured. */

@@ -6,7 +6,7 @@ import { errors } from '../errors.js';
 import type { AttemptOutcome } from '../pipeline/types.js';
 import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';
-import { latencyEstimate, recordLatency } from './latency.js';
+import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from './latency.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';
 import { WaitQueues } from './wait-queue.js';
@@ -240,5 +240,20 @@ describe('peak EWMA latency', () => {
     recordLatency(e, 100, 11_001);
     expect(latencyEstimate(e, 11_001)).toBeLessThan(500);
     expect(latencyEstimate(e, 60_000)).toBeLessThan(10);
+  });
+
+  it('stays finite and bounded through a long run of failures and recovers when the endpoint does', () => {
+    const e = fakeMembers([1])[0]?.endpoint;
+    if (!e) throw new Error('no endpoint');
+    recordLatency(e, 50, 1000);
+    // Failures count at least twice the estimate: 2,000 of them used to double it past Infinity (then NaN).
+    for (let i = 0; i < 2000; i++) recordFailureLatency(e, 30, 1000 + i);
+    const worst = latencyEstimate(e, 3000);
+    expect(Number.isFinite(worst)).toBe(true);
+    expect(worst).toBeLessThanOrEqual(MAX_LATENCY_MS);
+    recordLatency(e, 40, 3_600_000);
+    expect(latencyEstimate(e, 3_600_000)).toBeCloseTo(40, 0);
+    recordLatency(e, Number.NaN, 3_600_001);
+    expect(Number.isFinite(latencyEstimate(e, 3_600_001))).toBe(true);
   });
 });
