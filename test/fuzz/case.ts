@@ -24,6 +24,8 @@ export interface FuzzCase {
   expected: number;
   /** Which of them answer a HEAD request (no body), in order. */
   heads: boolean[];
+  /** The request target behind each expected answer after the first (pipelined requests); `path` is the first. */
+  morePaths?: string[];
   /** Malformed at the HTTP level: Node's own bare 4xx is an acceptable answer. */
   httpMalformed: boolean;
   /** The request is unchanged from a valid one: it must succeed. */

@@ -22,7 +22,7 @@ const { values } = parseArgs({
     case: { type: 'string' },
     concurrency: { type: 'string' },
     only: { type: 'string' },
-    'rss-limit-mb': { type: 'string', default: '768' },
+    'rss-limit-mb': { type: 'string', default: '512' },
     json: { type: 'string' },
     reports: { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h' },
@@ -56,7 +56,7 @@ const cases = int('cases', values.cases, 2000);
 const upstreamCases = int('upstream-cases', values['upstream-cases'], cases);
 const indices = values.case?.split(',').map((s) => int('case', s, 0));
 const only = values.only?.split(',').filter(Boolean);
-const rssLimitBytes = int('rss-limit-mb', values['rss-limit-mb'], 768) * 2 ** 20;
+const rssLimitBytes = int('rss-limit-mb', values['rss-limit-mb'], 512) * 2 ** 20;
 const command = 'npm run fuzz --';
 
 const world = await startWorld();

@@ -134,6 +134,8 @@ interface Draft {
   /** Bytes of a second request written on the same connection. */
   pipelined: Buffer | undefined;
   heads: boolean[];
+  /** Target of the pipelined request. */
+  secondTarget?: string;
   /** Chunked transfer coding applied to the final body bytes (after every byte-level step). */
   chunked: { size: number; ending: 'last-chunk' | 'bad-size' | 'none' } | undefined;
   deadlineMs: number;
@@ -498,6 +500,7 @@ const STEPS: Record<string, Step> = {
     const surface = surfaceOf(d.wire.target);
     const second = rng.pick(ENDPOINTS.filter((e) => surfaceOf(e.path) === surface));
     const body = second.body ? Buffer.from(writeJson(second.body(simModel('vllm'), rng))) : Buffer.alloc(0);
+    d.secondTarget = second.path;
     d.pipelined = toWire({
       method: second.method,
       target: second.path,
@@ -578,7 +581,8 @@ function build(seed: number, index: number, plan: Plan, o: ClientCaseOptions): F
   if (model === AUTH_MODEL) headers.push(['authorization', `Bearer ${TENANT_KEY}`]);
   const d: Draft = {
     wire: { method: endpoint.method, target: endpoint.path, version: 'HTTP/1.1', headers, body: Buffer.alloc(0) },
-    json: endpoint.body ? (endpoint.body(model, baseRng) as Value) : undefined,
+    // A copy: steps change the tree in place, and shared parts (the tool definition) must stay as they are.
+    json: endpoint.body ? structuredClone(endpoint.body(model, baseRng) as Value) : undefined,
     bytes: undefined,
     behaviour: { kind: 'normal' },
     httpMalformed: false,
@@ -611,6 +615,7 @@ function build(seed: number, index: number, plan: Plan, o: ClientCaseOptions): F
     summary: `${d.wire.method} ${endpoint.path} ${model} [${names.join(', ') || 'control'}]`,
     method: d.wire.method,
     path: d.wire.target,
+    ...(d.secondTarget ? { morePaths: [d.secondTarget] } : {}),
     request,
     behaviour: d.behaviour,
     // Node stops parsing a connection after a request asking for an Upgrade: what was pipelined behind it is not read.

@@ -138,7 +138,9 @@ export function checkAnswer(ctx: AnswerContext, r: Observed): Defect[] {
   for (const h of FORBIDDEN_HEADERS)
     if (h in r.headers) out.push({ cls: 'upstream-header-relayed', detail: `${head}: ${h}` });
   if (r.status >= 500) {
-    const explained = ctx.upstreamMayFail && [502, 503, 504].includes(r.status) && ctx.expect !== 'ok';
+    // 529 is the Anthropic API's own "overloaded" status, relayed to Anthropic clients.
+    const relayed = surface === 'anthropic' ? [502, 503, 504, 529] : [502, 503, 504];
+    const explained = ctx.upstreamMayFail && relayed.includes(r.status) && ctx.expect !== 'ok';
     if (!explained) out.push({ cls: `unexplained-${r.status}`, detail: `${head}: ${text.slice(0, 200)}` });
   }
   if (r.status < 100) out.push({ cls: 'bad-status-line', detail: head });

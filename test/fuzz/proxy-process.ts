@@ -46,6 +46,8 @@ export interface SpawnOptions {
   /** Extra flags for proxy/src/main.ts. */
   args?: string[];
   readyTimeoutMs?: number;
+  /** V8's old-space limit (MiB), as a pod's memory limit would size it; unset: Node's default for this machine. */
+  heapMb?: number;
 }
 
 /** Follows a growing log file, one complete line at a time. */
@@ -98,6 +100,7 @@ export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
       ...(o.args ?? []),
     ],
     dirname(o.configFile),
+    o.heapMb ? { env: { NODE_OPTIONS: `--max-old-space-size=${o.heapMb}` } } : {},
   );
   const fragments = o.secrets.flatMap(secretFragments);
   const log: LogScan = { bytes: 0, lines: 0, longestLine: 0, leaks: [], tail: '' };

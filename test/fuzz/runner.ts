@@ -21,6 +21,11 @@ export interface RunOptions {
   indices?: number[];
   makeCase(seed: number, index: number): FuzzCase;
   concurrency: number;
+  /**
+   * Cases whose request is over 1 MiB run at most this many at once (default 4): a parsed body takes several times
+   * its size, so 16 of them at once measure the body limit times the concurrency, not a leak.
+   */
+  bigCases?: number;
   /** RSS above this is a defect (bytes). */
   rssLimitBytes: number;
   /** A log line longer than this is a defect (bytes). */
@@ -71,6 +76,8 @@ export interface RunSummary {
   statusSamples: Record<string, string>;
   failures: Failure[];
   maxRssBytes: number;
+  /** RSS every 10 s: [seconds since the start, bytes]. */
+  rssTimeline: [number, number][];
   maxHealthzMs: number;
   /** The fuzzer's own worst event-loop delay: timing figures mean little when it is large (a loaded machine). */
   driverLagMaxMs: number;
@@ -143,8 +150,9 @@ function evaluate(world: FuzzWorld, c: FuzzCase, res: Awaited<ReturnType<typeof 
       ...checkAnswer(
         {
           method: c.heads[i] ? 'HEAD' : c.method,
-          path: c.path,
-          httpMalformed: c.httpMalformed || !headSent || tooSlow,
+          path: i === 0 ? c.path : (c.morePaths?.[i - 1] ?? c.path),
+          // (a pipelined request behind a partial send is the one cut: its head may be incomplete too)
+          httpMalformed: c.httpMalformed || tooSlow || (i === 0 ? !headSent : c.behaviour.kind.startsWith('partial')),
           upstreamMayFail: c.tier === 'upstream' && expect !== undefined && expect !== 'ok',
           ...(expect ? { expect } : {}),
           secrets: world.secrets,
@@ -174,6 +182,7 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
     statusSamples: {},
     failures: [],
     maxRssBytes: 0,
+    rssTimeline: [],
     maxHealthzMs: 0,
     driverLagMaxMs: 0,
     inFlightSettled: true,
@@ -216,9 +225,14 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
   let monitoring = true;
   const monitor = (async () => {
     let lastHealth = 0;
+    let lastTimeline = Number.NEGATIVE_INFINITY;
     while (monitoring) {
       const rss = (await world.proxy.rss()) ?? 0;
       summary.maxRssBytes = Math.max(summary.maxRssBytes, rss);
+      if (performance.now() - lastTimeline >= 10_000 && rss > 0) {
+        lastTimeline = performance.now();
+        summary.rssTimeline.push([Math.round((lastTimeline - started) / 1000), rss]);
+      }
       if (performance.now() - lastHealth > 1000 && !restarting) {
         lastHealth = performance.now();
         probeLag.reset();
@@ -262,10 +276,17 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
   // answer looks cut waits briefly for the exit, which the operating system reports after the sockets closed.
   const queue = [...indices];
   const rerun = new Set<number>();
+  let big = 0;
+  const bigWaiters: (() => void)[] = [];
   const worker = async () => {
     for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
       if (restarting) await restarting;
       const c = o.makeCase(o.seed, index);
+      const isBig = c.request.length > 2 ** 20;
+      if (isBig) {
+        while (big >= (o.bigCases ?? 4)) await new Promise<void>((r) => bigWaiters.push(r));
+        big++;
+      }
       const proxy = world.proxy;
       inFlight.set(index, c);
       const res = await exchange({
@@ -276,6 +297,10 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
         heads: c.heads,
         deadlineMs: c.deadlineMs,
       });
+      if (isBig) {
+        big--;
+        bigWaiters.shift()?.();
+      }
       if ((res.cutShort || res.timedOut) && proxy.exit === undefined)
         await Promise.race([proxy.exited, new Promise((r) => setTimeout(r, 500))]);
       inFlight.delete(index);
@@ -412,6 +437,10 @@ export function formatSummary(s: RunSummary, command: string): string {
     .sort((a, b) => b[1] - a[1])
     .map(([k, n]) => `${k}:${n}`)
     .join(' ');
+  const tl = s.rssTimeline;
+  const step = Math.max(1, Math.ceil(tl.length / 12));
+  const shown = tl.filter((_, i) => i % step === 0 || i === tl.length - 1);
+  lines.push(`RSS over time: ${shown.map(([t, b]) => `${t}s ${mib(b)}`).join(', ')}`);
   lines.push(`statuses: ${statuses}`);
   for (const [k, v] of Object.entries(s.statusSamples).sort()) lines.push(`  ${k} e.g. ${v.replace(/\s+/g, ' ')}`);
   const defects = Object.entries(s.defects).sort((a, b) => b[1] - a[1]);

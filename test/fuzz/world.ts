@@ -97,6 +97,8 @@ export interface WorldOptions {
   endlessCapBytes?: number;
   /** The proxy's header and body read timeouts (short, so clients that stop sending are cases of seconds). */
   readTimeoutSeconds?: number;
+  /** V8's old-space limit of the proxy (MiB); default 384, what fits the chart's 512 Mi memory limit. */
+  heapMb?: number;
 }
 
 /** Starts simulators, the hostile upstream and the proxy. */
@@ -158,7 +160,7 @@ ${names.map((n) => `  ${n}: "${backendKey(n)}"`).join('\n')}
   const secrets = [...names.map(backendKey), TENANT_KEY];
   const t = String(o.readTimeoutSeconds ?? 3);
   const args = ['--headers-timeout-seconds', t, '--body-timeout-seconds', t];
-  const spawn = () => spawnProxy({ configFile, secrets, args });
+  const spawn = () => spawnProxy({ configFile, secrets, args, heapMb: o.heapMb ?? 384 });
   const world: FuzzWorld = {
     bodyTimeoutMs: Number(t) * 1000,
     proxy: await spawn(),
