@@ -17,7 +17,7 @@ import type { CustomObject, EndpointSlice, Service } from './k8s/objects.js';
 import { ENDPOINT_SLICES, LLM_BACKENDS, LLM_POOLS, ROUTE_POLICIES, SERVICES } from './k8s/resources.js';
 import type { OperatorMetrics } from './metrics.js';
 import { Pusher } from './push/pusher.js';
-import { proxyTargets } from './push/targets.js';
+import { proxyTargets, terminatingProxies } from './push/targets.js';
 import { Informer } from './runtime/informer.js';
 import { LeaderElector } from './runtime/leader.js';
 import { WorkQueue } from './runtime/workqueue.js';
@@ -104,7 +104,10 @@ export function startOperator(o: OperatorOptions): RunningOperator {
   };
   services.on((_, s) => serviceChanged(`${s.metadata.namespace}/${s.metadata.name}`));
   slices.on((_, s) => serviceChanged(`${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`));
-  const refreshTargets = () => pusher?.setTargets(proxyTargets(proxySlices.list(), o.proxyAdminPort));
+  const refreshTargets = () => {
+    const list = proxySlices.list();
+    pusher?.setTargets(proxyTargets(list, o.proxyAdminPort), terminatingProxies(list, o.proxyAdminPort));
+  };
   proxySlices.on(refreshTargets);
 
   const all = [backends, pools, policies, slices, services, proxySlices];

@@ -35,7 +35,7 @@ export class SnapshotReconciler {
    */
   current(): TranslationState | undefined {
     if (!this.state) return undefined;
-    const served = this.deps.pusher.sync().proxies.map((p) => p.acked);
+    const served = this.deps.pusher.sync().proxies.map((p) => p.content);
     return { ...this.state, proxies: this.serving.count(this.state.config.version, served) };
   }
 

@@ -1,9 +1,12 @@
 /**
- * HTTP calls to one proxy's admin API: `PUT /config` (snapshot push, bearer token) and `GET /config/version` (the
- * version it serves). Both answers name the proxy process (`instance`, new on every restart). Each call has a
- * deadline; errors are PushError with the HTTP status (0 for network errors).
+ * HTTP calls to one proxy's admin API: `PUT /config` (snapshot push, bearer token, gzip or plain) and
+ * `GET /config/version` (the version it serves and its fleet view). Both answers name the proxy process
+ * (`instance`, new on every restart). Each call has a deadline; errors are PushError with the HTTP status (0 for
+ * network errors).
  */
 import http from 'node:http';
+import { type FleetView, fleetView } from '../../../shared/src/index.js';
+import type { SnapshotBody } from './bodies.js';
 
 /** A failed call: status 0 for connection errors and timeouts. */
 export class PushError extends Error {
@@ -18,10 +21,12 @@ export class PushError extends Error {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-/** What a proxy says it serves: a version (undefined: nothing yet) and the id of its process. */
+/** What a proxy says it serves: a version (undefined: nothing yet), the id of its process and its fleet view. */
 export interface Served {
   version: string | undefined;
   instance: string | undefined;
+  /** The fleet view it applies (undefined: none, it applies whole numbers, or it did not say). */
+  fleet?: FleetView | undefined;
 }
 
 function call(
@@ -29,12 +34,17 @@ function call(
   url: string,
   path: string,
   token: string,
-  body: Buffer | undefined,
+  body: Pick<SnapshotBody, 'parts' | 'encoding'> | undefined,
   timeoutMs: number,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${token}`, accept: 'application/json' };
-    if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
+    if (body)
+      Object.assign(headers, {
+        'content-type': 'application/json',
+        'content-length': body.parts.reduce((n, p) => n + p.length, 0),
+        ...(body.encoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+      });
     const req = http.request(`${url}${path}`, { method, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -46,7 +56,8 @@ function call(
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     req.on('error', (e) => reject(new PushError(0, e.message)));
-    req.end(body);
+    for (const part of body?.parts ?? []) req.write(part);
+    req.end();
   });
 }
 
@@ -60,15 +71,22 @@ function errorMessage(text: string): string {
 }
 
 function served(text: string): Served {
-  const body = JSON.parse(text) as { version?: unknown; instance?: unknown };
+  const body = JSON.parse(text) as { version?: unknown; instance?: unknown; fleet?: unknown };
+  const fleet = fleetView.safeParse(body.fleet);
   return {
     version: typeof body.version === 'string' ? body.version : undefined,
     instance: typeof body.instance === 'string' ? body.instance : undefined,
+    ...(fleet.success ? { fleet: fleet.data } : {}),
   };
 }
 
 /** PUTs a serialized snapshot; returns the version the proxy now serves. */
-export async function putConfig(url: string, token: string, body: Buffer, timeoutMs: number): Promise<Served> {
+export async function putConfig(
+  url: string,
+  token: string,
+  body: Pick<SnapshotBody, 'parts' | 'encoding'>,
+  timeoutMs: number,
+): Promise<Served> {
   const res = await call('PUT', url, '/config', token, body, timeoutMs);
   if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
   const answer = served(res.text);

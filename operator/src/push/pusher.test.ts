@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ProxyConfig, translate } from '../../../shared/src/index.js';
+import { type ProxyConfig, parseManifests, translate } from '../../../shared/src/index.js';
 import { FakeClock } from '../../../test/support/clock.js';
+import { poolManifests } from '../../../test/support/manifests.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { Pusher, type PusherOptions } from './pusher.js';
 
@@ -14,32 +16,48 @@ import { Pusher, type PusherOptions } from './pusher.js';
  * to guess); restart() forgets the snapshot and takes a new instance id, as a restarted process does. Each PUT
  * is recorded with the time of `clock` it arrived at.
  */
-async function fakeProxy(clock: FakeClock, opts: { failPuts?: number; version?: string; reject?: boolean } = {}) {
+async function fakeProxy(
+  clock: FakeClock,
+  opts: { failPuts?: number; version?: string; reject?: boolean; plainOnly?: boolean } = {},
+) {
   let version = opts.version;
+  let fleet: unknown = null;
+  const encodings: string[] = [];
   let failPuts = opts.failPuts ?? 0;
   let instance = 'first';
   let gate: Promise<void> = Promise.resolve();
   const calls: string[] = [];
   const putTimes: number[] = [];
   const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
+      const gzipped = req.headers['content-encoding'] === 'gzip';
+      if (req.method === 'PUT') encodings.push(gzipped ? 'gzip' : 'identity');
+      const raw = Buffer.concat(chunks);
+      const body = (gzipped && !opts.plainOnly ? gunzipSync(raw) : raw).toString('utf8');
       calls.push(`${req.method} ${req.headers.authorization}`);
       if (req.method === 'PUT') putTimes.push(clock.now());
       await gate;
       const reply = (status: number, payload: unknown) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (req.method === 'GET' && req.url === '/config/version')
-        return version ? reply(200, { version, instance }) : reply(503, { error: { message: 'none' }, instance });
+        return version
+          ? reply(200, { version, instance, fleet })
+          : reply(503, { error: { message: 'none' }, instance });
       if (req.method !== 'PUT' || req.url !== '/config') return reply(404, { error: { message: 'not found' } });
       if (req.headers.authorization !== 'Bearer t0k') return reply(401, { error: { message: 'token' } });
       if (opts.reject) return reply(422, { error: { message: 'pools[0].model: Required' } });
       if (failPuts-- > 0) return reply(500, { error: { message: 'boom' } });
-      version = (JSON.parse(body) as { version: string }).version;
-      reply(200, { version, instance });
+      let pushed: { version: string; fleet?: unknown };
+      try {
+        pushed = JSON.parse(body) as { version: string; fleet?: unknown };
+      } catch {
+        return reply(400, { error: { message: 'snapshot is not valid JSON' } });
+      }
+      version = pushed.version;
+      fleet = pushed.fleet ?? null;
+      reply(200, { version, instance, fleet });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -54,6 +72,8 @@ async function fakeProxy(clock: FakeClock, opts: { failPuts?: number; version?: 
     putTimes,
     puts: () => calls.filter((c) => c.startsWith('PUT')).length,
     version: () => version,
+    fleet: () => fleet,
+    encodings,
     hold(): () => void {
       let release = () => {};
       gate = new Promise((r) => {
@@ -318,5 +338,83 @@ describe('Pusher', () => {
       'the pusher to take in the answer',
     );
     expect(pushed).toEqual([]);
+  });
+});
+
+/** A snapshot with a fleet-wide number (a replica cap), so each proxy gets its own view. */
+const CAPPED = translate(
+  parseManifests(
+    poolManifests({ name: 'b', model: 'm', urls: ['http://10.0.0.1:8000/v1'], backendSpec: '  maxConcurrency: 7' }),
+  ),
+).config;
+
+describe('Pusher and fleet views', () => {
+  it('gives each proxy its place in the fleet, gzip-compressed, each acknowledging its own version', async () => {
+    const clock = new FakeClock();
+    const proxies = await Promise.all([0, 1, 2].map(() => fakeProxy(clock)));
+    const p = pusher(clock);
+    p.setTargets(proxies.map((f, i) => ({ name: `p${i}`, url: f.url })));
+    p.setSnapshot(CAPPED);
+    await waitFor(() => p.sync().inSync === 3);
+    expect(proxies.map((f) => f.fleet())).toEqual([0, 1, 2].map((ordinal) => ({ proxies: 3, ordinal })));
+    expect(new Set(proxies.map((f) => f.version())).size).toBe(3);
+    expect(proxies.flatMap((f) => f.encodings)).toEqual(['gzip', 'gzip', 'gzip']);
+    // what the status reconcilers count: every proxy serves the translation's content
+    expect(p.sync().proxies.map((s) => s.content)).toEqual([CAPPED.version, CAPPED.version, CAPPED.version]);
+  });
+
+  it('scale-up: a new proxy gets its snapshot only after the others took their smaller share', async () => {
+    const clock = new FakeClock();
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => fakeProxy(clock)));
+    if (!a || !b || !c) throw new Error('fakes');
+    const p = pusher(clock);
+    p.setTargets([
+      { name: 'a', url: a.url },
+      { name: 'b', url: b.url },
+    ]);
+    p.setSnapshot(CAPPED);
+    await waitFor(() => p.sync().inSync === 2);
+    const releaseB = b.hold();
+    p.setTargets([
+      { name: 'a', url: a.url },
+      { name: 'b', url: b.url },
+      { name: 'c', url: c.url },
+    ]);
+    await waitFor(() => JSON.stringify(a.fleet()).includes('previous'));
+    expect(a.fleet()).toEqual({ proxies: 3, ordinal: 0, previous: [{ proxies: 2, ordinal: 0 }] });
+    await waitFor(() => c.calls.length === 1); // asked what it serves; no PUT while b has not acknowledged
+    expect(c.puts()).toBe(0);
+    releaseB();
+    await waitFor(() => p.sync().inSync === 3);
+    expect([a, b, c].map((f) => f.fleet())).toEqual([0, 1, 2].map((ordinal) => ({ proxies: 3, ordinal })));
+  });
+
+  it('keeps at most maxConcurrentPushes PUTs in flight', async () => {
+    const clock = new FakeClock();
+    const proxies = await Promise.all([0, 1, 2, 3, 4].map(() => fakeProxy(clock)));
+    const p = pusher(clock, { maxConcurrentPushes: 2 });
+    p.setSnapshot(snapshot('v1'));
+    const releases = proxies.map((f) => f.hold());
+    p.setTargets(proxies.map((f, i) => ({ name: `p${i}`, url: f.url })));
+    for (const r of releases) r(); // probes answer; the PUTs then block on the next hold
+    await waitFor(() => proxies.every((f) => f.calls.length >= 1));
+    const held = proxies.map((f) => f.hold());
+    await waitFor(() => proxies.reduce((n, f) => n + f.puts(), 0) === 2);
+    const inFlight = () => proxies.reduce((n, f) => n + f.puts(), 0) - proxies.filter((f) => f.version()).length;
+    expect(inFlight()).toBe(2);
+    for (const r of held) r();
+    await waitFor(() => p.sync().inSync === 5);
+    expect(proxies.reduce((n, f) => n + f.puts(), 0)).toBe(5);
+  });
+
+  it('sends plain JSON to a proxy that cannot read gzip', async () => {
+    const clock = new FakeClock();
+    const old = await fakeProxy(clock, { plainOnly: true });
+    const p = pusher(clock);
+    p.setTargets([{ name: 'old', url: old.url }]);
+    p.setSnapshot(snapshot('v1'));
+    await waitFor(() => p.sync().inSync === 1);
+    expect(old.encodings).toEqual(['gzip', 'identity']);
+    expect(p.sync().proxies[0]?.failures).toBe(0);
   });
 });

@@ -33,7 +33,7 @@ describe('fleetShare', () => {
       for (const salt of ['x', 'y', 'z']) {
         const before = views(3).map((v) => fleetShare(total, v, salt));
         const during = views(3).map((v) =>
-          fleetShare(total, { proxies: 4, ordinal: v.ordinal, previous: { proxies: 3, ordinal: v.ordinal } }, salt),
+          fleetShare(total, { proxies: 4, ordinal: v.ordinal, previous: [{ proxies: 3, ordinal: v.ordinal }] }, salt),
         );
         const after = views(4).map((v) => fleetShare(total, v, salt));
         for (let i = 0; i < 3; i++) {
@@ -56,7 +56,8 @@ describe('fleetShare', () => {
 
   it('rejects an ordinal outside the fleet', () => {
     expect(fleetView.safeParse({ proxies: 2, ordinal: 2 }).success).toBe(false);
-    expect(fleetView.safeParse({ proxies: 2, ordinal: 1, previous: { proxies: 1, ordinal: 1 } }).success).toBe(false);
-    expect(fleetView.safeParse({ proxies: 2, ordinal: 1, previous: { proxies: 1, ordinal: 0 } }).success).toBe(true);
+    expect(fleetView.safeParse({ proxies: 2, ordinal: 1, previous: [{ proxies: 1, ordinal: 1 }] }).success).toBe(false);
+    expect(fleetView.safeParse({ proxies: 2, ordinal: 1, previous: [{ proxies: 1, ordinal: 0 }] }).success).toBe(true);
+    expect(fleetView.safeParse({ proxies: 2, ordinal: 1, previous: [] }).success).toBe(false);
   });
 });

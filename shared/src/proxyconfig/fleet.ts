@@ -12,20 +12,24 @@ const place = z.object({
   ordinal: z.number().int().min(0).max(99_999).describe('This proxy among them, 0-based.'),
 });
 
+/** Most earlier places a view carries (see fleetView). */
+export const MAX_PREVIOUS_PLACES = 8;
+
 /**
- * A proxy's place in the fleet. While a rebalance is under way (proxies came or went), `previous` is the place it
- * held before: it then uses the smaller of its two shares, so the shares of all proxies never add up to more than
- * the number, whichever place each of them holds at that moment.
+ * A proxy's place in the fleet. While a rebalance is under way (proxies came or went), `previous` lists the places it
+ * may have held before: it then uses the smallest of its shares, so the shares of all proxies never add up to more
+ * than the number, whichever view each of them holds at that moment.
  */
 export const fleetView = place
-  .extend({ previous: place.optional() })
-  .refine((v) => v.ordinal < v.proxies && (!v.previous || v.previous.ordinal < v.previous.proxies), {
+  .extend({ previous: z.array(place).min(1).max(MAX_PREVIOUS_PLACES).optional() })
+  .refine((v) => [v, ...(v.previous ?? [])].every((p) => p.ordinal < p.proxies), {
     message: 'ordinal must be below proxies',
     path: ['ordinal'],
   })
   .describe("This proxy's place among the proxies sharing fleet-wide numbers; absent: it is the only one.");
 export type FleetView = z.infer<typeof fleetView>;
-type Place = z.infer<typeof place>;
+/** One place: how many proxies, and which one. */
+export type FleetPlace = z.infer<typeof place>;
 
 /** FNV-1a of `salt`: which proxies get the remainder of a number differs per number, spreading the extra units. */
 function saltHash(salt: string): number {
@@ -34,7 +38,7 @@ function saltHash(salt: string): number {
   return h >>> 0;
 }
 
-function placeShare(total: number, p: Place, salt: string): number {
+function placeShare(total: number, p: FleetPlace, salt: string): number {
   const base = Math.floor(total / p.proxies);
   const remainder = total - base * p.proxies;
   if (remainder === 0) return base;
@@ -50,6 +54,7 @@ function placeShare(total: number, p: Place, salt: string): number {
  */
 export function fleetShare(total: number, view: FleetView | undefined, salt: string): number {
   if (!view || !Number.isFinite(total)) return total;
-  const now = placeShare(total, view, salt);
-  return view.previous ? Math.min(now, placeShare(total, view.previous, salt)) : now;
+  let share = placeShare(total, view, salt);
+  for (const p of view.previous ?? []) share = Math.min(share, placeShare(total, p, salt));
+  return share;
 }
