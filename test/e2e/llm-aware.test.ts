@@ -48,14 +48,23 @@ spec:
     llmAware: { maxQueueDepth: 1${opts.llmAware ?? ''} }
 `;
 
-const chat = (p: TestProxy, content: string, extra: { headers?: Record<string, string>; system?: string } = {}) =>
+/** A chat request: `content` as the last user message, after a system prompt and earlier turns when given. */
+const chat = (
+  p: TestProxy,
+  content: string,
+  extra: { headers?: Record<string, string>; system?: string; history?: string[] } = {},
+) =>
   fetch(`${p.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...extra.headers },
     body: JSON.stringify({
       model: 'm',
       max_tokens: 2,
-      messages: [...(extra.system ? [{ role: 'system', content: extra.system }] : []), { role: 'user', content }],
+      messages: [
+        ...(extra.system ? [{ role: 'system', content: extra.system }] : []),
+        ...(extra.history ?? []).map((text, i) => ({ role: i % 2 === 0 ? 'user' : 'assistant', content: text })),
+        { role: 'user', content },
+      ],
     }),
   }).then(async (r) => {
     await r.text();
@@ -145,10 +154,12 @@ describe('llm-aware scheduling', () => {
       ),
     );
     const system = 'You are the support assistant of a large company; follow the policy in every answer. '.repeat(12);
+    // Turns of one conversation: the system prompt and first question stay, the history grows.
+    const history = ['Where is my order 12345?', 'It left the warehouse yesterday.'];
     const ask = async (n: number, what: string) => {
-      for (let i = 0; i < n; i++) expect(await chat(proxy as TestProxy, `${what} ${i}`, { system })).toBe(200);
+      for (let i = 0; i < n; i++) expect(await chat(proxy as TestProxy, `${what} ${i}`, { system, history })).toBe(200);
     };
-    // The prefix goes to one replica, which from then on holds it.
+    // The conversation goes to one replica, which from then on holds its prefix.
     await ask(6, 'warm-up question');
     const holders = replicas.filter((s) => served(s) > 0);
     expect(holders).toHaveLength(1);
@@ -177,7 +188,7 @@ describe('llm-aware scheduling', () => {
     expect(served(busy) - before).toBeGreaterThan(0);
   });
 
-  it('sends a shared prefix to the same replica, and a session to its replica', async () => {
+  it('sends every turn of a conversation to one replica, spreads conversations, and keeps a session on its replica', async () => {
     const replicas = [await sim(), await sim(), await sim(), await sim()];
     proxy = await startTestProxy(
       manifests(
@@ -186,8 +197,16 @@ describe('llm-aware scheduling', () => {
       ),
     );
     const system = 'You are the support assistant of a large company; follow the policy in every answer. '.repeat(12);
-    for (let i = 0; i < 12; i++) expect(await chat(proxy, `question number ${i}`, { system })).toBe(200);
-    expect(replicas.map(served).filter((n) => n > 0)).toEqual([12]);
+    const history: string[] = ['I have a question about my invoice.'];
+    for (let turn = 0; turn < 6; turn++) {
+      expect(await chat(proxy, `follow-up ${turn}`, { system, history })).toBe(200);
+      history.push(`answer ${turn}`, `follow-up ${turn}`);
+    }
+    expect(replicas.map(served).filter((n) => n > 0)).toEqual([6]);
+    for (const s of replicas) s.resetStats();
+    // Conversations that share only the system prompt are keyed apart (rendezvous over the replicas): they spread.
+    for (let i = 0; i < 24; i++) expect(await chat(proxy, `question number ${i}`, { system })).toBe(200);
+    expect(replicas.map(served).filter((n) => n > 0).length).toBeGreaterThan(1);
     for (const s of replicas) s.resetStats();
     for (let i = 0; i < 12; i++)
       expect(await chat(proxy, `hi ${i}`, { headers: { 'x-session-id': 'alice' } })).toBe(200);

@@ -51,9 +51,10 @@ export class EndpointState {
   loadingUntil = 0;
   /**
    * Requests this proxy may have in flight to the replica: its share of the backend's `maxConcurrency` (a number for
-   * the whole fleet, see FleetView), set when a snapshot is compiled; Infinity when the backend sets none.
+   * the whole fleet, see FleetView), set when a snapshot is compiled; the whole cap until then, Infinity when the
+   * backend sets none.
    */
-  cap = Number.POSITIVE_INFINITY;
+  cap: number;
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
   ewmaMs = 0;
   ewmaAt = 0;
@@ -71,6 +72,7 @@ export class EndpointState {
     this.url = ep.url;
     this.backend = backend;
     this.weight = ep.weight;
+    this.cap = backend.maxConcurrency ?? Number.POSITIVE_INFINITY;
     const u = new URL(ep.url);
     this.origin = u.origin;
     this.basePath = u.pathname.replace(/\/$/, '');

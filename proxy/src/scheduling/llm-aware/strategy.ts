@@ -2,12 +2,14 @@
  * The llm-aware strategy: per request, over the tier's available members,
  * 1. drop the endpoints whose fresh metrics show them saturated (queue depth or KV-cache use above the pool's
  *    thresholds), unless every one is;
- * 2. find how many leading prompt blocks each endpoint is believed to hold (prefix index; the session's last
- *    endpoint counts as holding all of it), but only for endpoints under the load bound (consistent hashing with
- *    bounded loads: load at most LOAD_FACTOR × the mean + LOAD_SLACK), so a popular prefix spills over, and, while
- *    some candidate has a free slot (llama.cpp `/slots`), only for endpoints with a free slot: a request beyond a
- *    replica's slots waits there and its prompt evicts another conversation's cache, so a shared system prompt
- *    alone must not pull every conversation onto the replica that saw it first;
+ * 2. rate prefix affinity, only for endpoints under the load bound (consistent hashing with bounded loads: load at
+ *    most LOAD_FACTOR × the mean + LOAD_SLACK), so a popular prefix spills over, and, while some candidate has a
+ *    free slot (llama.cpp `/slots`), only for endpoints with a free slot: a request beyond a replica's slots waits
+ *    there and its prompt evicts another conversation's cache, so a shared system prompt alone must not pull every
+ *    conversation onto the replica that saw it first. Two sources, the better counts: the conversation's
+ *    rendezvous replica (rendezvous.ts: the best-ranked one under the bound holds all of it — the same replica on
+ *    every proxy, without talking) and this proxy's prefix index (how many leading prompt blocks it sent to each
+ *    endpoint; the session's last endpoint counts as holding all of it);
  * 3. rate each by the weighted scorers (scorers.ts) and take the best, ties at random;
  * 4. remember that the chosen endpoint now holds the prompt's prefix (and the session).
  * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
@@ -18,8 +20,9 @@ import type { PoolMember } from '../../config/runtime.js';
 import { freshServerLoad } from '../../endpoint-metrics/index.js';
 import { eligible, type PickContext, type Scheduler } from '../types.js';
 import { type AffinityTables, affinityTablesFor } from './affinity-tables.js';
-import { PromptHasher } from './prefix-hash.js';
+import { MAX_PREFIX_BLOCKS, PromptHasher } from './prefix-hash.js';
 import { RecentPicks } from './recent-picks.js';
+import { conversationKey, rendezvousScore, replicaSeed } from './rendezvous.js';
 import { type Candidate, combinedScores, isSaturated, type LlmAwareConfig } from './scorers.js';
 
 /**
@@ -46,9 +49,12 @@ export class LlmAwareScheduler implements Scheduler {
   private readonly tables: AffinityTables;
   private readonly hasher: PromptHasher;
   private readonly recent = new RecentPicks(RECENT_PICKS_TAU_MS);
+  /** Rendezvous seed of each member's endpoint (from its key in the snapshot: equal on every proxy). */
+  private readonly seeds = new Map<EndpointState, number>();
 
   constructor(pool: PoolConfig, members: readonly PoolMember[]) {
     this.members = members.filter((m) => m.weight > 0);
+    for (const m of this.members) this.seeds.set(m.endpoint, replicaSeed(m.endpoint.key));
     this.config = pool.scheduling.llmAware;
     this.tables = affinityTablesFor(
       pool.id,
@@ -105,10 +111,15 @@ export class LlmAwareScheduler implements Scheduler {
     return candidates[best] as Candidate;
   }
 
-  /** Sets `affinity` on the candidates under the load bound: prefix share held, 1 for the session's endpoint. */
+  /**
+   * Sets `affinity` on the candidates under the load bound: 1 for the conversation's rendezvous endpoint and the
+   * session's last one, else the share of the prompt's leading blocks this proxy sent there.
+   */
   private rateAffinity(candidates: Candidate[], ctx: PickContext, hashes: readonly number[]): void {
     const session = ctx.session ? this.tables.sessions.holders(ctx.session)?.[0] : undefined;
-    if (hashes.length === 0 && !session) return;
+    const blockChars = this.config.prefixBlockChars;
+    const key = conversationKey(ctx.prompt, ctx.session, blockChars, MAX_PREFIX_BLOCKS * blockChars);
+    if (hashes.length === 0 && !session && key === undefined) return;
     const byEndpoint = new Map<EndpointState, Candidate>();
     let totalLoad = 1;
     let totalWeight = 0;
@@ -128,5 +139,17 @@ export class LlmAwareScheduler implements Scheduler {
     });
     const own = session ? byEndpoint.get(session) : undefined;
     if (own && underBound(own)) own.affinity = 1;
+    if (key === undefined) return;
+    let target: Candidate | undefined;
+    let best = Number.NEGATIVE_INFINITY;
+    for (const c of candidates) {
+      if (!underBound(c)) continue;
+      const score = rendezvousScore(key, this.seeds.get(c.member.endpoint) ?? 0, c.member.weight);
+      if (score > best) {
+        best = score;
+        target = c;
+      }
+    }
+    if (target) target.affinity = 1;
   }
 }
