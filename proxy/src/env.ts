@@ -35,6 +35,13 @@ export interface RequestState {
   cost?: number;
   costCurrency?: string;
   cache?: 'hit' | 'miss' | 'bypass';
+  /** Guardrail checks that did not simply allow (masked, denied, or failed and decided by their failure mode). */
+  guardrails?: Array<{
+    guardrail: string;
+    phase: 'request' | 'response';
+    action: 'allow' | 'mask' | 'deny';
+    failed?: string;
+  }>;
   limit?: string;
   errorCode?: string;
   /** Resolves when the response is fully written or the client went away. */

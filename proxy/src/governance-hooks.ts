@@ -1,5 +1,5 @@
 /**
- * Observers of governance decisions (auth, rate limits, cache, usage, Redis health) for metrics and logs. The
+ * Observers of governance decisions (auth, rate limits, cache, usage, Redis health, guardrails) for metrics and logs. The
  * observability stage registers with `Governance.addHooks()`; nothing here depends on prom-client. Hooks must not
  * throw (a throwing hook is ignored).
  */
@@ -30,6 +30,18 @@ export interface RedisFailure {
   mode: 'open' | 'closed' | 'none';
 }
 
+/** One guardrail check of a call: which guardrail, on what, what it decided and how long it took. */
+export interface GuardrailDecision {
+  /** namespace/policy/name */
+  guardrail: string;
+  kind: 'local' | 'external';
+  phase: 'request' | 'response';
+  action: 'allow' | 'mask' | 'deny';
+  /** The check failed (timeout, unavailable, saturated, bad_response) and the failure mode decided. */
+  failed?: { mode: 'open' | 'closed'; cause: string } | undefined;
+  durationMs: number;
+}
+
 export interface GovernanceHooks {
   /** `call` is undefined for a caller refused from its headers, before its body was read. */
   onAuth?(call: ProxyCall | undefined, outcome: AuthOutcome): void;
@@ -38,6 +50,7 @@ export interface GovernanceHooks {
   onUsage?(call: ProxyCall, usage: UsageRecord): void;
   onRedisFailure?(failure: RedisFailure): void;
   onRedisState?(up: boolean): void;
+  onGuardrail?(call: ProxyCall, decision: GuardrailDecision): void;
 }
 
 type Args<K extends keyof GovernanceHooks> = Parameters<NonNullable<GovernanceHooks[K]>>;

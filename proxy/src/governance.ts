@@ -1,6 +1,6 @@
 /**
- * Governance: the call-middleware stages for route resolution, API keys and tenants, the system prompt, rate limits,
- * the response cache, and usage/cost, in that order (outermost first). Redis (optional) makes limits and the cache
+ * Governance: the call-middleware stages for route resolution, API keys and tenants, request-side guardrails, the
+ * system prompt, rate limits, the response cache, and usage/cost, in that order (outermost first). Redis (optional) makes limits and the cache
  * shared across replicas; without it
  * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
  */
@@ -9,6 +9,8 @@ import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
+import { GuardrailRegistry } from './guardrails/registry.js';
+import { guardRequest } from './guardrails/stage.js';
 import { LocalLimitStore } from './limits/local-store.js';
 import { RedisClient } from './limits/redis-client.js';
 import { RedisLimitStore } from './limits/redis-store.js';
@@ -40,7 +42,7 @@ export interface GovernanceStats {
 }
 
 export interface Governance {
-  /** Call middleware, outermost first: route → authenticate → system prompt → limits + cache → usage. */
+  /** Call middleware, outermost first: route → authenticate → guardrails → system prompt → limits + cache → usage. */
   stages: CallMiddleware[];
   /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
   screen: ReturnType<typeof screenCaller>;
@@ -90,9 +92,11 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     local: new LocalLimitStore(new MemoryCache(opts.memoryCacheBytes)),
     onFailure,
   };
+  const guardrails = new GuardrailRegistry();
   const stages: CallMiddleware[] = [
     resolveCallRoute((call) => callerOf(call.runtime, call.header).identity),
     authenticate(hooks),
+    guardRequest(guardrails, hooks),
     applySystemPrompt(),
     enforceLimits({ stores, hooks, log, keyPrefix: opts.keyPrefix ?? 'switchyard:', leaseMs: opts.leaseMs ?? 300_000 }),
     meterUsage(hooks),
@@ -108,7 +112,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     }),
     ready: (timeoutMs) => (client ? client.ready(timeoutMs) : Promise.resolve(true)),
     close: async () => {
-      await client?.close();
+      await Promise.all([client?.close(), guardrails.close()]);
     },
   };
 }

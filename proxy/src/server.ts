@@ -145,8 +145,24 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
   installTelemetry(deps, telemetry);
-  const ledger = opts.ledger ? createLedger({ ...opts.ledger, log }) : undefined;
-  if (ledger) addRequestEndObserver(deps, recordToLedger(ledger));
+  const m = telemetry.metrics;
+  const ledger = opts.ledger
+    ? createLedger({
+        ...opts.ledger,
+        log,
+        events: {
+          onWritten: (n, ms) => {
+            m.ledgerWritten.child().inc(n);
+            m.ledgerWriteDuration.child().observe(ms / 1000);
+          },
+          onDropped: (n, reason) => m.ledgerDropped.child(reason).inc(n),
+        },
+      })
+    : undefined;
+  if (ledger) {
+    m.setLedgerSource(() => ledger.stats());
+    addRequestEndObserver(deps, recordToLedger(ledger));
+  }
   if (deps.hooks) deps.hooks = isolateHooks(deps.hooks, log);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));

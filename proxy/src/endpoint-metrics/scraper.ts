@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { Runtime } from '../config/runtime.js';
+import { readCapped } from '../http/read-capped.js';
 import { parseServerMetrics, parseSlots, type ServerLoad } from './parse.js';
 import { forgetServerLoad, type LoadSource, recordServerLoad } from './store.js';
 
@@ -147,7 +148,7 @@ export class MetricsScraper {
         await res.body.dump();
         return undefined;
       }
-      const text = await readCapped(res.body);
+      const text = await readCapped(res.body, MAX_BODY_BYTES);
       if (text === undefined) return undefined;
       if (source === 'metrics') return parseServerMetrics(text);
       return parseSlots(JSON.parse(text));
@@ -158,15 +159,4 @@ export class MetricsScraper {
       loop.controller = undefined;
     }
   }
-}
-
-async function readCapped(body: AsyncIterable<Buffer>): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -29,7 +29,15 @@ export function ledgerEntryOf(state: RequestState, finishedAt: number): LedgerEn
     cost: state.cost,
     currency: state.costCurrency,
     cache: state.cache,
+    guardrail: strongestAction(state.guardrails),
   };
+}
+
+/** `deny` when a guardrail denied, else `mask` when one masked, else undefined. */
+function strongestAction(list: RequestState['guardrails']): string | undefined {
+  if (!list) return undefined;
+  if (list.some((g) => g.action === 'deny')) return 'deny';
+  return list.some((g) => g.action === 'mask') ? 'mask' : undefined;
 }
 
 /** A request-end observer recording every finished request in `ledger`. */

@@ -54,7 +54,8 @@ export interface RoutePlan<P extends PoolLike> {
 /** How a split is decided: `next` advances the split's round-robin (requests), `first` does not (visibility checks). */
 export type SplitPick = 'next' | 'first';
 
-function conditionsHold(r: CompiledRoute, input: RouteInput): boolean {
+/** True when the request meets the header and tenant conditions of rule `r`. */
+export function conditionsHold(r: CompiledRoute, input: RouteInput): boolean {
   for (const h of r.headers) {
     const v = input.header(h.name);
     if (v === undefined || !h.matches(v)) return false;
@@ -102,7 +103,7 @@ export function matchRoute(
 }
 
 /** True when rule `r` can send requests to `pool` (the coverage of translate/coverage.ts). */
-function covers(r: RouteConfig, pool: PoolConfig): boolean {
+export function covers(r: RouteConfig, pool: PoolConfig): boolean {
   if (r.splits.some((s) => s.pool === pool.id) || r.fallbacks.includes(pool.id)) return true;
   return r.splits.length === 0 && [pool.model, ...pool.aliases].some((n) => modelMatchAccepts(r.match.model, n));
 }

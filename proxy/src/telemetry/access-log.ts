@@ -1,6 +1,6 @@
 /**
  * The access log: one pino line per request with what the gateway did (route, endpoint, attempts, tokens,
- * durations, limit and cache decisions). Never the prompt, the completion or a credential.
+ * durations, limit, cache and guardrail decisions). Never the prompt, the completion or a credential.
  */
 import type { Logger } from 'pino';
 import type { RequestState } from '../env.js';
@@ -34,6 +34,8 @@ export interface AccessLogRecord {
   cache?: string;
   limit?: string;
   errorCode?: string;
+  /** Guardrails that masked, denied or failed: guardrail, phase, action (and the failure cause); never the text. */
+  guardrails?: RequestState['guardrails'];
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -75,6 +77,7 @@ export function accessLogRecord(
   if (state.cache !== undefined) r.cache = state.cache;
   if (state.limit !== undefined) r.limit = state.limit;
   if (state.errorCode !== undefined) r.errorCode = state.errorCode;
+  if (state.guardrails !== undefined) r.guardrails = state.guardrails;
   return r;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Governance observers (auth, rate limits, cache, Redis) feeding the metrics. Every label value comes from a
- * fixed set: anything else is counted as `other`.
+ * Governance observers (auth, rate limits, cache, Redis, guardrails) feeding the metrics. Every label value comes
+ * from a fixed set, or, for guardrails, from the snapshot's guardrail ids: anything else is counted as `other`.
  */
 import type { GovernanceHooks } from '../governance-hooks.js';
 import { COUNTER_METRICS } from '../limits/types.js';
@@ -14,6 +14,10 @@ const SOURCES = new Set(['redis', 'local']);
 const CACHE = new Set(['hit', 'miss', 'bypass', 'stored']);
 const OPERATIONS = new Set(['admit', 'settle']);
 const MODES = new Set(['open', 'closed', 'none']);
+
+const PHASES = new Set(['request', 'response']);
+const ACTIONS = new Set(['allow', 'mask', 'deny']);
+const CAUSES = new Set(['timeout', 'unavailable', 'saturated', 'bad_response']);
 
 const bounded = (allowed: Set<string>, value: string) => (allowed.has(value) ? value : OTHER);
 
@@ -35,6 +39,13 @@ export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
     },
     onCache(_call, result) {
       m.cache.child(bounded(CACHE, result)).inc();
+    },
+    onGuardrail(_call, d) {
+      const phase = bounded(PHASES, d.phase);
+      m.guardrailDecisions.child(d.guardrail, phase, bounded(ACTIONS, d.action)).inc();
+      m.guardrailDuration.child(d.guardrail, phase).observe(d.durationMs / 1000);
+      if (d.failed)
+        m.guardrailErrors.child(d.guardrail, bounded(CAUSES, d.failed.cause), bounded(MODES, d.failed.mode)).inc();
     },
     onRedisFailure(failure) {
       m.redisErrors.child(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();

@@ -1,5 +1,10 @@
-/** Metrics of the governance stages (auth, rate limits, cache, Redis); part of METRIC_SPECS. */
+/** Metrics of the governance stages (auth, rate limits, cache, Redis, guardrails, ledger); part of METRIC_SPECS. */
 import type { MetricSpec } from './metric-specs.js';
+
+/** Seconds; from 50 µs (a local detector) to 10 s (an external service or a batch write at its timeout). */
+const CHECK_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+] as const;
 
 const spec = <L extends string>(s: MetricSpec<L>): MetricSpec<L> => s;
 
@@ -39,5 +44,55 @@ export const GOVERNANCE_METRIC_SPECS = {
     type: 'gauge',
     help: '1 while the Redis connection is up, 0 while down; absent when no Redis is configured.',
     labelNames: [],
+  }),
+  guardrailDecisions: spec({
+    name: 'switchyard_guardrail_decisions_total',
+    type: 'counter',
+    help: 'Guardrail checks by guardrail (namespace/policy/name), phase (request, response) and action (allow, mask, deny), failed checks included as their failure mode decided them.',
+    labelNames: ['guardrail', 'phase', 'action'],
+  }),
+  guardrailErrors: spec({
+    name: 'switchyard_guardrail_errors_total',
+    type: 'counter',
+    help: 'Guardrail checks that failed (cause timeout, unavailable, saturated, bad_response) and were decided by the failure mode (open: allowed, closed: denied).',
+    labelNames: ['guardrail', 'cause', 'mode'],
+  }),
+  guardrailDuration: spec({
+    name: 'switchyard_guardrail_check_duration_seconds',
+    type: 'histogram',
+    help: 'Time one guardrail check took (external: the call, waiting for a slot included), by guardrail and phase.',
+    labelNames: ['guardrail', 'phase'],
+    buckets: CHECK_BUCKETS,
+  }),
+  ledgerWritten: spec({
+    name: 'switchyard_ledger_entries_written_total',
+    type: 'counter',
+    help: 'Usage-ledger entries written to PostgreSQL.',
+    labelNames: [],
+  }),
+  ledgerDropped: spec({
+    name: 'switchyard_ledger_entries_dropped_total',
+    type: 'counter',
+    help: 'Usage-ledger entries lost: buffer_full (the database was down or slow and the buffer was full), rejected (the database refused the batch), shutdown (still buffered when the proxy stopped).',
+    labelNames: ['reason'],
+  }),
+  ledgerBuffered: spec({
+    name: 'switchyard_ledger_buffered_entries',
+    type: 'gauge',
+    help: 'Usage-ledger entries waiting to be written; absent without a ledger.',
+    labelNames: [],
+  }),
+  ledgerUp: spec({
+    name: 'switchyard_ledger_up',
+    type: 'gauge',
+    help: '1 while the last ledger write succeeded, 0 after one failed; absent without a ledger.',
+    labelNames: [],
+  }),
+  ledgerWriteDuration: spec({
+    name: 'switchyard_ledger_write_duration_seconds',
+    type: 'histogram',
+    help: 'Time one batch INSERT into the ledger took.',
+    labelNames: [],
+    buckets: CHECK_BUCKETS,
   }),
 } as const;

@@ -80,6 +80,18 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     rateLimitDenials: counter(registry, S.rateLimitDenials),
     cache: counter(registry, S.cache),
     redisErrors: counter(registry, S.redisErrors),
+    guardrailDecisions: counter(registry, S.guardrailDecisions),
+    guardrailErrors: counter(registry, S.guardrailErrors),
+    guardrailDuration: histogram(registry, S.guardrailDuration),
+    ledgerWritten: counter(registry, S.ledgerWritten),
+    ledgerDropped: counter(registry, S.ledgerDropped),
+    ledgerWriteDuration: histogram(registry, S.ledgerWriteDuration),
+    /** Registers the ledger gauges, read from `stats`, when a ledger is configured (absent otherwise). */
+    setLedgerSource(stats: () => { up: boolean | undefined; buffered: number }) {
+      if (registry.getSingleMetric(S.ledgerUp.name)) return;
+      gauge(registry, S.ledgerUp, (g) => g.set(stats().up === false ? 0 : 1));
+      gauge(registry, S.ledgerBuffered, (g) => g.set(stats().buffered));
+    },
     /** Registers `switchyard_redis_up`, read from `source`, when a Redis is configured (absent otherwise). */
     setRedisSource(source: () => RedisState) {
       if (source() === 'none' || registry.getSingleMetric(S.redisUp.name)) return;

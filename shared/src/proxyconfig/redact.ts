@@ -27,6 +27,12 @@ export function summarizeConfig(config: ProxyConfig) {
       authRequired: p.authRequired,
       tenants: p.tenants.map((t) => ({ name: t.name, keys: t.keyHashes.length })),
       cache: p.cache?.enabled ?? false,
+      guardrails: (p.guardrails ?? []).map((g) => ({
+        id: g.id,
+        kind: g.local ? 'local' : 'external',
+        phases: g.phases,
+        ...(g.external ? { hasCredentials: g.external.token !== undefined } : {}),
+      })),
     })),
   };
 }

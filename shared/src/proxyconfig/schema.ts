@@ -5,7 +5,14 @@
  * This module must not import the operator, the proxy or @kubernetes/client-node.
  */
 import { z } from 'zod';
-import { MAX_DURATION_MS, PROVIDERS, RETRY_ON, SCHEDULING_STRATEGIES } from '../api/v1alpha1/index.js';
+import {
+  DETECTOR_KINDS,
+  GUARDRAIL_PHASES,
+  MAX_DURATION_MS,
+  PROVIDERS,
+  RETRY_ON,
+  SCHEDULING_STRATEGIES,
+} from '../api/v1alpha1/index.js';
 import { re2SyntaxError } from '../matching/re2.js';
 import { fleetView } from './fleet.js';
 
@@ -131,8 +138,30 @@ export const routeConfig = z.object({
   fallbacks: z.array(z.string()).describe('Pool ids.'),
   modelRewrite: z.string().optional(),
   systemPrompt: z.object({ text: z.string(), mode: z.enum(['prepend', 'append', 'replace']) }).optional(),
+  guardrails: z.array(z.string()).optional().describe('Ids of the guardrails of its policy this rule names.'),
 });
 export type RouteConfig = z.infer<typeof routeConfig>;
+
+export const guardrailConfig = z
+  .object({
+    id: z.string().min(1).describe('namespace/policy/name.'),
+    phases: z.array(z.enum(GUARDRAIL_PHASES)).min(1),
+    streamWindowChars: z.number().int().min(1),
+    local: z.object({ mask: z.array(z.enum(DETECTOR_KINDS)), deny: z.array(z.enum(DETECTOR_KINDS)) }).optional(),
+    external: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }),
+        timeoutMs: ms,
+        failureMode: z.enum(['open', 'closed']),
+        maxConcurrency: z.number().int().min(1),
+        token: z.string().optional().describe('Bearer token sent to the service; secret.'),
+      })
+      .optional(),
+  })
+  .refine((g) => (g.local === undefined) !== (g.external === undefined), {
+    message: 'exactly one of local or external',
+  });
+export type GuardrailConfig = z.infer<typeof guardrailConfig>;
 
 export const policyConfig = z.object({
   id: z.string().min(1).describe('namespace/name of the RoutePolicy.'),
@@ -147,6 +176,7 @@ export const policyConfig = z.object({
       models: z.array(z.string()).optional(),
       limits: limitsConfig.optional(),
       keyLimits: limitsConfig.optional(),
+      guardrails: z.array(z.string()).optional().describe('Ids of the guardrails of its policy this tenant names.'),
     }),
   ),
   rateLimits: z.array(
@@ -160,6 +190,7 @@ export const policyConfig = z.object({
     .object({ enabled: z.boolean(), ttlMs: ms, maxEntryBytes: z.number().int().min(1), nonDeterministic: z.boolean() })
     .optional(),
   failureMode: z.enum(['open', 'closed']),
+  guardrails: z.array(guardrailConfig).optional(),
 });
 export type PolicyConfig = z.infer<typeof policyConfig>;
 

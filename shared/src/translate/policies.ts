@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseDuration, type RoutePolicy, type Secret } from '../api/v1alpha1/index.js';
-import type { PolicyConfig, RouteConfig } from '../proxyconfig/index.js';
+import type { GuardrailConfig, PolicyConfig, RouteConfig } from '../proxyconfig/index.js';
 import { findSecretValue, idOf, namespaceOf } from './backends.js';
 import { coveredPools, type NamedPool } from './coverage.js';
 import type { Problem } from './problems.js';
@@ -49,6 +49,14 @@ export function translatePolicy(
       condition: 'ResolvedRefs',
     });
 
+  const guardrails = translateGuardrails(rp, secrets, push);
+  const guardrailIds = (names: readonly string[] | undefined, field: string) =>
+    (names ?? []).flatMap((name, j) => {
+      if (guardrails.some((g) => g.id === `${id}/${name}`)) return [`${id}/${name}`];
+      push(`${field}[${j}]`, 'GuardrailNotFound', `guardrail "${name}" is not in spec.guardrails`);
+      return [];
+    });
+
   const routes = rp.spec.rules.map((rule, i): RouteConfig => {
     const splits = (rule.pools ?? []).filter((t, j) => {
       const ok = poolExists(`${ns}/${t.name}`);
@@ -81,6 +89,7 @@ export function translatePolicy(
       ...(rule.systemPrompt
         ? { systemPrompt: { text: rule.systemPrompt.text, mode: rule.systemPrompt.mode ?? 'prepend' } }
         : {}),
+      ...(rule.guardrails?.length ? { guardrails: guardrailIds(rule.guardrails, `spec.rules[${i}].guardrails`) } : {}),
     };
   });
 
@@ -116,6 +125,7 @@ export function translatePolicy(
     ...(t.models ? { models: t.models } : {}),
     ...(t.limits ? { limits: t.limits } : {}),
     ...(t.keyLimits ? { keyLimits: t.keyLimits } : {}),
+    ...(t.guardrails?.length ? { guardrails: guardrailIds(t.guardrails, `spec.tenants[${i}].guardrails`) } : {}),
   }));
 
   const cache = rp.spec.cache;
@@ -143,6 +153,44 @@ export function translatePolicy(
           }
         : {}),
       failureMode: rp.spec.failureMode ?? 'open',
+      ...(guardrails.length > 0 ? { guardrails } : {}),
     },
   };
+}
+
+/** The policy's guardrails with defaults applied; a credential that cannot be read is a problem (sent without). */
+function translateGuardrails(
+  rp: RoutePolicy,
+  secrets: Secret[],
+  push: (field: string, reason: string, message: string) => void,
+): GuardrailConfig[] {
+  const ns = namespaceOf(rp);
+  return (rp.spec.guardrails ?? []).map((g, i): GuardrailConfig => {
+    const base = {
+      id: `${idOf(rp)}/${g.name}`,
+      phases: g.phases ?? ['request', 'response'],
+      streamWindowChars: g.streamWindowChars ?? 256,
+    };
+    if (g.local) return { ...base, local: { mask: g.local.mask ?? [], deny: g.local.deny ?? [] } };
+    const e = g.external;
+    if (!e) throw new Error('a guardrail is local or external (checked by the schema)');
+    const ref = e.credentialsRef;
+    const token = ref ? findSecretValue(secrets, ns, ref.name, ref.key)?.trim() : undefined;
+    if (ref && token === undefined)
+      push(
+        `spec.guardrails[${i}].external.credentialsRef`,
+        'SecretNotFound',
+        `key "${ref.key}" of Secret ${ns}/${ref.name} was not found`,
+      );
+    return {
+      ...base,
+      external: {
+        url: e.url,
+        timeoutMs: parseDuration(e.timeout ?? '1s'),
+        failureMode: e.failureMode ?? 'closed',
+        maxConcurrency: e.maxConcurrency ?? 32,
+        ...(token !== undefined ? { token } : {}),
+      },
+    };
+  });
 }

@@ -6,6 +6,7 @@ import { routePolicy } from './routepolicy.js';
 import { secret } from './secret.js';
 
 export * from './common.js';
+export * from './guardrail.js';
 export * from './llmbackend.js';
 export * from './llmpool.js';
 export * from './routepolicy.js';

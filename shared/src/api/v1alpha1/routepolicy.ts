@@ -18,6 +18,7 @@ import {
   uniqueList,
   withRules,
 } from './common.js';
+import { guardrail, guardrailNames } from './guardrail.js';
 
 export const modelMatch = z
   .object({
@@ -90,6 +91,9 @@ export const routeRule = withRules(
       systemPrompt: systemPrompt
         .optional()
         .describe('System prompt written into the requests this rule routes and those the pools it covers serve.'),
+      guardrails: guardrailNames(
+        "Guardrails (spec.guardrails names) checking the requests the pools this rule covers serve, when the rule's header and tenant conditions hold.",
+      ),
     })
     .strict(),
   [
@@ -146,6 +150,9 @@ export const tenant = z
       .describe('Models the tenant may use (a trailing * matches a prefix); omitted allows all.'),
     limits: limits.optional().describe('Limits of the whole tenant.'),
     keyLimits: limits.optional().describe('Limits of each of its keys.'),
+    guardrails: guardrailNames(
+      "Guardrails (spec.guardrails names) checking this tenant's requests to the policy's pools.",
+    ),
   })
   .strict();
 
@@ -195,13 +202,16 @@ export const routePolicySpec = z
       .describe('Tenants and the API keys that authenticate them.'),
     rateLimits: z.array(rateLimitRule).max(32).optional().describe('Rate limits, exact across proxy replicas.'),
     cache: cachePolicy.optional().describe('Response cache for matched requests.'),
+    guardrails: keyedList(z.array(guardrail).max(16), 'name')
+      .optional()
+      .describe('Content checks that rules and tenants name (docs/guardrails.md).'),
     failureMode: z
       .enum(['open', 'closed'])
       .default('open')
       .describe('When Redis is unreachable: open serves with local limits, closed answers 503.'),
   })
   .strict()
-  .describe('RoutePolicy matches requests to pools and applies auth, limits and caching.');
+  .describe('RoutePolicy matches requests to pools and applies auth, limits, caching and guardrails.');
 export type RoutePolicySpec = z.infer<typeof routePolicySpec>;
 
 export const routePolicyStatus = z

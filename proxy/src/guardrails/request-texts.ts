@@ -1,0 +1,75 @@
+/**
+ * The texts of a client request that request-side guardrails check, in the client's own format (before any
+ * translation), and the body with replacement texts written back. Per operation: chat and Ollama chat messages
+ * (string contents and text parts), Anthropic `system` and message text blocks, completion and Ollama generate
+ * prompts (and `system`), embedding inputs. Images, token ids, tool calls and other fields are left alone.
+ */
+import type { Operation } from '../surfaces/types.js';
+
+type Body = Record<string, unknown>;
+
+/** One text in the body: where it is read from and written to. */
+interface Slot {
+  get(): string;
+  set(text: string): void;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function field(obj: Record<string, unknown>, key: string, out: Slot[]): void {
+  if (typeof obj[key] === 'string') out.push({ get: () => obj[key] as string, set: (t) => (obj[key] = t) });
+}
+
+function strings(arr: unknown[], out: Slot[]): void {
+  arr.forEach((v, i) => {
+    if (typeof v === 'string') out.push({ get: () => arr[i] as string, set: (t) => (arr[i] = t) });
+  });
+}
+
+/** A message content: a string, or parts of which `text` ones count (OpenAI `{type:text,text}`, Anthropic blocks). */
+function content(holder: Record<string, unknown>, key: string, out: Slot[]): void {
+  const c = holder[key];
+  if (typeof c === 'string') field(holder, key, out);
+  else if (Array.isArray(c)) for (const part of c) if (isObject(part) && part.type === 'text') field(part, 'text', out);
+}
+
+function slotsOf(operation: Operation, body: Body): Slot[] {
+  const out: Slot[] = [];
+  switch (operation) {
+    case 'chat':
+    case 'ollama_chat':
+      for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) content(m, 'content', out);
+      break;
+    case 'messages':
+    case 'count_tokens':
+      content(body, 'system', out);
+      for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) content(m, 'content', out);
+      break;
+    case 'completions':
+    case 'ollama_generate':
+      if (Array.isArray(body.prompt)) strings(body.prompt, out);
+      else field(body, 'prompt', out);
+      field(body, 'system', out);
+      break;
+    case 'embeddings':
+    case 'ollama_embed':
+      if (Array.isArray(body.input)) strings(body.input, out);
+      else field(body, 'input', out);
+      break;
+  }
+  return out;
+}
+
+/** The guardrail-checked texts of `body`, in order. */
+export const requestTexts = (operation: Operation, body: Body): string[] =>
+  slotsOf(operation, body).map((s) => s.get());
+
+/** A copy of `body` with its texts (as requestTexts lists them) replaced by `texts`; `body` is not changed. */
+export function withRequestTexts(operation: Operation, body: Body, texts: readonly string[]): Body {
+  const copy = structuredClone(body);
+  slotsOf(operation, copy).forEach((slot, i) => {
+    const t = texts[i];
+    if (t !== undefined) slot.set(t);
+  });
+  return copy;
+}
