@@ -15,11 +15,8 @@ import { executeCall } from './pipeline/execute.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { type CallMiddleware, composeCall } from './pipeline/middleware.js';
 import type { PipelineHooks } from './pipeline/types.js';
-import './providers/anthropic/index.js';
-import './providers/ollama/index.js';
-import './providers/openai/index.js';
 import type { SurfaceDeps } from './surfaces/handle.js';
-import { SURFACES, surfaceFor } from './surfaces/index.js';
+import { errorShapeFor, SURFACES, surfaceNameFor } from './surfaces/index.js';
 import type { UpstreamPools } from './upstream/pools.js';
 
 export interface AppDeps {
@@ -71,7 +68,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use(async function requestState(c, next) {
     const given = c.req.header('x-request-id');
     const id = given && REQUEST_ID.test(given) ? given : randomUUID();
-    c.set('state', { id, startedAt: Date.now(), surface: surfaceFor(c.req.path).name, attempts: 0 });
+    c.set('state', { id, startedAt: Date.now(), surface: surfaceNameFor(c.req.path), attempts: 0 });
     c.set('log', deps.log);
     await next();
     const state = c.get('state');
@@ -92,7 +89,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.notFound((c) => {
     const path = c.req.path.length > 256 ? `${c.req.path.slice(0, 255)}…` : c.req.path;
     const err = errors.notFound(`Invalid URL (${c.req.method} ${path})`);
-    const r = surfaceFor(c.req.path).renderError(err, c.get('state')?.id);
+    const r = errorShapeFor(c.req.path).renderError(err, c.get('state')?.id);
     return c.body(r.body, r.status as 404, r.headers);
   });
 
@@ -108,7 +105,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       state.status = err.status;
       state.errorCode = err.code ?? err.kind;
     }
-    const r = surfaceFor(c.req.path, state?.surface).renderError(err, state?.id);
+    const r = errorShapeFor(c.req.path, state?.surface).renderError(err, state?.id);
     return c.body(r.body, r.status as 400, { ...r.headers, 'x-request-id': state?.id ?? '' });
   });
   return app;

@@ -1,7 +1,7 @@
 /** The Hono environment of the traffic app: Node bindings plus the per-request state every stage shares. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
-import type { SurfaceName } from './surfaces/types.js';
+import type { SurfaceName } from './protocols/catalog.js';
 
 /** Per-request facts gathered along the pipeline, read by the access log, metrics and tracing. */
 export interface RequestState {

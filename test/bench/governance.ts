@@ -14,7 +14,8 @@ import { Redis } from 'ioredis';
 import { WebSink } from '../../proxy/src/http/sink.js';
 import { composeCall } from '../../proxy/src/pipeline/middleware.js';
 import type { ProxyCall } from '../../proxy/src/pipeline/types.js';
-import { chatPromptText, openAISurface } from '../../proxy/src/surfaces/openai/routes.js';
+import type { ChatRequest } from '../../proxy/src/protocols/canonical/chat.js';
+import { chatPromptText } from '../../proxy/src/protocols/openai/operations.js';
 import { backendAndPool, KEYS, KEYS_SECRET, routePolicy } from '../e2e/governance-fixtures.js';
 import { startSimulator } from '../sim/index.js';
 import { startTestProxy } from '../support/proxy.js';
@@ -52,7 +53,7 @@ const evalshaCalls = async () =>
   Number(/cmdstat_evalsha:calls=(\d+)/.exec(await monitor.info('commandstats'))?.[1] ?? 0);
 
 // (1) Stage overhead, in process.
-const body = (i: number) => ({
+const body = (i: number): ChatRequest => ({
   model: 'governed-model',
   temperature: 0,
   max_tokens: 8,
@@ -71,9 +72,8 @@ const run = composeCall(proxy.governance.stages, async (call) => {
 const makeCall = (i: number): ProxyCall => {
   const b = body(i);
   return {
-    surface: openAISurface,
-    operation: 'chat',
-    body: b,
+    surface: 'openai',
+    request: { operation: 'chat', body: b },
     model: b.model,
     stream: false,
     clientWantsUsage: false,
@@ -81,7 +81,7 @@ const makeCall = (i: number): ProxyCall => {
     state: { id: `bench-${i}`, startedAt: Date.now(), surface: 'openai', attempts: 0 },
     sink: new WebSink(),
     runtime,
-    prompt: chatPromptText(b) ?? '',
+    prompt: chatPromptText(b.messages),
   };
 };
 for (let i = 0; i < 500; i++) await run(makeCall(-1 - i)); // warm-up (JIT, script cache)

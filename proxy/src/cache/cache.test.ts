@@ -4,11 +4,10 @@ import { decodeEntry, encodeEntry } from './entry.js';
 import { cacheKeyFor, isDeterministic } from './key.js';
 import { MemoryCache } from './memory-cache.js';
 
-const call = (body: Record<string, unknown>, over: Partial<ProxyCall> = {}) =>
+const call = (body: Record<string, unknown>, over: Partial<ProxyCall> & { operation?: string } = {}) =>
   ({
-    surface: { name: 'openai' },
-    operation: 'chat',
-    body,
+    surface: 'openai',
+    request: { operation: over.operation ?? 'chat', body },
     model: 'm',
     stream: false,
     clientWantsUsage: false,

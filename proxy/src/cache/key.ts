@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProxyCall } from '../pipeline/types.js';
+import { isRecord } from '../protocols/common/json.js';
 
 const IGNORED = new Set([
   'model',
@@ -25,9 +26,9 @@ const EMBEDDINGS = new Set(['embeddings', 'ollama_embed']);
 
 /** Whether the answer to `call` is deterministic (see module comment). */
 export function isDeterministic(call: ProxyCall): boolean {
-  if (EMBEDDINGS.has(call.operation)) return true;
-  const options = call.body.options as Record<string, unknown> | undefined;
-  return (call.body.temperature ?? options?.temperature) === 0;
+  if (EMBEDDINGS.has(call.request.operation)) return true;
+  const body: Readonly<Record<string, unknown>> = call.request.body;
+  return (body.temperature ?? (isRecord(body.options) ? body.options.temperature : undefined)) === 0;
 }
 
 function canonical(v: unknown): unknown {
@@ -43,12 +44,12 @@ function canonical(v: unknown): unknown {
 /** The cache key of `call` under `prefix`, for the given tenant ('' when anonymous). */
 export function cacheKeyFor(call: ProxyCall, tenant: string, prefix: string): string {
   const body: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(call.body)) if (!IGNORED.has(k)) body[k] = v;
+  for (const [k, v] of Object.entries(call.request.body)) if (!IGNORED.has(k)) body[k] = v;
   const plan = call.plan;
   const material = JSON.stringify([
     1,
-    call.surface.name,
-    call.operation,
+    call.surface,
+    call.request.operation,
     plan?.route?.id ?? '',
     plan?.pools[0]?.config.id ?? '',
     plan?.publicModel ?? call.model,

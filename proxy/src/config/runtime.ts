@@ -9,6 +9,8 @@ import {
   type PoolTargetConfig,
   type ProxyConfig,
 } from '../../../shared/src/proxyconfig/index.js';
+import { serves } from '../protocols/adapters.js';
+import { type Operation, PROTOCOL_OF, perOperation } from '../protocols/catalog.js';
 import { type CompiledRoute, compileRoutes } from '../routing/table.js';
 import { createScheduler, type Scheduler } from '../scheduling/index.js';
 import { EndpointState } from './endpoint-state.js';
@@ -27,9 +29,21 @@ export interface Tier {
   scheduler: Scheduler;
 }
 
+/** Which members of a pool can serve one operation (their upstream protocol has an adapter for it). */
+export interface OperationSupport {
+  /** Some member can serve it. */
+  servable: boolean;
+  /** Members that cannot (their protocol has no adapter for it): never picked for it. */
+  unservable: ReadonlySet<EndpointState>;
+  /** The provider of a member that cannot, for the 400 when none can. */
+  provider: string | undefined;
+}
+
 export interface PoolRuntime {
   config: PoolConfig;
   tiers: Tier[];
+  /** Per operation, which members can serve it (compiled once with the snapshot). */
+  support: Record<Operation, OperationSupport>;
 }
 
 /**
@@ -60,6 +74,16 @@ export interface CompileOptions {
   defaultAccess?: DefaultAccess;
   /** The fleet this proxy belongs to when the snapshot does not say (standalone mode; `--fleet-size`). */
   fleet?: FleetView | undefined;
+}
+
+/** For each operation, the members of `tiers` whose upstream protocol cannot serve it. */
+function operationSupport(tiers: readonly Tier[]): Record<Operation, OperationSupport> {
+  const members = tiers.flatMap((t) => t.members.map((m) => m.endpoint));
+  return perOperation((op) => {
+    const unservable = new Set(members.filter((e) => !serves(op, PROTOCOL_OF[e.backend.provider])));
+    const first = unservable.values().next().value;
+    return { servable: unservable.size < members.length, unservable, provider: first?.backend.provider };
+  });
 }
 
 /** Compiles a snapshot, reusing endpoint state from `previous` for replicas that are still present. */
@@ -95,7 +119,7 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
     const tiers = [...byPriority.entries()]
       .sort(([a], [b]) => a - b)
       .map(([priority, members]) => ({ priority, members, scheduler: createScheduler(p, members) }));
-    const runtime: PoolRuntime = { config: p, tiers };
+    const runtime: PoolRuntime = { config: p, tiers, support: operationSupport(tiers) };
     pools.set(p.id, runtime);
     for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
   }

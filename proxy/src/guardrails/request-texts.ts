@@ -4,7 +4,8 @@
  * (string contents and text parts), Anthropic `system` and message text blocks, completion and Ollama generate
  * prompts (and `system`), embedding inputs. Images, token ids, tool calls and other fields are left alone.
  */
-import type { Operation } from '../surfaces/types.js';
+import type { Operation } from '../protocols/catalog.js';
+import type { ClientRequest } from '../protocols/requests.js';
 
 type Body = Record<string, unknown>;
 
@@ -60,16 +61,19 @@ function slotsOf(operation: Operation, body: Body): Slot[] {
   return out;
 }
 
-/** The guardrail-checked texts of `body`, in order. */
-export const requestTexts = (operation: Operation, body: Body): string[] =>
-  slotsOf(operation, body).map((s) => s.get());
+/** The guardrail-checked texts of `request`'s body, in order. */
+export const requestTexts = (request: ClientRequest): string[] =>
+  slotsOf(request.operation, { ...request.body }).map((s) => s.get());
 
-/** A copy of `body` with its texts (as requestTexts lists them) replaced by `texts`; `body` is not changed. */
-export function withRequestTexts(operation: Operation, body: Body, texts: readonly string[]): Body {
-  const copy = structuredClone(body);
-  slotsOf(operation, copy).forEach((slot, i) => {
+/** A copy of `request` with its texts (as requestTexts lists them) replaced by `texts`; `request` is not changed. */
+export function withRequestTexts<O extends Operation>(
+  request: ClientRequest<O>,
+  texts: readonly string[],
+): ClientRequest<O> {
+  const body = structuredClone(request.body);
+  slotsOf(request.operation, body).forEach((slot, i) => {
     const t = texts[i];
     if (t !== undefined) slot.set(t);
   });
-  return copy;
+  return { operation: request.operation, body };
 }

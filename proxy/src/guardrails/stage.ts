@@ -10,6 +10,7 @@ import { GatewayError } from '../errors.js';
 import type { HookList } from '../governance-hooks.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { ProxyCall } from '../pipeline/types.js';
+import { requestFacts } from '../protocols/clients.js';
 import type { GuardrailRegistry } from './registry.js';
 import { requestTexts, withRequestTexts } from './request-texts.js';
 import { guardrailIdsFor } from './select.js';
@@ -79,7 +80,7 @@ export const guardRequest = (registry: GuardrailRegistry, hooks: HookList): Call
     for (const id of ids) {
       const g = set.get(id);
       if (!g?.phases.has('request')) continue;
-      texts ??= requestTexts(call.operation, call.body);
+      texts ??= requestTexts(call.request);
       const verdict = await runGuardrail(call, g.guardrail, 'request', texts, hooks);
       if (verdict.action === 'deny') throw guardrailError(id, verdict, 'request');
       if (verdict.action === 'mask' && verdict.texts) {
@@ -88,8 +89,8 @@ export const guardRequest = (registry: GuardrailRegistry, hooks: HookList): Call
       }
     }
     if (masked && texts) {
-      call.body = withRequestTexts(call.operation, call.body, texts);
-      const prompt = call.promptOf?.(call.body);
+      call.request = withRequestTexts(call.request, texts);
+      const prompt = requestFacts(call.request).prompt;
       if (prompt !== undefined) call.prompt = prompt;
     }
     await next();

@@ -8,8 +8,8 @@
  * (only rate limited); anything else, or no answer within the timeout, is down.
  */
 import type { EndpointState } from '../config/endpoint-state.js';
-import { DEFAULT_ANTHROPIC_VERSION } from '../providers/anthropic/request.js';
-import { PROTOCOL_OF } from '../providers/protocol.js';
+import { DEFAULT_ANTHROPIC_VERSION } from '../protocols/anthropic/headers.js';
+import { PROTOCOL_OF } from '../protocols/catalog.js';
 
 export type ProbeResult = { ok: true } | { ok: false; loading: boolean; reason: string };
 

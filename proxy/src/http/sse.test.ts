@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../errors.js';
-import { NdjsonSplitter } from '../translation/ndjson.js';
+import { NdjsonSplitter } from '../protocols/common/ndjson.js';
 import { SseSplitter } from './sse.js';
 
 const events = (s: SseSplitter, ...chunks: string[]) => chunks.flatMap((c) => s.push(Buffer.from(c)));

@@ -4,6 +4,7 @@
  * Settling with the real usage corrects it when the answer ends.
  */
 import type { ProxyCall } from '../pipeline/types.js';
+import { isRecord } from '../protocols/common/json.js';
 
 /** Output tokens assumed when the request sets no maximum. */
 export const DEFAULT_OUTPUT_ESTIMATE = 256;
@@ -17,14 +18,14 @@ export interface TokenEstimate {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
 
-function requestedMaxOutput(body: Record<string, unknown>): number | undefined {
-  const options = body.options as Record<string, unknown> | undefined;
+function requestedMaxOutput(body: Readonly<Record<string, unknown>>): number | undefined {
+  const options = isRecord(body.options) ? body.options : undefined;
   return num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(options?.num_predict);
 }
 
 function promptChars(call: ProxyCall): number {
   if (call.prompt !== undefined) return call.prompt.length;
-  const b = call.body;
+  const b: Readonly<Record<string, unknown>> = call.request.body;
   let n = 0;
   for (const field of ['system', 'messages', 'prompt', 'input', 'tools']) {
     const v = b[field];
@@ -36,9 +37,10 @@ function promptChars(call: ProxyCall): number {
 /** Estimated input and output tokens of `call`. */
 export function estimateTokens(call: ProxyCall): TokenEstimate {
   // Counting tokens generates nothing and is not billed: it does not count against token limits.
-  if (call.operation === 'count_tokens') return { input: 0, output: 0 };
+  const op = call.request.operation;
+  if (op === 'count_tokens') return { input: 0, output: 0 };
   const input = Math.ceil(promptChars(call) / 4);
-  if (call.operation === 'embeddings' || call.operation === 'ollama_embed') return { input, output: 0 };
-  const max = requestedMaxOutput(call.body);
+  if (op === 'embeddings' || op === 'ollama_embed') return { input, output: 0 };
+  const max = requestedMaxOutput(call.request.body);
   return { input, output: Math.min(Math.ceil(max ?? DEFAULT_OUTPUT_ESTIMATE), MAX_OUTPUT_ESTIMATE) };
 }

@@ -5,7 +5,8 @@
  */
 import type { PoolMember } from '../config/runtime.js';
 import { errors, GatewayError, UPSTREAM_LOADING } from '../errors.js';
-import type { Adapter, AdapterContext } from '../providers/types.js';
+import type { BoundAdapter } from '../protocols/adapters.js';
+import type { AttemptContext } from '../protocols/types.js';
 import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
 import { responseHeaders } from './commit.js';
@@ -36,11 +37,11 @@ function transportOutcome(e: UpstreamTransportError): AttemptOutcome {
 
 /** The adapter's reading of an error answer; an error body it cannot read is still a plain upstream error. */
 function parseUpstreamError(
-  adapter: Adapter,
+  adapter: BoundAdapter,
   status: number,
   body: Buffer,
   headers: Record<string, string | string[] | undefined>,
-  actx: AdapterContext,
+  actx: AttemptContext,
 ): GatewayError {
   try {
     return adapter.parseError(status, body, headers, actx);
@@ -53,8 +54,8 @@ export async function attemptOnce(
   deps: PipelineDeps,
   call: ProxyCall,
   member: PoolMember,
-  adapter: Adapter,
-  actx: AdapterContext,
+  adapter: BoundAdapter,
+  actx: AttemptContext,
   perTryTimeoutMs: number | undefined,
 ): Promise<AttemptOutcome> {
   const endpoint = member.endpoint;
@@ -114,7 +115,7 @@ export async function attemptOnce(
       }
       timers.firstByteSeen(false);
       deps.hooks?.onFirstByte?.(call, member, performance.now() - started);
-      let translated: ReturnType<Adapter['translateResponse']>;
+      let translated: ReturnType<BoundAdapter['translateResponse']>;
       try {
         translated = adapter.translateResponse(body, actx);
       } catch (e) {

@@ -12,7 +12,8 @@
 
 import type { Logger } from 'pino';
 import { errors, GatewayError } from '../errors.js';
-import type { StreamTranslator } from '../providers/types.js';
+import { ERROR_SHAPES } from '../protocols/clients.js';
+import type { StreamTranslator } from '../protocols/types.js';
 import type { AttemptAbort } from '../upstream/abort.js';
 import type { UpstreamResponse } from '../upstream/send.js';
 import { classifyTransportError } from '../upstream/send.js';
@@ -58,7 +59,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       body.destroy();
       if (!committed) return settle({ kind: 'retry', error, cause });
       try {
-        if (!sink.closed) sink.end(call.surface.streamError(error));
+        if (!sink.closed) sink.end(ERROR_SHAPES[call.surface].streamError(error));
       } catch {
         // The client connection failed while writing the error event: nothing more can reach it.
       }

@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
-import { PROTOCOL_OF } from '../providers/protocol.js';
-import { findAdapter } from '../providers/registry.js';
-import type { AdapterContext } from '../providers/types.js';
+import { bindAdapter } from '../protocols/adapters.js';
+import { PROTOCOL_OF } from '../protocols/catalog.js';
+import type { AttemptContext } from '../protocols/types.js';
 import { recordFailureLatency } from '../resilience/latency.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
@@ -38,6 +38,12 @@ export interface CallRun {
   lastCause: FailureCause | undefined;
 }
 
+/** The 400 for an operation no backend of the pool can serve (docs/protocols.md, "Which pairs exist"). */
+const unsupportedOperation = (model: string, provider: string | undefined) =>
+  errors.invalid(
+    `model '${model}' is served by a backend of provider '${provider}', which does not support this operation`,
+  );
+
 const deadlineError = (run: CallRun, pool: PoolRuntime) =>
   errors.timeout(
     `no upstream answered ${run.call.model} within the deadline of pool ${pool.config.id}`,
@@ -54,13 +60,20 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
   );
   const tried = new Set<EndpointState>();
   let queuedAt: number | undefined;
-  const session = sessionKeyOf(pool.config, call.header, call.body);
+  const support = pool.support[call.request.operation];
+  if (!support.servable) {
+    // No member's protocol has an adapter for this operation: a 400 before any attempt (the next pool may serve it).
+    run.lastError = unsupportedOperation(call.model, support.provider);
+    return undefined;
+  }
+  const never = support.unservable;
+  const session = sessionKeyOf(pool.config, call.header, call.request.body);
   const hints = { ...(call.prompt !== undefined ? { prompt: call.prompt } : {}), ...(session ? { session } : {}) };
   for (let attempt = 0; attempt < retry.attempts; ) {
     if (call.sink.closed) return 'done'; // the client left during a backoff: nobody to answer
     const now = Date.now();
     if (now >= deadline) throw deadlineError(run, pool);
-    const member = selectMember(pool, tried, { now, ...hints });
+    const member = selectMember(pool, tried, { now, ...hints }, never);
     if (!member) {
       queuedAt ??= now;
       const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt);
@@ -78,17 +91,9 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
     tried.add(member.endpoint);
     call.state.backend = member.endpoint.backend.id;
     call.state.endpoint = member.endpoint.id;
-    const protocol = PROTOCOL_OF[member.endpoint.backend.provider];
-    const adapter = findAdapter(`${call.surface.name}/${protocol}/${call.operation}`);
-    if (!adapter) {
-      run.lastError = errors.invalid(
-        `model '${call.model}' is served by a backend of provider '${member.endpoint.backend.provider}', which does not support this operation`,
-      );
-      continue;
-    }
-    const actx: AdapterContext = {
-      operation: call.operation,
-      body: call.body,
+    const adapter = bindAdapter(call.request, PROTOCOL_OF[member.endpoint.backend.provider]);
+    if (!adapter) throw unsupportedOperation(call.model, member.endpoint.backend.provider);
+    const actx: AttemptContext = {
       stream: call.stream,
       publicModel: run.publicModel,
       upstreamModel: member.target.upstreamModel,

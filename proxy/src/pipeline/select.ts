@@ -7,20 +7,23 @@ const NONE: ReadonlySet<EndpointState> = new Set();
 
 /**
  * An available member of the first tier that has one, never one in `tried` while an untried one is available
- * in any tier; when every untried endpoint is unavailable, a tried one may take the retry.
+ * in any tier; when every untried endpoint is unavailable, a tried one may take the retry. Members in `never` (their
+ * protocol cannot serve the call) are never picked.
  */
 export function selectMember(
   pool: PoolRuntime,
   tried: ReadonlySet<EndpointState>,
   ctx: Omit<PickContext, 'exclude'>,
+  never: ReadonlySet<EndpointState> = NONE,
 ): PoolMember | undefined {
+  const first = never.size === 0 ? tried : new Set([...tried, ...never]);
   for (const tier of pool.tiers) {
-    const m = tier.scheduler.pick({ ...ctx, exclude: tried });
-    if (m) return unchecked(m.endpoint) ? preferChecked(tier.scheduler, m, tried, ctx) : m;
+    const m = tier.scheduler.pick({ ...ctx, exclude: first });
+    if (m) return unchecked(m.endpoint) ? preferChecked(tier.scheduler, m, first, ctx) : m;
   }
   if (tried.size === 0) return undefined;
   for (const tier of pool.tiers) {
-    const m = tier.scheduler.pick({ ...ctx, exclude: NONE });
+    const m = tier.scheduler.pick({ ...ctx, exclude: never });
     if (m) return m;
   }
   return undefined;

@@ -5,9 +5,11 @@ import type { PoolMember, PoolRuntime, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { GatewayError } from '../errors.js';
 import type { ResponseSink } from '../http/sink.js';
-import type { UpstreamRequest, Usage } from '../providers/types.js';
+import type { Usage } from '../protocols/canonical/usage.js';
+import type { SurfaceName } from '../protocols/catalog.js';
+import type { ClientRequest } from '../protocols/requests.js';
+import type { UpstreamRequest } from '../protocols/types.js';
 import type { RoutePlan } from '../routing/resolve.js';
-import type { Operation, Surface } from '../surfaces/types.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 
 /** Why a failed attempt failed, in RoutePolicy `retryOn` terms. */
@@ -74,9 +76,9 @@ export interface PipelineDeps {
 
 /** One client request on its way through the pipeline. */
 export interface ProxyCall {
-  surface: Surface;
-  operation: Operation;
-  body: Record<string, unknown>;
+  surface: SurfaceName;
+  /** The client's validated request: its operation and typed body (the system-prompt stage replaces it). */
+  request: ClientRequest;
   model: string;
   stream: boolean;
   clientWantsUsage: boolean;
@@ -88,6 +90,4 @@ export interface ProxyCall {
   plan?: RoutePlan<PoolRuntime>;
   /** Canonical prompt text, for prefix-aware scheduling. */
   prompt?: string;
-  /** The surface's canonical prompt text of a body (recomputed when a stage changes the body). */
-  promptOf?(body: Record<string, unknown>): string | undefined;
 }

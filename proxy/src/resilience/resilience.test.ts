@@ -4,6 +4,7 @@ import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors } from '../errors.js';
 import type { AttemptOutcome } from '../pipeline/types.js';
+import { perOperation } from '../protocols/catalog.js';
 import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';
 import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from './latency.js';
@@ -26,6 +27,7 @@ function pool(size: number, od: Partial<PoolConfig['outlierDetection']> = {}): P
   return {
     config: { outlierDetection } as PoolConfig,
     tiers: [{ priority: 0, members, scheduler: new WeightedRandom(members) }],
+    support: perOperation(() => ({ servable: true, unservable: new Set(), provider: undefined })),
   };
 }
 

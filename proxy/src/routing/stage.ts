@@ -7,7 +7,7 @@ import type { PoolRuntime } from '../config/runtime.js';
 import { GatewayError } from '../errors.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { ProxyCall } from '../pipeline/types.js';
-import { withSystemPrompt } from '../surfaces/system-prompt.js';
+import { requestFacts, withSystemPrompt } from '../protocols/clients.js';
 import { type RouteCaller, type RoutePlan, resolveRoute } from './resolve.js';
 
 /**
@@ -29,13 +29,13 @@ export const resolveCallRoute = (identify: (call: ProxyCall) => RouteCaller | un
     await next();
   };
 
-/** Creates the stage applying the plan's system prompt to the request body (surfaces/system-prompt.ts). */
+/** Creates the stage applying the plan's system prompt to the request body (each protocol's `operations.ts`). */
 export const applySystemPrompt = (): CallMiddleware =>
   async function applySystemPrompt(call, next) {
     const p = call.plan?.systemPrompt;
     if (p) {
-      call.body = withSystemPrompt(call.operation, call.body, p);
-      const prompt = call.promptOf?.(call.body);
+      call.request = withSystemPrompt(call.request, p);
+      const prompt = requestFacts(call.request).prompt;
       if (prompt !== undefined) call.prompt = prompt;
     }
     await next();

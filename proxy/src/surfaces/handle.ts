@@ -11,7 +11,10 @@ import type { ByteBudget } from '../http/byte-budget.js';
 import type { ResourceLimits } from '../http/limits.js';
 import { NodeSink, type ResponseSink, WebSink } from '../http/sink.js';
 import type { ProxyCall } from '../pipeline/types.js';
-import type { Operation, Surface } from './types.js';
+import { OPERATION_SURFACE, type Operation } from '../protocols/catalog.js';
+import { CLIENT_OPERATIONS, ERROR_SHAPES, requestFacts } from '../protocols/clients.js';
+import { keepKeyOrder } from '../protocols/common/json.js';
+import type { ClientRequest, RequestBodies } from '../protocols/requests.js';
 
 export interface SurfaceDeps {
   store: SnapshotStore;
@@ -25,17 +28,6 @@ export interface SurfaceDeps {
   screen?(runtime: Runtime, header: (name: string) => string | undefined): boolean;
   /** The pipeline with its middleware, composed by the app. */
   run(call: ProxyCall): Promise<void>;
-}
-
-export interface OperationSpec {
-  surface: Surface;
-  operation: Operation;
-  schema: z.ZodType;
-  /** Whether the client asked for a stream. */
-  stream(body: Record<string, unknown>): boolean;
-  clientWantsUsage?(body: Record<string, unknown>): boolean;
-  /** Canonical prompt text for prefix-aware scheduling (optional). */
-  prompt?(body: Record<string, unknown>): string | undefined;
 }
 
 /** A 400 naming the first invalid field. */
@@ -67,34 +59,48 @@ export function createSink(c: Context<Env>): ResponseSink {
   return c.env?.outgoing ? new NodeSink(c.env.outgoing) : new WebSink();
 }
 
-export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, spec: OperationSpec): Promise<Response> {
+/** Reads a client's JSON body as the typed request of one operation (a 400 naming the first invalid field). */
+export type RequestParser = (raw: unknown) => ClientRequest;
+
+/** The parser of `operation`'s requests, with `schema` (default: the operation's own; a route may refine it). */
+export function requestParser<O extends Operation>(
+  operation: O,
+  schema: z.ZodType<RequestBodies[O]> = CLIENT_OPERATIONS[operation].schema,
+): (raw: unknown) => ClientRequest<O> {
+  return (raw) => {
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) throw validationError(parsed.error);
+    // Bodies go upstream in the client's own key order, as it sent them.
+    keepKeyOrder(parsed.data, raw);
+    return { operation, body: parsed.data };
+  };
+}
+
+/** Serves one proxied operation: reads and validates the body with `parse`, builds the call and runs the pipeline. */
+export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, parse: RequestParser): Promise<Response> {
   const state = c.get('state');
-  state.surface = spec.surface.name;
   const runtime = deps.store.current;
   if (!runtime) throw errors.unavailable('the gateway has no configuration yet', 'not_ready', 1000);
-  const body = await readRequestBody(c, deps, runtime);
-  checkModelName(body.model, deps.limits);
-  const parsed = spec.schema.safeParse(body);
-  if (!parsed.success) throw validationError(parsed.error);
-  const model = body.model as string;
-  const stream = spec.stream(body);
+  const raw = await readRequestBody(c, deps, runtime);
+  checkModelName(raw.model, deps.limits);
+  const request = parse(raw);
+  state.surface = OPERATION_SURFACE[request.operation];
+  const facts = requestFacts(request);
+  const model = request.body.model;
   state.model = model;
-  state.stream = stream;
+  state.stream = facts.stream;
   const sink = createSink(c);
-  const prompt = spec.prompt?.(body);
   const call: ProxyCall = {
-    surface: spec.surface,
-    operation: spec.operation,
-    body,
+    surface: state.surface,
+    request,
     model,
-    stream,
-    clientWantsUsage: spec.clientWantsUsage?.(body) ?? false,
+    stream: facts.stream,
+    clientWantsUsage: facts.clientWantsUsage,
     header: (name) => c.req.header(name),
     state,
     sink,
     runtime,
-    ...(prompt !== undefined ? { prompt } : {}),
-    ...(spec.prompt ? { promptOf: spec.prompt } : {}),
+    ...(facts.prompt !== undefined ? { prompt: facts.prompt } : {}),
   };
   try {
     await deps.run(call);
@@ -102,7 +108,7 @@ export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, spec: 
     if (!sink.headSent) throw e;
     // Bytes already reached the client: end the stream with the surface's error event.
     const err = e instanceof GatewayError ? e : errors.badGateway('internal error while streaming', 'internal');
-    if (!sink.closed) sink.end(spec.surface.streamError(err));
+    if (!sink.closed) sink.end(ERROR_SHAPES[call.surface].streamError(err));
   }
   if (!sink.headSent)
     throw sink.closed

@@ -1,6 +1,6 @@
 /** OpenTelemetry GenAI semantic-convention names and values for the proxy's operations. */
 import type { Attributes } from '@opentelemetry/api';
-import type { Operation } from '../surfaces/types.js';
+import type { Operation } from '../protocols/catalog.js';
 
 /** `gen_ai.operation.name` of each client operation. */
 export const GENAI_OPERATION: Record<Operation, string> = {

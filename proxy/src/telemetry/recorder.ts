@@ -6,7 +6,7 @@
 import type { PoolMember, Runtime } from '../config/runtime.js';
 import type { RequestState } from '../env.js';
 import type { AttemptOutcome, PipelineHooks, ProxyCall } from '../pipeline/types.js';
-import type { Usage } from '../providers/types.js';
+import type { Usage } from '../protocols/canonical/usage.js';
 import { LabelPolicy, OTHER, statusClass } from './labels.js';
 import type { ProxyMetrics } from './metrics.js';
 import { gatewayOverheadMs, type RequestTracks } from './request-track.js';

@@ -69,13 +69,13 @@ export function createTraceHooks(tracing: Tracing): TraceHooks {
   const spansOf = (call: ProxyCall): RequestSpans => {
     const existing = requests.get(call.state);
     if (existing) return existing;
-    const op = GENAI_OPERATION[call.operation];
+    const op = GENAI_OPERATION[call.request.operation];
     const spans = startServer(call.state, propagator.extract(ROOT_CONTEXT, call, headerGetter), `${op} ${call.model}`);
     spans.server.setAttributes({
       'gen_ai.operation.name': op,
       'gen_ai.request.model': call.model,
       'switchyard.stream': call.stream,
-      ...requestParamAttributes(call.body),
+      ...requestParamAttributes(call.request.body),
     });
     return spans;
   };
@@ -92,7 +92,7 @@ export function createTraceHooks(tracing: Tracing): TraceHooks {
         if (call.plan) spans.server.setAttribute('gen_ai.response.model', call.plan.publicModel);
         // The body as the upstream got it: with the route's system prompt, once a later stage applied it.
         if (tracing.captureContent) {
-          const content = inputContent(call.body);
+          const content = inputContent(call.request.body);
           if (content !== undefined) spans.server.setAttribute('gen_ai.input.messages', content);
         }
       }
@@ -108,7 +108,7 @@ export function createTraceHooks(tracing: Tracing): TraceHooks {
             'switchyard.retry.cause': spans.lastCause ?? 'other',
             'switchyard.endpoint': ep.id,
           });
-        const op = GENAI_OPERATION[call.operation];
+        const op = GENAI_OPERATION[call.request.operation];
         const url = new URL(ep.origin);
         spans.attempt = tracer.startSpan(
           `${op} ${member.target.upstreamModel}`,

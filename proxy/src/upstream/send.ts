@@ -5,7 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import type { EndpointState } from '../config/endpoint-state.js';
-import type { UpstreamRequest } from '../providers/types.js';
+import type { UpstreamRequest } from '../protocols/types.js';
 import type { AbortState } from './abort.js';
 import type { UpstreamPools } from './pools.js';
 

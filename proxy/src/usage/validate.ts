@@ -3,7 +3,7 @@
  * a non-negative integer no larger than any real request could use. Usage that fails the check is dropped whole
  * (the usage stage then estimates the tokens and flags them `usageEstimated`).
  */
-import type { Usage } from '../providers/types.js';
+import type { Usage } from '../protocols/canonical/usage.js';
 
 /** Most tokens one request can plausibly report in any count (far above any model's context window). */
 export const MAX_TOKENS_PER_REQUEST = 100_000_000;

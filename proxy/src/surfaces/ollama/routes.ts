@@ -6,25 +6,14 @@
 import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
-import { checkModelName, handleOperation, readRequestBody, type SurfaceDeps } from '../handle.js';
-import { chatPromptText } from '../openai/routes.js';
-import type { Surface } from '../types.js';
-import { ollamaStreamError, renderOllamaError } from './errors.js';
-import { ollamaChatRequest, ollamaEmbedRequest, ollamaGenerateRequest } from './schemas.js';
-
-export const ollamaSurface: Surface = {
-  name: 'ollama',
-  renderError: renderOllamaError,
-  streamError: ollamaStreamError,
-};
+import { OLLAMA_REQUESTS } from '../../protocols/ollama/schemas.js';
+import { checkModelName, handleOperation, readRequestBody, requestParser, type SurfaceDeps } from '../handle.js';
 
 /** Paths whose errors use the Ollama shape. */
 export const ownsOllamaPath = (path: string) => path === '/' || path === '/api' || path.startsWith('/api/');
 
 /** The version `/api/version` reports: a recent Ollama release, so clients enable current features. */
 export const OLLAMA_VERSION = '0.12.6';
-
-const streams = (b: Record<string, unknown>) => b.stream !== false;
 
 function modelEntry(name: string, modifiedMs: number) {
   const details = {
@@ -50,48 +39,33 @@ export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
   const surfaceState = (c: { get(k: 'state'): Env['Variables']['state'] }) => {
     c.get('state').surface = 'ollama';
   };
-  app.post('/api/chat', (c) =>
-    handleOperation(c, deps, {
-      surface: ollamaSurface,
-      operation: 'ollama_chat',
-      schema: ollamaChatRequest,
-      stream: streams,
-      clientWantsUsage: () => true,
-      prompt: chatPromptText,
-    }),
-  );
-  app.post('/api/generate', (c) =>
-    handleOperation(c, deps, {
-      surface: ollamaSurface,
-      operation: 'ollama_generate',
-      schema: ollamaGenerateRequest,
-      stream: streams,
-      clientWantsUsage: () => true,
-      prompt: (b) =>
-        typeof b.prompt === 'string' ? `${typeof b.system === 'string' ? b.system : ''}${b.prompt}` : undefined,
-    }),
-  );
+  app.post('/api/chat', (c) => handleOperation(c, deps, requestParser('ollama_chat')));
+  app.post('/api/generate', (c) => handleOperation(c, deps, requestParser('ollama_generate')));
   app.post('/api/embed', (c) =>
-    handleOperation(c, deps, {
-      surface: ollamaSurface,
-      operation: 'ollama_embed',
-      schema: ollamaEmbedRequest.refine((b) => b.input !== undefined, {
-        message: 'input is required',
-        path: ['input'],
-      }),
-      stream: () => false,
-    }),
+    handleOperation(
+      c,
+      deps,
+      requestParser(
+        'ollama_embed',
+        OLLAMA_REQUESTS.ollama_embed.refine((b) => b.input !== undefined, {
+          message: 'input is required',
+          path: ['input'],
+        }),
+      ),
+    ),
   );
   app.post('/api/embeddings', (c) =>
-    handleOperation(c, deps, {
-      surface: ollamaSurface,
-      operation: 'ollama_embed',
-      schema: ollamaEmbedRequest.refine((b) => typeof b.prompt === 'string' && b.input === undefined, {
-        message: 'prompt is required',
-        path: ['prompt'],
-      }),
-      stream: () => false,
-    }),
+    handleOperation(
+      c,
+      deps,
+      requestParser(
+        'ollama_embed',
+        OLLAMA_REQUESTS.ollama_embed.refine((b) => typeof b.prompt === 'string' && b.input === undefined, {
+          message: 'prompt is required',
+          path: ['prompt'],
+        }),
+      ),
+    ),
   );
   app.get('/api/tags', (c) => {
     surfaceState(c);
