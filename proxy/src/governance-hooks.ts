@@ -51,6 +51,8 @@ export interface GovernanceHooks {
   onRedisFailure?(failure: RedisFailure): void;
   onRedisState?(up: boolean): void;
   onGuardrail?(call: ProxyCall, decision: GuardrailDecision): void;
+  /** Budget counters Redis lost were rebuilt from the usage ledger (`seeded`) or could not be (`failed`). */
+  onBudgetRebuild?(result: 'seeded' | 'failed', counters: number): void;
 }
 
 type Args<K extends keyof GovernanceHooks> = Parameters<NonNullable<GovernanceHooks[K]>>;

@@ -5,6 +5,7 @@
  * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
  */
 import type { Logger } from 'pino';
+import type { ProxyConfig } from '../../shared/src/proxyconfig/index.js';
 import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
 import { MemoryCache } from './cache/memory-cache.js';
@@ -12,6 +13,7 @@ import { type GovernanceHooks, HookList, type RedisFailure } from './governance-
 import { GuardrailRegistry } from './guardrails/registry.js';
 import { guardRequest } from './guardrails/stage.js';
 import { LocalLimitStore } from './limits/local-store.js';
+import { type BudgetUsage, createBudgetRebuild } from './limits/rebuild.js';
 import { RedisClient } from './limits/redis-client.js';
 import { RedisLimitStore } from './limits/redis-store.js';
 import { enforceLimits } from './limits/stage.js';
@@ -31,6 +33,10 @@ export interface GovernanceOptions {
   leaseMs?: number;
   /** Size bound of the in-memory cache, bytes (default 32 MiB). */
   memoryCacheBytes?: number;
+  /** The usage ledger's budget sums: budget counters Redis lost are rebuilt from them (limits/rebuild.ts). */
+  budgetUsage?: BudgetUsage | undefined;
+  /** The snapshot served now (for the rebuild). */
+  config?: () => ProxyConfig | undefined;
 }
 
 export interface GovernanceStats {
@@ -87,10 +93,20 @@ export function createGovernance(opts: GovernanceOptions): Governance {
       unlogged = 0;
     }
   };
+  const rebuild =
+    client && opts.budgetUsage
+      ? createBudgetRebuild({
+          usage: opts.budgetUsage,
+          config: opts.config ?? (() => undefined),
+          log,
+          onResult: (result, counters) => hooks.emit('onBudgetRebuild', result, counters),
+        })
+      : undefined;
   const stores = {
     shared: client ? new RedisLimitStore(client) : undefined,
     local: new LocalLimitStore(new MemoryCache(opts.memoryCacheBytes)),
     onFailure,
+    rebuild,
   };
   const guardrails = new GuardrailRegistry();
   const stages: CallMiddleware[] = [

@@ -24,6 +24,7 @@ import { recordToLedger } from './ledger/observer.js';
 import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
+import type { ProxyMetrics } from './telemetry/metrics.js';
 import type { OtelEnv } from './telemetry/tracing.js';
 import { UpstreamPools } from './upstream/pools.js';
 
@@ -119,9 +120,24 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;
+  let metrics: ProxyMetrics | undefined;
+  const ledger = opts.ledger
+    ? createLedger({
+        ...opts.ledger,
+        log,
+        events: {
+          onWritten: (n, ms) => {
+            metrics?.ledgerWritten.child().inc(n);
+            metrics?.ledgerWriteDuration.child().observe(ms / 1000);
+          },
+          onDropped: (n, reason) => metrics?.ledgerDropped.child(reason).inc(n),
+        },
+      })
+    : undefined;
   const governance = createGovernance({
     log,
     redisUrl: opts.redisUrl,
+    ...(ledger ? { budgetUsage: (scope) => ledger.budgetUsage(scope), config: () => store.current?.config } : {}),
     ...(opts.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
   });
   const deps: AppDeps & { registry: Registry; governance: Governance } = {
@@ -145,22 +161,9 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
   installTelemetry(deps, telemetry);
-  const m = telemetry.metrics;
-  const ledger = opts.ledger
-    ? createLedger({
-        ...opts.ledger,
-        log,
-        events: {
-          onWritten: (n, ms) => {
-            m.ledgerWritten.child().inc(n);
-            m.ledgerWriteDuration.child().observe(ms / 1000);
-          },
-          onDropped: (n, reason) => m.ledgerDropped.child(reason).inc(n),
-        },
-      })
-    : undefined;
+  metrics = telemetry.metrics;
   if (ledger) {
-    m.setLedgerSource(() => ledger.stats());
+    metrics.setLedgerSource(() => ledger.stats());
     addRequestEndObserver(deps, recordToLedger(ledger));
   }
   if (deps.hooks) deps.hooks = isolateHooks(deps.hooks, log);

@@ -8,6 +8,7 @@ import { type FleetView, fleetShare } from '../../../shared/src/proxyconfig/inde
 import { errors } from '../errors.js';
 import type { RedisFailure } from '../governance-hooks.js';
 import type { LocalLimitStore } from './local-store.js';
+import type { BudgetRebuild } from './rebuild.js';
 import {
   type AdmitRequest,
   type AdmitResult,
@@ -22,6 +23,8 @@ export interface Stores {
   local: LocalLimitStore;
   /** Reports a Redis failure (hooks, metrics, throttled logs). */
   onFailure(failure: RedisFailure): void;
+  /** Rebuilds budget counters Redis lost from the usage ledger (when one is configured). */
+  rebuild?: BudgetRebuild | undefined;
 }
 
 /** What admission decided and with which store and counters (the local ones hold this proxy's shares). */
@@ -57,9 +60,15 @@ export async function admitWithFailureMode(
   req: AdmitRequest,
   fleet?: FleetView,
 ): Promise<Admission> {
-  if (!stores.shared) return admitLocally(stores, req, fleet, false);
+  const shared = stores.shared;
+  if (!shared) return admitLocally(stores, req, fleet, false);
   try {
-    return { store: stores.shared, result: await stores.shared.admit(req), counters: req.counters, degraded: false };
+    return {
+      store: shared,
+      result: await admitShared(shared, stores.rebuild, req),
+      counters: req.counters,
+      degraded: false,
+    };
   } catch (e) {
     if (!(e instanceof StoreUnavailableError)) throw e;
     const mode = req.counters.length === 0 ? 'none' : failureMode;
@@ -72,4 +81,24 @@ export async function admitWithFailureMode(
       );
     return admitLocally(stores, req, fleet, true);
   }
+}
+
+/**
+ * Admission by the shared store. With a ledger, budget counters Redis lost are seeded from it first (rebuild.ts):
+ * the store answers which are unseeded without taking anything, they are seeded, and the request is admitted
+ * against the rebuilt values; when the ledger cannot tell, the request is admitted against what Redis has.
+ */
+async function admitShared(shared: LimitStore, rebuild: BudgetRebuild | undefined, req: AdmitRequest) {
+  if (!rebuild || !shared.seed || !req.counters.some((c) => c.ledger)) return shared.admit(req);
+  const first = await shared.admit({ ...req, checkSeeded: true });
+  if (!first.unseeded) return first;
+  const unseeded = first.unseeded.flatMap((i) => {
+    const c = req.counters[i];
+    return c ? [c] : [];
+  });
+  const amounts = await rebuild(unseeded);
+  if (amounts) await shared.seed(unseeded, amounts);
+  const second = await shared.admit({ ...req, checkSeeded: amounts !== undefined });
+  // Seeded and lost again in between (another flush): admit against what Redis has now.
+  return second.unseeded ? shared.admit(req) : second;
 }

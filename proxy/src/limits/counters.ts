@@ -7,7 +7,7 @@
  */
 import type { LimitsConfig, PolicyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { modelAllowed } from '../auth/model-access.js';
-import type { CounterSpec } from './types.js';
+import type { CounterSpec, LedgerScope } from './types.js';
 
 export interface CounterInput {
   policy: PolicyConfig;
@@ -58,11 +58,16 @@ function utcPeriods(now: number) {
   const day = d.getUTCDate();
   return {
     day: `${y}${String(m + 1).padStart(2, '0')}${String(day).padStart(2, '0')}`,
+    dayStart: Date.UTC(y, m, day),
+    monthStart: Date.UTC(y, m, 1),
     dayEndsIn: Date.UTC(y, m, day + 1) - now,
     month: `${y}${String(m + 1).padStart(2, '0')}`,
     monthEndsIn: Date.UTC(y, m + 1, 1) - now,
   };
 }
+
+/** Who a counter counts, as the ledger can select it (budgets only). */
+type Caller = Pick<LedgerScope, 'model' | 'tenant' | 'keyId'>;
 
 function countersOf(
   limits: LimitsConfig,
@@ -71,6 +76,7 @@ function countersOf(
   subject: string,
   input: CounterInput,
   out: CounterSpec[],
+  caller: Caller,
 ): void {
   const base = { scope, subject };
   if (limits.requestsPerMinute !== undefined)
@@ -122,6 +128,12 @@ function countersOf(
       amount: b.cost ? 0 : input.tokens,
       param: b.period === 'day' ? p.dayEndsIn : p.monthEndsIn,
       skipOnHit: true,
+      ledger: {
+        periodStart: b.period === 'day' ? p.dayStart : p.monthStart,
+        policy: input.policy.id,
+        ...caller,
+        cost: b.cost,
+      },
     });
   }
 }
@@ -132,8 +144,10 @@ export function countersFor(input: CounterInput, keyPrefix: string): CounterSpec
   const pre = `${keyPrefix}l:${input.policy.id}`;
   const t = input.tenant;
   const who = input.identity;
-  if (t?.limits) countersOf(t.limits, `${pre}:t:${t.name}`, 'tenant', t.name, input, out);
-  if (t?.keyLimits && who) countersOf(t.keyLimits, `${pre}:k:${who.keyId}`, 'key', t.name, input, out);
+  const own = { policy: input.policy.id, name: t?.name ?? '' };
+  if (t?.limits) countersOf(t.limits, `${pre}:t:${t.name}`, 'tenant', t.name, input, out, { tenant: own });
+  if (t?.keyLimits && who)
+    countersOf(t.keyLimits, `${pre}:k:${who.keyId}`, 'key', t.name, input, out, { keyId: who.keyId });
   const models = input.models;
   if (!models) return out;
   // A tenant of another policy is counted apart from a tenant of the same name here.
@@ -143,18 +157,26 @@ export function countersFor(input: CounterInput, keyPrefix: string): CounterSpec
     const rule = `${pre}:r${i}`;
     switch (r.scope) {
       case 'key':
-        if (who) countersOf(r.limits, `${rule}:${who.keyId}`, 'key', who.tenant, input, out);
+        if (who)
+          countersOf(r.limits, `${rule}:${who.keyId}`, 'key', who.tenant, input, out, {
+            model: r.model,
+            keyId: who.keyId,
+          });
         return;
       case 'tenant':
-        if (who) countersOf(r.limits, `${rule}:${tenantKey}`, 'tenant', who.tenant, input, out);
+        if (who)
+          countersOf(r.limits, `${rule}:${tenantKey}`, 'tenant', who.tenant, input, out, {
+            model: r.model,
+            tenant: { policy: who.policy, name: who.tenant },
+          });
         return;
       case 'model': {
         const model = r.model ?? models[0] ?? '';
-        countersOf(r.limits, `${rule}:${model}`, 'model', model, input, out);
+        countersOf(r.limits, `${rule}:${model}`, 'model', model, input, out, { model });
         return;
       }
       case 'global':
-        countersOf(r.limits, rule, 'global', 'all requests', input, out);
+        countersOf(r.limits, rule, 'global', 'all requests', input, out, { model: r.model });
     }
   });
   return out;

@@ -12,9 +12,15 @@
  * - Cost: at most 61 small fields per counter (HGETALL in Lua is microseconds), and the clock is Redis `TIME`
  *   (script effects replication, Redis ≥ 5), so replicas with skewed clocks share one timeline.
  *
- * ADMIT   KEYS: counters…, [cache key]   ARGV: member, n, useCache, then per counter: kind, limit, amount, param, skipOnHit
+ * ADMIT   KEYS: counters…, [cache key], [seed markers…]   ARGV: member, n, useCache, checkSeeded, then per counter:
+ *         kind, limit, amount, param, skipOnHit
  *         → { allowed, deniedIndex (1-based, 0 none), retryAfterMs (-1 never), nowMs, remaining1, reset1, …, cached }
+ *         or, with checkSeeded and a budget counter whose seed marker is missing: { -1, index… } (nothing taken)
  * SETTLE  KEYS: counters…, [cache key]   ARGV: member, n, admittedAt, cacheValue, cacheTtlMs, then per counter: kind, delta, param
+ * SEED    KEYS: counter1, marker1, counter2, marker2…   ARGV: n, then per counter: amount, ttlMs
+ *         raises each counter to at least its amount, once per marker lifetime (the marker is set with NX): proxies
+ *         racing to rebuild a budget from the usage ledger after Redis lost it apply it once, and a counter that
+ *         already held its history (kept across an upgrade, or counted since the loss) is never counted twice.
  */
 
 const PRELUDE = `
@@ -26,13 +32,21 @@ local B = 1000
 export const ADMIT_SCRIPT = `${PRELUDE}
 local member = ARGV[1]
 local n = tonumber(ARGV[2])
+if ARGV[4] == '1' then
+  local markers = n + (ARGV[3] == '1' and 1 or 0)
+  local missing = { -1 }
+  for i = 1, n do
+    if ARGV[4 + (i - 1) * 5 + 1] == 'f' and redis.call('EXISTS', KEYS[markers + i]) == 0 then missing[#missing + 1] = i end
+  end
+  if #missing > 1 then return missing end
+end
 local cached = false
 if ARGV[3] == '1' then cached = redis.call('GET', KEYS[n + 1]) end
 local hit = cached ~= false
 local amounts, used, reset = {}, {}, {}
 local denied, wait = 0, 0
 for i = 1, n do
-  local a = 3 + (i - 1) * 5
+  local a = 4 + (i - 1) * 5
   local kind, limit, amount, param = ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   if hit and ARGV[a + 5] == '1' then amount = 0 end
   local key = KEYS[i]
@@ -74,7 +88,7 @@ for i = 1, n do
 end
 local out = { denied == 0 and 1 or 0, denied, wait, now }
 for i = 1, n do
-  local a = 3 + (i - 1) * 5
+  local a = 4 + (i - 1) * 5
   local limit, amount, param = tonumber(ARGV[a + 2]), amounts[i], tonumber(ARGV[a + 4])
   if denied == 0 and amount > 0 then
     local key, kind = KEYS[i], ARGV[a + 1]
@@ -126,5 +140,17 @@ for i = 1, n do
   end
 end
 if ARGV[4] ~= '' then redis.call('SET', KEYS[n + 1], ARGV[4], 'PX', ARGV[5]) end
+return 1
+`;
+
+export const SEED_SCRIPT = `
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local amount, ttl = tonumber(ARGV[2 + (i - 1) * 2]), tonumber(ARGV[3 + (i - 1) * 2])
+  local counter, marker = KEYS[(i - 1) * 2 + 1], KEYS[(i - 1) * 2 + 2]
+  if redis.call('SET', marker, '1', 'NX', 'PX', ttl) and amount > tonumber(redis.call('GET', counter) or '0') then
+    redis.call('SET', counter, amount, 'PX', ttl)
+  end
+end
 return 1
 `;

@@ -17,6 +17,21 @@ export const COUNTER_METRICS = [
 export type CounterMetric = (typeof COUNTER_METRICS)[number];
 
 /**
+ * The requests a budget counter counts, so it can be rebuilt from the usage ledger when the shared store lost it:
+ * requests served since `periodStart` by one of the pools `policy` covers (those answering to `model`, when set),
+ * from this tenant or key, when set.
+ */
+export interface LedgerScope {
+  periodStart: number;
+  policy: string;
+  model?: string | undefined;
+  tenant?: { policy: string; name: string } | undefined;
+  keyId?: string | undefined;
+  /** The counter counts cost (millionths of the pricing currency), not tokens. */
+  cost: boolean;
+}
+
+/**
  * One counter a request must fit in.
  * - `window`: a sliding window of `param` ms (1 s buckets), taking `amount` (1 request, or estimated tokens).
  * - `concurrency`: a lease per in-flight request, expiring after `param` ms if never released.
@@ -35,6 +50,8 @@ export interface CounterSpec {
   param: number;
   /** Not taken when the answer comes from cache (tokens, concurrency). */
   skipOnHit: boolean;
+  /** Budgets (`fixed`): what the usage ledger holds for it, to rebuild it after a loss of the shared store. */
+  ledger?: LedgerScope | undefined;
 }
 
 export interface CounterState {
@@ -49,6 +66,11 @@ export interface AdmitRequest {
   counters: CounterSpec[];
   /** Cache key to look up (only when admitted). */
   cacheKey?: string | undefined;
+  /**
+   * Check that every budget counter was seeded from the ledger since the store last lost it; when one was not,
+   * nothing is taken and `unseeded` lists them (see LimitStore.seed).
+   */
+  checkSeeded?: boolean | undefined;
 }
 
 export interface AdmitResult {
@@ -62,6 +84,8 @@ export interface AdmitResult {
   states: CounterState[];
   /** The cached entry, when there was one. */
   cached?: string | undefined;
+  /** `checkSeeded`: indices of the budget counters not seeded yet; nothing was taken or decided. */
+  unseeded?: number[] | undefined;
 }
 
 export interface SettleRequest {
@@ -78,6 +102,11 @@ export interface LimitStore {
   readonly source: 'redis' | 'local';
   admit(req: AdmitRequest): Promise<AdmitResult>;
   settle(req: SettleRequest): Promise<void>;
+  /**
+   * Raises budget counter `counters[i]` to at least `amounts[i]` unless it was seeded already since the store last
+   * lost it (once per counter and loss, whichever proxy comes first), and marks it seeded.
+   */
+  seed?(counters: CounterSpec[], amounts: number[]): Promise<void>;
 }
 
 /** Thrown by the Redis store when Redis cannot answer (down, timed out): the caller applies the failure mode. */

@@ -47,6 +47,9 @@ export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
       if (d.failed)
         m.guardrailErrors.child(d.guardrail, bounded(CAUSES, d.failed.cause), bounded(MODES, d.failed.mode)).inc();
     },
+    onBudgetRebuild(result, counters) {
+      m.budgetRebuilds.child(result === 'seeded' ? 'seeded' : 'failed').inc(counters);
+    },
     onRedisFailure(failure) {
       m.redisErrors.child(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();
     },

@@ -64,6 +64,12 @@ export const GOVERNANCE_METRIC_SPECS = {
     labelNames: ['guardrail', 'phase'],
     buckets: CHECK_BUCKETS,
   }),
+  budgetRebuilds: spec({
+    name: 'switchyard_budget_rebuilds_total',
+    type: 'counter',
+    help: 'Budget counters Redis had lost, rebuilt from the usage ledger (seeded) or not, the ledger being unreachable or slow (failed).',
+    labelNames: ['result'],
+  }),
   ledgerWritten: spec({
     name: 'switchyard_ledger_entries_written_total',
     type: 'counter',

@@ -83,6 +83,7 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     guardrailDecisions: counter(registry, S.guardrailDecisions),
     guardrailErrors: counter(registry, S.guardrailErrors),
     guardrailDuration: histogram(registry, S.guardrailDuration),
+    budgetRebuilds: counter(registry, S.budgetRebuilds),
     ledgerWritten: counter(registry, S.ledgerWritten),
     ledgerDropped: counter(registry, S.ledgerDropped),
     ledgerWriteDuration: histogram(registry, S.ledgerWriteDuration),

@@ -1,0 +1,84 @@
+/**
+ * Durable budgets: a tenant's daily token budget kept in Redis is rebuilt from the usage ledger after Redis loses
+ * it (FLUSHALL). A proxy without a ledger on the same Redis shows what the flush did without the rebuild.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { scrape } from '../support/metrics-scrape.js';
+import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { sampleSum } from '../support/prom-text.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+import { ask, backendAndPool, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
+
+let db: TestPostgres;
+let redis: TestRedis;
+let sim: Simulator;
+let durable: TestProxy;
+let forgetful: TestProxy;
+
+beforeAll(async () => {
+  [db, redis, sim] = await Promise.all([
+    startPostgres(),
+    startRedis(),
+    startSimulator({ flavour: 'vllm', outputTokens: 20 }),
+  ]);
+  const manifests = [
+    KEYS_SECRET,
+    backendAndPool('chat', 'chat-model', [sim.url]),
+    routePolicy(
+      'team',
+      `  rules: [{ match: { model: { value: chat-model } } }]
+  tenants:
+    - name: team-a
+      apiKeys: [{ name: api-keys, key: team-a }]
+      limits: { tokensPerDay: 200 }`,
+    ),
+  ].join('');
+  [durable, forgetful] = await Promise.all([
+    startTestProxy(manifests, { redisUrl: redis.url, ledger: { url: db.url, flushIntervalMs: 20 } }),
+    startTestProxy(manifests, { redisUrl: redis.url }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([durable?.stop(), forgetful?.stop()]);
+  await sim?.close();
+  await Promise.all([redis?.close(), db?.close()]);
+});
+
+const request = (p: TestProxy) => chat(p.url, ask('chat-model', { max_tokens: 20 }), { key: KEYS.teamA });
+
+describe('budgets rebuilt from the usage ledger', () => {
+  it('keeps a spent daily budget spent after Redis is flushed', async () => {
+    let served = 0;
+    for (let i = 0; i < 30; i++) {
+      const r = await request(durable);
+      if (r.status === 429) break;
+      expect(r.status).toBe(200);
+      served++;
+    }
+    expect(served).toBeGreaterThan(1);
+    expect((await request(durable)).status).toBe(429);
+    const ledger = durable.ledger;
+    if (!ledger) throw new Error('no ledger');
+    await waitFor(
+      () => ledger.stats().written >= served + 2 && ledger.stats().buffered === 0,
+      10_000,
+      'ledger written',
+    );
+
+    await redis.command('FLUSHALL');
+    // Without the ledger the flush gave the tenant a fresh budget...
+    expect((await request(forgetful)).status).toBe(200);
+    await redis.command('FLUSHALL');
+    // ...with it, the budget is rebuilt from what the tenant used today.
+    const denied = await request(durable);
+    expect(denied.status).toBe(429);
+    expect(JSON.stringify(denied.body)).toContain('Budget exhausted');
+    expect(
+      sampleSum(await scrape(durable.adminUrl), 'switchyard_budget_rebuilds_total', { result: 'seeded' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+});
