@@ -15,6 +15,8 @@
  *   OpenTelemetry tracing is configured by the standard OTEL_* variables (off without OTEL_EXPORTER_OTLP_ENDPOINT)
  *   --redis-url URL       Redis for shared rate limits and the response cache (SWITCHYARD_REDIS_URL)
  *   --ledger-url URL      PostgreSQL for the usage ledger (SWITCHYARD_LEDGER_URL); omitted: no ledger
+ *   --usage-token-file F  bearer token that may read GET /usage (SWITCHYARD_USAGE_TOKEN holds the token itself); the
+ *                         push token may too
  *   --ledger-retention-days N   days ledger entries are kept, default 400, at least 32 (SWITCHYARD_LEDGER_RETENTION_DAYS)
  *   --default-access allow|deny   who may call pools no RoutePolicy covers: everyone (default) or no one; deny is
  *                         the secure choice (SWITCHYARD_DEFAULT_ACCESS)
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     'fleet-ordinal': { type: 'string' },
     'ledger-url': { type: 'string' },
     'ledger-retention-days': { type: 'string' },
+    'usage-token-file': { type: 'string' },
   },
   strict: true,
 });
@@ -63,6 +66,8 @@ const log = createLogger({
 });
 const tokenFile = values['push-token-file'] ?? env.SWITCHYARD_PUSH_TOKEN_FILE;
 const pushToken = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.SWITCHYARD_PUSH_TOKEN;
+const usageTokenFile = values['usage-token-file'] ?? env.SWITCHYARD_USAGE_TOKEN_FILE;
+const usageToken = usageTokenFile ? readFileSync(usageTokenFile, 'utf8').trim() : env.SWITCHYARD_USAGE_TOKEN;
 const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
 /** A non-negative number flag, or undefined (the default applies); anything else stops the start. */
 const bound = (name: string, scale = 1): number | undefined => {
@@ -124,6 +129,7 @@ try {
     adminPort: num(values['admin-port'] ?? env.SWITCHYARD_ADMIN_PORT, 9090),
     ...(configPath ? { configPath } : {}),
     ...(pushToken ? { pushToken } : {}),
+    ...(usageToken ? { usageToken } : {}),
     limits,
     ...((values['redis-url'] ?? env.SWITCHYARD_REDIS_URL)
       ? { redisUrl: values['redis-url'] ?? env.SWITCHYARD_REDIS_URL }

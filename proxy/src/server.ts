@@ -55,6 +55,8 @@ export interface ProxyOptions {
   fleet?: FleetView;
   /** Redis command timeout in ms (default 1000); past it a command counts as Redis being unavailable. */
   redisCommandTimeoutMs?: number;
+  /** Bearer token that may read GET /usage on the admin port (the push token may too). */
+  usageToken?: string;
   /** The usage ledger in PostgreSQL (omitted: no ledger, budgets live in Redis only). */
   ledger?: Omit<LedgerOptions, 'log'>;
   /** Extra app wiring (governance, telemetry) added by later stages. */
@@ -173,7 +175,15 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const stopScraping = scrapeEndpointMetrics(store, log);
 
   const app = createApp(deps);
-  const admin = createAdminApp({ store, log, pushToken: opts.pushToken, registry, isAccepting: () => accepting });
+  const admin = createAdminApp({
+    store,
+    log,
+    pushToken: opts.pushToken,
+    usageToken: opts.usageToken,
+    ledger,
+    registry,
+    isAccepting: () => accepting,
+  });
   const limits = resolveLimits(opts.limits);
   const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;
   const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;

@@ -31,7 +31,10 @@ beforeAll(async () => {
       apiKeys: [{ name: api-keys, key: team-a }]`,
     ),
   ].join('');
-  proxy = await startTestProxy(manifests, { ledger: { url: db.url, flushIntervalMs: 20, maxBuffer: 50 } });
+  proxy = await startTestProxy(manifests, {
+    ledger: { url: db.url, flushIntervalMs: 20, maxBuffer: 50 },
+    usageToken: 'usage-reader-token',
+  });
 });
 
 afterAll(async () => {
@@ -71,6 +74,47 @@ describe('usage ledger', () => {
     expect(refused).toMatchObject({ status: 401, error_code: 'missing_api_key', attempts: 0, input_tokens: '0' });
     const dump = JSON.stringify(await rows());
     for (const secret of [KEYS.teamA, PROMPT]) expect(dump).not.toContain(secret);
+  });
+
+  it('answers usage and spend by tenant, key, model and period on the admin port, to bearer tokens only', async () => {
+    const usage = (query: string, token?: string) =>
+      fetch(`${proxy.adminUrl}/usage${query}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await usage('?groupBy=tenant')).status).toBe(401);
+    expect((await usage('?groupBy=tenant', 'wrong')).status).toBe(401);
+    const bad = await usage('?groupBy=tenant,prompt&from=yesterday', 'usage-reader-token');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/unknown dimension prompt.*|from:/);
+
+    const byTenant = await usage('?groupBy=tenant,model&interval=day', 'usage-reader-token');
+    expect(byTenant.status).toBe(200);
+    const body = (await byTenant.json()) as {
+      rows: Array<Record<string, unknown>>;
+      groupBy: string[];
+      truncated: boolean;
+    };
+    expect(body.groupBy).toEqual(['tenant', 'model']);
+    expect(body.truncated).toBe(false);
+    const day = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()));
+    expect(body.rows).toContainEqual({
+      period: day.toISOString(),
+      tenant: 'team-a',
+      model: 'chat-model',
+      currency: 'USD',
+      requests: 1,
+      errors: 0,
+      inputTokens: expect.any(Number),
+      outputTokens: 5,
+      cachedInputTokens: 0,
+      cost: expect.any(Number),
+    });
+    const [keyed] = (await db.query('SELECT key_id FROM switchyard.usage WHERE tenant IS NOT NULL')) as Array<{
+      key_id: string;
+    }>;
+    const byKey = await usage(`?keyId=${keyed?.key_id}&groupBy=keyId`, 'test-push-token');
+    expect(byKey.status).toBe(200);
+    expect(((await byKey.json()) as { rows: unknown[] }).rows).toEqual([
+      expect.objectContaining({ keyId: keyed?.key_id, requests: 1 }),
+    ]);
   });
 
   it('keeps serving while the database is down: nothing waits for it, loss past the buffer is counted, the rest is written after it is back', async () => {

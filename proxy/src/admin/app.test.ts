@@ -175,3 +175,57 @@ describe('admin API', () => {
     expect(body.pools[0]?.tiers[0]?.endpoints[0]).toMatchObject({ id: 'b/0', inflight: 0, available: true });
   });
 });
+
+describe('GET /usage', () => {
+  const log = pino({ level: 'silent' });
+  const rows = [
+    {
+      group: { tenant: 'a' },
+      currency: 'USD',
+      requests: 2,
+      errors: 0,
+      inputTokens: 3,
+      outputTokens: 4,
+      cachedInputTokens: 0,
+      cost: 0.5,
+    },
+  ];
+  const queries: unknown[] = [];
+  const ledger = {
+    queryUsage: async (q: unknown) => {
+      queries.push(q);
+      return rows;
+    },
+  };
+  const get = (app: ReturnType<typeof createAdminApp>, query: string, token = 'read') =>
+    app.request(`/usage${query}`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('answers 404 without a ledger and 503 when the ledger fails', async () => {
+    const none = createAdminApp({ store: new SnapshotStore(), log, usageToken: 'read' });
+    expect((await get(none, '')).status).toBe(404);
+    const failing = createAdminApp({
+      store: new SnapshotStore(),
+      log,
+      usageToken: 'read',
+      ledger: { queryUsage: () => Promise.reject(new Error('connection refused')) },
+    });
+    const r = await get(failing, '');
+    expect(r.status).toBe(503);
+    expect(await r.text()).not.toContain('connection refused');
+  });
+
+  it('defaults to this UTC month, passes filters and flattens the groups', async () => {
+    queries.length = 0;
+    const app = createAdminApp({ store: new SnapshotStore(), log, usageToken: 'read', ledger });
+    const r = await get(app, '?groupBy=tenant&tenant=a&status=200&limit=5');
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { from: string; rows: unknown[]; truncated: boolean };
+    expect(new Date(body.from).getUTCDate()).toBe(1);
+    expect(body.rows).toEqual([{ tenant: 'a', ...rows[0], group: undefined }].map(({ group: _, ...x }) => x));
+    expect(body.truncated).toBe(false);
+    expect(queries[0]).toMatchObject({ groupBy: ['tenant'], filters: { tenant: 'a', status: '200' }, limit: 5 });
+    expect((await get(app, '?limit=0')).status).toBe(400);
+    expect((await get(app, '?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z')).status).toBe(400);
+    expect((await get(app, '?select=1')).status).toBe(400);
+  });
+});

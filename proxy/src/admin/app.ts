@@ -3,6 +3,7 @@
  * summary, no secrets), GET /config/version (the version and this proxy's place in the fleet), PUT /config (snapshot
  * push, plain or gzip; bearer token required; invalid snapshots refused with 4xx while the old one keeps serving). Every /config answer carries `instance`, an
  * id of this process that changes on restart, so the operator can tell a restarted proxy from one in sync.
+ * GET /usage (usage.ts): usage and spend from the ledger, bearer token required.
  */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
@@ -10,9 +11,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { summarizeConfig } from '../../../shared/src/proxyconfig/index.js';
 import { InvalidSnapshotError, type SnapshotStore } from '../config/store.js';
+import type { Ledger } from '../ledger/index.js';
 import { bearerChecker } from './auth.js';
 import { endpointStatus } from './endpoints.js';
 import { readSnapshotText, SnapshotBodyError } from './snapshot-body.js';
+import { addUsageRoutes } from './usage.js';
 
 export interface AdminDeps {
   store: SnapshotStore;
@@ -26,6 +29,10 @@ export interface AdminDeps {
   isAccepting?: () => boolean;
   /** Id of this proxy process, reported by /config (default: a random UUID per app, so new on every start). */
   instance?: string;
+  /** The usage ledger GET /usage reads (404 without one). */
+  ledger?: Pick<Ledger, 'queryUsage'> | undefined;
+  /** Token that may read GET /usage (the push token may too). */
+  usageToken?: string | undefined;
 }
 
 const json = (status: number, body: unknown) =>
@@ -37,6 +44,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   const instance = deps.instance ?? randomUUID();
   const noConfig = () => json(503, { error: { message: 'no configuration yet' }, instance });
   const authorized = bearerChecker(deps.pushToken);
+  const mayReadUsage = bearerChecker(deps.usageToken);
   const maxBytes = deps.maxSnapshotBytes ?? 64 * 1024 * 1024;
 
   app.get('/healthz', (c) => c.text('ok'));
@@ -82,6 +90,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
     const rt = deps.store.current;
     return rt ? json(200, { version: rt.config.version, pools: endpointStatus(rt, Date.now()) }) : noConfig();
   });
+  addUsageRoutes(app, { ledger: deps.ledger, authorized: (h) => mayReadUsage(h) || authorized(h) });
   app.put('/config', async (c) => {
     if (!authorized(c.req.header('authorization'))) {
       return json(401, { error: { message: 'a valid bearer token is required to push configuration' } });
