@@ -4,6 +4,10 @@
  * for one model) when it covers a pool the request may be served by. Counters belong to the policy that declares
  * them. Anonymous requests skip key- and tenant-scoped counters. Model-scoped counters count the pool (by its model
  * name), whichever of its names the client used.
+ *
+ * Redis keys carry a hash tag per subject — `{policy|k|key}`, `{policy|t|tenant}`, `{policy|m|model}`, `{policy|g}`
+ * — so in a Redis Cluster the counters of one subject share a slot (one script takes them together) while different
+ * keys, tenants and models spread over the cluster. A request's counters span at most four tags per policy.
  */
 import type { LimitsConfig, PolicyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { modelAllowed } from '../auth/model-access.js';
@@ -138,45 +142,54 @@ function countersOf(
   }
 }
 
+/** The Redis key stem of a subject's counters: its hash tag and what follows (`:t`, `:k`, `:r<rule>`). */
+const stem = (keyPrefix: string, policy: string, subject: string, rest: string) =>
+  `${keyPrefix}l:{${policy}|${subject}}:${rest}`;
+
 /** The counters of one request under `input.policy`, with Redis keys under `keyPrefix`. */
 export function countersFor(input: CounterInput, keyPrefix: string): CounterSpec[] {
   const out: CounterSpec[] = [];
-  const pre = `${keyPrefix}l:${input.policy.id}`;
+  const pol = input.policy.id;
   const t = input.tenant;
   const who = input.identity;
-  const own = { policy: input.policy.id, name: t?.name ?? '' };
-  if (t?.limits) countersOf(t.limits, `${pre}:t:${t.name}`, 'tenant', t.name, input, out, { tenant: own });
+  const own = { policy: pol, name: t?.name ?? '' };
+  if (t?.limits)
+    countersOf(t.limits, stem(keyPrefix, pol, `t|${t.name}`, 't'), 'tenant', t.name, input, out, { tenant: own });
   if (t?.keyLimits && who)
-    countersOf(t.keyLimits, `${pre}:k:${who.keyId}`, 'key', t.name, input, out, { keyId: who.keyId });
+    countersOf(t.keyLimits, stem(keyPrefix, pol, `k|${who.keyId}`, 'k'), 'key', t.name, input, out, {
+      keyId: who.keyId,
+    });
   const models = input.models;
   if (!models) return out;
   // A tenant of another policy is counted apart from a tenant of the same name here.
-  const tenantKey = who && (who.policy === input.policy.id ? who.tenant : `${who.policy}/${who.tenant}`);
+  const tenantKey = who && (who.policy === pol ? who.tenant : `${who.policy}/${who.tenant}`);
   input.policy.rateLimits.forEach((r, i) => {
     if (r.model !== undefined && !modelAllowed([r.model], models)) return;
-    const rule = `${pre}:r${i}`;
+    const rule = `r${i}`;
     switch (r.scope) {
       case 'key':
         if (who)
-          countersOf(r.limits, `${rule}:${who.keyId}`, 'key', who.tenant, input, out, {
+          countersOf(r.limits, stem(keyPrefix, pol, `k|${who.keyId}`, rule), 'key', who.tenant, input, out, {
             model: r.model,
             keyId: who.keyId,
           });
         return;
       case 'tenant':
         if (who)
-          countersOf(r.limits, `${rule}:${tenantKey}`, 'tenant', who.tenant, input, out, {
+          countersOf(r.limits, stem(keyPrefix, pol, `t|${tenantKey}`, rule), 'tenant', who.tenant, input, out, {
             model: r.model,
             tenant: { policy: who.policy, name: who.tenant },
           });
         return;
       case 'model': {
         const model = r.model ?? models[0] ?? '';
-        countersOf(r.limits, `${rule}:${model}`, 'model', model, input, out, { model });
+        countersOf(r.limits, stem(keyPrefix, pol, `m|${model}`, rule), 'model', model, input, out, { model });
         return;
       }
       case 'global':
-        countersOf(r.limits, rule, 'global', 'all requests', input, out, { model: r.model });
+        countersOf(r.limits, stem(keyPrefix, pol, 'g', rule), 'global', 'all requests', input, out, {
+          model: r.model,
+        });
     }
   });
   return out;

@@ -38,14 +38,14 @@ describe('countersFor', () => {
       'sy:',
     );
     expect(c.map((x) => `${x.scope}:${x.metric}:${x.key}`)).toEqual([
-      'tenant:tokensPerDay:sy:l:ns/p:t:team-a:tpd:20250131',
-      'tenant:tokensPerMonth:sy:l:ns/p:t:team-a:tpmo:202501',
-      'tenant:costPerDay:sy:l:ns/p:t:team-a:costd:20250131',
-      'tenant:costPerMonth:sy:l:ns/p:t:team-a:cost:202501',
-      'key:requests:sy:l:ns/p:k:abcd:rpm',
-      'global:requests:sy:l:ns/p:r0:rpm',
-      'model:tokens:sy:l:ns/p:r1:llama:tpm',
-      'key:concurrent:sy:l:ns/p:r3:abcd:conc',
+      'tenant:tokensPerDay:sy:l:{ns/p|t|team-a}:t:tpd:20250131',
+      'tenant:tokensPerMonth:sy:l:{ns/p|t|team-a}:t:tpmo:202501',
+      'tenant:costPerDay:sy:l:{ns/p|t|team-a}:t:costd:20250131',
+      'tenant:costPerMonth:sy:l:{ns/p|t|team-a}:t:cost:202501',
+      'key:requests:sy:l:{ns/p|k|abcd}:k:rpm',
+      'global:requests:sy:l:{ns/p|g}:r0:rpm',
+      'model:tokens:sy:l:{ns/p|m|llama}:r1:tpm',
+      'key:concurrent:sy:l:{ns/p|k|abcd}:r3:conc',
     ]);
     const [day, month, costDay, costMonth] = c;
     expect(day?.amount).toBe(42);
@@ -57,7 +57,11 @@ describe('countersFor', () => {
 
   it('skips key and tenant scopes for anonymous callers and applies model-filtered rules to matching models', () => {
     const c = countersFor({ policy, models: ['gpt-4o'], tokens: 1, leaseMs: 1000, now }, 'sy:');
-    expect(c.map((x) => x.key)).toEqual(['sy:l:ns/p:r0:rpm', 'sy:l:ns/p:r1:gpt-4o:tpm', 'sy:l:ns/p:r2:gpt-*:rpm']);
+    expect(c.map((x) => x.key)).toEqual([
+      'sy:l:{ns/p|g}:r0:rpm',
+      'sy:l:{ns/p|m|gpt-4o}:r1:tpm',
+      'sy:l:{ns/p|m|gpt-*}:r2:rpm',
+    ]);
   });
 });
 

@@ -12,7 +12,8 @@
  * - Cost: at most 61 small fields per counter (HGETALL in Lua is microseconds), and the clock is Redis `TIME`
  *   (script effects replication, Redis ≥ 5), so replicas with skewed clocks share one timeline.
  *
- * ADMIT   KEYS: counters…, [cache key], [seed markers…]   ARGV: member, n, useCache, checkSeeded, then per counter:
+ * ADMIT   KEYS: counters…, [cache key], [seed markers…]   ARGV: member, n, useCache (0 no cache, 1 look it up, 2 a
+ *         hit found by the caller: a Cluster keeps the cache key in its own slot), checkSeeded, then per counter:
  *         kind, limit, amount, param, skipOnHit
  *         → { allowed, deniedIndex (1-based, 0 none), retryAfterMs (-1 never), nowMs, remaining1, reset1, …, cached }
  *         or, with checkSeeded and a budget counter whose seed marker is missing: { -1, index… } (nothing taken)
@@ -42,7 +43,7 @@ if ARGV[4] == '1' then
 end
 local cached = false
 if ARGV[3] == '1' then cached = redis.call('GET', KEYS[n + 1]) end
-local hit = cached ~= false
+local hit = cached ~= false or ARGV[3] == '2'
 local amounts, used, reset = {}, {}, {}
 local denied, wait = 0, 0
 for i = 1, n do

@@ -1,12 +1,16 @@
 /**
- * The Redis connection used for rate limits and the cache. Configured never to queue or hang: commands fail at once
- * while disconnected (`enableOfflineQueue: false`), are not retried (`maxRetriesPerRequest: 0`), and time out fast
- * (`commandTimeout`), so callers can apply their failure mode; ioredis reconnects in the background and the next
- * command after it is back succeeds. Up/down transitions are logged once each, never per request.
+ * The Redis connection used for rate limits and the cache: one server, the master a set of Sentinels names, or a
+ * Redis Cluster (redis-target.ts). Configured never to queue or hang: commands fail at once while disconnected
+ * (`enableOfflineQueue: false`), are not retried (`maxRetriesPerRequest: 0`), and time out fast (`commandTimeout`),
+ * so callers can apply their failure mode; ioredis reconnects in the background (to the new master after a
+ * Sentinel failover, to the slots' new owners in a Cluster) and the next command after it is back succeeds. Up/down
+ * transitions are logged once each, never per request. In a Cluster every script's keys must share one hash slot
+ * (`clustered`: the stores then group their keys by hash tag).
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { parseRedisUrl, type RedisTarget } from './redis-target.js';
 import { StoreUnavailableError } from './types.js';
 
 export interface RedisClientOptions {
@@ -29,22 +33,59 @@ export const luaScript = (source: string): LuaScript => ({
   sha: createHash('sha1').update(source).digest('hex'),
 });
 
+function connect(target: RedisTarget, commandTimeout: number): Redis | Cluster {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout,
+    connectTimeout: 2000,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
+  };
+  const retryStrategy = (times: number) => Math.min(50 * times, 1000);
+  switch (target.mode) {
+    case 'single':
+      return new Redis(target.url, { ...common, retryStrategy });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        retryStrategy,
+        sentinels: target.sentinels,
+        name: target.master,
+        db: target.db,
+        ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+        ...(target.tls ? { enableTLSForSentinelMode: true } : {}),
+        sentinelRetryStrategy: retryStrategy,
+        // A +switch-master from the Sentinels reconnects at once instead of waiting for the old master to fail.
+        failoverDetector: true,
+      });
+    case 'cluster': {
+      const { enableOfflineQueue: _offline, ...redisOptions } = common;
+      return new Cluster(target.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retryStrategy,
+        slotsRefreshTimeout: 2000,
+        redisOptions,
+      });
+    }
+  }
+}
+
 /** Redis connection with command counting and state tracking. */
 export class RedisClient {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
+  /** A Redis Cluster: every script must touch keys of one hash slot. */
+  readonly clustered: boolean;
   /** Commands sent (round-trips), for benchmarks and tests. */
   commands = 0;
   private wasUp = false;
   private downLogged = false;
 
   constructor(private readonly opts: RedisClientOptions) {
-    this.redis = new Redis(opts.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: opts.commandTimeoutMs ?? 1000,
-      connectTimeout: 2000,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-    });
+    const target = parseRedisUrl(opts.url);
+    this.clustered = target.mode === 'cluster';
+    this.redis = connect(target, opts.commandTimeoutMs ?? 1000);
     this.redis.on('ready', () => {
       if (this.wasUp) return;
       this.wasUp = true;
@@ -86,6 +127,26 @@ export class RedisClient {
           throw new StoreUnavailableError('redis script failed', { cause: e2 });
         }
       }
+      throw new StoreUnavailableError(e instanceof Error ? e.message : 'redis command failed', { cause: e });
+    }
+  }
+
+  /** GET; throws StoreUnavailableError when Redis cannot answer. */
+  async get(key: string): Promise<string | null> {
+    return this.guard(() => this.redis.get(key));
+  }
+
+  /** SET with an expiry in ms; throws StoreUnavailableError when Redis cannot answer. */
+  async setWithTtl(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.guard(() => this.redis.set(key, value, 'PX', ttlMs));
+  }
+
+  private async guard<T>(command: () => Promise<T>): Promise<T> {
+    if (!this.up) throw new StoreUnavailableError(`redis is ${this.redis.status}`);
+    try {
+      this.commands++;
+      return await command();
+    } catch (e) {
       throw new StoreUnavailableError(e instanceof Error ? e.message : 'redis command failed', { cause: e });
     }
   }

@@ -1,23 +1,36 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../../test/support/redis.js';
+import {
+  startRedisCluster,
+  startRedisSentinel,
+  type TestRedisCluster,
+  type TestRedisSentinel,
+} from '../../../test/support/redis-topologies.js';
 import { LocalLimitStore } from './local-store.js';
 import { RedisClient } from './redis-client.js';
 import { RedisLimitStore } from './redis-store.js';
 import type { CounterSpec, LimitStore } from './types.js';
 
 let redis: TestRedis;
+let cluster: TestRedisCluster;
+let sentinel: TestRedisSentinel;
 let client: RedisClient;
+let clusterClient: RedisClient;
+let sentinelClient: RedisClient;
 let prefixSeq = 0;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = new RedisClient({ url: redis.url, log: pino({ level: 'silent' }) });
-  await client.ready(5000);
-});
+  [redis, cluster, sentinel] = await Promise.all([startRedis(), startRedisCluster(), startRedisSentinel()]);
+  const log = pino({ level: 'silent' });
+  client = new RedisClient({ url: redis.url, log });
+  clusterClient = new RedisClient({ url: cluster.url, log });
+  sentinelClient = new RedisClient({ url: sentinel.url, log });
+  for (const c of [client, clusterClient, sentinelClient]) expect(await c.ready(10_000)).toBe(true);
+}, 90_000);
 afterAll(async () => {
-  await client?.close();
-  await redis?.close();
+  await Promise.all([client, clusterClient, sentinelClient].map((c) => c?.close()));
+  await Promise.all([redis?.close(), cluster?.close(), sentinel?.close()]);
 });
 
 const counter = (over: Partial<CounterSpec> & Pick<CounterSpec, 'key'>): CounterSpec => ({
@@ -34,6 +47,8 @@ const counter = (over: Partial<CounterSpec> & Pick<CounterSpec, 'key'>): Counter
 
 const stores: Array<[string, () => LimitStore]> = [
   ['redis', () => new RedisLimitStore(client)],
+  ['redis cluster', () => new RedisLimitStore(clusterClient)],
+  ['redis sentinel', () => new RedisLimitStore(sentinelClient)],
   ['local', () => new LocalLimitStore()],
 ];
 
@@ -162,5 +177,38 @@ describe('RedisLimitStore', () => {
     const before = client.commands;
     for (let i = 0; i < 10; i++) await store.admit({ member: `m${i}`, counters: c, cacheKey: 'rt:c' });
     expect(client.commands - before).toBe(10);
+  });
+});
+
+describe('RedisLimitStore on a Redis Cluster', () => {
+  it('takes the counters of each hash slot in one script, and gives them back when another slot denies', async () => {
+    const store = new RedisLimitStore(clusterClient);
+    const [ka, kb] = ['{give-a}:rpm', '{give-b}:conc'];
+    expect(await cluster.masterOf(ka)).toBeDefined();
+    const a = counter({ key: ka, limit: 5 });
+    const conc = counter({ key: kb, kind: 'concurrency', metric: 'concurrent', limit: 1, param: 60_000 });
+    const before = clusterClient.commands;
+    expect((await store.admit({ member: 'x', counters: [a, conc] })).allowed).toBe(true);
+    expect(clusterClient.commands - before).toBe(2); // one script per slot, sent together
+    const denied = await store.admit({ member: 'y', counters: [a, conc] });
+    expect(denied).toMatchObject({ allowed: false, denied: 1 });
+    // y's request was given back: 4 left of 5 (only x's), not 3
+    const probe = await store.admit({ member: 'z', counters: [a] });
+    expect(probe.states[0]?.remaining).toBe(3);
+  });
+
+  it('looks the cache up first and, on a hit, takes no token counters', async () => {
+    const store = new RedisLimitStore(clusterClient);
+    const tpm = counter({ key: '{hit}:tpm', metric: 'tokens', limit: 1000, amount: 400, skipOnHit: true });
+    await store.settle({
+      member: 'm',
+      admittedAt: Date.now(),
+      counters: [],
+      deltas: [],
+      cacheStore: { key: 'sy:c:hit-entry', value: 'answer', ttlMs: 60_000 },
+    });
+    const hit = await store.admit({ member: 'h', counters: [tpm], cacheKey: 'sy:c:hit-entry' });
+    expect(hit).toMatchObject({ allowed: true, cached: 'answer' });
+    expect(hit.states[0]?.remaining).toBe(1000);
   });
 });
