@@ -211,4 +211,19 @@ describe('RedisLimitStore on a Redis Cluster', () => {
     expect(hit).toMatchObject({ allowed: true, cached: 'answer' });
     expect(hit.states[0]?.remaining).toBe(1000);
   });
+
+  it('checks and seeds budgets slot by slot, giving back what other slots took while one is unseeded', async () => {
+    const store = new RedisLimitStore(clusterClient);
+    const budget = (key: string) =>
+      counter({ key, kind: 'fixed', metric: 'tokensPerDay', limit: 1000, amount: 100, param: 86_400_000 });
+    const [a, b] = [budget('{seed-a}:tpd'), budget('{seed-b}:tpd')];
+    const rpm = counter({ key: '{seed-c}:rpm', limit: 10 });
+    const first = await store.admit({ member: 'x', counters: [a, b, rpm], checkSeeded: true });
+    expect(first.unseeded?.sort()).toEqual([0, 1]);
+    expect((await store.admit({ member: 'p', counters: [rpm] })).states[0]?.remaining).toBe(9); // rpm given back
+    await store.seed([a, b], [300, 500]);
+    const second = await store.admit({ member: 'y', counters: [a, b], checkSeeded: true });
+    expect(second.allowed).toBe(true);
+    expect(second.states.map((s) => s.remaining)).toEqual([600, 400]);
+  });
 });
