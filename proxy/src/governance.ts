@@ -1,6 +1,7 @@
 /**
  * Governance: the call-middleware stages for route resolution, API keys and tenants, request-side guardrails, the
- * system prompt, rate limits, the response cache, and usage/cost, in that order (outermost first). Redis (optional) makes limits and the cache
+ * system prompt, rate limits, the response cache, usage/cost and response-side guardrails, in that order (outermost
+ * first). Redis (optional) makes limits and the cache
  * shared across replicas; without it
  * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
  */
@@ -11,7 +12,7 @@ import { authenticate, screenCaller } from './auth/stage.js';
 import { MemoryCache } from './cache/memory-cache.js';
 import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
 import { GuardrailRegistry } from './guardrails/registry.js';
-import { guardRequest } from './guardrails/stage.js';
+import { guardRequest, guardResponse } from './guardrails/stage.js';
 import { LocalLimitStore } from './limits/local-store.js';
 import { type BudgetUsage, createBudgetRebuild } from './limits/rebuild.js';
 import { RedisClient } from './limits/redis-client.js';
@@ -48,7 +49,10 @@ export interface GovernanceStats {
 }
 
 export interface Governance {
-  /** Call middleware, outermost first: route → authenticate → guardrails → system prompt → limits + cache → usage. */
+  /**
+   * Call middleware, outermost first: route → authenticate → request guardrails → system prompt → limits + cache →
+   * usage → response guardrails.
+   */
   stages: CallMiddleware[];
   /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
   screen: ReturnType<typeof screenCaller>;
@@ -116,6 +120,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     applySystemPrompt(),
     enforceLimits({ stores, hooks, log, keyPrefix: opts.keyPrefix ?? 'switchyard:', leaseMs: opts.leaseMs ?? 300_000 }),
     meterUsage(hooks),
+    guardResponse(guardrails, hooks),
   ];
   return {
     stages,

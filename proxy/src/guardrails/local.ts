@@ -3,7 +3,7 @@
  * reason names the kind); otherwise findings of `mask` kinds are replaced by placeholders (`[EMAIL]`, `[CARD]`, …).
  * Runs in-process: no I/O, no failure mode.
  */
-import { type DetectorKind, detect, maskSpans } from './detect/index.js';
+import { type DetectorKind, detect, maskSpans, type Span } from './detect/index.js';
 import type { Guardrail, GuardrailInput, GuardrailVerdict } from './types.js';
 
 export interface LocalGuardrailConfig {
@@ -27,7 +27,31 @@ export function checkLocal(config: LocalGuardrailConfig, texts: readonly string[
   return masked ? { action: 'mask', texts: masked } : { action: 'allow' };
 }
 
+/** Findings in one text: the first of a deny kind (if any), and the spans to mask. */
+export interface LocalScan {
+  deny: Span | undefined;
+  mask: Span[];
+}
+
+/** Scans `text` under `config` without changing it (streamed answers mask what they release). */
+export function scanLocal(config: LocalGuardrailConfig, text: string): LocalScan {
+  const deny = new Set(config.deny);
+  const spans = detect(text, new Set<DetectorKind>([...config.deny, ...config.mask]));
+  return { deny: spans.find((s) => deny.has(s.kind)), mask: spans.filter((s) => !deny.has(s.kind)) };
+}
+
+/** A local guardrail: also scans texts in place, for streamed answers. */
+export interface LocalGuardrail extends Guardrail {
+  readonly kind: 'local';
+  scan(text: string): LocalScan;
+}
+
 /** A local-detector guardrail named `name`. */
-export function localGuardrail(name: string, config: LocalGuardrailConfig): Guardrail {
-  return { name, kind: 'local', check: (input: GuardrailInput) => Promise.resolve(checkLocal(config, input.texts)) };
+export function localGuardrail(name: string, config: LocalGuardrailConfig): LocalGuardrail {
+  return {
+    name,
+    kind: 'local',
+    check: (input: GuardrailInput) => Promise.resolve(checkLocal(config, input.texts)),
+    scan: (text) => scanLocal(config, text),
+  };
 }

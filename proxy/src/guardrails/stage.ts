@@ -1,5 +1,5 @@
 /**
- * The request-side guardrail stage: after authentication (tenants name guardrails) and before the system prompt,
+ * The guardrail stages. Request side: after authentication (tenants name guardrails) and before the system prompt,
  * limits and the cache read the body, every guardrail that applies to the call (select.ts) checks the client's
  * texts, in order, before any upstream attempt. A mask replaces the texts the next guardrail and the upstream see; a
  * deny answers 400 `guardrail_denied` in the surface's shape with the guardrail's reason; a guardrail that failed
@@ -10,10 +10,12 @@ import { GatewayError } from '../errors.js';
 import type { HookList } from '../governance-hooks.js';
 import type { CallMiddleware } from '../pipeline/middleware.js';
 import type { ProxyCall } from '../pipeline/types.js';
-import { requestFacts } from '../protocols/clients.js';
+import { ERROR_SHAPES, requestFacts } from '../protocols/clients.js';
 import type { GuardrailRegistry } from './registry.js';
 import { requestTexts, withRequestTexts } from './request-texts.js';
+import { GuardSink, splitGuardrails } from './response-sink.js';
 import { guardrailIdsFor } from './select.js';
+import { StreamWindow } from './stream-window.js';
 import type { Guardrail, GuardrailPhase, GuardrailVerdict } from './types.js';
 
 const shortName = (id: string) => id.slice(id.lastIndexOf('/') + 1);
@@ -33,22 +35,15 @@ export function guardrailError(guardrail: string, verdict: GuardrailVerdict, pha
   });
 }
 
-/** Runs `guardrail` on `texts` for `call`, records the outcome, and returns the verdict. */
-export async function runGuardrail(
+/** Records one guardrail decision of `call`: in its state (unless a plain allow) and through the hooks. */
+function recordDecision(
   call: ProxyCall,
+  hooks: HookList,
   guardrail: Guardrail,
   phase: GuardrailPhase,
-  texts: readonly string[],
-  hooks: HookList,
-): Promise<GuardrailVerdict> {
-  const started = performance.now();
-  const verdict = await guardrail.check({
-    phase,
-    texts,
-    requestId: call.state.id,
-    model: call.model,
-    tenant: call.state.tenant,
-  });
+  verdict: Pick<GuardrailVerdict, 'action' | 'failed'>,
+  durationMs: number,
+): void {
   if (verdict.action !== 'allow' || verdict.failed) {
     call.state.guardrails ??= [];
     call.state.guardrails.push({
@@ -64,10 +59,91 @@ export async function runGuardrail(
     phase,
     action: verdict.action,
     failed: verdict.failed,
-    durationMs: performance.now() - started,
+    durationMs,
   });
+}
+
+const checkOf = (call: ProxyCall, phase: GuardrailPhase, texts: readonly string[]) => ({
+  phase,
+  texts,
+  requestId: call.state.id,
+  model: call.model,
+  tenant: call.state.tenant,
+});
+
+/** Runs `guardrail` on `texts` for `call`, records the outcome, and returns the verdict. */
+export async function runGuardrail(
+  call: ProxyCall,
+  guardrail: Guardrail,
+  phase: GuardrailPhase,
+  texts: readonly string[],
+  hooks: HookList,
+): Promise<GuardrailVerdict> {
+  const started = performance.now();
+  const verdict = await guardrail.check(checkOf(call, phase, texts));
+  recordDecision(call, hooks, guardrail, phase, verdict, performance.now() - started);
   return verdict;
 }
+
+/** The guardrails of `call` that check `phase`, and the widest stream window among them. */
+function guardrailsOf(call: ProxyCall, registry: GuardrailRegistry, phase: GuardrailPhase) {
+  const ids = guardrailIdsFor(call);
+  if (ids.length === 0) return { guardrails: [], windowChars: 0 };
+  const set = registry.setFor(call.runtime.config);
+  const compiled = ids.flatMap((id) => {
+    const g = set.get(id);
+    return g?.phases.has(phase) ? [g] : [];
+  });
+  return {
+    guardrails: compiled.map((g) => g.guardrail),
+    windowChars: Math.max(0, ...compiled.map((g) => g.streamWindowChars)),
+  };
+}
+
+/**
+ * Creates the response-side guardrail stage (innermost: it sees the answer first, and the cache stores what it let
+ * through). Whole answers are checked before their head is sent: a denial answers 400 `guardrail_denied` in the
+ * surface's shape. Streams flow through the guardrails' window (stream-window.ts); a denial ends the stream with
+ * the surface's error event and aborts the upstream. Each guardrail's decision over a stream is reported once.
+ */
+export const guardResponse = (registry: GuardrailRegistry, hooks: HookList): CallMiddleware =>
+  async function guardResponse(call, next) {
+    const { guardrails, windowChars } = guardrailsOf(call, registry, 'response');
+    if (guardrails.length === 0) return next();
+    const { local, external } = splitGuardrails(guardrails);
+    const window = new StreamWindow(local, external, windowChars, (g, text) =>
+      g.check(checkOf(call, 'response', [text])),
+    );
+    const sink = new GuardSink(call.sink, {
+      operation: call.request.operation,
+      window,
+      checkAnswer: async (texts) => {
+        let current = texts;
+        for (const g of guardrails) {
+          const v = await runGuardrail(call, g, 'response', current, hooks);
+          if (v.action === 'deny') return { denied: { guardrail: g.name, verdict: v } };
+          if (v.action === 'mask' && v.texts) current = v.texts;
+        }
+        return { texts: current };
+      },
+      streamError: (d) => guardrailError(d.guardrail, d.verdict, 'response'),
+      renderStreamError: (e) => ERROR_SHAPES[call.surface].streamError(e),
+    });
+    call.sink = sink;
+    try {
+      await next();
+    } finally {
+      await sink.settled();
+    }
+    const streamed = call.stream && sink.headSent;
+    if (streamed)
+      for (const t of window.tallies)
+        recordDecision(call, hooks, t.guardrail, 'response', { action: t.action, failed: t.failed }, t.durationMs);
+    const denial = sink.denial;
+    if (!denial) return;
+    if (streamed) call.state.errorCode = 'guardrail_denied';
+    else throw guardrailError(denial.guardrail, denial.verdict, 'response');
+  };
 
 /** Creates the request-side guardrail stage. */
 export const guardRequest = (registry: GuardrailRegistry, hooks: HookList): CallMiddleware =>
