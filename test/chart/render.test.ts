@@ -137,7 +137,7 @@ describe('chart defaults', () => {
 });
 
 describe('chart with every optional feature on', () => {
-  it('renders HPA, both PDBs, NetworkPolicies, monitors, namespaced RBAC, Redis and OTel settings', async () => {
+  it('renders HPA, both PDBs, NetworkPolicies, monitors, namespaced RBAC, Redis, ledger and OTel settings', async () => {
     const objs = await render({ valuesFiles: [ALL_FEATURES], apiVersions: [MONITORING_API] });
     const k = kinds(objs);
     for (const kind of ['HorizontalPodAutoscaler', 'NetworkPolicy', 'ServiceMonitor']) expect(k).toContain(kind);
@@ -148,6 +148,12 @@ describe('chart with every optional feature on', () => {
     expect((proxy.spec as Record<string, unknown>).replicas).toBeUndefined();
     const env = envOf(podSpec(proxy).containers[0] as Container);
     expect(env.SWITCHYARD_REDIS_URL?.valueFrom?.secretKeyRef).toEqual({ name: 'switchyard-redis', key: 'url' });
+    expect(env.SWITCHYARD_LEDGER_URL?.valueFrom?.secretKeyRef).toEqual({ name: 'switchyard-ledger', key: 'url' });
+    expect(env.SWITCHYARD_LEDGER_RETENTION_DAYS?.value).toBe('90');
+    expect(env.SWITCHYARD_USAGE_TOKEN?.valueFrom?.secretKeyRef).toEqual({
+      name: 'switchyard-usage',
+      key: 'usage-token',
+    });
     expect(env.OTEL_EXPORTER_OTLP_ENDPOINT?.value).toBe('http://otel-collector.observability.svc:4318');
     expect(env.OTEL_TRACES_SAMPLER_ARG?.value).toBe('0.1');
     expect(env.OTEL_SDK_DISABLED).toBeUndefined();
@@ -175,6 +181,17 @@ describe('chart toggles', () => {
     const objs = await render({ set: on, apiVersions: [MONITORING_API] });
     expect(ofKind(objs, 'PodMonitor')).toHaveLength(2);
     expect(monitors(await render({ set: on }))).toEqual([]);
+  });
+
+  it('passes the ledger URL and the usage token from their Secrets only when set', async () => {
+    const off = envOf(podSpec(find(await render(), 'Deployment', 'sy')).containers[0] as Container);
+    expect(Object.keys(off).filter((k) => /LEDGER|USAGE/.test(k))).toEqual([]);
+    const on = envOf(
+      podSpec(find(await render({ set: ['ledger.existingSecret=db'] }), 'Deployment', 'sy')).containers[0] as Container,
+    );
+    expect(on.SWITCHYARD_LEDGER_URL?.valueFrom?.secretKeyRef).toEqual({ name: 'db', key: 'ledger-url' });
+    expect(on.SWITCHYARD_LEDGER_RETENTION_DAYS?.value).toBe('400');
+    expect(on.SWITCHYARD_USAGE_TOKEN).toBeUndefined();
   });
 
   it('renders NetworkPolicies only when enabled', async () => {
