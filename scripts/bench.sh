@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 ensure_node_modules
 apt_install wrk wrk
+ensure_postgres
 if [[ " $* " == *" --upstream llamacpp "* || " $* " == *" --upstream=llamacpp "* ]]; then ensure_llamacpp; fi
 name=${1:-proxy}; shift || true
 [ -f "test/bench/$name.ts" ] || { say "no benchmark test/bench/$name.ts; available: $(ls test/bench | grep -v -e lib.ts -e passthrough.ts -e proxy-llamacpp.ts | sed 's/\.ts$//' | tr '\n' ' ')"; exit 2; }

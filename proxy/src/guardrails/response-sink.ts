@@ -225,7 +225,7 @@ export class GuardSink extends DelegatingSink {
         return undefined;
       }
       s.set(r.text);
-      if (data) this.templates.set(s.key, { ...e, data: structuredClone(data) });
+      if (data) this.templates.set(s.key, e);
     }
     return out + this.serialize(e, terminator);
   }

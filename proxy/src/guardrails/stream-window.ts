@@ -1,8 +1,9 @@
 /**
  * The window of a streamed answer: text arriving for one slot (a choice or block) is held back until
  * `windowChars` more characters followed it, so a finding split across tokens is seen whole before any of it is
- * released. Local guardrails scan everything held: a deny kind anywhere ends the stream at once; a span to mask that
- * reaches into the window holds the release at its start until it is complete. External guardrails check the text
+ * released. Text leaves in pieces (a quarter of the window, or a whole window when an external guardrail applies);
+ * before each piece leaves, local guardrails scan everything held: a deny kind anywhere ends the stream at once; a
+ * span to mask that reaches into the window holds the release at its start until it is complete. External guardrails check the text
  * as it leaves the window, in pieces of at least `windowChars` characters (one call per piece), and may mask or deny
  * it. At a non-text event (a finish reason, a block end, the final object) everything held is released, checked.
  */
@@ -73,8 +74,13 @@ export class StreamWindow {
   async push(slot: string, text: string, final: boolean): Promise<Release> {
     const held = (this.pending.get(slot) ?? '') + text;
     let cut = final ? held.length : Math.max(0, held.length - this.windowChars);
-    // External checks run per piece of at least a window's length: hold smaller pieces until the end.
-    if (!final && this.external.length > 0 && cut < this.windowChars) cut = 0;
+    // Text leaves in pieces (a quarter window, at least 16 characters; external checks: a whole window), so the
+    // held text is not scanned again for every token.
+    const piece = this.external.length > 0 ? this.windowChars : Math.max(16, this.windowChars >> 2);
+    if (!final && cut < piece) {
+      this.pending.set(slot, held);
+      return { text: '' };
+    }
     const mask: Span[] = [];
     for (const g of this.local) {
       const started = performance.now();

@@ -50,7 +50,7 @@ describe('guardrails of a RoutePolicy', () => {
       {
         id: 'default/team/pii',
         phases: ['request', 'response'],
-        streamWindowChars: 256,
+        streamWindowChars: 128,
         local: { mask: ['email', 'phone'], deny: ['card'] },
       },
       {

@@ -169,7 +169,7 @@ function translateGuardrails(
     const base = {
       id: `${idOf(rp)}/${g.name}`,
       phases: g.phases ?? ['request', 'response'],
-      streamWindowChars: g.streamWindowChars ?? 256,
+      streamWindowChars: g.streamWindowChars ?? 128,
     };
     if (g.local) return { ...base, local: { mask: g.local.mask ?? [], deny: g.local.deny ?? [] } };
     const e = g.external;

@@ -70,7 +70,7 @@ export const guardrail = withRules(
         .int()
         .min(16)
         .max(65536)
-        .default(256)
+        .default(128)
         .describe(
           'Streamed answers: characters held back and checked before they reach the client, so a finding split across tokens is caught while tokens keep flowing.',
         ),
