@@ -37,6 +37,10 @@ describe('simulator engine: concurrency, queue, loading, aborts, lifecycle', () 
     long.abort();
     expect((await Promise.all(queued)).map((r) => r.status)).toEqual([200, 200]);
     expect(s.stats()).toMatchObject({ running: 0, waiting: 0, completed: 2, abortedByClient: 1 });
+    // the most requests it held at once: one running and two waiting; a reset starts over from what runs now
+    expect(s.stats().peakConcurrent).toBe(3);
+    s.resetStats();
+    expect(s.stats().peakConcurrent).toBe(0);
   });
 
   it('answers 503 (Anthropic 529) when the waiting queue is full', async () => {

@@ -54,6 +54,8 @@ export interface EngineLimits {
 export class Engine {
   running = 0;
   waiting = 0;
+  /** Most requests running and waiting at once since start or `resetPeak()`: what a concurrency cap must bound. */
+  peak = 0;
   readonly slots: (Lease | null)[];
   /** The last lease each slot ran (its task stays in llama.cpp's `/slots` after it ended); null before the first. */
   readonly lastLeases: (Lease | null)[];
@@ -87,6 +89,7 @@ export class Engine {
     const w = waiter!;
     this.queue.push(w);
     this.waiting++;
+    this.notePeak();
     const cancel = () => {
       if (w.cancelled) return;
       w.cancelled = true;
@@ -95,6 +98,15 @@ export class Engine {
       this.pump();
     };
     return { full: false, lease, cancel };
+  }
+
+  /** Starts the peak over from the requests running and waiting now. */
+  resetPeak(): void {
+    this.peak = this.running + this.waiting;
+  }
+
+  private notePeak(): void {
+    if (this.running + this.waiting > this.peak) this.peak = this.running + this.waiting;
   }
 
   /** Adapters of running and of waiting requests (for `vllm:lora_requests_info`). */
@@ -134,6 +146,7 @@ export class Engine {
     const slot = this.freeSlots.pop()!;
     const cachedTokens = reservation?.hitTokens ?? 0;
     this.running++;
+    this.notePeak();
     let released = false;
     const lease: Lease = {
       slot,

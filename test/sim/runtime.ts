@@ -151,6 +151,7 @@ export class Runtime {
       faultsInjected: c.faultsInjected,
       running: this.engine.running,
       waiting: this.engine.waiting,
+      peakConcurrent: this.engine.peak,
       hanging: this.hung.size,
       tokensIn: c.tokensIn,
       tokensOut: c.tokensOut,
@@ -164,6 +165,7 @@ export class Runtime {
 
   resetStats(): void {
     this.counters = new Counters();
+    this.engine.resetPeak();
     this.recorded = [];
     this.recordAt = 0;
   }

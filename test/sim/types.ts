@@ -105,6 +105,8 @@ export interface SimStats {
   running: number;
   /** Requests waiting for a slot or KV blocks. */
   waiting: number;
+  /** Most requests running and waiting at once (since start or `resetStats()`). */
+  peakConcurrent: number;
   /** Requests held open by the `hang` fault. */
   hanging: number;
   /** Prompt tokens of admitted generation requests (and embedding inputs). */

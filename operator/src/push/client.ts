@@ -27,6 +27,8 @@ export interface Served {
   instance: string | undefined;
   /** The fleet view it applies (undefined: none, it applies whole numbers, or it did not say). */
   fleet?: FleetView | undefined;
+  /** Its requests in flight fit in its shares (false right after a smaller share, until they finish). */
+  settled: boolean;
 }
 
 function call(
@@ -71,12 +73,13 @@ function errorMessage(text: string): string {
 }
 
 function served(text: string): Served {
-  const body = JSON.parse(text) as { version?: unknown; instance?: unknown; fleet?: unknown };
+  const body = JSON.parse(text) as { version?: unknown; instance?: unknown; fleet?: unknown; settled?: unknown };
   const fleet = fleetView.safeParse(body.fleet);
   return {
     version: typeof body.version === 'string' ? body.version : undefined,
     instance: typeof body.instance === 'string' ? body.instance : undefined,
     ...(fleet.success ? { fleet: fleet.data } : {}),
+    settled: body.settled !== false,
   };
 }
 
@@ -97,7 +100,7 @@ export async function putConfig(
 /** What a proxy serves; version undefined when it has no snapshot yet (503). */
 export async function getServed(url: string, token: string, timeoutMs: number): Promise<Served> {
   const res = await call('GET', url, '/config/version', token, undefined, timeoutMs);
-  if (res.status === 503) return { version: undefined, instance: safe(() => served(res.text).instance) };
+  if (res.status === 503) return { version: undefined, instance: safe(() => served(res.text).instance), settled: true };
   if (res.status !== 200) throw new PushError(res.status, `HTTP ${res.status}: ${errorMessage(res.text)}`);
   return served(res.text);
 }

@@ -33,7 +33,10 @@ describe('FleetPlanner', () => {
     expect(p.rebalancing).toBe(true);
     p.report('a', true, { proxies: 3, ordinal: 0, previous: [{ proxies: 2, ordinal: 0 }] });
     expect(p.advance()).toBe(false); // b has not acknowledged yet
-    p.report('b', true, { proxies: 3, ordinal: 1, previous: [{ proxies: 2, ordinal: 1 }] });
+    // b took its smaller share but still finishes requests sent under the larger one
+    p.report('b', true, { proxies: 3, ordinal: 1, previous: [{ proxies: 2, ordinal: 1 }] }, false);
+    expect(p.advance()).toBe(false);
+    p.report('b', true, { proxies: 3, ordinal: 1, previous: [{ proxies: 2, ordinal: 1 }] }, true);
     expect(p.advance()).toBe(true);
     expect(['a', 'b', 'c'].map((n) => viewOf(p.plan(n)))).toEqual([
       { proxies: 3, ordinal: 0 },

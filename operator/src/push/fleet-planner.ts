@@ -8,8 +8,10 @@
  * phases:
  * 1. every active proxy with a bound gets its new place with the bound as `previous` (the smaller share of each
  *    number), and proxies without one (new pods, serving nothing) wait: they get no snapshot, so no traffic;
- * 2. once each of the first acknowledged that view and every proxy that left (terminating, still finishing its
- *    requests) is gone from the EndpointSlices, the new places are committed and every proxy gets its plain place.
+ * 2. once each of the first acknowledged that view with its requests in flight fitting in it (a smaller share
+ *    stops new requests at once, but those already sent finish first) and every proxy that left (terminating, still
+ *    finishing its requests) is gone from the EndpointSlices, the new places are committed and every proxy gets its
+ *    plain place.
  * At any moment each proxy applies at most its bound's share before phase 2 and at most its new share after it, so
  * the sum stays within the number. A proxy that neither acknowledges nor leaves within `timeoutMs` (unreachable,
  * stuck terminating) no longer holds the rebalance up: it is committed anyway and the event logged (`overdue`).
@@ -92,11 +94,12 @@ export class FleetPlanner {
   }
 
   /**
-   * What `name` says it applies: its fleet view, or null when it serves no snapshot. A proxy with no committed
-   * bound (operator start) is bounded by what it reports: its places, or the whole numbers when it reports none.
+   * What `name` says it applies: its fleet view (`settled`: its requests in flight fit in it), or nothing when it
+   * serves no snapshot. A proxy with no committed bound (operator start) is bounded by what it reports: its places,
+   * or the whole numbers when it reports none.
    */
-  report(name: string, serving: boolean, view: FleetView | undefined): void {
-    this.applied.set(name, serving ? viewKey(view) : null);
+  report(name: string, serving: boolean, view: FleetView | undefined, settled = true): void {
+    this.applied.set(name, serving ? `${settled ? '' : '~'}${viewKey(view)}` : null);
     if (!serving || this.bounds.has(name)) return;
     this.bounds.set(name, view ? [view, ...(view.previous ?? [])] : [{ proxies: 1, ordinal: 0 }]);
     this.startIfNeeded();

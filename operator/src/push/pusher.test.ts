@@ -26,6 +26,7 @@ async function fakeProxy(
   let failPuts = opts.failPuts ?? 0;
   let instance = 'first';
   let gate: Promise<void> = Promise.resolve();
+  let putGate: Promise<void> = Promise.resolve();
   const calls: string[] = [];
   const putTimes: number[] = [];
   const server = http.createServer((req, res) => {
@@ -39,6 +40,7 @@ async function fakeProxy(
       calls.push(`${req.method} ${req.headers.authorization}`);
       if (req.method === 'PUT') putTimes.push(clock.now());
       await gate;
+      if (req.method === 'PUT') await putGate;
       const reply = (status: number, payload: unknown) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (req.method === 'GET' && req.url === '/config/version')
@@ -77,6 +79,14 @@ async function fakeProxy(
     hold(): () => void {
       let release = () => {};
       gate = new Promise((r) => {
+        release = r;
+      });
+      return release;
+    },
+    /** Like hold(), for PUT answers only. */
+    holdPuts(): () => void {
+      let release = () => {};
+      putGate = new Promise((r) => {
         release = r;
       });
       return release;
@@ -394,12 +404,10 @@ describe('Pusher and fleet views', () => {
     const proxies = await Promise.all([0, 1, 2, 3, 4].map(() => fakeProxy(clock)));
     const p = pusher(clock, { maxConcurrentPushes: 2 });
     p.setSnapshot(snapshot('v1'));
-    const releases = proxies.map((f) => f.hold());
+    const held = proxies.map((f) => f.holdPuts());
     p.setTargets(proxies.map((f, i) => ({ name: `p${i}`, url: f.url })));
-    for (const r of releases) r(); // probes answer; the PUTs then block on the next hold
-    await waitFor(() => proxies.every((f) => f.calls.length >= 1));
-    const held = proxies.map((f) => f.hold());
     await waitFor(() => proxies.reduce((n, f) => n + f.puts(), 0) === 2);
+    await waitFor(() => proxies.every((f) => f.calls.length >= 1)); // every probe answered meanwhile
     const inFlight = () => proxies.reduce((n, f) => n + f.puts(), 0) - proxies.filter((f) => f.version()).length;
     expect(inFlight()).toBe(2);
     for (const r of held) r();

@@ -68,6 +68,8 @@ export interface ProxyState {
   fleet?: FleetView | undefined;
   /** Whether it reads gzip bodies (false after it refused one). */
   gzip: boolean;
+  /** Its requests in flight fit in its shares, as it last said (a rebalance waits for it). */
+  settled?: boolean;
   /** The version it should serve now (its view of the current snapshot); undefined while it waits for one. */
   wanted?: string | undefined;
   /** Process id the proxy last reported; a new one means it restarted. */
@@ -81,6 +83,8 @@ export interface ProxyState {
 }
 
 const targetKey = (t: ProxyTarget) => `${t.name}@${t.url}`;
+/** How often a proxy finishing requests above a smaller share is asked again during a rebalance. */
+const SETTLE_POLL_MS = 250;
 
 export class Pusher {
   private readonly states = new Map<string, ProxyState>();
@@ -213,6 +217,16 @@ export class Pusher {
       });
   }
 
+  /** Probes `s` again soon (not a failure: it is finishing requests above a smaller share). */
+  private askAgain(s: ProxyState): void {
+    if (this.stopped || s.timer) return;
+    s.timer = this.clock.after(SETTLE_POLL_MS, () => {
+      s.timer = undefined;
+      s.probed = false;
+      this.kick(s);
+    });
+  }
+
   /** Takes in what a proxy said it serves. */
   private took(s: ProxyState, served: Served): void {
     s.acked = served.version;
@@ -220,7 +234,8 @@ export class Pusher {
     this.noteInstance(s, served.instance);
     const bodies = this.snapshot;
     s.content = bodies && served.version === bodies.versionFor(served.fleet) ? bodies.version : served.version;
-    this.planner.report(s.target.name, served.version !== undefined, served.fleet);
+    this.planner.report(s.target.name, served.version !== undefined, served.fleet, served.settled);
+    s.settled = served.settled;
   }
 
   private notify(): void {
@@ -271,7 +286,11 @@ export class Pusher {
         const plan = this.planner.plan(s.target.name);
         if (plan === 'wait') break; // a rebalance is under way: this proxy gets its view once it is committed
         const wanted = bodies.versionFor(plan.view);
-        if (s.acked === wanted) break;
+        if (s.acked === wanted) {
+          // Serving its smaller share, but requests sent before still exceed it: ask again shortly.
+          if (s.settled === false && this.planner.rebalancing) this.askAgain(s);
+          break;
+        }
         const body = await bodies.body(plan.view, s.gzip);
         if (this.snapshot !== bodies) continue;
         const started = performance.now();

@@ -65,7 +65,12 @@ describe('admin API', () => {
     const body = Buffer.concat(cut.slice(1).map((end, i) => gzipSync(text.slice(cut[i], end))));
     const res = await putBytes(app, body, 'gzip');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ version: full.version, instance: expect.any(String), fleet: s.fleet });
+    expect(await res.json()).toEqual({
+      version: full.version,
+      instance: expect.any(String),
+      fleet: s.fleet,
+      settled: true,
+    });
     expect(store.current?.fleet).toEqual(s.fleet);
     const version = (await (await app.request('/config/version')).json()) as { fleet: unknown };
     expect(version.fleet).toEqual(s.fleet);
@@ -97,7 +102,7 @@ describe('admin API', () => {
     const s = snapshot('m1');
     const res = await put(s);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ version: s.version, instance: expect.any(String), fleet: null });
+    expect(await res.json()).toEqual({ version: s.version, instance: expect.any(String), fleet: null, settled: true });
     expect((await app.request('/readyz')).status).toBe(200);
     const cfg = (await (await app.request('/config')).json()) as { version: string };
     expect(cfg.version).toBe(s.version);
@@ -109,7 +114,7 @@ describe('admin API', () => {
     expect(before.instance).toMatch(/^[0-9a-f-]{36}$/);
     const s = snapshot('m1');
     const put = (await (await first.put(s)).json()) as { version: string; instance: string };
-    expect(put).toEqual({ version: s.version, instance: before.instance, fleet: null });
+    expect(put).toEqual({ version: s.version, instance: before.instance, fleet: null, settled: true });
     expect(await (await first.app.request('/config/version')).json()).toEqual(put);
     const full = (await (await first.app.request('/config')).json()) as { instance: string };
     expect(full.instance).toBe(before.instance);

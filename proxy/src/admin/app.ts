@@ -6,10 +6,12 @@
  * GET /usage (usage.ts): usage and spend from the ledger, bearer token required.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { summarizeConfig } from '../../../shared/src/proxyconfig/index.js';
+import { withinShares } from '../config/runtime.js';
 import { InvalidSnapshotError, type SnapshotStore } from '../config/store.js';
 import type { Ledger } from '../ledger/index.js';
 import { bearerChecker } from './auth.js';
@@ -33,6 +35,22 @@ export interface AdminDeps {
   ledger?: Pick<Ledger, 'queryUsage'> | undefined;
   /** Token that may read GET /usage (the push token may too). */
   usageToken?: string | undefined;
+  /**
+   * How long PUT /config waits, after applying a snapshot that lowers this proxy's shares, for the requests already
+   * in flight to fit in them before it answers (default 2 s; the answer says whether they do: `settled`).
+   */
+  settleWaitMs?: number;
+}
+
+/** Waits up to `ms` for the served runtime to keep within its shares; whether it does. */
+async function settle(store: SnapshotStore, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const rt = store.current;
+    if (!rt || withinShares(rt)) return true;
+    if (Date.now() >= until) return false;
+    await sleep(Math.min(25, until - Date.now()));
+  }
 }
 
 const json = (status: number, body: unknown) =>
@@ -84,7 +102,8 @@ export function createAdminApp(deps: AdminDeps): Hono {
   });
   app.get('/config/version', () => {
     const rt = deps.store.current;
-    return rt ? json(200, { version: rt.config.version, instance, fleet: rt.fleet ?? null }) : noConfig();
+    if (!rt) return noConfig();
+    return json(200, { version: rt.config.version, instance, fleet: rt.fleet ?? null, settled: withinShares(rt) });
   });
   app.get('/config/endpoints', () => {
     const rt = deps.store.current;
@@ -112,7 +131,8 @@ export function createAdminApp(deps: AdminDeps): Hono {
       const previous = deps.store.current?.config.version;
       const config = deps.store.apply(body);
       if (config.version !== previous) deps.log.info({ version: config.version, previous }, 'snapshot applied');
-      return json(200, { version: config.version, instance, fleet: deps.store.current?.fleet ?? null });
+      const settled = await settle(deps.store, deps.settleWaitMs ?? 2000);
+      return json(200, { version: config.version, instance, fleet: deps.store.current?.fleet ?? null, settled });
     } catch (e) {
       if (e instanceof InvalidSnapshotError) {
         deps.log.warn(

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import {
@@ -8,6 +9,7 @@ import {
 } from '../../../shared/src/proxyconfig/index.js';
 import { translate } from '../../../shared/src/translate/index.js';
 import { poolManifests } from '../../../test/support/manifests.js';
+import { createAdminApp } from '../admin/app.js';
 import { localShares } from '../limits/admission.js';
 import { LocalLimitStore } from '../limits/local-store.js';
 import type { CounterSpec } from '../limits/types.js';
@@ -59,6 +61,31 @@ describe('fleet-wide replica caps', () => {
       expect(e.available(Date.now())).toBe(false);
       expect(e.fullOnly(Date.now())).toBe(false);
     }
+  });
+});
+
+describe('settling into a smaller share', () => {
+  it('answers a push that lowers its share once its requests fit, and says when they do not yet', async () => {
+    const store = new SnapshotStore();
+    const app = createAdminApp({ store, log: pino({ level: 'silent' }), pushToken: 't', settleWaitMs: 100 });
+    const put = async (c: ProxyConfig) =>
+      (await (
+        await app.request('/config', {
+          method: 'PUT',
+          body: JSON.stringify(c),
+          headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        })
+      ).json()) as { settled: boolean };
+    expect(await put(config(8))).toMatchObject({ settled: true });
+    const endpoint = store.current?.endpoints.values().next().value;
+    for (let i = 0; i < 6; i++) endpoint?.acquire(); // 6 in flight under the whole cap of 8
+    expect(await put(withFleet(config(8), { proxies: 2, ordinal: 0 }))).toMatchObject({ settled: false });
+    expect(endpoint?.available(Date.now())).toBe(false); // nothing new above the share of 4
+    const version = async () => ((await (await app.request('/config/version')).json()) as { settled: boolean }).settled;
+    expect(await version()).toBe(false);
+    endpoint?.release();
+    endpoint?.release();
+    expect(await version()).toBe(true);
   });
 });
 

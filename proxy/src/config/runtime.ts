@@ -126,3 +126,13 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
   const defaultAccess = options.defaultAccess ?? 'allow';
   return { config, pools, models, routes: compileRoutes(config.routes), endpoints, defaultAccess, fleet };
 }
+
+/**
+ * Whether this proxy keeps within its shares: no replica has more of its requests in flight than its cap. After a
+ * smaller share arrives the requests already sent finish first; the operator waits for this before giving the
+ * freed share to another proxy. O(endpoints).
+ */
+export function withinShares(rt: Runtime): boolean {
+  for (const e of rt.endpoints.values()) if (e.inflight > e.maxConcurrency) return false;
+  return true;
+}
