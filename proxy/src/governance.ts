@@ -1,29 +1,30 @@
 /**
- * Governance: the call-middleware stages for route resolution, API keys and tenants, request-side guardrails, the
- * system prompt, rate limits, the response cache, usage/cost and response-side guardrails, in that order (outermost
- * first). Redis (optional) makes limits and the cache
- * shared across replicas; without it
- * they are local to this replica. Observers register with `addHooks()` (metrics live elsewhere).
+ * Governance: the call stages of route resolution, API keys and tenants, request-side guardrails, the system prompt,
+ * rate limits, the response cache, usage/cost and response-side guardrails, and the state they share across calls. Redis (optional) makes
+ * limits and the cache shared across replicas; without it they are local to this replica. What they decide is
+ * reported to the proxy's observers.
  */
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../shared/src/proxyconfig/index.js';
 import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
-import { MemoryCache } from './cache/memory-cache.js';
-import { type GovernanceHooks, HookList, type RedisFailure } from './governance-hooks.js';
+import { serveFromCache } from './cache/stage.js';
+import { type AdmittedCall, type AuthorizedCall, before, type Call } from './call/call.js';
+import type { Observers, RedisFailure } from './call/observers.js';
 import { GuardrailRegistry } from './guardrails/registry.js';
 import { guardRequest, guardResponse } from './guardrails/stage.js';
 import { LocalLimitStore } from './limits/local-store.js';
+import { MemoryCache } from './limits/memory-cache.js';
 import { type BudgetUsage, createBudgetRebuild } from './limits/rebuild.js';
 import { RedisClient } from './limits/redis-client.js';
 import { RedisLimitStore } from './limits/redis-store.js';
 import { enforceLimits } from './limits/stage.js';
-import type { CallMiddleware } from './pipeline/middleware.js';
-import { applySystemPrompt, resolveCallRoute } from './routing/stage.js';
+import { applySystemPrompt, routeCall } from './routing/stage.js';
 import { meterUsage } from './usage/stage.js';
 
 export interface GovernanceOptions {
   log: Logger;
+  observers: Observers;
   /** redis://host:port/db; omitted: local limits and an in-memory cache only. */
   redisUrl?: string | undefined;
   /** Redis command timeout, ms (default 1000). */
@@ -50,13 +51,13 @@ export interface GovernanceStats {
 
 export interface Governance {
   /**
-   * Call middleware, outermost first: route → authenticate → request guardrails → system prompt → limits + cache →
-   * usage → response guardrails.
+   * The call stages in front of `pipeline`, in their order: route → authenticate → request guardrails → system
+   * prompt → limits → cache → usage → response guardrails. Each stage's type says what it needs of the call and what
+   * it adds.
    */
-  stages: CallMiddleware[];
+  stages(pipeline: (call: AdmittedCall) => Promise<void>): (call: Call) => Promise<void>;
   /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
   screen: ReturnType<typeof screenCaller>;
-  addHooks(hooks: GovernanceHooks): void;
   stats(): GovernanceStats;
   /** Resolves true once Redis is connected (immediately when none is configured), false after `timeoutMs`. */
   ready(timeoutMs: number): Promise<boolean>;
@@ -67,14 +68,13 @@ const LOG_EVERY_MS = 10_000;
 
 /** Builds the governance stages and their shared state. */
 export function createGovernance(opts: GovernanceOptions): Governance {
-  const hooks = new HookList();
-  const log = opts.log;
+  const { log, observers } = opts;
   const client = opts.redisUrl
     ? new RedisClient({
         url: opts.redisUrl,
         log,
         ...(opts.redisCommandTimeoutMs !== undefined ? { commandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
-        onState: (up) => hooks.emit('onRedisState', up),
+        onState: (up) => observers.emit('onRedisState', up),
       })
     : undefined;
   const failures: Record<string, number> = {};
@@ -83,7 +83,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   const onFailure = (f: RedisFailure) => {
     const name = `${f.operation}_${f.mode}`;
     failures[name] = (failures[name] ?? 0) + 1;
-    hooks.emit('onRedisFailure', f);
+    observers.emit('onRedisFailure', f);
     unlogged++;
     const now = Date.now();
     if (now - lastLog >= LOG_EVERY_MS) {
@@ -103,7 +103,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
           usage: opts.budgetUsage,
           config: opts.config ?? (() => undefined),
           log,
-          onResult: (result, counters) => hooks.emit('onBudgetRebuild', result, counters),
+          onResult: (result, counters) => observers.emit('onBudgetRebuild', result, counters),
         })
       : undefined;
   const stores = {
@@ -113,19 +113,33 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     rebuild,
   };
   const guardrails = new GuardrailRegistry();
-  const stages: CallMiddleware[] = [
-    resolveCallRoute((call) => callerOf(call.runtime, call.header).identity),
-    authenticate(hooks),
-    guardRequest(guardrails, hooks),
-    applySystemPrompt(),
-    enforceLimits({ stores, hooks, log, keyPrefix: opts.keyPrefix ?? 'switchyard:', leaseMs: opts.leaseMs ?? 300_000 }),
-    meterUsage(hooks),
-    guardResponse(guardrails, hooks),
-  ];
+  const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
+  const auth = authenticate(observers);
+  const guard = guardRequest(guardrails, observers);
+  const systemPrompt = applySystemPrompt();
+  const limits = enforceLimits({
+    stores,
+    observers,
+    log,
+    keyPrefix: opts.keyPrefix ?? 'switchyard:',
+    leaseMs: opts.leaseMs ?? 300_000,
+  });
+  const cache = serveFromCache(observers);
+  const usage = meterUsage<AdmittedCall>(observers);
+  const guardAnswer = guardResponse<AdmittedCall>(guardrails, observers);
   return {
-    stages,
-    screen: screenCaller(hooks),
-    addHooks: (h) => hooks.add(h),
+    stages: (pipeline) =>
+      before(
+        route,
+        before(
+          auth,
+          before<AuthorizedCall, AuthorizedCall>(
+            guard,
+            before(systemPrompt, before(limits, before(cache, before(usage, before(guardAnswer, pipeline))))),
+          ),
+        ),
+      ),
+    screen: screenCaller(observers),
     stats: () => ({
       redis: client ? (client.up ? 'up' : 'down') : 'none',
       redisCommands: client?.commands ?? 0,

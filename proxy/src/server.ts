@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { FleetView } from '../../shared/src/proxyconfig/index.js';
 import { createAdminApp } from './admin/app.js';
-import { type AppDeps, createApp } from './app.js';
+import { createApp } from './app.js';
+import { type CallObserver, Observers } from './call/observers.js';
 import { watchManifests } from './config/file-source.js';
 import type { DefaultAccess } from './config/runtime.js';
 import { SnapshotStore } from './config/store.js';
@@ -21,7 +22,6 @@ import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
-import { isolateHooks } from './pipeline/isolate-hooks.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
 import type { ProxyMetrics } from './telemetry/metrics.js';
@@ -59,8 +59,8 @@ export interface ProxyOptions {
   usageToken?: string;
   /** The usage ledger in PostgreSQL (omitted: no ledger, budgets live in Redis only). */
   ledger?: Omit<LedgerOptions, 'log'>;
-  /** Extra app wiring (governance, telemetry) added by later stages. */
-  extend?: (deps: AppDeps & { registry: Registry; governance: Governance }) => void | Promise<void>;
+  /** Observers of the request path besides the proxy's own (metrics, access log, traces, ledger), told first. */
+  observers?: CallObserver[];
 }
 
 export interface ProxyHandle {
@@ -70,8 +70,10 @@ export interface ProxyHandle {
   adminUrl: string;
   store: SnapshotStore;
   log: Logger;
-  /** Auth, rate limits, cache and usage stages (stats, hooks). */
+  /** Auth, rate limits, cache and usage stages (stats). */
   governance: Governance;
+  /** Adds an observer of the request path. */
+  observe(observer: CallObserver): void;
   ledger: Ledger | undefined;
   /** Drains in-flight requests for up to `graceMs`, then closes everything. */
   close(graceMs?: number): Promise<void>;
@@ -90,17 +92,6 @@ function trafficServerOptions(limits: ResourceLimits): ServerOptions {
     requestTimeout: limits.bodyTimeoutMs > 0 ? headersTimeout + limits.bodyTimeoutMs + 1000 : 0,
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
   };
-}
-
-/** Adds `observer` after the request-end observers already in `deps`. */
-function addRequestEndObserver(deps: AppDeps, observer: NonNullable<AppDeps['onRequestEnd']>): void {
-  const previous = deps.onRequestEnd;
-  deps.onRequestEnd = previous
-    ? (state) => {
-        previous(state);
-        observer(state);
-      }
-    : observer;
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -122,6 +113,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const pools = new UpstreamPools();
   const registry = new Registry();
   let accepting = true;
+  const observers = new Observers(log);
+  for (const o of opts.observers ?? []) observers.add(o);
   let metrics: ProxyMetrics | undefined;
   const ledger = opts.ledger
     ? createLedger({
@@ -138,22 +131,11 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     : undefined;
   const governance = createGovernance({
     log,
+    observers,
     redisUrl: opts.redisUrl,
     ...(ledger ? { budgetUsage: (scope) => ledger.budgetUsage(scope), config: () => store.current?.config } : {}),
     ...(opts.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
   });
-  const deps: AppDeps & { registry: Registry; governance: Governance } = {
-    governance,
-    store,
-    pools,
-    log,
-    registry,
-    ...(opts.limits ? { limits: opts.limits } : {}),
-    screen: governance.screen,
-    callMiddleware: [],
-  };
-  await opts.extend?.(deps);
-  deps.callMiddleware = [...(deps.callMiddleware ?? []), ...governance.stages];
   if (opts.redisUrl && !(await governance.ready(2000))) log.warn('redis not reachable yet: limits start local');
   const telemetry = await createTelemetry({
     registry,
@@ -162,19 +144,26 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(opts.accessLog !== undefined ? { accessLog: opts.accessLog } : {}),
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
-  installTelemetry(deps, telemetry);
+  installTelemetry(observers, telemetry);
   metrics = telemetry.metrics;
+  metrics.setRedisSource(() => governance.stats().redis);
   if (ledger) {
     metrics.setLedgerSource(() => ledger.stats());
-    addRequestEndObserver(deps, recordToLedger(ledger));
+    observers.add(recordToLedger(ledger));
   }
-  if (deps.hooks) deps.hooks = isolateHooks(deps.hooks, log);
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
-  const stopEndpointUpkeep = maintainEndpoints(store, { log, hooks: () => deps.hooks });
+  const stopEndpointUpkeep = maintainEndpoints(store, { log, observers });
   const stopScraping = scrapeEndpointMetrics(store, log);
 
-  const app = createApp(deps);
+  const app = createApp({
+    store,
+    pools,
+    log,
+    governance,
+    observers,
+    ...(opts.limits ? { limits: opts.limits } : {}),
+  });
   const admin = createAdminApp({
     store,
     log,
@@ -234,6 +223,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     store,
     log,
     governance,
+    observe: (o) => observers.add(o),
     ledger,
     close,
   };

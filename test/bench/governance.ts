@@ -11,11 +11,9 @@
  */
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { WebSink } from '../../proxy/src/http/sink.js';
-import { composeCall } from '../../proxy/src/pipeline/middleware.js';
-import type { ProxyCall } from '../../proxy/src/pipeline/types.js';
-import type { ChatRequest } from '../../proxy/src/protocols/canonical/chat.js';
-import { chatPromptText } from '../../proxy/src/protocols/openai/operations.js';
+import { type Call, newCall } from '../../proxy/src/call/call.js';
+import { newCallRecord } from '../../proxy/src/call/record.js';
+import { clientRequest, KeptSink } from '../../proxy/src/call/testing/calls.js';
 import { backendAndPool, KEYS, KEYS_SECRET, routePolicy } from '../e2e/governance-fixtures.js';
 import { startSimulator } from '../sim/index.js';
 import { startTestProxy } from '../support/proxy.js';
@@ -53,7 +51,7 @@ const evalshaCalls = async () =>
   Number(/cmdstat_evalsha:calls=(\d+)/.exec(await monitor.info('commandstats'))?.[1] ?? 0);
 
 // (1) Stage overhead, in process.
-const body = (i: number): ChatRequest => ({
+const body = (i: number) => ({
   model: 'governed-model',
   temperature: 0,
   max_tokens: 8,
@@ -61,29 +59,22 @@ const body = (i: number): ChatRequest => ({
 });
 const headers: Record<string, string> = { authorization: `Bearer ${KEYS.teamA}` };
 let innerAt = 0;
-const run = composeCall(proxy.governance.stages, async (call) => {
+const run = proxy.governance.stages(async (call) => {
+  // Answers at once, as an upstream reporting 12 + 8 tokens would.
   innerAt = performance.now();
-  call.state.inputTokens = 12;
-  call.state.outputTokens = 8;
-  call.state.attempts = 1;
+  call.record.upstream.attempts = 1;
+  call.record.upstream.usage = { inputTokens: 12, outputTokens: 8 };
   call.sink.writeHead(200, { 'content-type': 'application/json' });
   call.sink.end('{"ok":true}');
 });
-const makeCall = (i: number): ProxyCall => {
-  const b = body(i);
-  return {
-    surface: 'openai',
-    request: { operation: 'chat', body: b },
-    model: b.model,
-    stream: false,
-    clientWantsUsage: false,
+const makeCall = (i: number): Call =>
+  newCall({
+    record: newCallRecord(`bench-${i}`, Date.now(), 'openai'),
+    request: clientRequest('chat', body(i)),
     header: (name) => headers[name],
-    state: { id: `bench-${i}`, startedAt: Date.now(), surface: 'openai', attempts: 0 },
-    sink: new WebSink(),
+    sink: new KeptSink(),
     runtime,
-    prompt: chatPromptText(b.messages),
-  };
-};
+  });
 for (let i = 0; i < 500; i++) await run(makeCall(-1 - i)); // warm-up (JIT, script cache)
 const admit: number[] = [];
 const total: number[] = [];

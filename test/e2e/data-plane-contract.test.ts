@@ -9,7 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptOutcome } from '../../proxy/src/pipeline/types.js';
+import type { AttemptOutcome } from '../../proxy/src/call/outcome.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
@@ -103,13 +103,13 @@ describe('connect timeout (LLMBackend spec.timeouts.connect)', () => {
         poolManifests({ name: 'dead', model: 'dead', urls: [dead], backendSpec, poolSpec: '  retry: { attempts: 1 }' }),
       ].join('\n---\n'),
       {
-        extend: (deps) => {
-          deps.hooks = {
+        observers: [
+          {
             onAttemptEnd(_call, member, outcome, durationMs) {
               ends.push({ origin: member.endpoint.origin, outcome, durationMs });
             },
-          };
-        },
+          },
+        ],
       },
     );
   });

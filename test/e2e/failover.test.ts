@@ -55,15 +55,15 @@ describe('a replica dies under steady load', () => {
           '  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: 500ms }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
       }),
       {
-        extend: (deps) => {
-          deps.hooks = {
+        observers: [
+          {
             onAttemptStart(_call, member) {
               const list = attemptsTo.get(member.endpoint.id) ?? [];
               list.push(Date.now());
               attemptsTo.set(member.endpoint.id, list);
             },
-          };
-        },
+          },
+        ],
       },
     );
     await waitFor(async () => (await endpoints(proxy)).every((e) => e.health === 'healthy'), 10_000, 'health');

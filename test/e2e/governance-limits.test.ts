@@ -4,7 +4,7 @@
  * aborted counted from what was relayed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UsageRecord } from '../../proxy/src/governance-hooks.js';
+import type { UsageRecord } from '../../proxy/src/call/observers.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   proxies = await Promise.all(
     [0, 1, 2, 3].map(() => startTestProxy(manifests, { redisUrl: redis.url, redisCommandTimeoutMs: 10_000 })),
   );
-  proxies[0]?.governance.addHooks({ onUsage: (_call, u) => usage.push(u) });
+  proxies[0]?.observe({ onUsage: (_call, u) => usage.push(u) });
   for (const p of proxies) expect(p.governance.stats().redis).toBe('up');
 });
 

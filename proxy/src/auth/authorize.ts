@@ -7,11 +7,12 @@
  * that do not are left out of the plan. Pure: no hooks, no request state.
  */
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { Directory, Identity, PolicyView, TenantConfig } from '../config/directory.js';
+import type { RoutePlan } from '../config/routes.js';
 import type { PoolRuntime, Runtime } from '../config/runtime.js';
 import { errors, GatewayError } from '../errors.js';
-import { type RoutePlan, resolveRoute, type SplitPick } from '../routing/resolve.js';
+import { resolveRoute, type SplitPick } from '../routing/resolve.js';
 import { hashKey, readApiKey } from './api-key.js';
-import { type Directory, directoryFor, type Identity, type PolicyView, type TenantConfig } from './directory.js';
 import { authErrors } from './errors.js';
 import { modelAllowed } from './model-access.js';
 
@@ -45,7 +46,7 @@ export interface Authorized {
 
 /** The caller presenting the headers read by `header`. */
 export function callerOf(runtime: Runtime, header: (name: string) => string | undefined): Caller {
-  const dir = directoryFor(runtime.config);
+  const dir = runtime.directory;
   const key = readApiKey(header);
   return { dir, key, identity: key === undefined ? undefined : dir.identify(hashKey(key)) };
 }

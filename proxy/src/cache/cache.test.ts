@@ -1,36 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import type { ProxyCall } from '../pipeline/types.js';
+import { authorizedCall, clientRequest, runtimeOf } from '../call/testing/calls.js';
+import { MemoryCache } from '../limits/memory-cache.js';
+import type { Operation } from '../protocols/catalog.js';
 import { decodeEntry, encodeEntry } from './entry.js';
 import { cacheKeyFor, isDeterministic } from './key.js';
-import { MemoryCache } from './memory-cache.js';
 
-const call = (body: Record<string, unknown>, over: Partial<ProxyCall> & { operation?: string } = {}) =>
-  ({
-    surface: 'openai',
-    request: { operation: over.operation ?? 'chat', body },
-    model: 'm',
-    stream: false,
-    clientWantsUsage: false,
-    ...over,
-  }) as unknown as ProxyCall;
+const runtime = runtimeOf(`
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMBackend
+metadata: { name: b }
+spec: { provider: vllm, url: "http://127.0.0.1:9/v1", models: [{ name: m }] }
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: LLMPool
+metadata: { name: m }
+spec: { model: m, backendRefs: [{ name: b }] }
+`);
+
+const call = (body: object, operation: Operation = 'chat') =>
+  authorizedCall(runtime, clientRequest(operation, { model: 'm', ...body }));
 
 describe('cache key', () => {
-  const base = { model: 'm', temperature: 0, messages: [{ role: 'user', content: 'hi' }] };
+  const base = { temperature: 0, messages: [{ role: 'user', content: 'hi' }] };
 
   it('treats only explicit temperature 0 and embeddings as deterministic', () => {
     expect(isDeterministic(call(base))).toBe(true);
     expect(isDeterministic(call({ ...base, temperature: undefined }))).toBe(false);
     expect(isDeterministic(call({ ...base, temperature: 0.2 }))).toBe(false);
-    expect(isDeterministic(call({ model: 'm', options: { temperature: 0 } }))).toBe(true);
-    expect(isDeterministic(call({ input: 'x' }, { operation: 'embeddings' }))).toBe(true);
+    expect(isDeterministic(call({ messages: base.messages, options: { temperature: 0 } }, 'ollama_chat'))).toBe(true);
+    expect(isDeterministic(call({ input: 'x' }, 'embeddings'))).toBe(true);
   });
 
   it('ignores key order and fields that do not change the answer, but not tenant, stream or parameters', () => {
     const k = cacheKeyFor(call(base), 't', 'p:');
     expect(k).toMatch(/^p:c:[0-9a-f]{64}$/);
-    expect(cacheKeyFor(call({ messages: base.messages, temperature: 0, user: 'u1', model: 'x' }), 't', 'p:')).toBe(k);
+    const reordered = { messages: base.messages, user: 'u1', temperature: 0, metadata: { trace: 'x' } };
+    expect(cacheKeyFor(call(reordered), 't', 'p:')).toBe(k);
     expect(cacheKeyFor(call(base), 'other', 'p:')).not.toBe(k);
-    expect(cacheKeyFor(call(base, { stream: true }), 't', 'p:')).not.toBe(k);
+    expect(cacheKeyFor(call({ ...base, stream: true }), 't', 'p:')).not.toBe(k);
     expect(cacheKeyFor(call({ ...base, max_tokens: 5 }), 't', 'p:')).not.toBe(k);
   });
 });

@@ -9,7 +9,7 @@
  * 0.8 — so it is not cached unless the policy sets `cache.nonDeterministic`.
  */
 import { createHash } from 'node:crypto';
-import type { ProxyCall } from '../pipeline/types.js';
+import type { AuthorizedCall, Call } from '../call/call.js';
 import { isRecord } from '../protocols/common/json.js';
 
 const IGNORED = new Set([
@@ -25,7 +25,7 @@ const IGNORED = new Set([
 const EMBEDDINGS = new Set(['embeddings', 'ollama_embed']);
 
 /** Whether the answer to `call` is deterministic (see module comment). */
-export function isDeterministic(call: ProxyCall): boolean {
+export function isDeterministic(call: Call): boolean {
   if (EMBEDDINGS.has(call.request.operation)) return true;
   const body: Readonly<Record<string, unknown>> = call.request.body;
   return (body.temperature ?? (isRecord(body.options) ? body.options.temperature : undefined)) === 0;
@@ -33,26 +33,26 @@ export function isDeterministic(call: ProxyCall): boolean {
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
+  if (isRecord(v)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    for (const k of Object.keys(v).sort()) out[k] = canonical(v[k]);
     return out;
   }
   return v;
 }
 
 /** The cache key of `call` under `prefix`, for the given tenant ('' when anonymous). */
-export function cacheKeyFor(call: ProxyCall, tenant: string, prefix: string): string {
+export function cacheKeyFor(call: AuthorizedCall, tenant: string, prefix: string): string {
   const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(call.request.body)) if (!IGNORED.has(k)) body[k] = v;
-  const plan = call.plan;
+  const plan = call.route;
   const material = JSON.stringify([
     1,
     call.surface,
     call.request.operation,
-    plan?.route?.id ?? '',
-    plan?.pools[0]?.config.id ?? '',
-    plan?.publicModel ?? call.model,
+    plan.route?.id ?? '',
+    plan.pools[0]?.config.id ?? '',
+    plan.publicModel,
     tenant,
     call.stream,
     call.clientWantsUsage,

@@ -3,8 +3,9 @@
  * (`x-switchyard-cache`, `x-ratelimit-*`) and, for cacheable requests, records the bytes sent so a complete 200
  * answer can be stored (recording stops, and nothing is stored, once it exceeds `maxBytes`).
  */
+
+import { DelegatingSink } from '../http/delegating-sink.js';
 import type { ResponseSink } from '../http/sink.js';
-import { DelegatingSink } from './delegating-sink.js';
 
 export class RecordingSink extends DelegatingSink {
   status: number | undefined;

@@ -3,6 +3,7 @@
  * Immutable once built; the EndpointState objects inside are shared with the previous runtime where unchanged.
  */
 import {
+  type BackendConfig,
   type FleetView,
   fleetShare,
   type PoolConfig,
@@ -11,9 +12,10 @@ import {
 } from '../../../shared/src/proxyconfig/index.js';
 import { serves } from '../protocols/adapters.js';
 import { type Operation, PROTOCOL_OF, perOperation } from '../protocols/catalog.js';
-import { type CompiledRoute, compileRoutes } from '../routing/table.js';
 import { createScheduler, type Scheduler } from '../scheduling/index.js';
+import { buildDirectory, type Directory } from './directory.js';
 import { EndpointState } from './endpoint-state.js';
+import { type CompiledRoute, compileRoutes } from './routes.js';
 
 /** One endpoint as a member of a pool: its effective weight there and the target it came from. */
 export interface PoolMember {
@@ -67,6 +69,12 @@ export interface Runtime {
    * caps, local limits) are its share (fleetShare).
    */
   fleet: FleetView | undefined;
+  /** API keys, tenants and which policies cover each pool. */
+  directory: Directory;
+  /** Backend id → backend (pricing, for usage cost). */
+  backends: ReadonlyMap<string, BackendConfig>;
+  /** Every tenant name a policy declares (metric labels take only these). */
+  tenants: ReadonlySet<string>;
 }
 
 /** How a snapshot is compiled on this proxy (settings of the proxy, not of the snapshot). */
@@ -123,8 +131,18 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
     pools.set(p.id, runtime);
     for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
   }
-  const defaultAccess = options.defaultAccess ?? 'allow';
-  return { config, pools, models, routes: compileRoutes(config.routes), endpoints, defaultAccess, fleet };
+  return {
+    config,
+    pools,
+    models,
+    routes: compileRoutes(config.routes),
+    endpoints,
+    defaultAccess: options.defaultAccess ?? 'allow',
+    fleet,
+    directory: buildDirectory(config),
+    backends,
+    tenants: new Set(config.policies.flatMap((p) => p.tenants.map((t) => t.name))),
+  };
 }
 
 /**

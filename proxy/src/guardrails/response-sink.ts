@@ -6,8 +6,9 @@
  * the surface's error event and aborts the upstream. Events are processed in order, one at a time; while checks run
  * (an external call) the sink reports backpressure so the relay pauses the upstream.
  */
-import { DelegatingSink } from '../cache/delegating-sink.js';
+
 import type { GatewayError } from '../errors.js';
+import { DelegatingSink } from '../http/delegating-sink.js';
 import type { ResponseSink } from '../http/sink.js';
 import type { Operation } from '../protocols/catalog.js';
 import type { LocalGuardrail } from './local.js';

@@ -5,20 +5,18 @@
  * tenant's guardrails when its policy covers that pool. Each guardrail once, in snapshot order.
  */
 
-import { governanceOf } from '../auth/context.js';
-import { directoryFor } from '../auth/directory.js';
-import type { ProxyCall } from '../pipeline/types.js';
+import type { AuthorizedCall } from '../call/call.js';
 import { conditionsHold, covers } from '../routing/resolve.js';
 
 /** Ids of the guardrails that apply to `call` (empty when its snapshot has none). */
-export function guardrailIdsFor(call: ProxyCall): string[] {
-  const plan = call.plan;
+export function guardrailIdsFor(call: AuthorizedCall): string[] {
+  const plan = call.route;
   const config = call.runtime.config;
-  if (!plan || !config.policies.some((p) => (p.guardrails?.length ?? 0) > 0)) return [];
-  const g = governanceOf(call);
+  if (!config.policies.some((p) => (p.guardrails?.length ?? 0) > 0)) return [];
+  const g = call.grant;
   const caller = g.identity ? { policy: g.identity.policy, tenant: g.identity.tenant } : undefined;
   const input = { model: call.model, header: call.header, caller };
-  const dir = directoryFor(config);
+  const dir = call.runtime.directory;
   const ids = new Set<string>();
   for (const pool of plan.pools) {
     for (const r of call.runtime.routes) {

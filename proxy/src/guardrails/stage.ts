@@ -3,13 +3,12 @@
  * limits and the cache read the body, every guardrail that applies to the call (select.ts) checks the client's
  * texts, in order, before any upstream attempt. A mask replaces the texts the next guardrail and the upstream see; a
  * deny answers 400 `guardrail_denied` in the surface's shape with the guardrail's reason; a guardrail that failed
- * closed answers 503 `guardrail_unavailable`. Texts are never logged: the state and the hooks carry only the
+ * closed answers 503 `guardrail_unavailable`. Texts are never logged: the record and the observers get only the
  * guardrail, the action and the failure cause.
  */
+import type { AuthorizedCall, Call, Stage } from '../call/call.js';
+import type { Observers } from '../call/observers.js';
 import { GatewayError } from '../errors.js';
-import type { HookList } from '../governance-hooks.js';
-import type { CallMiddleware } from '../pipeline/middleware.js';
-import type { ProxyCall } from '../pipeline/types.js';
 import { ERROR_SHAPES, requestFacts } from '../protocols/clients.js';
 import type { GuardrailRegistry } from './registry.js';
 import { requestTexts, withRequestTexts } from './request-texts.js';
@@ -35,25 +34,24 @@ export function guardrailError(guardrail: string, verdict: GuardrailVerdict, pha
   });
 }
 
-/** Records one guardrail decision of `call`: in its state (unless a plain allow) and through the hooks. */
+/** Records one guardrail decision of `call`: in its record (unless a plain allow) and for the observers. */
 function recordDecision(
-  call: ProxyCall,
-  hooks: HookList,
+  call: Call,
+  observers: Observers,
   guardrail: Guardrail,
   phase: GuardrailPhase,
   verdict: Pick<GuardrailVerdict, 'action' | 'failed'>,
   durationMs: number,
 ): void {
   if (verdict.action !== 'allow' || verdict.failed) {
-    call.state.guardrails ??= [];
-    call.state.guardrails.push({
+    call.record.guardrails.push({
       guardrail: guardrail.name,
       phase,
       action: verdict.action,
       ...(verdict.failed ? { failed: verdict.failed.cause } : {}),
     });
   }
-  hooks.emit('onGuardrail', call, {
+  observers.emit('onGuardrail', call, {
     guardrail: guardrail.name,
     kind: guardrail.kind,
     phase,
@@ -63,30 +61,30 @@ function recordDecision(
   });
 }
 
-const checkOf = (call: ProxyCall, phase: GuardrailPhase, texts: readonly string[]) => ({
+const checkOf = (call: Call, phase: GuardrailPhase, texts: readonly string[]) => ({
   phase,
   texts,
-  requestId: call.state.id,
+  requestId: call.record.id,
   model: call.model,
-  tenant: call.state.tenant,
+  tenant: call.record.caller?.tenant,
 });
 
 /** Runs `guardrail` on `texts` for `call`, records the outcome, and returns the verdict. */
 export async function runGuardrail(
-  call: ProxyCall,
+  call: Call,
   guardrail: Guardrail,
   phase: GuardrailPhase,
   texts: readonly string[],
-  hooks: HookList,
+  observers: Observers,
 ): Promise<GuardrailVerdict> {
   const started = performance.now();
   const verdict = await guardrail.check(checkOf(call, phase, texts));
-  recordDecision(call, hooks, guardrail, phase, verdict, performance.now() - started);
+  recordDecision(call, observers, guardrail, phase, verdict, performance.now() - started);
   return verdict;
 }
 
 /** The guardrails of `call` that check `phase`, and the widest stream window among them. */
-function guardrailsOf(call: ProxyCall, registry: GuardrailRegistry, phase: GuardrailPhase) {
+function guardrailsOf(call: AuthorizedCall, registry: GuardrailRegistry, phase: GuardrailPhase) {
   const ids = guardrailIdsFor(call);
   if (ids.length === 0) return { guardrails: [], windowChars: 0 };
   const set = registry.setFor(call.runtime.config);
@@ -106,10 +104,10 @@ function guardrailsOf(call: ProxyCall, registry: GuardrailRegistry, phase: Guard
  * surface's shape. Streams flow through the guardrails' window (stream-window.ts); a denial ends the stream with
  * the surface's error event and aborts the upstream. Each guardrail's decision over a stream is reported once.
  */
-export const guardResponse = (registry: GuardrailRegistry, hooks: HookList): CallMiddleware =>
+export const guardResponse = <C extends AuthorizedCall>(registry: GuardrailRegistry, observers: Observers): Stage<C> =>
   async function guardResponse(call, next) {
     const { guardrails, windowChars } = guardrailsOf(call, registry, 'response');
-    if (guardrails.length === 0) return next();
+    if (guardrails.length === 0) return next(call);
     const { local, external } = splitGuardrails(guardrails);
     const window = new StreamWindow(local, external, windowChars, (g, text) =>
       g.check(checkOf(call, 'response', [text])),
@@ -120,7 +118,7 @@ export const guardResponse = (registry: GuardrailRegistry, hooks: HookList): Cal
       checkAnswer: async (texts) => {
         let current = texts;
         for (const g of guardrails) {
-          const v = await runGuardrail(call, g, 'response', current, hooks);
+          const v = await runGuardrail(call, g, 'response', current, observers);
           if (v.action === 'deny') return { denied: { guardrail: g.name, verdict: v } };
           if (v.action === 'mask' && v.texts) current = v.texts;
         }
@@ -129,27 +127,26 @@ export const guardResponse = (registry: GuardrailRegistry, hooks: HookList): Cal
       streamError: (d) => guardrailError(d.guardrail, d.verdict, 'response'),
       renderStreamError: (e) => ERROR_SHAPES[call.surface].streamError(e),
     });
-    call.sink = sink;
     try {
-      await next();
+      await next({ ...call, sink });
     } finally {
       await sink.settled();
     }
     const streamed = call.stream && sink.headSent;
     if (streamed)
       for (const t of window.tallies)
-        recordDecision(call, hooks, t.guardrail, 'response', { action: t.action, failed: t.failed }, t.durationMs);
+        recordDecision(call, observers, t.guardrail, 'response', { action: t.action, failed: t.failed }, t.durationMs);
     const denial = sink.denial;
     if (!denial) return;
-    if (streamed) call.state.errorCode = 'guardrail_denied';
+    if (streamed) call.record.streamError = 'guardrail_denied';
     else throw guardrailError(denial.guardrail, denial.verdict, 'response');
   };
 
 /** Creates the request-side guardrail stage. */
-export const guardRequest = (registry: GuardrailRegistry, hooks: HookList): CallMiddleware =>
+export const guardRequest = (registry: GuardrailRegistry, observers: Observers): Stage<AuthorizedCall> =>
   async function guardRequest(call, next) {
     const ids = guardrailIdsFor(call);
-    if (ids.length === 0) return next();
+    if (ids.length === 0) return next(call);
     const set = registry.setFor(call.runtime.config);
     let texts: string[] | undefined;
     let masked = false;
@@ -157,17 +154,14 @@ export const guardRequest = (registry: GuardrailRegistry, hooks: HookList): Call
       const g = set.get(id);
       if (!g?.phases.has('request')) continue;
       texts ??= requestTexts(call.request);
-      const verdict = await runGuardrail(call, g.guardrail, 'request', texts, hooks);
+      const verdict = await runGuardrail(call, g.guardrail, 'request', texts, observers);
       if (verdict.action === 'deny') throw guardrailError(id, verdict, 'request');
       if (verdict.action === 'mask' && verdict.texts) {
         texts = verdict.texts;
         masked = true;
       }
     }
-    if (masked && texts) {
-      call.request = withRequestTexts(call.request, texts);
-      const prompt = requestFacts(call.request).prompt;
-      if (prompt !== undefined) call.prompt = prompt;
-    }
-    await next();
+    if (!masked || !texts) return next(call);
+    const request = withRequestTexts(call.request, texts);
+    await next({ ...call, request, prompt: requestFacts(request).prompt ?? call.prompt });
   };

@@ -8,9 +8,8 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { EndpointState } from '../config/endpoint-state.js';
+import type { EndpointState, Health } from '../config/endpoint-state.js';
 import type { Runtime } from '../config/runtime.js';
-import type { PipelineHooks } from '../pipeline/types.js';
 import { classifyProbe, type ProbeResult, probeFor } from './probe.js';
 import { applyCheckResult, forgetChecks } from './transitions.js';
 
@@ -19,8 +18,8 @@ export const LOADING_RECHECK_MS = 1000;
 
 export interface HealthCheckerOptions {
   log: Logger;
-  /** Hooks to tell about health changes (read at each change, so hooks installed later are seen). */
-  hooks?: () => PipelineHooks | undefined;
+  /** Told about every change of an endpoint's health. */
+  onHealthChange?(endpoint: EndpointState, from: Health, to: Health): void;
 }
 
 interface Watch {
@@ -96,7 +95,7 @@ export class HealthChecker {
         { endpoint: e.id, backend: e.backend.id, from, to: e.health, reason },
         'endpoint health changed',
       );
-      this.opts.hooks?.()?.onHealthChange?.(e, from, e.health);
+      this.opts.onHealthChange?.(e, from, e.health);
     }
     const every = e.loading
       ? Math.min(e.backend.healthCheck.intervalMs, LOADING_RECHECK_MS)

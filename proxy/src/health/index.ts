@@ -3,8 +3,8 @@
  * a replaced runtime stop watching endpoints. Wired once by server.ts.
  */
 import type { Logger } from 'pino';
+import type { Observers } from '../call/observers.js';
 import type { SnapshotStore } from '../config/store.js';
-import type { PipelineHooks } from '../pipeline/types.js';
 import { disposeSchedulers } from '../scheduling/index.js';
 import { HealthChecker } from './checker.js';
 
@@ -13,9 +13,12 @@ export { HealthChecker } from './checker.js';
 /** Starts health checking for `store`'s snapshots; returns the function that stops it. */
 export function maintainEndpoints(
   store: SnapshotStore,
-  opts: { log: Logger; hooks?: () => PipelineHooks | undefined },
+  opts: { log: Logger; observers: Observers },
 ): () => Promise<void> {
-  const checker = new HealthChecker(opts);
+  const checker = new HealthChecker({
+    log: opts.log,
+    onHealthChange: (e, from, to) => opts.observers.emit('onHealthChange', e, from, to),
+  });
   const unsubscribe = store.subscribe((rt, previous) => {
     checker.sync(rt);
     if (previous) disposeSchedulers(previous);

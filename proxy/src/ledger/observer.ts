@@ -1,10 +1,11 @@
-/** The request-end observer that turns a finished request's state into a ledger entry (no prompt or answer text). */
+/** The observer that turns each finished request into a ledger entry (no prompt or answer text). */
 import { randomUUID } from 'node:crypto';
-import type { RequestState } from '../env.js';
+import type { CallObserver } from '../call/observers.js';
+import type { GuardrailMark, RequestSummary } from '../call/record.js';
 import type { LedgerEntry } from './entry.js';
 
 /** The ledger entry of a request that finished at `finishedAt`. */
-export function ledgerEntryOf(state: RequestState, finishedAt: number): LedgerEntry {
+export function ledgerEntryOf(state: RequestSummary, finishedAt: number): LedgerEntry {
   return {
     id: randomUUID(),
     requestId: state.id,
@@ -25,23 +26,24 @@ export function ledgerEntryOf(state: RequestState, finishedAt: number): LedgerEn
     inputTokens: state.inputTokens ?? 0,
     outputTokens: state.outputTokens ?? 0,
     cachedInputTokens: state.cachedInputTokens ?? 0,
-    usageEstimated: state.usageEstimated === true,
+    usageEstimated: state.usageEstimated,
     cost: state.cost,
-    currency: state.costCurrency,
+    currency: state.currency,
     cache: state.cache,
     guardrail: strongestAction(state.guardrails),
   };
 }
 
 /** `deny` when a guardrail denied, else `mask` when one masked, else undefined. */
-function strongestAction(list: RequestState['guardrails']): string | undefined {
-  if (!list) return undefined;
+function strongestAction(list: readonly GuardrailMark[]): string | undefined {
   if (list.some((g) => g.action === 'deny')) return 'deny';
   return list.some((g) => g.action === 'mask') ? 'mask' : undefined;
 }
 
-/** A request-end observer recording every finished request in `ledger`. */
-export const recordToLedger =
-  (ledger: { record(entry: LedgerEntry): void }, now: () => number = Date.now) =>
-  (state: RequestState): void =>
-    ledger.record(ledgerEntryOf(state, now()));
+/** The observer recording every finished request in `ledger`. */
+export const recordToLedger = (
+  ledger: { record(entry: LedgerEntry): void },
+  now: () => number = Date.now,
+): CallObserver => ({
+  onRequestEnd: (request) => ledger.record(ledgerEntryOf(request, now())),
+});

@@ -5,8 +5,8 @@
  * once for all proxies, while the local limiter (no Redis, or Redis down) holds this proxy to its share.
  */
 import { type FleetView, fleetShare } from '../../../shared/src/proxyconfig/index.js';
+import type { RedisFailure } from '../call/observers.js';
 import { errors } from '../errors.js';
-import type { RedisFailure } from '../governance-hooks.js';
 import type { LocalLimitStore } from './local-store.js';
 import type { BudgetRebuild } from './rebuild.js';
 import {

@@ -3,7 +3,7 @@
  * output budget (`max_tokens` and its per-surface names), capped so one huge `max_tokens` does not block a tenant.
  * Settling with the real usage corrects it when the answer ends.
  */
-import type { ProxyCall } from '../pipeline/types.js';
+import type { Call } from '../call/call.js';
 import { isRecord } from '../protocols/common/json.js';
 
 /** Output tokens assumed when the request sets no maximum. */
@@ -23,7 +23,7 @@ function requestedMaxOutput(body: Readonly<Record<string, unknown>>): number | u
   return num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(options?.num_predict);
 }
 
-function promptChars(call: ProxyCall): number {
+function promptChars(call: Call): number {
   if (call.prompt !== undefined) return call.prompt.length;
   const b: Readonly<Record<string, unknown>> = call.request.body;
   let n = 0;
@@ -35,7 +35,7 @@ function promptChars(call: ProxyCall): number {
 }
 
 /** Estimated input and output tokens of `call`. */
-export function estimateTokens(call: ProxyCall): TokenEstimate {
+export function estimateTokens(call: Call): TokenEstimate {
   // Counting tokens generates nothing and is not billed: it does not count against token limits.
   const op = call.request.operation;
   if (op === 'count_tokens') return { input: 0, output: 0 };

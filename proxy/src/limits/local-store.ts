@@ -2,7 +2,7 @@
  * LimitStore in this process's memory, with the same semantics as the Redis scripts (lua.ts). Used when no Redis
  * is configured, and by fail-open policies while Redis is unreachable: limits then hold per replica.
  */
-import { MemoryCache } from '../cache/memory-cache.js';
+import { MemoryCache } from './memory-cache.js';
 import type { AdmitRequest, AdmitResult, CounterSpec, CounterState, LimitStore, SettleRequest } from './types.js';
 
 const B = 1000;

@@ -1,22 +1,18 @@
 /**
- * The limits-and-cache stage: takes every applicable counter (RPM, reserved TPM, concurrency, budgets) and looks up
- * the cache in one store call; a denied request gets a 429, a cache hit is replayed without calling the upstream.
- * Otherwise the answer runs through a RecordingSink (rate-limit and cache headers, bytes for the cache) and, when
- * it ends, reserved tokens are settled with real usage, leases released, cost added and the answer stored.
+ * The limits stage: takes every applicable counter (RPM, reserved TPM, concurrency, budgets) in one store call,
+ * which also looks up the cache plan's key (cache/plan.ts) so a cacheable request costs one round trip; a denied
+ * request gets a 429. The call goes on admitted (the cached entry found, if any, for the cache stage) with the
+ * rate-limit headers on its answer; when the answer ends, reserved tokens are settled with the real usage, leases
+ * released, cost added and, in the same round trip, the answer the cache stage hands back stored.
  */
 import type { Logger } from 'pino';
 import type { PolicyConfig, PoolConfig } from '../../../shared/src/proxyconfig/index.js';
-import { governanceOf } from '../auth/context.js';
-import { directoryFor } from '../auth/directory.js';
-import { encodeEntry } from '../cache/entry.js';
-import { cacheKeyFor, isDeterministic } from '../cache/key.js';
-import { RecordingSink } from '../cache/recording-sink.js';
-import { replayEntry } from '../cache/replay.js';
+import { cachePlanFor } from '../cache/plan.js';
+import type { AdmittedCall, AuthorizedCall, Stage } from '../call/call.js';
+import type { Observers } from '../call/observers.js';
 import { GatewayError } from '../errors.js';
-import type { HookList } from '../governance-hooks.js';
-import type { CallMiddleware } from '../pipeline/middleware.js';
-import type { ProxyCall } from '../pipeline/types.js';
-import { type Admission, admitWithFailureMode, type Stores } from './admission.js';
+import { HeaderSink } from '../http/delegating-sink.js';
+import { admitWithFailureMode, type Stores } from './admission.js';
 import { COST_UNITS, countersFor, isCostMetric, isTokenMetric } from './counters.js';
 import { estimateTokens, type TokenEstimate } from './estimate.js';
 import { rateLimitError, rateLimitHeaders } from './headers.js';
@@ -24,7 +20,7 @@ import { type CounterSpec, type LimitStore, StoreUnavailableError } from './type
 
 export interface LimitStageOptions {
   stores: Stores;
-  hooks: HookList;
+  observers: Observers;
   log: Logger;
   /** Prefix of every Redis key. */
   keyPrefix: string;
@@ -36,9 +32,9 @@ export interface LimitStageOptions {
 const needsSettle = (m: CounterSpec['metric']) => m === 'concurrent' || isTokenMetric(m) || isCostMetric(m);
 
 /** The names a request served by `pool` goes by: the pool's own (model name first) and what the client used. */
-function namesOf(pool: PoolConfig, call: ProxyCall): string[] {
+function namesOf(pool: PoolConfig, call: AuthorizedCall): string[] {
   const name = pool.id.slice(pool.id.indexOf('/') + 1);
-  return [pool.model, ...pool.aliases, pool.id, name, call.model, call.plan?.publicModel ?? call.model];
+  return [pool.model, ...pool.aliases, pool.id, name, call.model, call.route.publicModel];
 }
 
 /**
@@ -46,9 +42,9 @@ function namesOf(pool: PoolConfig, call: ProxyCall): string[] {
  * may reach) and, where that policy holds the caller's key, its tenant's limits; each counter once, with the pools
  * it belongs to.
  */
-function callCounters(call: ProxyCall, tokens: number, o: LimitStageOptions) {
-  const g = governanceOf(call);
-  const dir = directoryFor(call.runtime.config);
+function callCounters(call: AuthorizedCall, tokens: number, o: LimitStageOptions) {
+  const g = call.grant;
+  const dir = call.runtime.directory;
   const base = { identity: g.identity, tokens, leaseMs: o.leaseMs, now: Date.now() };
   const byKey = new Map<string, { counter: CounterSpec; pools: Set<string> }>();
   const policies = new Set<PolicyConfig>();
@@ -59,7 +55,7 @@ function callCounters(call: ProxyCall, tokens: number, o: LimitStageOptions) {
       else byKey.set(c.key, { counter: c, pools: new Set([pool]) });
     }
   };
-  for (const pool of call.plan?.pools ?? []) {
+  for (const pool of call.route.pools) {
     for (const p of dir.covering(pool.config.id)) {
       policies.add(p.config);
       // The tenant's own limits count the requests its policy's pools serve.
@@ -77,44 +73,31 @@ function callCounters(call: ProxyCall, tokens: number, o: LimitStageOptions) {
   };
 }
 
-/** The cache of the call's pool: its caller's own policy's when that covers it, else the first covering one's. */
-function cacheOf(call: ProxyCall) {
-  const primary = call.plan?.pools[0];
-  if (!primary) return undefined;
-  const covering = directoryFor(call.runtime.config).covering(primary.config.id);
-  const own = governanceOf(call).own;
-  const pick = covering.find((p) => p === own && p.config.cache) ?? covering.find((p) => p.config.cache);
-  return pick?.config.cache?.enabled ? pick.config.cache : undefined;
-}
+/** Admission of a call nothing limits or caches. */
+const FREE: AdmittedCall['admission'] = { cache: undefined, cached: undefined, headers: {}, storeWithSettle() {} };
 
-/** Creates the limits-and-cache stage. */
-export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
+/** Creates the limits stage. */
+export const enforceLimits = (o: LimitStageOptions): Stage<AuthorizedCall, AdmittedCall> =>
   async function enforceLimits(call, next) {
-    const g = governanceOf(call);
-    const cache = cacheOf(call);
-    const identity = g.identity;
-    const cacheKey =
-      cache && (cache.nonDeterministic || isDeterministic(call))
-        ? cacheKeyFor(call, identity ? `${identity.policy}/${identity.tenant}` : '', o.keyPrefix)
-        : undefined;
+    const cache = cachePlanFor(call, o.keyPrefix);
     const estimate = estimateTokens(call);
     const wanted = callCounters(call, estimate.input + estimate.output, o);
     const { pools, failureMode } = wanted;
-    if (wanted.counters.length === 0 && !cache) return next();
+    if (wanted.counters.length === 0 && !cache) return next({ ...call, admission: FREE });
 
-    let admitted: Admission;
+    let admitted: Awaited<ReturnType<typeof admitWithFailureMode>>;
     try {
-      const req = { member: call.state.id, counters: wanted.counters, cacheKey };
+      const req = { member: call.record.id, counters: wanted.counters, cacheKey: cache?.key };
       admitted = await admitWithFailureMode(o.stores, failureMode, req, call.runtime.fleet);
     } catch (e) {
-      if (e instanceof GatewayError && e.code === 'rate_limiter_unavailable') call.state.limit = 'fail_closed';
+      if (e instanceof GatewayError && e.code === 'rate_limiter_unavailable') call.record.limit = 'fail_closed';
       throw e;
     }
     const { store, result, counters } = admitted;
     if (counters.length > 0) {
       const c = result.allowed ? undefined : counters[result.denied ?? 0];
-      call.state.limit = c ? 'limited' : admitted.degraded ? 'fail_open' : 'allowed';
-      o.hooks.emit('onRateLimit', call, {
+      call.record.limit = c ? 'limited' : admitted.degraded ? 'fail_open' : 'allowed';
+      o.observers.emit('onRateLimit', call, {
         allowed: result.allowed,
         source: store.source,
         ...(c ? { denied: { scope: c.scope, metric: c.metric } } : {}),
@@ -122,52 +105,43 @@ export const enforceLimits = (o: LimitStageOptions): CallMiddleware =>
       if (c) throw rateLimitError(counters, result);
     }
     const headers = rateLimitHeaders(counters, result);
-    if (cache) headers['x-switchyard-cache'] = 'miss';
-    if (result.cached !== undefined && replayEntry(call, result.cached, headers)) {
-      o.hooks.emit('onCache', call, 'hit');
-      return;
-    }
-    if (cache) {
-      call.state.cache = cacheKey ? 'miss' : 'bypass';
-      o.hooks.emit('onCache', call, call.state.cache);
-    }
-    const sink = new RecordingSink(call.sink, headers, cacheKey !== undefined, cache?.maxEntryBytes ?? 0);
-    call.sink = sink;
+    let toStore: { key: string; value: string; ttlMs: number } | undefined;
+    const admission: AdmittedCall['admission'] = {
+      cache,
+      cached: result.cached,
+      headers,
+      storeWithSettle(entry) {
+        if (cache?.key) toStore ??= { key: cache.key, ...entry };
+      },
+    };
+    const sink = new HeaderSink(call.sink, headers);
     try {
-      await next();
+      await next({ ...call, sink, admission });
     } catch (e) {
       // An answer that failed before its head was sent still tells the client where its limits stand.
       throw e instanceof GatewayError && !sink.headSent ? e.withHeaders(headers) : e;
     } finally {
-      const body = cacheKey && !call.state.errorCode ? sink.recorded() : undefined;
-      const cacheStore =
-        cache && cacheKey && body !== undefined
-          ? {
-              key: cacheKey,
-              value: encodeEntry({ contentType: sink.contentType ?? 'application/json', body }),
-              ttlMs: cache.ttlMs,
-            }
-          : undefined;
-      if (cacheStore || counters.some((c) => needsSettle(c.metric))) {
+      // A cached answer took no token or concurrency counters: nothing to settle.
+      if (call.record.cache !== 'hit' && (toStore || counters.some((c) => needsSettle(c.metric)))) {
         // An unreadable entry was a hit for the store: it took no token/concurrency counters then.
         const taken = result.cached === undefined;
-        await settle(o, store, call, { counters, pools }, result.nowMs, estimate, taken, cacheStore);
-        if (cacheStore) o.hooks.emit('onCache', call, 'stored');
+        await settle(o, store, call, { counters, pools }, result.nowMs, estimate, taken, toStore);
+        if (toStore) o.observers.emit('onCache', call, 'stored');
       }
     }
   };
 
 /** Tokens the request really used: upstream usage (or the stream estimate), else its input if it was attempted. */
-function usedTokens(call: ProxyCall, estimate: TokenEstimate): number {
-  const s = call.state;
-  if (s.inputTokens !== undefined || s.outputTokens !== undefined) return (s.inputTokens ?? 0) + (s.outputTokens ?? 0);
-  return s.attempts > 0 ? estimate.input : 0;
+function usedTokens(call: AuthorizedCall, estimate: TokenEstimate): number {
+  const u = call.record.usage;
+  if (u) return u.inputTokens + u.outputTokens;
+  return call.record.upstream.attempts > 0 ? estimate.input : 0;
 }
 
 async function settle(
   o: LimitStageOptions,
   store: LimitStore,
-  call: ProxyCall,
+  call: AuthorizedCall,
   taken: { counters: CounterSpec[]; pools: Set<string>[] },
   admittedAt: number,
   estimate: TokenEstimate,
@@ -175,8 +149,8 @@ async function settle(
   cacheStore: { key: string; value: string; ttlMs: number } | undefined,
 ): Promise<void> {
   const used = usedTokens(call, estimate);
-  const cost = Math.round((call.state.cost ?? 0) * COST_UNITS);
-  const served = call.state.pool;
+  const cost = Math.round((call.record.usage?.cost ?? 0) * COST_UNITS);
+  const served = call.record.upstream.pool;
   const deltas = taken.counters.map((c, i) => {
     // Counters of pools that did not serve the call keep its request, not its tokens or cost.
     const here = served !== undefined && taken.pools[i]?.has(served) === true;
@@ -185,10 +159,10 @@ async function settle(
     return (here ? used : 0) - (counted || !c.skipOnHit ? c.amount : 0);
   });
   try {
-    await store.settle({ member: call.state.id, admittedAt, counters: taken.counters, deltas, cacheStore });
+    await store.settle({ member: call.record.id, admittedAt, counters: taken.counters, deltas, cacheStore });
   } catch (e) {
     if (!(e instanceof StoreUnavailableError)) {
-      o.log.error({ err: e, requestId: call.state.id }, 'settling rate-limit counters failed');
+      o.log.error({ err: e, requestId: call.record.id }, 'settling rate-limit counters failed');
       return;
     }
     // Leases expire on their own; the reservation stays as the estimate.

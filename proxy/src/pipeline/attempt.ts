@@ -3,10 +3,13 @@
  * answer is written to the client every failure is retryable; after it, a failure ends the stream with the
  * surface's error event and is never retried.
  */
+import type { AuthorizedCall } from '../call/call.js';
+import type { AttemptOutcome } from '../call/outcome.js';
 import type { PoolMember } from '../config/runtime.js';
 import { errors, GatewayError, UPSTREAM_LOADING } from '../errors.js';
 import type { BoundAdapter } from '../protocols/adapters.js';
 import type { AttemptContext } from '../protocols/types.js';
+import { recordLatency } from '../resilience/latency.js';
 import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
 import { responseHeaders } from './commit.js';
@@ -14,7 +17,7 @@ import { asUpstreamError, failureCauseOf } from './failure.js';
 import { readUpstreamBody } from './read-body.js';
 import { relayStream } from './relay.js';
 import { AttemptTimers } from './timers.js';
-import type { AttemptOutcome, PipelineDeps, ProxyCall } from './types.js';
+import type { PipelineDeps } from './types.js';
 
 const RETRYABLE_5XX = new Set([500, 502, 503, 504, 529]);
 
@@ -50,9 +53,17 @@ function parseUpstreamError(
   }
 }
 
+/** The first byte of an answer arrived after `ttfbMs`: the endpoint's latency learns it, observers hear of it. */
+function firstByte(deps: PipelineDeps, call: AuthorizedCall, member: PoolMember, ttfbMs: number): void {
+  recordLatency(member.endpoint, ttfbMs, Date.now());
+  call.record.upstream.ttfbMs = ttfbMs;
+  deps.observers.emit('onFirstByte', call, member, ttfbMs);
+}
+
+/** One attempt of `call` at `member`; never throws for what the upstream does (see the outcome). */
 export async function attemptOnce(
   deps: PipelineDeps,
-  call: ProxyCall,
+  call: AuthorizedCall,
   member: PoolMember,
   adapter: BoundAdapter,
   actx: AttemptContext,
@@ -74,7 +85,7 @@ export async function attemptOnce(
   const started = performance.now();
   try {
     const req = adapter.buildRequest(actx);
-    deps.hooks?.onUpstreamRequest?.(call, member, req);
+    deps.observers.emit('onUpstreamRequest', call, member, req);
     let res: Awaited<ReturnType<typeof sendUpstream>>;
     try {
       res = await sendUpstream(deps.pools, endpoint, req, controller);
@@ -104,7 +115,7 @@ export async function attemptOnce(
     if (!call.stream) {
       let body: Buffer;
       try {
-        body = await readUpstreamBody(res.body, deps.maxResponseBytes ?? 32 * 1024 * 1024);
+        body = await readUpstreamBody(res.body, deps.maxResponseBytes);
       } catch (e) {
         if (e instanceof GatewayError) return { kind: 'fatal', error: e };
         return transportOutcome(
@@ -114,14 +125,14 @@ export async function attemptOnce(
         );
       }
       timers.firstByteSeen(false);
-      deps.hooks?.onFirstByte?.(call, member, performance.now() - started);
+      firstByte(deps, call, member, performance.now() - started);
       let translated: ReturnType<BoundAdapter['translateResponse']>;
       try {
         translated = adapter.translateResponse(body, actx);
       } catch (e) {
         // An answer that is not what the protocol promises (malformed, a shape the translator cannot read): 502.
         if (!(e instanceof GatewayError))
-          deps.log.warn({ err: e, requestId: call.state.id }, 'upstream answer could not be translated');
+          deps.log.warn({ err: e, requestId: call.record.id }, 'upstream answer could not be translated');
         const error = asUpstreamError(e, 'upstream answered with a malformed body');
         return error.status >= 500 ? { kind: 'retry', cause: failureCauseOf(error), error } : { kind: 'fatal', error };
       }
@@ -140,7 +151,7 @@ export async function attemptOnce(
       timers,
       controller,
       log: deps.log,
-      onFirstByte: () => deps.hooks?.onFirstByte?.(call, member, performance.now() - started),
+      onFirstByte: () => firstByte(deps, call, member, performance.now() - started),
       commitHeaders: () => responseHeaders(call, member, adapter.streamContentType),
     });
   } finally {

@@ -1,6 +1,7 @@
 /** How exceptions on the upstream path become a request's own failure (never the process's). */
+
+import type { FailureCause } from '../call/outcome.js';
 import { errors, GatewayError } from '../errors.js';
-import type { FailureCause } from './types.js';
 
 /**
  * `e` as the error the client is told about: a GatewayError stays as it is; anything else thrown while handling an

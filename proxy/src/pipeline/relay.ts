@@ -11,6 +11,8 @@
  */
 
 import type { Logger } from 'pino';
+import type { AuthorizedCall } from '../call/call.js';
+import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
 import { errors, GatewayError } from '../errors.js';
 import { ERROR_SHAPES } from '../protocols/clients.js';
 import type { StreamTranslator } from '../protocols/types.js';
@@ -19,12 +21,11 @@ import type { UpstreamResponse } from '../upstream/send.js';
 import { classifyTransportError } from '../upstream/send.js';
 import { asUpstreamError, failureCauseOf } from './failure.js';
 import type { AttemptTimers } from './timers.js';
-import type { AttemptOutcome, FailureCause, ProxyCall } from './types.js';
 
 export interface RelayOptions {
   res: UpstreamResponse;
   translator: StreamTranslator;
-  call: ProxyCall;
+  call: AuthorizedCall;
   timers: AttemptTimers;
   controller: AttemptAbort;
   log: Logger;
@@ -74,7 +75,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
           fn(...args);
         } catch (e) {
           if (!(e instanceof GatewayError))
-            o.log.warn({ err: e, requestId: call.state.id }, 'upstream stream could not be translated');
+            o.log.warn({ err: e, requestId: call.record.id }, 'upstream stream could not be translated');
           const error = asUpstreamError(e, 'could not translate the upstream stream');
           fail(error, failureCauseOf(error));
         }

@@ -5,6 +5,8 @@
  * attempt count, the call's deadline and the retry budget.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuthorizedCall } from '../call/call.js';
+import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
@@ -14,12 +16,11 @@ import type { AttemptContext } from '../protocols/types.js';
 import { recordFailureLatency } from '../resilience/latency.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
-import type { WaitQueues } from '../resilience/wait-queue.js';
 import { sessionKeyOf } from '../scheduling/llm-aware/session.js';
 import { checkedUsage } from '../usage/validate.js';
 import { attemptOnce } from './attempt.js';
 import { selectMember, unavailability } from './select.js';
-import type { AttemptOutcome, FailureCause, PipelineDeps, ProxyCall } from './types.js';
+import type { PipelineDeps } from './types.js';
 
 /** Retry-After sent with our own 503 when a pool stays saturated. */
 const SATURATED_RETRY_AFTER_MS = 1000;
@@ -27,10 +28,9 @@ const SATURATED_RETRY_AFTER_MS = 1000;
 /** State of one call across the pools of its plan. */
 export interface CallRun {
   deps: PipelineDeps;
-  call: ProxyCall;
+  call: AuthorizedCall;
   /** Budget of the primary pool: every attempt after the first withdraws from it, fallbacks included. */
   budget: RetryBudget;
-  queues: WaitQueues;
   publicModel: string;
   /** Overall deadline until the first byte (ms since epoch), from the primary pool's retry.deadline. */
   deadline: number;
@@ -52,11 +52,12 @@ const deadlineError = (run: CallRun, pool: PoolRuntime) =>
 
 /** 'done' when the call was answered; otherwise the next pool may be tried. Throws when the call must end. */
 export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean): Promise<'done' | undefined> {
-  const { call } = run;
+  const { call, deps } = run;
+  const up = call.record.upstream;
   const retry = pool.config.retry;
   const deadline = Math.min(
     run.deadline,
-    retry.deadlineMs !== undefined ? call.state.startedAt + retry.deadlineMs : Number.POSITIVE_INFINITY,
+    retry.deadlineMs !== undefined ? call.record.startedAt + retry.deadlineMs : Number.POSITIVE_INFINITY,
   );
   const tried = new Set<EndpointState>();
   let queuedAt: number | undefined;
@@ -80,17 +81,17 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       if (waited === 'again') continue;
       return undefined;
     }
-    if (call.state.attempts > 0) {
+    if (up.attempts > 0) {
       if (!run.budget.tryRetry(now)) {
-        run.deps.hooks?.onRetryBudgetExhausted?.(call, pool.config.id);
+        deps.observers.emit('onRetryBudgetExhausted', call, pool.config.id);
         throw run.lastError ?? errors.unavailable(`retry budget of pool ${pool.config.id} exhausted`);
       }
-      if (run.lastCause) run.deps.hooks?.onRetry?.(call, run.lastCause);
+      if (run.lastCause) deps.observers.emit('onRetry', call, run.lastCause);
     }
     attempt++;
     tried.add(member.endpoint);
-    call.state.backend = member.endpoint.backend.id;
-    call.state.endpoint = member.endpoint.id;
+    up.backend = member.endpoint.backend.id;
+    up.endpoint = member.endpoint.id;
     const adapter = bindAdapter(call.request, PROTOCOL_OF[member.endpoint.backend.provider]);
     if (!adapter) throw unsupportedOperation(call.model, member.endpoint.backend.provider);
     const actx: AttemptContext = {
@@ -100,44 +101,44 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       backend: member.endpoint.backend,
       clientWantsUsage: call.clientWantsUsage,
       header: call.header,
-      ...(run.deps.maxEventBytes !== undefined ? { maxEventBytes: run.deps.maxEventBytes } : {}),
+      maxEventBytes: deps.maxEventBytes,
     };
     const remaining = deadline - now;
     const perTry = Math.max(1, Math.min(retry.perTryTimeoutMs ?? Number.POSITIVE_INFINITY, remaining));
-    const hooks = run.deps.hooks;
-    call.state.attempts++;
+    up.attempts++;
     const startedAt = performance.now();
+    up.attemptStartedAt = startedAt;
+    up.firstAttemptAt ??= startedAt;
+    up.ttfbMs = undefined;
     member.endpoint.acquire();
-    hooks?.onAttemptStart?.(call, member, call.state.attempts - 1);
+    deps.observers.emit('onAttemptStart', call, member, up.attempts - 1);
     let outcome: AttemptOutcome;
     try {
-      outcome = await attemptOnce(run.deps, call, member, adapter, actx, Number.isFinite(perTry) ? perTry : undefined);
+      outcome = await attemptOnce(deps, call, member, adapter, actx, Number.isFinite(perTry) ? perTry : undefined);
     } finally {
       member.endpoint.release();
-      run.queues.released(member.endpoint);
+      deps.queues.released(member.endpoint);
     }
-    const duration = performance.now() - startedAt;
+    const endedAt = performance.now();
+    const duration = endedAt - startedAt;
+    up.upstreamMs += duration;
+    up.lastAttemptEndAt = endedAt;
     if (outcome.kind === 'done' && outcome.usage && !checkedUsage(outcome.usage)) {
-      run.deps.log.warn(
-        { requestId: call.state.id, backend: member.endpoint.backend.id },
+      deps.log.warn(
+        { requestId: call.record.id, backend: member.endpoint.backend.id },
         'upstream reported implausible usage: tokens are estimated instead',
       );
       outcome = { ...outcome, usage: undefined };
-      call.state.usageRejected = true;
+      up.usageRejected = true;
     }
     // Only the replica's own behaviour teaches outlier detection: never a client that left or stopped reading.
     const byClient = outcome.kind === 'done' ? outcome.clientCaused === true : call.sink.closed;
     if (!byClient) learn(run, pool, member.endpoint, outcome, duration);
-    hooks?.onAttemptEnd?.(call, member, outcome, duration);
+    deps.observers.emit('onAttemptEnd', call, member, outcome, duration);
     if (outcome.kind === 'done') {
-      if (outcome.usage) {
-        call.state.inputTokens = outcome.usage.inputTokens;
-        call.state.outputTokens = outcome.usage.outputTokens;
-        if (outcome.usage.cachedInputTokens !== undefined)
-          call.state.cachedInputTokens = outcome.usage.cachedInputTokens;
-      }
-      if (outcome.incomplete) call.state.usageIncomplete = true;
-      if (outcome.streamError) call.state.errorCode = outcome.streamError.code ?? 'stream_error';
+      if (outcome.usage) up.usage = outcome.usage;
+      if (outcome.incomplete) up.usageIncomplete = true;
+      if (outcome.streamError) call.record.streamError = outcome.streamError.code ?? 'stream_error';
       return 'done';
     }
     if (outcome.kind === 'fatal') throw outcome.error;
@@ -166,7 +167,7 @@ function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: Attem
   }
   if (outcome.kind === 'done') e.markLoaded();
   const ejectedFor = recordOutcome(e, pool, outcome, now);
-  if (ejectedFor !== undefined) run.deps.hooks?.onEjection?.(e, pool.config.id, ejectedFor);
+  if (ejectedFor !== undefined) run.deps.observers.emit('onEjection', e, pool.config.id, ejectedFor);
   if (outcome.kind === 'retry' && outcome.cause !== '429') recordFailureLatency(e, durationMs, now);
 }
 
@@ -190,9 +191,9 @@ async function waitForEndpoint(
     const q = pool.config.scheduling.queue;
     const until = Math.min(queuedAt + q.timeoutMs, deadline);
     const front = queuedAt < now;
-    const waiting = run.queues.for(pool).wait(until - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
+    const waiting = run.deps.queues.for(pool).wait(until - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
     const result = waiting === 'full' ? 'full' : until > now ? await waiting : 'timeout';
-    run.deps.hooks?.onQueueWait?.(call, pool.config.id, result, Date.now() - queuedAt);
+    run.deps.observers.emit('onQueueWait', call, pool.config.id, result, Date.now() - queuedAt);
     if (result === 'woken') return 'again';
     if (result === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
     run.lastError = new GatewayError(

@@ -7,9 +7,10 @@
  * 429 is not a failure: it blocks the endpoint until its Retry-After instead; a Retry-After on a 503/529 blocks the
  * endpoint as well, on top of counting the failure.
  */
+
+import type { AttemptOutcome } from '../call/outcome.js';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
-import type { AttemptOutcome } from '../pipeline/types.js';
 
 /** Block time after a 429 without Retry-After. */
 export const DEFAULT_RETRY_AFTER_MS = 1000;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { AttemptOutcome } from '../call/outcome.js';
 import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors } from '../errors.js';
-import type { AttemptOutcome } from '../pipeline/types.js';
 import { perOperation } from '../protocols/catalog.js';
 import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';

@@ -8,48 +8,8 @@
  */
 import type { PoolConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
 import { modelMatchAccepts } from '../../../shared/src/translate/coverage.js';
+import type { CompiledRoute, PoolLike, RouteInput, RoutePlan, RoutingTable, SystemPrompt } from '../config/routes.js';
 import { errors } from '../errors.js';
-import type { CompiledRoute } from './table.js';
-
-/** What resolution needs of a pool. */
-export interface PoolLike {
-  config: PoolConfig;
-}
-
-/** The compiled snapshot as routing sees it. */
-export interface RoutingTable<P extends PoolLike> {
-  routes: readonly CompiledRoute[];
-  /** Model name or alias → pool. */
-  models: ReadonlyMap<string, P>;
-  /** Pool id → pool. */
-  pools: ReadonlyMap<string, P>;
-}
-
-/** An authenticated caller: its tenant in the RoutePolicy that holds its key (rules match tenants of their policy). */
-export interface RouteCaller {
-  policy: string;
-  tenant: string;
-}
-
-export interface RouteInput {
-  model: string;
-  header(name: string): string | undefined;
-  caller?: RouteCaller | undefined;
-}
-
-export type SystemPrompt = NonNullable<RouteConfig['systemPrompt']>;
-
-export interface RoutePlan<P extends PoolLike> {
-  /** The selected pool first, then the fallback chain. */
-  pools: P[];
-  /** Every pool the request could have been sent to by this resolution (all pools of a split): policy checks them all. */
-  candidates: P[];
-  route: RouteConfig | undefined;
-  /** Model name reported to the client: the rule's modelRewrite, else the name it asked for. */
-  publicModel: string;
-  /** The system prompt applied to the request, if any (see systemPromptFor). */
-  systemPrompt?: SystemPrompt | undefined;
-}
 
 /** How a split is decided: `next` advances the split's round-robin (requests), `first` does not (visibility checks). */
 export type SplitPick = 'next' | 'first';

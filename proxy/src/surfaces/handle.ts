@@ -2,6 +2,8 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatPath } from '../../../shared/src/manifests/parse.js';
+import { type Call, newCall } from '../call/call.js';
+import type { Observers } from '../call/observers.js';
 import type { Runtime } from '../config/runtime.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { Env } from '../env.js';
@@ -10,9 +12,8 @@ import { readJsonObject } from '../http/body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
 import type { ResourceLimits } from '../http/limits.js';
 import { NodeSink, type ResponseSink, WebSink } from '../http/sink.js';
-import type { ProxyCall } from '../pipeline/types.js';
-import { OPERATION_SURFACE, type Operation } from '../protocols/catalog.js';
-import { CLIENT_OPERATIONS, ERROR_SHAPES, requestFacts } from '../protocols/clients.js';
+import type { Operation } from '../protocols/catalog.js';
+import { CLIENT_OPERATIONS, ERROR_SHAPES } from '../protocols/clients.js';
 import { keepKeyOrder } from '../protocols/common/json.js';
 import type { ClientRequest, RequestBodies } from '../protocols/requests.js';
 
@@ -26,8 +27,9 @@ export interface SurfaceDeps {
    * throws (401) for a key that cannot be valid. Absent: every caller counts as unauthenticated.
    */
   screen?(runtime: Runtime, header: (name: string) => string | undefined): boolean;
-  /** The pipeline with its middleware, composed by the app. */
-  run(call: ProxyCall): Promise<void>;
+  /** The call stages and the upstream pipeline, composed by the app. */
+  run(call: Call): Promise<void>;
+  observers: Observers;
 }
 
 /** A 400 naming the first invalid field. */
@@ -78,42 +80,33 @@ export function requestParser<O extends Operation>(
 
 /** Serves one proxied operation: reads and validates the body with `parse`, builds the call and runs the pipeline. */
 export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, parse: RequestParser): Promise<Response> {
-  const state = c.get('state');
+  const record = c.get('record');
   const runtime = deps.store.current;
   if (!runtime) throw errors.unavailable('the gateway has no configuration yet', 'not_ready', 1000);
   const raw = await readRequestBody(c, deps, runtime);
   checkModelName(raw.model, deps.limits);
   const request = parse(raw);
-  state.surface = OPERATION_SURFACE[request.operation];
-  const facts = requestFacts(request);
-  const model = request.body.model;
-  state.model = model;
-  state.stream = facts.stream;
   const sink = createSink(c);
-  const call: ProxyCall = {
-    surface: state.surface,
-    request,
-    model,
-    stream: facts.stream,
-    clientWantsUsage: facts.clientWantsUsage,
-    header: (name) => c.req.header(name),
-    state,
-    sink,
-    runtime,
-    ...(facts.prompt !== undefined ? { prompt: facts.prompt } : {}),
-  };
+  const call = newCall({ record, request, header: (name) => c.req.header(name), sink, runtime });
+  const surface = call.surface;
+  record.surface = surface;
+  record.request = { operation: request.operation, model: call.model, stream: call.stream };
+  record.enteredAt = performance.now();
+  deps.observers.emit('onCallStart', call);
   try {
     await deps.run(call);
   } catch (e) {
     if (!sink.headSent) throw e;
     // Bytes already reached the client: end the stream with the surface's error event.
     const err = e instanceof GatewayError ? e : errors.badGateway('internal error while streaming', 'internal');
-    if (!sink.closed) sink.end(ERROR_SHAPES[call.surface].streamError(err));
+    if (!sink.closed) sink.end(ERROR_SHAPES[surface].streamError(err));
+  } finally {
+    deps.observers.emit('onCallEnd', call);
   }
   if (!sink.headSent)
     throw sink.closed
       ? errors.badGateway('the client went away', 'client_closed')
       : errors.badGateway('the gateway produced no response', 'internal');
-  state.status ??= 200;
+  record.response.status ??= 200;
   return sink.response();
 }

@@ -3,8 +3,8 @@
  * durations, limit, cache and guardrail decisions). Never the prompt, the completion or a credential.
  */
 import type { Logger } from 'pino';
-import type { RequestState } from '../env.js';
-import { gatewayOverheadMs, type RequestTrack } from './request-track.js';
+import type { CallObserver } from '../call/observers.js';
+import { type GuardrailMark, gatewayOverheadMs, type RequestSummary } from '../call/record.js';
 
 /** Fields of an access-log line; absent facts are left out. */
 export interface AccessLogRecord {
@@ -35,59 +35,55 @@ export interface AccessLogRecord {
   limit?: string;
   errorCode?: string;
   /** Guardrails that masked, denied or failed: guardrail, phase, action (and the failure cause); never the text. */
-  guardrails?: RequestState['guardrails'];
+  guardrails?: GuardrailMark[];
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** Builds the access-log record of a finished request. */
-export function accessLogRecord(
-  state: RequestState,
-  track: RequestTrack | undefined,
-  endedAt: number,
-): AccessLogRecord {
+export function accessLogRecord(s: RequestSummary, endedAt: number): AccessLogRecord {
   const r: AccessLogRecord = {
-    requestId: state.id,
-    surface: state.surface,
-    status: state.status,
-    durationMs: Date.now() - state.startedAt,
-    attempts: state.attempts,
+    requestId: s.id,
+    surface: s.surface,
+    status: s.status,
+    durationMs: Date.now() - s.startedAt,
+    attempts: s.attempts,
   };
-  if (state.model !== undefined) r.model = state.model;
-  if (state.pool !== undefined) r.pool = state.pool;
-  if (state.backend !== undefined) r.backend = state.backend;
-  if (state.endpoint !== undefined) r.endpoint = state.endpoint;
-  if (state.tenant !== undefined) r.tenant = state.tenant;
-  if (state.fallback !== undefined) r.fallback = state.fallback;
-  if (state.stream !== undefined) r.stream = state.stream;
-  if (state.inputTokens !== undefined) r.inputTokens = state.inputTokens;
-  if (state.outputTokens !== undefined) r.outputTokens = state.outputTokens;
-  if (state.cachedInputTokens !== undefined) r.cachedInputTokens = state.cachedInputTokens;
-  if (state.usageEstimated) r.usageEstimated = true;
-  if (state.cost !== undefined && state.costCurrency !== undefined) {
-    r.cost = state.cost;
-    r.costCurrency = state.costCurrency;
+  if (s.model !== undefined) r.model = s.model;
+  if (s.pool !== undefined) r.pool = s.pool;
+  if (s.backend !== undefined) r.backend = s.backend;
+  if (s.endpoint !== undefined) r.endpoint = s.endpoint;
+  if (s.tenant !== undefined) r.tenant = s.tenant;
+  if (s.fallback !== undefined) r.fallback = s.fallback;
+  if (s.stream !== undefined) r.stream = s.stream;
+  if (s.inputTokens !== undefined) r.inputTokens = s.inputTokens;
+  if (s.outputTokens !== undefined) r.outputTokens = s.outputTokens;
+  if (s.cachedInputTokens !== undefined) r.cachedInputTokens = s.cachedInputTokens;
+  if (s.usageEstimated) r.usageEstimated = true;
+  if (s.cost !== undefined && s.currency !== undefined) {
+    r.cost = s.cost;
+    r.costCurrency = s.currency;
   }
-  if (track) {
-    if (track.ttfbMs !== undefined) r.ttfbMs = round(track.ttfbMs);
-    if (track.firstAttemptAt >= 0) r.upstreamMs = round(track.upstreamMs);
-    const overhead = gatewayOverheadMs(track, endedAt);
-    if (overhead !== undefined) r.overheadMs = round(overhead);
-  }
-  if (state.cache !== undefined) r.cache = state.cache;
-  if (state.limit !== undefined) r.limit = state.limit;
-  if (state.errorCode !== undefined) r.errorCode = state.errorCode;
-  if (state.guardrails !== undefined) r.guardrails = state.guardrails;
+  if (s.ttfbMs !== undefined) r.ttfbMs = round(s.ttfbMs);
+  if (s.firstAttemptAt !== undefined) r.upstreamMs = round(s.upstreamMs);
+  const overhead = gatewayOverheadMs(s, endedAt);
+  if (overhead !== undefined) r.overheadMs = round(overhead);
+  if (s.cache !== undefined) r.cache = s.cache;
+  if (s.limit !== undefined) r.limit = s.limit;
+  if (s.errorCode !== undefined) r.errorCode = s.errorCode;
+  if (s.guardrails.length > 0) r.guardrails = [...s.guardrails];
   return r;
 }
 
-/** Writes access-log lines to `log` (level info; warn for 5xx answers). */
-export function createAccessLog(log: Logger): (state: RequestState, track: RequestTrack | undefined) => void {
+/** The observer writing access-log lines to `log` (level info; warn for 5xx answers). */
+export function accessLogObserver(log: Logger): CallObserver {
   // The record holds only the scalar fields above, never a credential: skip the parent's redaction pass (~10 µs).
   const access = log.child({ log: 'access' }, { redact: { paths: [] } });
-  return (state, track) => {
-    const record = accessLogRecord(state, track, performance.now());
-    if ((state.status ?? 0) >= 500) access.warn(record, 'request');
-    else access.info(record, 'request');
+  return {
+    onRequestEnd(s) {
+      const record = accessLogRecord(s, performance.now());
+      if ((s.status ?? 0) >= 500) access.warn(record, 'request');
+      else access.info(record, 'request');
+    },
   };
 }

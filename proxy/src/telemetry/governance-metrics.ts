@@ -2,7 +2,7 @@
  * Governance observers (auth, rate limits, cache, Redis, guardrails) feeding the metrics. Every label value comes
  * from a fixed set, or, for guardrails, from the snapshot's guardrail ids: anything else is counted as `other`.
  */
-import type { GovernanceHooks } from '../governance-hooks.js';
+import type { CallObserver } from '../call/observers.js';
 import { COUNTER_METRICS } from '../limits/types.js';
 import { OTHER } from './labels.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -21,8 +21,8 @@ const CAUSES = new Set(['timeout', 'unavailable', 'saturated', 'bad_response']);
 
 const bounded = (allowed: Set<string>, value: string) => (allowed.has(value) ? value : OTHER);
 
-/** Governance hooks that update `m`. */
-export function governanceMetrics(m: ProxyMetrics): GovernanceHooks {
+/** The observer of governance decisions that updates `m`. */
+export function governanceMetrics(m: ProxyMetrics): CallObserver {
   return {
     onAuth(_call, outcome) {
       m.auth.child(bounded(AUTH, outcome)).inc();

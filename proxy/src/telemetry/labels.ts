@@ -14,37 +14,19 @@ export function statusClass(status: number | undefined): string {
   return `${Math.floor(status / 100)}xx`;
 }
 
-interface KnownNames {
-  runtime: Runtime;
-  tenants: Set<string>;
-}
-
 /** Resolves client-influenced names to bounded label values against the snapshot being served. */
 export class LabelPolicy {
-  private known: KnownNames | undefined;
-
   constructor(private readonly current: () => Runtime | undefined) {}
-
-  private names(): KnownNames | undefined {
-    const runtime = this.current();
-    if (!runtime) return undefined;
-    if (this.known?.runtime !== runtime) {
-      const tenants = new Set<string>();
-      for (const p of runtime.config.policies) for (const t of p.tenants) tenants.add(t.name);
-      this.known = { runtime, tenants };
-    }
-    return this.known;
-  }
 
   /** The model name when the snapshot serves it (model or alias), `other` when not, '' when absent. */
   model(name: string | undefined): string {
     if (name === undefined) return '';
-    return this.names()?.runtime.models.has(name) ? name : OTHER;
+    return this.current()?.models.has(name) ? name : OTHER;
   }
 
   /** The tenant name when a policy declares it, `other` when not, '' when the request had none. */
   tenant(name: string | undefined): string {
     if (name === undefined) return '';
-    return this.names()?.tenants.has(name) ? name : OTHER;
+    return this.current()?.tenants.has(name) ? name : OTHER;
   }
 }

@@ -175,6 +175,12 @@ export const METRIC_SPECS = {
     help: 'Unix time at which the snapshot being served was applied; 0 before the first snapshot.',
     labelNames: [],
   }),
+  observerFailures: spec({
+    name: 'switchyard_observer_failures_total',
+    type: 'counter',
+    help: 'Exceptions thrown by observers of the request path (metrics, traces, logs, ledger), by event; each is contained and logged, and the request goes on.',
+    labelNames: ['event'],
+  }),
   configApplies: spec({
     name: 'switchyard_config_applies_total',
     type: 'counter',

@@ -75,6 +75,7 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     healthTransitions,
     tokens: counter(registry, S.tokens),
     cost: counter(registry, S.cost),
+    observerFailures: counter(registry, S.observerFailures),
     auth: counter(registry, S.auth),
     rateLimit: counter(registry, S.rateLimit),
     rateLimitDenials: counter(registry, S.rateLimitDenials),

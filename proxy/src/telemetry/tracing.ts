@@ -3,7 +3,7 @@
  * cost, nothing of the SDK even loaded) unless an OTLP endpoint is configured. The SDK comes from
  * `@opentelemetry/sdk-node` (its `tracing` and `resources` exports), loaded on demand; `NodeSDK` itself is not used:
  * it registers global providers and auto-instrumentation, while each proxy app needs a private tracer provider
- * (several run in one test process) whose spans are created by trace-hooks.ts only.
+ * (several run in one test process) whose spans are created by traces.ts only.
  *
  * Honoured: OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER (otlp | none), OTEL_EXPORTER_OTLP_ENDPOINT,
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL (http/protobuf default, http/json, grpc),

@@ -1,18 +1,5 @@
 /** Cost of a request from its backend's `pricing` (per million tokens; cached input at its own price when known). */
-import type { BackendConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
-
-const backendsByConfig = new WeakMap<ProxyConfig, Map<string, BackendConfig>>();
-
-/** The backend `id` of `config` (indexed once per snapshot). */
-export function backendOf(config: ProxyConfig, id: string | undefined): BackendConfig | undefined {
-  if (id === undefined) return undefined;
-  let m = backendsByConfig.get(config);
-  if (!m) {
-    m = new Map(config.backends.map((b) => [b.id, b]));
-    backendsByConfig.set(config, m);
-  }
-  return m.get(id);
-}
+import type { BackendConfig } from '../../../shared/src/proxyconfig/index.js';
 
 export interface Cost {
   amount: number;

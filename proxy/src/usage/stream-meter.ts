@@ -5,7 +5,7 @@
  * NDJSON) by matching the non-empty text fields of deltas; whole events are written at a time by the relay.
  */
 
-import { DelegatingSink } from '../cache/delegating-sink.js';
+import { DelegatingSink } from '../http/delegating-sink.js';
 import type { ResponseSink } from '../http/sink.js';
 
 const DELTA = /"(?:content|reasoning_content|reasoning|text|response|thinking|partial_json|arguments)":"(?!")/g;

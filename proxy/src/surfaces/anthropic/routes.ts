@@ -22,14 +22,14 @@ export function anthropicRoutes(deps: SurfaceDeps): Hono<Env> {
   const forAnthropic = (c: Context<Env>) => c.req.header('anthropic-version') !== undefined;
   app.get('/v1/models', async (c: Context<Env>, next: Next) => {
     if (!forAnthropic(c)) return next();
-    c.get('state').surface = 'anthropic';
+    c.get('record').surface = 'anthropic';
     const ids = listModels(deps.store.current, (n) => c.req.header(n));
     const data = ids.map((id) => modelObject(id, deps.store.appliedAt));
     return c.json({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
   });
   app.get('/v1/models/:id{.+}', async (c: Context<Env>, next: Next) => {
     if (!forAnthropic(c)) return next();
-    c.get('state').surface = 'anthropic';
+    c.get('record').surface = 'anthropic';
     const id = c.req.param('id') ?? '';
     checkModelName(id, deps.limits);
     assertModelVisible(deps.store.current, (n) => c.req.header(n), id);

@@ -36,8 +36,8 @@ function modelEntry(name: string, modifiedMs: number) {
 
 export function ollamaRoutes(deps: SurfaceDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const surfaceState = (c: { get(k: 'state'): Env['Variables']['state'] }) => {
-    c.get('state').surface = 'ollama';
+  const surfaceState = (c: { get(k: 'record'): Env['Variables']['record'] }) => {
+    c.get('record').surface = 'ollama';
   };
   app.post('/api/chat', (c) => handleOperation(c, deps, requestParser('ollama_chat')));
   app.post('/api/generate', (c) => handleOperation(c, deps, requestParser('ollama_generate')));

@@ -14,14 +14,14 @@ export function openAIRoutes(deps: SurfaceDeps): Hono<Env> {
   app.post('/v1/completions', (c) => handleOperation(c, deps, requestParser('completions')));
   app.post('/v1/embeddings', (c) => handleOperation(c, deps, requestParser('embeddings')));
   app.get('/v1/models', (c) => {
-    c.get('state').surface = 'openai';
+    c.get('record').surface = 'openai';
     const rt = deps.store.current;
     const created = Math.floor((deps.store.appliedAt || Date.now()) / 1000);
     const data = listModels(rt, (n) => c.req.header(n)).map((id) => modelObject(id, created));
     return c.json({ object: 'list', data });
   });
   app.get('/v1/models/:id{.+}', (c) => {
-    c.get('state').surface = 'openai';
+    c.get('record').surface = 'openai';
     const id = c.req.param('id');
     checkModelName(id, deps.limits);
     assertModelVisible(deps.store.current, (n) => c.req.header(n), id);

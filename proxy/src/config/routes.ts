@@ -1,10 +1,11 @@
 /**
- * RoutePolicy rules compiled for serving: header matches as exact compares or RE2 full matches (linear in the
+ * RoutePolicy rules compiled for serving (once with each snapshot), and the plan route resolution (routing/) makes of
+ * them. Compiled rules: header matches as exact compares or RE2 full matches (linear in the
  * header's length whatever the pattern: a client's header value cannot stall the proxy), and each traffic split as
  * a smooth weighted round-robin, so the shares hold exactly (within one request per proxy) rather than on average.
  */
 import { compileFullMatch } from '../../../shared/src/matching/re2.js';
-import type { RouteConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { PoolConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
 
 export interface HeaderMatcher {
   /** Lower-case header name. */
@@ -55,4 +56,44 @@ export function compileRoutes(routes: readonly RouteConfig[]): CompiledRoute[] {
     headers: config.match.headers.map(headerMatcher),
     pickSplit: splitPicker(config.splits),
   }));
+}
+
+/** What resolution needs of a pool. */
+export interface PoolLike {
+  config: PoolConfig;
+}
+
+/** The compiled snapshot as routing sees it. */
+export interface RoutingTable<P extends PoolLike> {
+  routes: readonly CompiledRoute[];
+  /** Model name or alias → pool. */
+  models: ReadonlyMap<string, P>;
+  /** Pool id → pool. */
+  pools: ReadonlyMap<string, P>;
+}
+
+/** An authenticated caller: its tenant in the RoutePolicy that holds its key (rules match tenants of their policy). */
+export interface RouteCaller {
+  policy: string;
+  tenant: string;
+}
+
+export interface RouteInput {
+  model: string;
+  header(name: string): string | undefined;
+  caller?: RouteCaller | undefined;
+}
+
+export type SystemPrompt = NonNullable<RouteConfig['systemPrompt']>;
+
+export interface RoutePlan<P extends PoolLike> {
+  /** The selected pool first, then the fallback chain. */
+  pools: P[];
+  /** Every pool the request could have been sent to by this resolution (all pools of a split): policy checks them all. */
+  candidates: P[];
+  route: RouteConfig | undefined;
+  /** Model name reported to the client: the rule's modelRewrite, else the name it asked for. */
+  publicModel: string;
+  /** The system prompt applied to the request, if any (see systemPromptFor). */
+  systemPrompt?: SystemPrompt | undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * The governance view of a snapshot: API-key hash → (policy, tenant), each RoutePolicy with its tenants by name,
- * and for each pool the policies that cover it. Built once per snapshot (cached by identity), so per-request
+ * and for each pool the policies that cover it. Built once with the snapshot (compileRuntime), so per-request
  * lookups are map reads.
  */
 import type { PolicyConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
@@ -37,19 +37,8 @@ export interface Directory {
   anyAuthRequired: boolean;
 }
 
-const cache = new WeakMap<Pick<ProxyConfig, 'policies'>, Directory>();
-
-/** The directory of `config` (built on first use). A key listed under several tenants belongs to the first. */
-export function directoryFor(config: Pick<ProxyConfig, 'policies'>): Directory {
-  let d = cache.get(config);
-  if (!d) {
-    d = buildDirectory(config);
-    cache.set(config, d);
-  }
-  return d;
-}
-
-function buildDirectory(config: Pick<ProxyConfig, 'policies'>): Directory {
+/** The directory of `config`. A key listed under several tenants belongs to the first. */
+export function buildDirectory(config: Pick<ProxyConfig, 'policies'>): Directory {
   const keys = new Map<string, Identity>();
   const policies = new Map<string, PolicyView>();
   const covering = new Map<string, PolicyView[]>();

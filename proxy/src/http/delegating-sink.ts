@@ -1,5 +1,5 @@
 /** A ResponseSink that forwards everything to another one; subclasses observe what passes through. */
-import type { ResponseSink } from '../http/sink.js';
+import type { ResponseSink } from './sink.js';
 
 export class DelegatingSink implements ResponseSink {
   constructor(readonly inner: ResponseSink) {}
@@ -30,5 +30,19 @@ export class DelegatingSink implements ResponseSink {
   }
   response(): Response {
     return this.inner.response();
+  }
+}
+
+/** A sink that adds `headers` to the response head (they win over the ones it is given). */
+export class HeaderSink extends DelegatingSink {
+  constructor(
+    inner: ResponseSink,
+    private readonly headers: Readonly<Record<string, string>>,
+  ) {
+    super(inner);
+  }
+
+  override writeHead(status: number, headers: Record<string, string>): void {
+    super.writeHead(status, { ...headers, ...this.headers });
   }
 }
