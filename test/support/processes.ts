@@ -86,7 +86,9 @@ export function startProcess(
   installExitHook();
   const logPath = join(dir, `${name}.log`);
   const fd = openSync(logPath, 'a');
-  const child = spawn('bash', ['-c', SUPERVISOR, name, binary, ...args], {
+  // --norc: with a socket as stdin (how Node hands out pipes) bash takes itself for a remote shell and reads
+  // ~/.bashrc, whose tools (e.g. `pyenv init` rehashing under a lock) must not run, stall or be killed here.
+  const child = spawn('bash', ['--norc', '--noprofile', '-c', SUPERVISOR, name, binary, ...args], {
     stdio: ['pipe', fd, fd],
     detached: true, // own process group, so stopProcess() kills the binary and the supervisor together
     cwd: dir,
