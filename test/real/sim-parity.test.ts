@@ -12,10 +12,16 @@ import { REAL_SETUP_TIMEOUT_MS } from './support.js';
 
 let real: LlamaServer;
 let realEmbed: LlamaServer;
+let realRerank: LlamaServer;
 let sim: Simulator;
+let simRerank: Simulator;
 
 beforeAll(async () => {
-  [real, realEmbed] = await Promise.all([startLlamaServer(), startLlamaServer({ embeddings: true, parallel: 1 })]);
+  [real, realEmbed, realRerank] = await Promise.all([
+    startLlamaServer(),
+    startLlamaServer({ embeddings: true, parallel: 1 }),
+    startLlamaServer({ parallel: 1, args: ['--reranking'] }),
+  ]);
   // Like the real servers: two slots of 2048 tokens.
   sim = await startSimulator({
     flavour: 'llamacpp',
@@ -24,11 +30,12 @@ beforeAll(async () => {
     maxModelLen: 2048,
     recordLimit: 0,
   });
+  simRerank = await startSimulator({ flavour: 'llamacpp', models: ['m'], reranking: true, recordLimit: 0 });
 }, REAL_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await sim?.close();
-  await Promise.all([real?.stop(), realEmbed?.stop()]);
+  await Promise.all([sim?.close(), simRerank?.close()]);
+  await Promise.all([real?.stop(), realEmbed?.stop(), realRerank?.stop()]);
 });
 
 const post = (base: string, path: string, body: unknown) =>
@@ -97,6 +104,19 @@ describe('simulator llama.cpp flavour vs real llama-server', () => {
       () => realEmbed.url,
     );
     expect(s).toEqual(r);
+  });
+
+  it('rerank: the 501 without --reranking, ranked results with it, its validation errors', async () => {
+    const body = { model: 'm', query: 'a cat', documents: ['a cat', 'a dog', 'the sea'], top_n: 2 };
+    const [s, r] = await both((base) => post(base, '/v1/rerank', body).then(answerShape));
+    expect(s).toEqual(r);
+    for (const b of [body, { ...body, top_n: undefined }, { model: 'm', documents: ['a'] }, { query: 'q' }]) {
+      const [sr, rr] = [
+        await post(simRerank.url, '/v1/rerank', b).then(answerShape),
+        await post(realRerank.url, '/v1/rerank', b).then(answerShape),
+      ];
+      expect(sr, JSON.stringify(b)).toEqual(rr);
+    }
   });
 
   it('errors: bad JSON, no messages, a context overflow', async () => {

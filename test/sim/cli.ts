@@ -31,6 +31,7 @@ const USAGE = `usage: tsx test/sim/cli.ts [options]
   --api-key <key>               require this key
   --kv-blocks <n> --block-size <n> --prefill-ms-per-token <ms> --decode-ms-per-token <ms>
   --metrics-block-during-decode llama.cpp: /metrics waits while decoding
+  --reranking                   llama.cpp: serve /rerank (as llama-server --reranking)
   --name <label>                replica names are <label>-<i>`;
 
 const num = z.coerce.number().min(0).optional();
@@ -52,6 +53,7 @@ const argsSchema = z.object({
   'prefill-ms-per-token': num,
   'decode-ms-per-token': num,
   'metrics-block-during-decode': z.boolean().optional(),
+  reranking: z.boolean().optional(),
   name: z.string().optional(),
 });
 
@@ -75,6 +77,7 @@ const { values } = parseArgs({
     'prefill-ms-per-token': str,
     'decode-ms-per-token': str,
     'metrics-block-during-decode': { type: 'boolean' },
+    reranking: { type: 'boolean' },
     name: str,
     help: { type: 'boolean', short: 'h' },
   },
@@ -113,6 +116,7 @@ try {
       prefillMsPerToken: a['prefill-ms-per-token'],
       decodeMsPerToken: a['decode-ms-per-token'],
       metricsBlockDuringDecode: a['metrics-block-during-decode'],
+      reranking: a.reranking,
       name,
     });
     sims.push(sim);

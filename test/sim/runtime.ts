@@ -37,6 +37,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     prefillMsPerToken: o.prefillMsPerToken ?? 0,
     decodeMsPerToken: o.decodeMsPerToken ?? 0,
     embeddingDim: o.embeddingDim ?? 8,
+    reranking: o.reranking ?? false,
     metricsBlockDuringDecode: o.metricsBlockDuringDecode ?? false,
     recordLimit: o.recordLimit ?? 1000,
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,

@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   decodeMsPerToken?: number;
   /** Dimension of embedding vectors when the request does not ask for one. Default 8. */
   embeddingDim?: number;
+  /** llama.cpp: serve `/rerank` (the server's `--reranking`); without it the real server answers 501. Default false. */
+  reranking?: boolean;
   /** llama.cpp: `/metrics` waits until no request is decoding, like the real single-threaded server loop. */
   metricsBlockDuringDecode?: boolean;
   /** Keep the last N requests for `requests()`; 0 disables recording. Default 1000. */

@@ -5,8 +5,8 @@
  * with object keys sorted.
  *
  * Determinism: only requests with an explicit `temperature: 0` (Ollama: `options.temperature: 0`) are cached, plus
- * every embeddings request. An absent temperature means sampling — OpenAI's and Anthropic's default is 1, Ollama's
- * 0.8 — so it is not cached unless the policy sets `cache.nonDeterministic`.
+ * every embeddings and rerank request. An absent temperature means sampling — OpenAI's and Anthropic's default
+ * is 1, Ollama's 0.8 — so it is not cached unless the policy sets `cache.nonDeterministic`.
  */
 import { createHash } from 'node:crypto';
 import type { AuthorizedCall, Call } from '../call/call.js';
@@ -22,7 +22,8 @@ const IGNORED = new Set([
   'service_tier',
   'keep_alive',
 ]);
-const EMBEDDINGS = new Set(['embeddings', 'ollama_embed']);
+/** Operations whose answers do not sample: embeddings and rerank scores. */
+const EMBEDDINGS = new Set(['embeddings', 'ollama_embed', 'rerank']);
 
 /** Whether the answer to `call` is deterministic (see module comment). */
 export function isDeterministic(call: Call): boolean {

@@ -11,7 +11,7 @@ import {
   type ProxyConfig,
 } from '../../../shared/src/proxyconfig/index.js';
 import { serves } from '../protocols/adapters.js';
-import { type Operation, PROTOCOL_OF, perOperation } from '../protocols/catalog.js';
+import { type Operation, perOperation } from '../protocols/catalog.js';
 import { createScheduler, type Scheduler } from '../scheduling/index.js';
 import { buildDirectory, type Directory } from './directory.js';
 import { EndpointState } from './endpoint-state.js';
@@ -88,7 +88,7 @@ export interface CompileOptions {
 function operationSupport(tiers: readonly Tier[]): Record<Operation, OperationSupport> {
   const members = tiers.flatMap((t) => t.members.map((m) => m.endpoint));
   return perOperation((op) => {
-    const unservable = new Set(members.filter((e) => !serves(op, PROTOCOL_OF[e.backend.provider])));
+    const unservable = new Set(members.filter((e) => !serves(op, e.backend.provider)));
     const first = unservable.values().next().value;
     return { servable: unservable.size < members.length, unservable, provider: first?.backend.provider };
   });

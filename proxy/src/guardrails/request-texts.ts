@@ -2,7 +2,8 @@
  * The texts of a client request that request-side guardrails check, in the client's own format (before any
  * translation), and the body with replacement texts written back. Per operation: chat and Ollama chat messages
  * (string contents and text parts), Anthropic `system` and message text blocks, completion and Ollama generate
- * prompts (and `system`), embedding inputs. Images, token ids, tool calls and other fields are left alone.
+ * prompts (and `system`), embedding inputs, the rerank query and documents. Images, token ids, tool calls and
+ * other fields are left alone.
  */
 import type { Operation } from '../protocols/catalog.js';
 import type { ClientRequest } from '../protocols/requests.js';
@@ -56,6 +57,13 @@ function slotsOf(operation: Operation, body: Body): Slot[] {
     case 'ollama_embed':
       if (Array.isArray(body.input)) strings(body.input, out);
       else field(body, 'input', out);
+      break;
+    case 'rerank':
+      field(body, 'query', out);
+      if (Array.isArray(body.documents)) {
+        strings(body.documents, out);
+        for (const d of body.documents) if (isObject(d)) field(d, 'text', out);
+      }
       break;
   }
   return out;

@@ -27,7 +27,7 @@ function promptChars(call: Call): number {
   if (call.prompt !== undefined) return call.prompt.length;
   const b: Readonly<Record<string, unknown>> = call.request.body;
   let n = 0;
-  for (const field of ['system', 'messages', 'prompt', 'input', 'tools']) {
+  for (const field of ['system', 'messages', 'prompt', 'input', 'tools', 'query', 'documents']) {
     const v = b[field];
     if (v !== undefined) n += typeof v === 'string' ? v.length : JSON.stringify(v).length;
   }
@@ -40,7 +40,7 @@ export function estimateTokens(call: Call): TokenEstimate {
   const op = call.request.operation;
   if (op === 'count_tokens') return { input: 0, output: 0 };
   const input = Math.ceil(promptChars(call) / 4);
-  if (op === 'embeddings' || op === 'ollama_embed') return { input, output: 0 };
+  if (op === 'embeddings' || op === 'ollama_embed' || op === 'rerank') return { input, output: 0 };
   const max = requestedMaxOutput(call.request.body);
   return { input, output: Math.min(Math.ceil(max ?? DEFAULT_OUTPUT_ESTIMATE), MAX_OUTPUT_ESTIMATE) };
 }

@@ -11,7 +11,6 @@ import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
 import { bindAdapter } from '../protocols/adapters.js';
-import { PROTOCOL_OF } from '../protocols/catalog.js';
 import type { AttemptContext } from '../protocols/types.js';
 import { recordFailureLatency } from '../resilience/latency.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
@@ -92,7 +91,7 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
     tried.add(member.endpoint);
     up.backend = member.endpoint.backend.id;
     up.endpoint = member.endpoint.id;
-    const adapter = bindAdapter(call.request, PROTOCOL_OF[member.endpoint.backend.provider]);
+    const adapter = bindAdapter(call.request, member.endpoint.backend.provider);
     if (!adapter) throw unsupportedOperation(call.model, member.endpoint.backend.provider);
     const actx: AttemptContext = {
       stream: call.stream,

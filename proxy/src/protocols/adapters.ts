@@ -3,13 +3,17 @@
  * adapter that serves it, or why the pair cannot be served. The table's type makes it exhaustive: a new operation or
  * protocol fails to compile until its cells are written. Native pass-throughs serve a surface's own protocol;
  * every other cell composes a client half and an upstream half around the canonical form (canonical/compose.ts).
+ * Where provider kinds of one protocol differ in what they serve (OpenAI has no rerank API), a cell names the
+ * providers that differ and what serves every other one.
  */
+
+import type { Provider } from '../../../shared/src/api/v1alpha1/index.js';
 import { anthropicClient } from './anthropic/client.js';
 import { countTokensEstimate } from './anthropic/count-tokens.js';
 import { anthropicPassthrough } from './anthropic/passthrough.js';
 import { anthropicChatUpstream } from './anthropic/upstream.js';
 import { chatAdapter, embedAdapter } from './canonical/compose.js';
-import type { Operation, Protocol } from './catalog.js';
+import { type Operation, PROTOCOL_OF, type Protocol } from './catalog.js';
 import { ollamaChatClient, ollamaEmbedClient, ollamaGenerateClient } from './ollama/client.js';
 import { ollamaProbe } from './ollama/headers.js';
 import { OLLAMA_PASSTHROUGH } from './ollama/passthrough.js';
@@ -24,9 +28,19 @@ import type { ClientRequest } from './requests.js';
 import type { Adapter, AttemptContext, StreamTranslator, Translated, Unsupported, UpstreamRequest } from './types.js';
 
 const NO_EMBEDDINGS: Unsupported = { unsupported: 'Anthropic has no embeddings API' };
+const NO_RERANK: Unsupported = { unsupported: 'the provider has no rerank API' };
+
+/** A cell whose providers differ: `providers` name the ones served otherwise than `other`. */
+export interface ByProvider<O extends Operation> {
+  providers: Partial<Record<Provider, Adapter<O> | Unsupported>>;
+  other: Adapter<O> | Unsupported;
+}
+
+/** One cell of the table. */
+export type Cell<O extends Operation> = Adapter<O> | Unsupported | ByProvider<O>;
 
 /** Every (operation, upstream protocol) pair. */
-export const ADAPTERS: { [O in Operation]: Record<Protocol, Adapter<O> | Unsupported> } = {
+export const ADAPTERS: { [O in Operation]: Record<Protocol, Cell<O>> } = {
   // OpenAI surface
   chat: {
     openai: openAIPassthrough(),
@@ -42,6 +56,12 @@ export const ADAPTERS: { [O in Operation]: Record<Protocol, Adapter<O> | Unsuppo
     openai: openAIPassthrough(),
     anthropic: NO_EMBEDDINGS,
     ollama: embedAdapter(openAIEmbedClient, ollamaEmbedUpstream),
+  },
+  // Jina/Cohere-style rerank, served by vLLM and llama.cpp (and OpenAI-compatible servers that have it).
+  rerank: {
+    openai: { providers: { openai: NO_RERANK }, other: openAIPassthrough() },
+    anthropic: NO_RERANK,
+    ollama: NO_RERANK,
   },
   // Anthropic surface (count_tokens: estimated locally where the upstream has no Anthropic tokenizer)
   messages: {
@@ -83,17 +103,23 @@ export interface BoundAdapter {
 
 const isUnsupported = (cell: object): cell is Unsupported => 'unsupported' in cell;
 
-/** Whether `protocol` can serve `operation` (the table's cell is an adapter). */
-export function serves(operation: Operation, protocol: Protocol): boolean {
-  return !isUnsupported(ADAPTERS[operation][protocol]);
+/** The adapter serving `operation` from a backend of `provider`, or why it cannot be served. */
+export function cellFor<O extends Operation>(operation: O, provider: Provider): Adapter<O> | Unsupported {
+  const cell: Cell<O> = ADAPTERS[operation][PROTOCOL_OF[provider]];
+  return 'other' in cell ? (cell.providers[provider] ?? cell.other) : cell;
 }
 
-/** The adapter serving `request` from `protocol`, bound to its body; undefined when the pair cannot be served. */
+/** Whether a backend of `provider` can serve `operation` (its cell is an adapter). */
+export function serves(operation: Operation, provider: Provider): boolean {
+  return !isUnsupported(cellFor(operation, provider));
+}
+
+/** The adapter serving `request` from a backend of `provider`, bound to its body; undefined when it cannot. */
 export function bindAdapter<O extends Operation>(
   request: ClientRequest<O>,
-  protocol: Protocol,
+  provider: Provider,
 ): BoundAdapter | undefined {
-  const cell = ADAPTERS[request.operation][protocol];
+  const cell = cellFor(request.operation, provider);
   if (isUnsupported(cell)) return undefined;
   const at = (ctx: AttemptContext) => ({ ...ctx, operation: request.operation, body: request.body });
   return {

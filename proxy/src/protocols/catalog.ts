@@ -1,6 +1,6 @@
 /**
  * The names everything about protocols is keyed by: the operations the client surfaces serve, and the wire protocols
- * upstreams speak. A new operation (e.g. `responses`) is one more entry in OPERATION_SURFACE; the tables keyed by
+ * upstreams speak. A new operation is one more entry in OPERATION_SURFACE; the tables keyed by
  * operation (clients.ts, adapters.ts) then fail to compile until its rows are written.
  */
 import type { Provider } from '../../../shared/src/api/v1alpha1/index.js';
@@ -10,6 +10,7 @@ export const OPERATION_SURFACE = {
   chat: 'openai',
   completions: 'openai',
   embeddings: 'openai',
+  rerank: 'openai',
   messages: 'anthropic',
   count_tokens: 'anthropic',
   ollama_chat: 'ollama',
@@ -47,6 +48,7 @@ export function perOperation<T>(f: (op: Operation) => T): Record<Operation, T> {
     chat: f('chat'),
     completions: f('completions'),
     embeddings: f('embeddings'),
+    rerank: f('rerank'),
     messages: f('messages'),
     count_tokens: f('count_tokens'),
     ollama_chat: f('ollama_chat'),

@@ -7,6 +7,7 @@ export const GENAI_OPERATION: Record<Operation, string> = {
   chat: 'chat',
   completions: 'text_completion',
   embeddings: 'embeddings',
+  rerank: 'rerank',
   messages: 'chat',
   count_tokens: 'count_tokens',
   ollama_chat: 'chat',

@@ -3,6 +3,7 @@
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
 import type { GenerationSpec, ToolChoice, ToolSpec } from '../output.js';
+import { rerank } from '../rerank.js';
 import { runStream, runUnary } from '../stream.js';
 import { randomHex, randomId } from '../tokens.js';
 import { llamacppModelName } from './llamacpp-resources.js';
@@ -19,8 +20,20 @@ export function openaiRoutes(d: OpenAIDialect): [string, Route][] {
     ['POST /v1/chat/completions', { handler: (ex) => generate(ex, d, 'chat'), inference: true, error }],
     ['POST /v1/completions', { handler: (ex) => generate(ex, d, 'completion'), inference: true, error }],
     ['POST /v1/embeddings', { handler: (ex) => embeddings(ex, d), inference: true, error }],
+    ...rerankRoutes(d),
     ['GET /v1/models', { handler: (ex) => models(ex, d), public: d.name === 'llamacpp', error }],
   ];
+}
+
+/** Rerank on vLLM (`/rerank`, `/v1/rerank`, `/v2/rerank`) and llama.cpp (`/rerank`, `/reranking`, `/v1/…`). */
+function rerankRoutes(d: OpenAIDialect): [string, Route][] {
+  const paths =
+    d.name === 'vllm'
+      ? ['/rerank', '/v1/rerank', '/v2/rerank']
+      : d.name === 'llamacpp'
+        ? ['/rerank', '/reranking', '/v1/rerank', '/v1/reranking']
+        : [];
+  return paths.map((p) => [`POST ${p}`, { handler: (ex) => rerank(ex, d), inference: true, error: d.error }]);
 }
 
 function sseType(d: OpenAIDialect): string {

@@ -82,4 +82,12 @@ export const OPENAI_OPERATIONS: { [O in OperationOf<'openai'>]: ClientOperation<
     prompt: () => undefined,
     withSystemPrompt: (b) => b,
   },
+  // Ranking documents has no system part; the query is not a conversation prefix.
+  rerank: {
+    schema: OPENAI_REQUESTS.rerank,
+    stream: () => false,
+    clientWantsUsage: () => false,
+    prompt: () => undefined,
+    withSystemPrompt: (b) => b,
+  },
 };

@@ -19,6 +19,7 @@ const PATHS: Record<OpenAIOperation, string> = {
   chat: '/chat/completions',
   completions: '/completions',
   embeddings: '/embeddings',
+  rerank: '/rerank',
 };
 
 /**
@@ -27,7 +28,7 @@ const PATHS: Record<OpenAIOperation, string> = {
  */
 function passthroughRequest<O extends OpenAIOperation>(ctx: AdapterContext<O>): UpstreamRequest {
   const body: Record<string, unknown> = { ...ctx.body, model: ctx.upstreamModel };
-  if (ctx.stream && ctx.operation !== 'embeddings') {
+  if (ctx.stream) {
     const so = body.stream_options;
     body.stream_options = { ...(typeof so === 'object' && so !== null ? so : {}), include_usage: true };
   }

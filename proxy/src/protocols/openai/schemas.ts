@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { type ChatRequest, chatRequest, sampling } from '../canonical/chat.js';
 import { type EmbeddingRequest, embeddingRequest } from '../canonical/embeddings.js';
+import { type RerankRequest, rerankAnswer, rerankRequest } from './rerank.js';
 
 const tokenArray = z.array(z.number().int());
 
@@ -28,10 +29,16 @@ export interface OpenAIBodies {
   chat: ChatRequest;
   completions: CompletionRequest;
   embeddings: EmbeddingRequest;
+  rerank: RerankRequest;
 }
 
 /** Schemas of the OpenAI surface's request bodies. */
-export const OPENAI_REQUESTS = { chat: chatRequest, completions: completionRequest, embeddings: embeddingRequest };
+export const OPENAI_REQUESTS = {
+  chat: chatRequest,
+  completions: completionRequest,
+  embeddings: embeddingRequest,
+  rerank: rerankRequest,
+};
 
 const content = z.string().nullish();
 
@@ -42,4 +49,5 @@ export const OPENAI_ANSWER = {
   embeddings: z.looseObject({
     data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]) })),
   }),
+  rerank: rerankAnswer,
 };
