@@ -15,9 +15,8 @@ import { type CallObserver, Observers } from './call/observers.js';
 import { watchManifests } from './config/file-source.js';
 import type { DefaultAccess } from './config/runtime.js';
 import { SnapshotStore } from './config/store.js';
-import { scrapeEndpointMetrics } from './endpoint-metrics/index.js';
+import { maintainEndpoints } from './config/upkeep.js';
 import { createGovernance, type Governance } from './governance.js';
-import { maintainEndpoints } from './health/index.js';
 import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
@@ -153,8 +152,10 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   }
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
-  const stopEndpointUpkeep = maintainEndpoints(store, { log, observers });
-  const stopScraping = scrapeEndpointMetrics(store, log);
+  const stopEndpointUpkeep = maintainEndpoints(store, {
+    log,
+    onHealthChange: (e, from, to) => observers.emit('onHealthChange', e, from, to),
+  });
 
   const app = createApp({
     store,
@@ -191,7 +192,6 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       stopWatching?.();
       unsubscribe();
       const upkeepStopped = stopEndpointUpkeep();
-      const scrapingStopped = stopScraping();
       // Answers from now on close their connection; kept-alive connections are closed once idle for a while, not
       // the moment they go idle (their client may be sending its next request on them right then).
       connections.startDraining();
@@ -206,7 +206,6 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
         adminServer.closeAllConnections();
       });
       await upkeepStopped;
-      await scrapingStopped;
       await pools.close();
       await governance.close();
       await ledger?.close();

@@ -1,14 +1,14 @@
 /**
- * The architecture's dependency rules (README, "Repository layout"): shared/ imports neither operator/ nor proxy/; proxy/ imports
- * neither operator/ nor @kubernetes/client-node; no import cycle between the operator's folders; the build compiles
- * no test-only module. Scans every import specifier, static and dynamic, type-only included (imports.ts), and checks
- * the scanner on sample trees.
+ * The architecture's dependency rules (README, "Repository layout"): shared/ imports neither operator/ nor proxy/;
+ * proxy/ imports neither operator/ nor @kubernetes/client-node; no import cycle between the folders of the operator
+ * nor of the proxy; no module-level state in the proxy; the build compiles no test-only module. Scans every import
+ * specifier, static and dynamic, type-only included (imports.ts), and checks the scanner on sample trees.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compiledFiles, folderCycles, reachable, violations } from './imports.js';
+import { compiledFiles, folderCycles, moduleState, reachable, violations } from './imports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -48,6 +48,14 @@ describe('dependency rules', () => {
 
   it('no import cycle between the folders of operator/src (type-only imports count)', async () => {
     expect(await folderCycles(ROOT, 'operator/src')).toEqual([]);
+  });
+
+  it('no import cycle between the folders of proxy/src (type-only imports count)', async () => {
+    expect(await folderCycles(ROOT, 'proxy/src')).toEqual([]);
+  });
+
+  it('no module-level map of per-call, per-snapshot or per-endpoint state in proxy/src', async () => {
+    expect(await moduleState(ROOT, 'proxy/src')).toEqual([]);
   });
 
   it('the build (tsconfig.build.json) compiles no test-only module: each file is part of a program', async () => {
@@ -106,6 +114,40 @@ describe('dependency rules', () => {
           'proxy/src/deep/bad.ts imports @kubernetes/client-node',
           'proxy/src/deep/bad.ts imports ../../../operator/src/main.js',
           'proxy/src/deep/bad.ts imports ../../../operator/src/side-effect.js',
+        ]);
+      },
+    );
+  });
+
+  it('finds module-level state in a sample tree, and passes constant tables and state kept in instances', async () => {
+    await withTree(
+      {
+        'src/calls.ts': [
+          "import type { Call } from './call.js';",
+          'const byCall = new WeakMap<Call, number>();',
+          'export const seen = new Set<string>();',
+          'export function track(c: Call, id: string) { byCall.set(c, 1); seen.add(id); }',
+        ].join('\n'),
+        'src/tables.ts': [
+          "const HANDLED = new Set(['a', 'b']);",
+          'const NONE: ReadonlySet<string> = new Set();',
+          'let registry = new Map<string, number>();',
+          'export const has = (k: string) => HANDLED.has(k) || NONE.has(k) || registry.has(k);',
+        ].join('\n'),
+        'src/store.ts': [
+          'export class Store {',
+          '  private readonly byKey = new WeakMap<object, number>();',
+          '  put(k: object) { this.byKey.set(k, 1); }',
+          '}',
+          'export function local() { const m = new Map<string, number>(); m.set("a", 1); return m; }',
+        ].join('\n'),
+        'src/calls.test.ts': 'const fixtures = new WeakMap();\n',
+      },
+      async (root) => {
+        expect(await moduleState(root, 'src')).toEqual([
+          'src/calls.ts:2 byCall (WeakMap)',
+          'src/calls.ts:3 seen (Set)',
+          'src/tables.ts:3 registry (Map)',
         ]);
       },
     );

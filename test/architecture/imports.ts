@@ -191,3 +191,32 @@ export async function compiledFiles(
   }
   return out;
 }
+
+const MODULE_COLLECTION =
+  /^(?:export\s+)?(const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=\n]+)?=\s*new\s+(WeakMap|WeakSet|Map|Set)\b/gm;
+
+/**
+ * Module-level collections that hold state in `dir` (relative to `root`; tests left out): every WeakMap or WeakSet
+ * (state kept per object: per call, per snapshot, per endpoint), and every Map or Set the module writes to
+ * (`.set`, `.add`, `.delete`, `.clear`) or declares with `let`/`var`. Constant lookup tables pass. Each as
+ * `file:line NAME (Kind)`. Such state belongs in a typed field of what it is about (the call, the compiled
+ * snapshot, the proxy's app), never in a module, where it outlives and mixes the proxies of one process.
+ */
+export async function moduleState(root: string, dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of await sourceFiles(join(root, dir))) {
+    if (/\.test\.[mc]?[jt]s$/.test(file)) continue;
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(MODULE_COLLECTION)) {
+      const [, binding = '', name = '', kind = ''] = m;
+      const written = new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\s*\\.\\s*(?:set|add|delete|clear)\\s*\\(`).test(
+        text,
+      );
+      if (kind.startsWith('Weak') || written || binding !== 'const') {
+        const line = text.slice(0, m.index).split('\n').length;
+        found.push(`${relative(root, file).split(sep).join('/')}:${line} ${name} (${kind})`);
+      }
+    }
+  }
+  return found;
+}

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { type Call, newCall } from '../../proxy/src/call/call.js';
 import { newCallRecord } from '../../proxy/src/call/record.js';
-import { clientRequest, KeptSink } from '../../proxy/src/call/testing/calls.js';
+import { clientRequest, KeptSink } from '../../proxy/src/testing/calls.js';
 import { backendAndPool, KEYS, KEYS_SECRET, routePolicy } from '../e2e/governance-fixtures.js';
 import { startSimulator } from '../sim/index.js';
 import { startTestProxy } from '../support/proxy.js';

@@ -5,8 +5,9 @@
  * Usage: npx tsx test/bench/llm-aware-pick.ts [--picks N]
  */
 import { parseArgs } from 'node:util';
-import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
-import { recordServerLoad } from '../../proxy/src/endpoint-metrics/store.js';
+import { recordServerLoad } from '../../proxy/src/endpoints/load.js';
+import type { EndpointState } from '../../proxy/src/endpoints/state.js';
+import { AffinityRegistry } from '../../proxy/src/scheduling/llm-aware/affinity-tables.js';
 import { LlmAwareScheduler } from '../../proxy/src/scheduling/llm-aware/strategy.js';
 import { llmAwarePool, scrapedMembers } from '../../proxy/src/scheduling/testing/llm-aware-pool.js';
 
@@ -23,7 +24,11 @@ function measure(n: number, prompt: (i: number) => string | undefined): number {
   const members = scrapedMembers(n, 60_000);
   for (const [i, m] of members.entries())
     recordServerLoad(m.endpoint, 'metrics', { running: i % 4, waiting: i % 3, kvUsage: (i % 10) / 20 }, Date.now());
-  const s = new LlmAwareScheduler(llmAwarePool({ prefixBlockChars: 256 }, `bench/${n}/${Math.random()}`), members);
+  const s = new LlmAwareScheduler(
+    llmAwarePool({ prefixBlockChars: 256 }, `bench/${n}/${Math.random()}`),
+    members,
+    new AffinityRegistry(),
+  );
   const run = (count: number) => {
     for (let i = 0; i < count; i++) {
       const p = prompt(i);

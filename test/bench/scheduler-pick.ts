@@ -5,8 +5,8 @@
  * Usage: npm run bench -- scheduler-pick [--picks N]
  */
 import { parseArgs } from 'node:util';
-import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
-import type { PoolMember } from '../../proxy/src/config/runtime.js';
+import type { PoolMember } from '../../proxy/src/endpoints/member.js';
+import type { EndpointState } from '../../proxy/src/endpoints/state.js';
 import { LeastConnections } from '../../proxy/src/scheduling/least-connections.js';
 import { PeakEwmaP2C } from '../../proxy/src/scheduling/peak-ewma.js';
 import { WeightedRandom } from '../../proxy/src/scheduling/random.js';

@@ -13,12 +13,12 @@ import { Registry } from 'prom-client';
 import type { AuthorizedCall } from '../../proxy/src/call/call.js';
 import { Observers } from '../../proxy/src/call/observers.js';
 import { summarize } from '../../proxy/src/call/record.js';
-import { authorizedCall, clientRequest } from '../../proxy/src/call/testing/calls.js';
 import { loadManifests } from '../../proxy/src/config/file-source.js';
-import type { PoolMember } from '../../proxy/src/config/runtime.js';
 import { SnapshotStore } from '../../proxy/src/config/store.js';
+import type { PoolMember } from '../../proxy/src/endpoints/member.js';
 import { createTelemetry, installTelemetry, type Telemetry } from '../../proxy/src/telemetry/index.js';
 import { REDACT_PATHS } from '../../proxy/src/telemetry/logger.js';
+import { authorizedCall, clientRequest } from '../../proxy/src/testing/calls.js';
 import { poolManifests } from '../support/proxy.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '200000' } } });

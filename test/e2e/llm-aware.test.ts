@@ -5,8 +5,8 @@
  * others have room even though it holds the prompt's prefix, a shared prefix and a session stick to one replica.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
+import type { EndpointState } from '../../proxy/src/endpoints/state.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../sim/index.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';

@@ -6,8 +6,8 @@
  * own `cached_tokens`) than round-robin.
  */
 import { describe, expect, it } from 'vitest';
-import type { EndpointState } from '../../proxy/src/config/endpoint-state.js';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
+import type { EndpointState } from '../../proxy/src/endpoints/state.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import type { LlamaServer } from './llamacpp/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { authorizedCall, clientRequest, runtimeOf } from '../call/testing/calls.js';
 import { MemoryCache } from '../limits/memory-cache.js';
 import type { Operation } from '../protocols/catalog.js';
+import { authorizedCall, clientRequest, runtimeOf } from '../testing/calls.js';
 import { decodeEntry, encodeEntry } from './entry.js';
 import { cacheKeyFor, isDeterministic } from './key.js';
 

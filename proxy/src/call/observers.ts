@@ -4,8 +4,8 @@
  * request and the other observers go on), logged, and counted (`switchyard_observer_failures_total`).
  */
 import type { Logger } from 'pino';
-import type { EndpointState, Health } from '../config/endpoint-state.js';
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState, Health } from '../endpoints/state.js';
 import type { UpstreamRequest } from '../protocols/types.js';
 import type { AuthorizedCall, Call } from './call.js';
 import type { AttemptOutcome, FailureCause } from './outcome.js';

@@ -7,22 +7,15 @@ import {
   type FleetView,
   fleetShare,
   type PoolConfig,
-  type PoolTargetConfig,
   type ProxyConfig,
 } from '../../../shared/src/proxyconfig/index.js';
+import type { PoolMember } from '../endpoints/member.js';
+import { EndpointState } from '../endpoints/state.js';
 import { serves } from '../protocols/adapters.js';
 import { type Operation, perOperation } from '../protocols/catalog.js';
-import { createScheduler, type Scheduler } from '../scheduling/index.js';
+import { AffinityRegistry, createScheduler, type Scheduler } from '../scheduling/index.js';
 import { buildDirectory, type Directory } from './directory.js';
-import { EndpointState } from './endpoint-state.js';
 import { type CompiledRoute, compileRoutes } from './routes.js';
-
-/** One endpoint as a member of a pool: its effective weight there and the target it came from. */
-export interface PoolMember {
-  endpoint: EndpointState;
-  weight: number;
-  target: PoolTargetConfig;
-}
 
 /** Members of one priority tier with the tier's scheduler. */
 export interface Tier {
@@ -75,6 +68,12 @@ export interface Runtime {
   backends: ReadonlyMap<string, BackendConfig>;
   /** Every tenant name a policy declares (metric labels take only these). */
   tenants: ReadonlySet<string>;
+  /** Endpoints an active health check watches (their backend enables it). */
+  checked: ReadonlySet<EndpointState>;
+  /** Endpoints whose load is scraped: of llm-aware pools, with metrics enabled on their backend. */
+  scraped: ReadonlySet<EndpointState>;
+  /** This proxy's prefix and session tables, passed on from each runtime to the next. */
+  affinity: AffinityRegistry;
 }
 
 /** How a snapshot is compiled on this proxy (settings of the proxy, not of the snapshot). */
@@ -94,9 +93,26 @@ function operationSupport(tiers: readonly Tier[]): Record<Operation, OperationSu
   });
 }
 
+/** Endpoints an llm-aware pool schedules over whose backend has metrics enabled. */
+function scrapedEndpoints(pools: Iterable<PoolRuntime>): Set<EndpointState> {
+  const out = new Set<EndpointState>();
+  for (const pool of pools) {
+    if (pool.config.scheduling.strategy !== 'llm-aware') continue;
+    for (const tier of pool.tiers)
+      for (const m of tier.members) if (m.endpoint.backend.metrics?.enabled) out.add(m.endpoint);
+  }
+  return out;
+}
+
+/** Stops the schedulers of a replaced runtime from watching endpoints (requests still on it keep working). */
+export function disposeSchedulers(rt: Runtime): void {
+  for (const pool of rt.pools.values()) for (const tier of pool.tiers) tier.scheduler.dispose?.();
+}
+
 /** Compiles a snapshot, reusing endpoint state from `previous` for replicas that are still present. */
 export function compileRuntime(config: ProxyConfig, previous?: Runtime, options: CompileOptions = {}): Runtime {
   const fleet = config.fleet ?? options.fleet;
+  const affinity = previous?.affinity ?? new AffinityRegistry();
   const endpoints = new Map<string, EndpointState>();
   const backends = new Map(config.backends.map((b) => [b.id, b]));
   for (const b of config.backends) {
@@ -126,7 +142,7 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
     }
     const tiers = [...byPriority.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([priority, members]) => ({ priority, members, scheduler: createScheduler(p, members) }));
+      .map(([priority, members]) => ({ priority, members, scheduler: createScheduler(p, members, affinity) }));
     const runtime: PoolRuntime = { config: p, tiers, support: operationSupport(tiers) };
     pools.set(p.id, runtime);
     for (const name of [p.model, ...p.aliases]) models.set(name, runtime);
@@ -142,6 +158,9 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
     directory: buildDirectory(config),
     backends,
     tenants: new Set(config.policies.flatMap((p) => p.tenants.map((t) => t.name))),
+    checked: new Set([...endpoints.values()].filter((e) => e.backend.healthCheck.enabled)),
+    scraped: scrapedEndpoints(pools.values()),
+    affinity,
   };
 }
 

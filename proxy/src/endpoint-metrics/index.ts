@@ -1,25 +1,11 @@
 /**
- * Endpoint load metrics for LLM-aware scheduling: scraping follows the served snapshot (`scrapeEndpointMetrics`,
- * wired once by server.ts); schedulers read the last fresh reading with `freshServerLoad`.
+ * Endpoint load metrics for LLM-aware scheduling: the scraper (config/upkeep.ts follows the served snapshot with it)
+ * stores each reading on its endpoint (endpoints/load.ts), where schedulers read the last fresh one.
  */
-import type { Logger } from 'pino';
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { SnapshotStore } from '../config/store.js';
-import { MetricsScraper } from './scraper.js';
-import { freshServerLoad } from './store.js';
+import { freshServerLoad } from '../endpoints/load.js';
+import type { EndpointState } from '../endpoints/state.js';
 
-export type { ServerLoad } from './parse.js';
-export { freshServerLoad, type ScrapedLoad } from './store.js';
-
-/** Starts scraping for `store`'s snapshots; returns the function that stops it. */
-export function scrapeEndpointMetrics(store: SnapshotStore, log: Logger): () => Promise<void> {
-  const scraper = new MetricsScraper(log);
-  const unsubscribe = store.subscribe((rt) => scraper.sync(rt));
-  return async () => {
-    unsubscribe();
-    await scraper.stop();
-  };
-}
+export { freshServerLoad, type ScrapedLoad, type ServerLoad } from '../endpoints/load.js';
 
 /**
  * The fresh scraped load of `e` for GET /config/endpoints, with its age; null when there is none. The KV block

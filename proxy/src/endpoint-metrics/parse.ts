@@ -12,30 +12,9 @@
  *   read when present): that comes from `/slots` (`parseSlots`).
  */
 
-/** What one scrape of `/metrics` (and `/slots`) tells about a replica. Absent fields were not reported. */
-export interface ServerLoad {
-  /** Requests being generated (vLLM `num_requests_running`, llama.cpp `requests_processing`). */
-  running?: number;
-  /** Requests waiting for a slot or KV blocks (vLLM `num_requests_waiting`, llama.cpp `requests_deferred`). */
-  waiting?: number;
-  /**
-   * KV-cache use, 0..1. vLLM: `kv_cache_usage_perc`. llama.cpp: from `/slots`, the tokens held by the slots that are
-   * processing over the slots' contexts summed (with a unified KV cache, llama-server's default without
-   * `--parallel`, every slot reports the whole context and this reads low by the number of slots).
-   */
-  kvUsage?: number;
-  /**
-   * vLLM `cache_config_info`: tokens per KV block and blocks on the GPU. Shown in GET /config/endpoints only; the
-   * prefix index does not use them (it cuts the proxy's canonical prompt text into character blocks, which cannot
-   * line up with the server's token blocks of its chat-templated prompt).
-   */
-  blockSize?: number;
-  kvBlocks?: number;
-  /** vLLM `lora_requests_info`: adapters with running / waiting requests and the most per batch. */
-  loras?: { running: string[]; waiting: string[]; max: number };
-  /** llama.cpp `/slots`: slots in total and busy. */
-  slots?: { total: number; processing: number };
-}
+import type { ServerLoad } from '../endpoints/load.js';
+
+export type { ServerLoad };
 
 type Labels = Record<string, string>;
 

@@ -2,12 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EndpointState } from '../config/endpoint-state.js';
-import type { Runtime } from '../config/runtime.js';
-import { llmAwarePool } from '../scheduling/testing/llm-aware-pool.js';
+import { freshServerLoad } from '../endpoints/load.js';
+import { EndpointState } from '../endpoints/state.js';
 import { fakeBackend } from '../scheduling/testing/members.js';
 import { MetricsScraper } from './scraper.js';
-import { freshServerLoad } from './store.js';
 
 /** A `/metrics` server whose answer the test switches: 404, a page, or no answer at all. */
 interface FakeServer {
@@ -53,14 +51,12 @@ function scrape(url: string, timing: { intervalMs: number; staleAfterMs: number 
   const backend = { ...fakeBackend('ns/vllm'), metrics: { enabled: true, path: '/metrics', ...timing } };
   const ep = { id: 'vllm/0', url, weight: 1 };
   const endpoint = new EndpointState(EndpointState.keyOf(backend, ep), backend, ep);
-  const member = { endpoint, weight: 1, target: { backend: backend.id, weight: 1, priority: 0, upstreamModel: 'm' } };
-  const rt = { pools: new Map([['ns/pool', { config: llmAwarePool(), tiers: [{ members: [member] }] }]]) };
   const scraper = new MetricsScraper(
     pino({ level: 'silent' }),
     unsupportedRetryMs === undefined ? {} : { unsupportedRetryMs },
   );
   scrapers.push(scraper);
-  scraper.sync(rt as unknown as Runtime);
+  scraper.sync(new Set([endpoint]));
   return endpoint;
 }
 

@@ -9,11 +9,10 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { Runtime } from '../config/runtime.js';
+import { forgetServerLoad, type LoadSource, recordServerLoad } from '../endpoints/load.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { readCapped } from '../http/read-capped.js';
 import { parseServerMetrics, parseSlots, type ServerLoad } from './parse.js';
-import { forgetServerLoad, type LoadSource, recordServerLoad } from './store.js';
 
 /** Largest page read; vLLM's is tens of kB. */
 const MAX_BODY_BYTES = 4 << 20;
@@ -33,17 +32,6 @@ interface Loop {
   unsupported: boolean;
 }
 
-/** Endpoints of `rt` that an llm-aware pool schedules over and whose backend has metrics enabled. */
-export function scrapedEndpoints(rt: Runtime): Set<EndpointState> {
-  const out = new Set<EndpointState>();
-  for (const pool of rt.pools.values()) {
-    if (pool.config.scheduling.strategy !== 'llm-aware') continue;
-    for (const tier of pool.tiers)
-      for (const m of tier.members) if (m.endpoint.backend.metrics?.enabled) out.add(m.endpoint);
-  }
-  return out;
-}
-
 export class MetricsScraper {
   private readonly loops = new Map<EndpointState, Map<LoadSource, Loop>>();
   private readonly agent = new Agent({ connections: 2, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -56,9 +44,8 @@ export class MetricsScraper {
     this.unsupportedRetryMs = opts.unsupportedRetryMs ?? UNSUPPORTED_RETRY_MS;
   }
 
-  /** Scrapes the endpoints `rt` needs; stops scraping the others. */
-  sync(rt: Runtime): void {
-    const wanted = scrapedEndpoints(rt);
+  /** Scrapes `wanted` (the snapshot's `scraped` endpoints); stops scraping the others. */
+  sync(wanted: ReadonlySet<EndpointState>): void {
     for (const e of this.loops.keys()) if (!wanted.has(e)) this.unwatch(e);
     for (const e of wanted) if (!this.loops.has(e)) this.watch(e);
   }

@@ -8,8 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import type { EndpointState, Health } from '../config/endpoint-state.js';
-import type { Runtime } from '../config/runtime.js';
+import type { EndpointState, Health } from '../endpoints/state.js';
 import { classifyProbe, type ProbeResult, probeFor } from './probe.js';
 import { applyCheckResult, forgetChecks } from './transitions.js';
 
@@ -37,9 +36,8 @@ export class HealthChecker {
 
   constructor(private readonly opts: HealthCheckerOptions) {}
 
-  /** Watches the endpoints of `rt` that have checks enabled; stops watching the others. */
-  sync(rt: Runtime): void {
-    const wanted = new Set([...rt.endpoints.values()].filter((e) => e.backend.healthCheck.enabled));
+  /** Watches `wanted` (the snapshot's `checked` endpoints); stops watching the others. */
+  sync(wanted: ReadonlySet<EndpointState>): void {
     for (const e of this.watches.keys()) if (!wanted.has(e)) this.unwatch(e);
     for (const e of wanted) if (!this.watches.has(e)) this.watch(e);
   }

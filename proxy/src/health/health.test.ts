@@ -3,8 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../../../shared/src/proxyconfig/index.js';
-import { EndpointState } from '../config/endpoint-state.js';
-import type { Runtime } from '../config/runtime.js';
+import { EndpointState } from '../endpoints/state.js';
 import { fakeBackend } from '../scheduling/testing/members.js';
 import { HealthChecker } from './checker.js';
 import { classifyProbe, probeFor } from './probe.js';
@@ -97,14 +96,13 @@ describe('HealthChecker', () => {
       },
       `http://127.0.0.1:${port}/v1`,
     );
-    const rt = { endpoints: new Map([[e.key, e]]) } as Runtime;
     const checker = new HealthChecker({ log: pino({ level: 'silent' }) });
-    checker.sync(rt);
+    checker.sync(new Set([e]));
     await waitUntil(() => e.health === 'healthy');
     status = 503;
     await waitUntil(() => e.health === 'unhealthy');
     expect(seen.every((u) => u === '/health')).toBe(true);
-    checker.sync({ endpoints: new Map() } as Runtime);
+    checker.sync(new Set());
     expect(e.health).toBe('unknown');
     expect(e.activelyChecked).toBe(false);
     await checker.stop();

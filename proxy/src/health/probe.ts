@@ -7,7 +7,7 @@
  * 2xx is up. 503 from llama.cpp means the model is still loading (not ready). A vendor's 429 means it is up
  * (only rate limited); anything else, or no answer within the timeout, is down.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { DEFAULT_ANTHROPIC_VERSION } from '../protocols/anthropic/headers.js';
 import { PROTOCOL_OF } from '../protocols/catalog.js';
 

@@ -4,7 +4,7 @@
  * `healthyThreshold` successes in a row make it healthy again; a loading answer (llama.cpp 503) makes it
  * unhealthy (and `loading`) at once; any success ends `loading`. A success after an ejection's time has passed lets the ejected endpoint return.
  */
-import type { EndpointState, Health } from '../config/endpoint-state.js';
+import type { EndpointState, Health } from '../endpoints/state.js';
 import type { ProbeResult } from './probe.js';
 
 /** Applies one check result at `now`; returns the previous health when it changed. */

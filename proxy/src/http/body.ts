@@ -1,13 +1,10 @@
 /**
  * Reads a JSON request body under its bounds: a size limit (413), a time limit from the moment the headers arrived
  * (408), a nesting limit (400) and, for callers without a valid API key, a byte budget shared by all of them (503).
- * A body refused before its last byte closes the connection: the rest is never read. On Node it reads the raw
- * IncomingMessage (no Web-streams conversion on the hot path); elsewhere (tests via app.request) it falls back to
- * the Fetch Request.
+ * A body refused before its last byte closes the connection: the rest is never read. It reads Node's raw
+ * IncomingMessage (no Web-streams conversion on the hot path).
  */
 import type { IncomingMessage } from 'node:http';
-import type { Context } from 'hono';
-import type { Env } from '../env.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { ByteBudget } from './byte-budget.js';
 import { nestsDeeperThan } from './json-depth.js';
@@ -67,18 +64,15 @@ function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buf
   });
 }
 
-/** Raw request body bytes, or the 408/413/503 GatewayError of a body past its bounds. */
-export async function readBody(c: Context<Env>, opts: BodyReadOptions): Promise<Buffer> {
-  const incoming = c.env?.incoming;
-  if (incoming) return readNode(incoming, opts);
-  const buf = Buffer.from(await c.req.arrayBuffer());
-  if (buf.length > opts.limits.maxBodyBytes) throw errors.tooLarge(opts.limits.maxBodyBytes);
-  return buf;
-}
-
-/** Parsed JSON object body; 400 for malformed JSON, a non-object or nesting deeper than the limit. */
-export async function readJsonObject(c: Context<Env>, opts: BodyReadOptions): Promise<Record<string, unknown>> {
-  const raw = await readBody(c, opts);
+/**
+ * The parsed JSON object body of `incoming`; 408/413/503 for a body past its bounds, 400 for malformed JSON, a
+ * non-object or nesting deeper than the limit.
+ */
+export async function readJsonObject(
+  incoming: IncomingMessage,
+  opts: BodyReadOptions,
+): Promise<Record<string, unknown>> {
+  const raw = await readNode(incoming, opts);
   const depth = opts.limits.maxJsonDepth;
   if (nestsDeeperThan(raw, depth))
     throw errors.invalid(`The JSON body nests objects and arrays deeper than ${depth} levels.`, null, 'json_too_deep');

@@ -1,6 +1,6 @@
 /**
- * Where a response goes. NodeSink writes straight to the Node ServerResponse (zero-copy relay with backpressure);
- * WebSink builds a Fetch Response for runtimes without Node bindings (tests via app.request).
+ * Where a response goes. NodeSink writes straight to the Node ServerResponse (zero-copy relay with backpressure); other
+ * sinks wrap it (http/delegating-sink.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
@@ -90,58 +90,5 @@ export class NodeSink implements ResponseSink {
   }
   response() {
     return RESPONSE_ALREADY_SENT;
-  }
-}
-
-/** Sink producing a Fetch Response (no Node bindings). */
-export class WebSink implements ResponseSink {
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private readonly stream = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      this.controller = c;
-    },
-    cancel: () => {
-      this.cancelled = true;
-      runAll(this.abortCallbacks);
-    },
-  });
-  private head: { status: number; headers: Record<string, string> } | undefined;
-  private ended = false;
-  private cancelled = false;
-  private abortCallbacks: Array<() => void> = [];
-  private readonly encoder = new TextEncoder();
-
-  get closed() {
-    return this.ended || this.cancelled;
-  }
-  get headSent() {
-    return this.head !== undefined;
-  }
-  writeHead(status: number, headers: Record<string, string>) {
-    this.head = { status, headers };
-  }
-  write(chunk: string | Buffer) {
-    if (!this.closed)
-      this.controller.enqueue(typeof chunk === 'string' ? this.encoder.encode(chunk) : new Uint8Array(chunk));
-    return true;
-  }
-  onceDrain(cb: () => void) {
-    cb();
-  }
-  end(chunk?: string | Buffer) {
-    if (chunk !== undefined) this.write(chunk);
-    if (!this.closed) this.controller.close();
-    this.ended = true;
-  }
-  destroy() {
-    if (!this.closed) this.controller.error(new Error('connection closed by the gateway'));
-    this.cancelled = true;
-  }
-  onAbort(cb: () => void) {
-    this.abortCallbacks.push(cb);
-  }
-  response() {
-    if (!this.head) throw new Error('WebSink: response() before writeHead()');
-    return new Response(this.stream, { status: this.head.status, headers: this.head.headers });
   }
 }

@@ -5,11 +5,11 @@
  */
 import type { AuthorizedCall } from '../call/call.js';
 import type { AttemptOutcome } from '../call/outcome.js';
-import type { PoolMember } from '../config/runtime.js';
+import { recordLatency } from '../endpoints/latency.js';
+import type { PoolMember } from '../endpoints/member.js';
 import { errors, GatewayError, UPSTREAM_LOADING } from '../errors.js';
 import type { BoundAdapter } from '../protocols/adapters.js';
 import type { AttemptContext } from '../protocols/types.js';
-import { recordLatency } from '../resilience/latency.js';
 import { AttemptAbort } from '../upstream/abort.js';
 import { sendUpstream, UpstreamTransportError } from '../upstream/send.js';
 import { responseHeaders } from './commit.js';

@@ -1,6 +1,6 @@
 /** The response head sent to the client once an attempt is committed. */
 import type { AuthorizedCall } from '../call/call.js';
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
 
 /** Headers of a committed response: content type, request id and what the gateway did. */
 export function responseHeaders(call: AuthorizedCall, member: PoolMember, contentType: string): Record<string, string> {

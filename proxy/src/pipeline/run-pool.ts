@@ -7,12 +7,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthorizedCall } from '../call/call.js';
 import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
-import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
+import { recordFailureLatency } from '../endpoints/latency.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
 import { bindAdapter } from '../protocols/adapters.js';
 import type { AttemptContext } from '../protocols/types.js';
-import { recordFailureLatency } from '../resilience/latency.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
 import { sessionKeyOf } from '../scheduling/llm-aware/session.js';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import { translate } from '../../../shared/src/translate/index.js';
 import { poolManifests } from '../../../test/support/manifests.js';
-import type { EndpointState } from '../config/endpoint-state.js';
 import { compileRuntime, type PoolRuntime } from '../config/runtime.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { selectMember } from './select.js';
 
 const STRATEGIES = ['weighted-round-robin', 'least-connections', 'peak-ewma', 'random', 'llm-aware'] as const;

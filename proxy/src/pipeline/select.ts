@@ -1,6 +1,8 @@
 /** Picks the endpoint of an attempt: the first priority tier with an available member, preferring untried ones. */
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { PoolMember, PoolRuntime } from '../config/runtime.js';
+
+import type { PoolRuntime } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState } from '../endpoints/state.js';
 import type { PickContext, Scheduler } from '../scheduling/index.js';
 
 const NONE: ReadonlySet<EndpointState> = new Set();

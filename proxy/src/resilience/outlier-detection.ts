@@ -9,8 +9,8 @@
  */
 
 import type { AttemptOutcome } from '../call/outcome.js';
-import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
+import type { EndpointState } from '../endpoints/state.js';
 
 /** Block time after a 429 without Retry-After. */
 export const DEFAULT_RETRY_AFTER_MS = 1000;

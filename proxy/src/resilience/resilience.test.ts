@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
 import type { AttemptOutcome } from '../call/outcome.js';
-import type { EndpointState } from '../config/endpoint-state.js';
 import type { PoolRuntime } from '../config/runtime.js';
+import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from '../endpoints/latency.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { errors } from '../errors.js';
 import { perOperation } from '../protocols/catalog.js';
 import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';
-import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from './latency.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';
 import { WaitQueues } from './wait-queue.js';

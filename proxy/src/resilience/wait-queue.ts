@@ -3,8 +3,9 @@
  * woken when an endpoint it could use releases a request; it then picks again and, if it lost the race, waits
  * again at the head of the line. Waiting longer than the timeout, or arriving at a full queue, is refused.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
+
 import type { PoolRuntime } from '../config/runtime.js';
+import type { EndpointState } from '../endpoints/state.js';
 
 export type WaitResult = 'woken' | 'timeout' | 'aborted';
 

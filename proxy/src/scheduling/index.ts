@@ -3,18 +3,20 @@
  * O(log n) (see each module), except `llm-aware`, which scores every member (O(n + prompt blocks)).
  */
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
-import type { PoolMember, Runtime } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
 import { LeastConnections } from './least-connections.js';
+import type { AffinityRegistry } from './llm-aware/affinity-tables.js';
 import { LlmAwareScheduler } from './llm-aware/strategy.js';
 import { PeakEwmaP2C } from './peak-ewma.js';
 import { WeightedRandom } from './random.js';
 import type { Scheduler } from './types.js';
 import { WeightedRoundRobin } from './weighted-round-robin.js';
 
+export { AffinityRegistry } from './llm-aware/affinity-tables.js';
 export type { PickContext, Scheduler } from './types.js';
 
-/** Builds the scheduler of one tier of `pool`. */
-export function createScheduler(pool: PoolConfig, members: PoolMember[]): Scheduler {
+/** Builds the scheduler of one tier of `pool`; `affinity` holds this proxy's prefix and session tables. */
+export function createScheduler(pool: PoolConfig, members: PoolMember[], affinity: AffinityRegistry): Scheduler {
   switch (pool.scheduling.strategy) {
     case 'weighted-round-robin':
       return new WeightedRoundRobin(members);
@@ -23,13 +25,8 @@ export function createScheduler(pool: PoolConfig, members: PoolMember[]): Schedu
     case 'peak-ewma':
       return new PeakEwmaP2C(members);
     case 'llm-aware':
-      return new LlmAwareScheduler(pool, members);
+      return new LlmAwareScheduler(pool, members, affinity);
     default:
       return new LeastConnections(members);
   }
-}
-
-/** Stops the schedulers of a replaced runtime from watching endpoints (requests still on it keep working). */
-export function disposeSchedulers(rt: Runtime): void {
-  for (const pool of rt.pools.values()) for (const tier of pool.tiers) tier.scheduler.dispose?.();
 }

@@ -7,8 +7,9 @@
  * the parked members, which runs when a known deadline (ejection end, Retry-After) passes and at least every
  * second as a safety net. Members tried by the request are set aside during the pick and put back after it.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { PoolMember } from '../config/runtime.js';
+
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState } from '../endpoints/state.js';
 import type { PickContext, Scheduler } from './types.js';
 
 const SAFETY_RESCAN_MS = 1000;

@@ -6,7 +6,7 @@
  * costs O(log n). The random draw spreads replicas of the proxy over the tied endpoints (no herding).
  * With no load the heaviest member wins (as in LVS `wlc`); the shares follow the weights once requests overlap.
  */
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
 import { IndexedScheduler } from './indexed-scheduler.js';
 import { eligible, type PickContext } from './types.js';
 

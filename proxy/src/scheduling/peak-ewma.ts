@@ -3,9 +3,10 @@
  * proportion to their weights and send to the one with the lower cost, latency estimate × (in-flight + 1).
  * Equal costs go to the first draw, so with equal latency the shares follow the weights. O(log n) per pick.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { PoolMember } from '../config/runtime.js';
-import { latencyEstimate } from '../resilience/latency.js';
+
+import { latencyEstimate } from '../endpoints/latency.js';
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { WeightedRandom } from './random.js';
 import type { PickContext } from './types.js';
 

@@ -1,5 +1,5 @@
 /** Weighted random: a baseline strategy. O(log n) per pick over a Fenwick tree of the available members. */
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
 import { IndexedScheduler } from './indexed-scheduler.js';
 import { WeightedSampler } from './weighted-sampler.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { LeastConnections } from './least-connections.js';
 import { PeakEwmaP2C } from './peak-ewma.js';
 import { WeightedRandom } from './random.js';

@@ -3,8 +3,8 @@
  * Stable: later strategies (llm-aware) implement the same interface.
  */
 
-import type { EndpointState } from '../config/endpoint-state.js';
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
+import type { EndpointState } from '../endpoints/state.js';
 
 /** What a strategy may look at for one pick. */
 export interface PickContext {

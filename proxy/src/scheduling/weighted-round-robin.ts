@@ -5,7 +5,7 @@
  * pick instead of nginx's O(n). Starting deadlines get a random offset within one period, so proxy replicas do
  * not all begin with the same endpoint.
  */
-import type { PoolMember } from '../config/runtime.js';
+import type { PoolMember } from '../endpoints/member.js';
 import { IndexedHeap } from './indexed-heap.js';
 import { IndexedScheduler } from './indexed-scheduler.js';
 

@@ -1,4 +1,5 @@
 /** The handler every proxied operation shares: read and validate the body, build the call, run the pipeline. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { formatPath } from '../../../shared/src/manifests/parse.js';
@@ -11,7 +12,7 @@ import { errors, GatewayError } from '../errors.js';
 import { readJsonObject } from '../http/body.js';
 import type { ByteBudget } from '../http/byte-budget.js';
 import type { ResourceLimits } from '../http/limits.js';
-import { NodeSink, type ResponseSink, WebSink } from '../http/sink.js';
+import { NodeSink } from '../http/sink.js';
 import type { Operation } from '../protocols/catalog.js';
 import { CLIENT_OPERATIONS, ERROR_SHAPES } from '../protocols/clients.js';
 import { keepKeyOrder } from '../protocols/common/json.js';
@@ -53,12 +54,17 @@ export function checkModelName(model: unknown, limits: Pick<ResourceLimits, 'max
  */
 export function readRequestBody(c: Context<Env>, deps: SurfaceDeps, runtime: Runtime | undefined) {
   const authenticated = runtime ? deps.screen?.(runtime, (n) => c.req.header(n)) === true : false;
-  return readJsonObject(c, { limits: deps.limits, budget: authenticated ? undefined : deps.unauthenticatedBytes });
+  return readJsonObject(bindingsOf(c).incoming, {
+    limits: deps.limits,
+    budget: authenticated ? undefined : deps.unauthenticatedBytes,
+  });
 }
 
-/** Creates the response sink for this runtime (Node bindings when served by @hono/node-server). */
-export function createSink(c: Context<Env>): ResponseSink {
-  return c.env?.outgoing ? new NodeSink(c.env.outgoing) : new WebSink();
+/** The Node request and response of `c`: the traffic app is served by @hono/node-server only. */
+function bindingsOf(c: Context<Env>): { incoming: IncomingMessage; outgoing: ServerResponse } {
+  const { incoming, outgoing } = c.env ?? {};
+  if (!incoming || !outgoing) throw new Error('the traffic app runs on Node (@hono/node-server)');
+  return { incoming, outgoing };
 }
 
 /** Reads a client's JSON body as the typed request of one operation (a 400 naming the first invalid field). */
@@ -86,7 +92,7 @@ export async function handleOperation(c: Context<Env>, deps: SurfaceDeps, parse:
   const raw = await readRequestBody(c, deps, runtime);
   checkModelName(raw.model, deps.limits);
   const request = parse(raw);
-  const sink = createSink(c);
+  const sink = new NodeSink(bindingsOf(c).outgoing);
   const call = newCall({ record, request, header: (name) => c.req.header(name), sink, runtime });
   const surface = call.surface;
   record.surface = surface;

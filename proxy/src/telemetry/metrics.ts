@@ -4,8 +4,8 @@
  * snapshot store (collect callbacks), which costs nothing per request.
  */
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
-import type { EndpointState } from '../config/endpoint-state.js';
 import type { SnapshotStore } from '../config/store.js';
+import type { EndpointState } from '../endpoints/state.js';
 import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
 import { type MetricSpec, METRIC_SPECS as S } from './metric-specs.js';
 

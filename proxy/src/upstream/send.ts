@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
-import type { EndpointState } from '../config/endpoint-state.js';
+import type { EndpointState } from '../endpoints/state.js';
 import type { UpstreamRequest } from '../protocols/types.js';
 import type { AbortState } from './abort.js';
 import type { UpstreamPools } from './pools.js';

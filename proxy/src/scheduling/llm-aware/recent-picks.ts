@@ -3,7 +3,7 @@
  * Sticky affinity can keep in-flight counts level while one replica collects more sessions than the others over
  * time; bounding this share as well keeps the long-run split even. Decay is applied lazily on read, O(1).
  */
-import type { EndpointState } from '../../config/endpoint-state.js';
+import type { EndpointState } from '../../endpoints/state.js';
 
 export class RecentPicks {
   private readonly counts = new Map<EndpointState, { value: number; at: number }>();

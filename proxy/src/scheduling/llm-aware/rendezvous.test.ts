@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointState } from '../../config/endpoint-state.js';
-import type { PoolMember } from '../../config/runtime.js';
-import { recordServerLoad } from '../../endpoint-metrics/store.js';
+import { recordServerLoad } from '../../endpoints/load.js';
+import type { PoolMember } from '../../endpoints/member.js';
+import type { EndpointState } from '../../endpoints/state.js';
 import { llmAwarePool, scrapedMembers } from '../testing/llm-aware-pool.js';
+import { AffinityRegistry } from './affinity-tables.js';
 import { conversationEnd, conversationKey } from './rendezvous.js';
 import { LlmAwareScheduler } from './strategy.js';
 
@@ -20,7 +21,10 @@ function chat(user: number, turn: number): string {
 const fleet = (proxies: number, replicas: number) =>
   Array.from({ length: proxies }, () => {
     const members = scrapedMembers(replicas);
-    return { members, s: new LlmAwareScheduler(llmAwarePool({ prefixBlockChars: 64 }), members) };
+    return {
+      members,
+      s: new LlmAwareScheduler(llmAwarePool({ prefixBlockChars: 64 }), members, new AffinityRegistry()),
+    };
   });
 
 describe('cross-proxy affinity (rendezvous)', () => {
@@ -60,6 +64,7 @@ describe('cross-proxy affinity (rendezvous)', () => {
     const s = new LlmAwareScheduler(
       llmAwarePool({ prefixBlockChars: 64 }),
       scrapedMembers(8).filter((m) => m.endpoint.id !== gone.endpoint.id),
+      new AffinityRegistry(),
     );
     let moved = 0;
     for (let user = 0; user < 200; user++) {

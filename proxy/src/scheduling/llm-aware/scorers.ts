@@ -4,8 +4,8 @@
  * gives it the mean of the others' ratings, so missing data neither favours nor penalises it.
  */
 import type { PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
-import type { PoolMember } from '../../config/runtime.js';
-import type { ScrapedLoad } from '../../endpoint-metrics/index.js';
+import type { ScrapedLoad } from '../../endpoints/load.js';
+import type { PoolMember } from '../../endpoints/member.js';
 
 export type LlmAwareConfig = PoolConfig['scheduling']['llmAware'];
 export type ScorerWeights = LlmAwareConfig['weights'];

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointState } from '../../config/endpoint-state.js';
-import type { PoolMember } from '../../config/runtime.js';
-import { recordServerLoad } from '../../endpoint-metrics/store.js';
+import { recordServerLoad } from '../../endpoints/load.js';
+import type { PoolMember } from '../../endpoints/member.js';
+import type { EndpointState } from '../../endpoints/state.js';
 import { llmAwarePool, scrapedMembers } from '../testing/llm-aware-pool.js';
 import type { PickContext } from '../types.js';
+import { AffinityRegistry } from './affinity-tables.js';
 import { LlmAwareScheduler } from './strategy.js';
 
 const NONE: ReadonlySet<EndpointState> = new Set();
@@ -25,7 +26,7 @@ describe('LlmAwareScheduler', () => {
   it('ignores stale metrics: a replica reported saturated long ago is scheduled on proxy-side data', () => {
     const members = scrapedMembers(2, 500);
     const [a, b] = members as [PoolMember, PoolMember];
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     b.endpoint.acquire();
     b.endpoint.acquire();
     // Fresh: a is saturated and gets nothing although it has fewer requests in flight.
@@ -40,7 +41,7 @@ describe('LlmAwareScheduler', () => {
   it('sends a saturated replica no new requests while others have room, even when it holds the prefix', () => {
     const members = scrapedMembers(3);
     const [a, b, c] = members as [PoolMember, PoolMember, PoolMember];
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     for (const m of members)
       recordServerLoad(m.endpoint, 'metrics', { waiting: 0, running: 1, kvUsage: 0.3 }, Date.now());
     const owner = s.pick(ctx({ prompt: `${SYSTEM} question 0` })) as PoolMember;
@@ -58,7 +59,7 @@ describe('LlmAwareScheduler', () => {
 
   it('lets a shared prefix pull a request only onto a replica with a free slot while another has one (llama.cpp)', () => {
     const members = scrapedMembers(2);
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     const holder = s.pick(ctx({ prompt: `${SYSTEM} conversation 0` })) as PoolMember;
     const other = members.find((m) => m !== holder) as PoolMember;
     // The holder's two slots are busy with requests of this proxy; the other replica has both free.
@@ -79,7 +80,7 @@ describe('LlmAwareScheduler', () => {
 
   it('sends the same prefix to the same replica until that replica is loaded, then spills over', () => {
     const members = scrapedMembers(4);
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     const first = s.pick(ctx({ prompt: `${SYSTEM} user 0` })) as PoolMember;
     // Unloaded: every request with this prefix (and a different tail) goes to the same replica.
     expect(new Set(pickMany(s, 40, (i) => ({ prompt: `${SYSTEM} user ${i}` })))).toEqual(new Set([first.endpoint.id]));
@@ -99,7 +100,7 @@ describe('LlmAwareScheduler', () => {
 
   it('prefers the replica holding the longest prefix', () => {
     const members = scrapedMembers(3);
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     const conversation = `${SYSTEM} user: first question, rather long to fill a few blocks of text`;
     const a = s.pick(ctx({ prompt: conversation })) as PoolMember;
     // Another user with the same system prompt lands somewhere (maybe a), then a's conversation continues.
@@ -109,14 +110,14 @@ describe('LlmAwareScheduler', () => {
 
   it('keeps a session on its replica by session key', () => {
     const members = scrapedMembers(4);
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     const first = s.pick(ctx({ session: 'alice' })) as PoolMember;
     expect(new Set(pickMany(s, 30, () => ({ session: 'alice' })))).toEqual(new Set([first.endpoint.id]));
   });
 
   it('prefers a replica running the requested LoRA adapter', () => {
     const members = scrapedMembers(3);
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     const [a, b, c] = members as [PoolMember, PoolMember, PoolMember];
     // The members' upstream model is 'm' (see test-members): b runs it as an adapter.
     recordServerLoad(a.endpoint, 'metrics', { waiting: 0, loras: { running: ['x'], waiting: [], max: 2 } }, Date.now());
@@ -127,7 +128,7 @@ describe('LlmAwareScheduler', () => {
 
   it('keeps the prefix memory within its bound under a stream of unique prompts', () => {
     const members = scrapedMembers(4);
-    const s = new LlmAwareScheduler(llmAwarePool({ prefixIndexEntries: 500 }), members);
+    const s = new LlmAwareScheduler(llmAwarePool({ prefixIndexEntries: 500 }), members, new AffinityRegistry());
     for (let i = 0; i < 5000; i++) {
       s.pick(ctx({ prompt: `unique prompt number ${i} ${'x'.repeat(100)} ${i}`, session: `s${i}` }));
       expect(s.affinity.prefixes.size).toBeLessThanOrEqual(500);
@@ -139,9 +140,10 @@ describe('LlmAwareScheduler', () => {
   it('keeps its prefix index across a snapshot swap with the same endpoints', () => {
     const members = scrapedMembers(4);
     const pool = llmAwarePool({}, 'ns/swap');
-    const before = new LlmAwareScheduler(pool, members);
+    const affinity = new AffinityRegistry();
+    const before = new LlmAwareScheduler(pool, members, affinity);
     const owner = before.pick(ctx({ prompt: `${SYSTEM} carry over` })) as PoolMember;
-    const after = new LlmAwareScheduler(pool, members);
+    const after = new LlmAwareScheduler(pool, members, affinity);
     expect(after.affinity).toBe(before.affinity);
     expect(idOf(after.pick(ctx({ prompt: `${SYSTEM} carry over` })))).toBe(owner.endpoint.id);
   });
@@ -149,7 +151,7 @@ describe('LlmAwareScheduler', () => {
   it('never returns an excluded or unavailable member', () => {
     const members = scrapedMembers(2);
     const [a, b] = members as [PoolMember, PoolMember];
-    const s = new LlmAwareScheduler(llmAwarePool(), members);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
     expect(idOf(s.pick(ctx({ exclude: new Set([a.endpoint]) })))).toBe(b.endpoint.id);
     b.endpoint.health = 'unhealthy';
     expect(s.pick(ctx({ exclude: new Set([a.endpoint]) }))).toBeUndefined();

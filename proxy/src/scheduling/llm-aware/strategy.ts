@@ -15,11 +15,11 @@
  * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
  */
 import type { PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
-import type { EndpointState } from '../../config/endpoint-state.js';
-import type { PoolMember } from '../../config/runtime.js';
-import { freshServerLoad } from '../../endpoint-metrics/index.js';
+import { freshServerLoad } from '../../endpoints/load.js';
+import type { PoolMember } from '../../endpoints/member.js';
+import type { EndpointState } from '../../endpoints/state.js';
 import { eligible, type PickContext, type Scheduler } from '../types.js';
-import { type AffinityTables, affinityTablesFor } from './affinity-tables.js';
+import type { AffinityRegistry, AffinityTables } from './affinity-tables.js';
 import { MAX_PREFIX_BLOCKS, PromptHasher } from './prefix-hash.js';
 import { RecentPicks } from './recent-picks.js';
 import { conversationKey, rendezvousScore, replicaSeed } from './rendezvous.js';
@@ -52,11 +52,11 @@ export class LlmAwareScheduler implements Scheduler {
   /** Rendezvous seed of each member's endpoint (from its key in the snapshot: equal on every proxy). */
   private readonly seeds = new Map<EndpointState, number>();
 
-  constructor(pool: PoolConfig, members: readonly PoolMember[]) {
+  constructor(pool: PoolConfig, members: readonly PoolMember[], affinity: AffinityRegistry) {
     this.members = members.filter((m) => m.weight > 0);
     for (const m of this.members) this.seeds.set(m.endpoint, replicaSeed(m.endpoint.key));
     this.config = pool.scheduling.llmAware;
-    this.tables = affinityTablesFor(
+    this.tables = affinity.tablesFor(
       pool.id,
       this.members.map((m) => m.endpoint),
       this.config.prefixBlockChars,

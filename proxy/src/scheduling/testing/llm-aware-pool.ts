@@ -1,6 +1,6 @@
 /** Test and benchmark fixture: an llm-aware pool config and members with metrics scraping on. Not used by the proxy. */
 import type { BackendConfig, PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
-import type { PoolMember } from '../../config/runtime.js';
+import type { PoolMember } from '../../endpoints/member.js';
 import type { LlmAwareConfig } from '../llm-aware/scorers.js';
 import { fakeBackend, fakeMembers } from './members.js';
 

@@ -1,7 +1,7 @@
 /** Test and benchmark fixture: pool members over fake backends (no network). Not used by the proxy. */
 import type { BackendConfig } from '../../../../shared/src/proxyconfig/index.js';
-import { EndpointState } from '../../config/endpoint-state.js';
-import type { PoolMember } from '../../config/runtime.js';
+import type { PoolMember } from '../../endpoints/member.js';
+import { EndpointState } from '../../endpoints/state.js';
 
 /** A backend config with health checks off and the given max concurrency. */
 export function fakeBackend(id = 'ns/b', maxConcurrency?: number): BackendConfig {

@@ -8,6 +8,7 @@
  * endpoints (scheduling/) can update in O(log n) instead of rescanning.
  */
 import type { BackendConfig, EndpointConfig } from '../../../shared/src/proxyconfig/index.js';
+import type { LoadReadings } from './load.js';
 
 /**
  * Health as seen by active checks: unknown until the first check completes. Unknown endpoints take traffic only when
@@ -58,6 +59,8 @@ export class EndpointState {
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
   ewmaMs = 0;
   ewmaAt = 0;
+  /** The last scraped load of the replica (load.ts; empty while it is not scraped). */
+  readings: LoadReadings = {};
   /** Origin (scheme://host:port) and base path of `url`, split once. */
   readonly origin: string;
   readonly basePath: string;

@@ -3,7 +3,7 @@
  * ones pull it down with a time-based weight, and the estimate decays towards 0 while no samples arrive, so an
  * endpoint that was slow once is tried again later instead of being avoided forever.
  */
-import type { EndpointState } from '../config/endpoint-state.js';
+import type { EndpointState } from './state.js';
 
 /** Decay time constant (ms). */
 export const LATENCY_DECAY_MS = 10_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scrapedMembers } from '../scheduling/testing/llm-aware-pool.js';
-import { freshServerLoad, recordServerLoad } from './store.js';
+import { freshServerLoad, recordServerLoad } from './load.js';
 
 describe('freshServerLoad', () => {
   it('returns only readings younger than staleAfter, and nothing when scraping is off', () => {

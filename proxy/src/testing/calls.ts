@@ -3,17 +3,17 @@
  * Bodies are validated with their operation's schema, so a fixture is a request a client could send. Not used by
  * the proxy.
  */
-import { parseManifests } from '../../../../shared/src/manifests/parse.js';
-import { translate } from '../../../../shared/src/translate/index.js';
-import { compileRuntime, type Runtime } from '../../config/runtime.js';
-import type { ResponseSink } from '../../http/sink.js';
-import type { Operation } from '../../protocols/catalog.js';
-import { OPERATION_SURFACE } from '../../protocols/catalog.js';
-import { CLIENT_OPERATIONS } from '../../protocols/clients.js';
-import type { ClientRequest } from '../../protocols/requests.js';
-import { resolveRoute } from '../../routing/resolve.js';
-import { type AuthorizedCall, newCall } from '../call.js';
-import { newCallRecord } from '../record.js';
+import { parseManifests } from '../../../shared/src/manifests/parse.js';
+import { translate } from '../../../shared/src/translate/index.js';
+import { type AuthorizedCall, newCall } from '../call/call.js';
+import { newCallRecord } from '../call/record.js';
+import { compileRuntime, type Runtime } from '../config/runtime.js';
+import type { ResponseSink } from '../http/sink.js';
+import type { Operation } from '../protocols/catalog.js';
+import { OPERATION_SURFACE } from '../protocols/catalog.js';
+import { CLIENT_OPERATIONS } from '../protocols/clients.js';
+import type { ClientRequest } from '../protocols/requests.js';
+import { resolveRoute } from '../routing/resolve.js';
 
 /** The runtime of a snapshot translated from `manifests` (YAML). */
 export function runtimeOf(manifests: string): Runtime {
