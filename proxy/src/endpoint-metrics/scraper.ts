@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import { forgetServerLoad, type LoadSource, recordServerLoad } from '../endpoints/load.js';
 import type { EndpointState } from '../endpoints/state.js';
 import { readCapped } from '../http/read-capped.js';
@@ -21,12 +22,16 @@ const MIN_TIMEOUT_MS = 50;
 export const UNSUPPORTED_RETRY_MS = 60_000;
 
 export interface ScraperOptions {
-  /** Delay before a source that answered 404/501 is scraped again (default UNSUPPORTED_RETRY_MS; tests shorten it). */
+  /** Delay before a source that answered 404/501 is scraped again (default UNSUPPORTED_RETRY_MS). */
   unsupportedRetryMs?: number;
+  /** Time and timers of the scrape loops (default: the system clock). */
+  clock?: Clock;
+  /** Where in its first interval an endpoint is first scraped, in [0, 1) (default Math.random: spread out). */
+  random?: () => number;
 }
 
 interface Loop {
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   controller: AbortController | undefined;
   /** The last answer was 404/501: the source is in its back-off. */
   unsupported: boolean;
@@ -36,12 +41,16 @@ export class MetricsScraper {
   private readonly loops = new Map<EndpointState, Map<LoadSource, Loop>>();
   private readonly agent = new Agent({ connections: 2, keepAliveTimeout: 30_000, pipelining: 1 });
   private readonly unsupportedRetryMs: number;
+  private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(
     private readonly log: Logger,
     opts: ScraperOptions = {},
   ) {
     this.unsupportedRetryMs = opts.unsupportedRetryMs ?? UNSUPPORTED_RETRY_MS;
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
   }
 
   /** Scrapes `wanted` (the snapshot's `scraped` endpoints); stops scraping the others. */
@@ -64,7 +73,7 @@ export class MetricsScraper {
       const loop: Loop = { timer: undefined, controller: undefined, unsupported: false };
       loops.set(source, loop);
       // Spread the first scrapes over one interval so endpoints are not scraped in lockstep.
-      this.schedule(e, source, loop, Math.random() * (e.backend.metrics?.intervalMs ?? 0));
+      this.schedule(e, source, loop, this.random() * (e.backend.metrics?.intervalMs ?? 0));
     }
   }
 
@@ -73,21 +82,20 @@ export class MetricsScraper {
     if (!loops) return;
     this.loops.delete(e);
     for (const loop of loops.values()) {
-      clearTimeout(loop.timer);
+      loop.timer?.cancel();
       loop.controller?.abort();
     }
     forgetServerLoad(e);
   }
 
   private schedule(e: EndpointState, source: LoadSource, loop: Loop, delayMs: number): void {
-    loop.timer = setTimeout(() => void this.run(e, source, loop), Math.max(0, delayMs));
-    loop.timer.unref();
+    loop.timer = this.clock.after(Math.max(0, delayMs), () => void this.run(e, source, loop), { unref: true });
   }
 
   private async run(e: EndpointState, source: LoadSource, loop: Loop): Promise<void> {
     const cfg = e.backend.metrics;
     if (!cfg?.enabled) return;
-    const started = Date.now();
+    const started = this.clock.now();
     const result = await this.scrape(e, source, loop, Math.max(MIN_TIMEOUT_MS, cfg.staleAfterMs));
     if (this.loops.get(e)?.get(source) !== loop) return; // unwatched meanwhile
     if (result === 'unsupported') {
@@ -103,9 +111,9 @@ export class MetricsScraper {
     if (result && loop.unsupported) this.log.debug({ endpoint: e.id, source }, 'endpoint serves load metrics again');
     if (result) {
       loop.unsupported = false;
-      recordServerLoad(e, source, result, Date.now());
+      recordServerLoad(e, source, result, this.clock.now());
     }
-    this.schedule(e, source, loop, started + cfg.intervalMs - Date.now());
+    this.schedule(e, source, loop, started + cfg.intervalMs - this.clock.now());
   }
 
   /** One scrape: the parsed load, 'unsupported' (404/501), or undefined on any failure or timeout. */
@@ -117,7 +125,7 @@ export class MetricsScraper {
   ): Promise<ServerLoad | 'unsupported' | undefined> {
     const controller = new AbortController();
     loop.controller = controller;
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const timer = this.clock.after(timeoutMs, () => controller.abort());
     try {
       const path = source === 'slots' ? '/slots' : (e.backend.metrics?.path ?? '/metrics');
       const headers: Record<string, string> = e.backend.apiKey ? { authorization: `Bearer ${e.backend.apiKey}` } : {};
@@ -142,7 +150,7 @@ export class MetricsScraper {
     } catch {
       return undefined;
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       loop.controller = undefined;
     }
   }

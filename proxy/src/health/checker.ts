@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import type { EndpointState, Health } from '../endpoints/state.js';
 import { classifyProbe, type ProbeResult, probeFor } from './probe.js';
 import { applyCheckResult, forgetChecks } from './transitions.js';
@@ -17,12 +18,16 @@ export const LOADING_RECHECK_MS = 1000;
 
 export interface HealthCheckerOptions {
   log: Logger;
+  /** Time and timers of the checks (default: the system clock). */
+  clock?: Clock;
+  /** Source of the ±10% jitter of each interval, in [0, 1) (default Math.random). */
+  random?: () => number;
   /** Told about every change of an endpoint's health. */
   onHealthChange?(endpoint: EndpointState, from: Health, to: Health): void;
 }
 
 interface Watch {
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   /** When the next check runs (ms since epoch). */
   nextAt: number;
   running: boolean;
@@ -34,7 +39,13 @@ export class HealthChecker {
   private readonly watches = new Map<EndpointState, Watch>();
   private readonly agent = new Agent({ connections: 4, keepAliveTimeout: 30_000, pipelining: 1 });
 
-  constructor(private readonly opts: HealthCheckerOptions) {}
+  private readonly clock: Clock;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: HealthCheckerOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? Math.random;
+  }
 
   /** Watches `wanted` (the snapshot's `checked` endpoints); stops watching the others. */
   sync(wanted: ReadonlySet<EndpointState>): void {
@@ -55,8 +66,9 @@ export class HealthChecker {
     // endpoint loading while its health still says otherwise: check now.
     w.unsubscribe = e.subscribe(() => {
       if (e.awaitingHealthCheck && !w.running && w.nextAt > e.ejectedUntil)
-        this.schedule(e, w, e.ejectedUntil - Date.now());
-      else if (e.loading && e.health !== 'unhealthy' && !w.running && w.nextAt > Date.now()) this.schedule(e, w, 0);
+        this.schedule(e, w, e.ejectedUntil - this.clock.now());
+      else if (e.loading && e.health !== 'unhealthy' && !w.running && w.nextAt > this.clock.now())
+        this.schedule(e, w, 0);
     });
     this.watches.set(e, w);
     this.schedule(e, w, 0);
@@ -66,18 +78,17 @@ export class HealthChecker {
     const w = this.watches.get(e);
     if (!w) return;
     this.watches.delete(e);
-    clearTimeout(w.timer);
+    w.timer?.cancel();
     w.controller?.abort();
     w.unsubscribe();
     forgetChecks(e);
   }
 
   private schedule(e: EndpointState, w: Watch, delayMs: number): void {
-    clearTimeout(w.timer);
+    w.timer?.cancel();
     const delay = Math.max(0, delayMs);
-    w.nextAt = Date.now() + delay;
-    w.timer = setTimeout(() => void this.run(e, w), delay);
-    w.timer.unref();
+    w.nextAt = this.clock.now() + delay;
+    w.timer = this.clock.after(delay, () => void this.run(e, w), { unref: true });
   }
 
   private async run(e: EndpointState, w: Watch): Promise<void> {
@@ -85,7 +96,7 @@ export class HealthChecker {
     const result = await this.check(e, w);
     w.running = false;
     if (this.watches.get(e) !== w) return;
-    const now = Date.now();
+    const now = this.clock.now();
     const from = applyCheckResult(e, result, now);
     if (from !== undefined) {
       const reason = result.ok ? undefined : result.reason;
@@ -98,7 +109,7 @@ export class HealthChecker {
     const every = e.loading
       ? Math.min(e.backend.healthCheck.intervalMs, LOADING_RECHECK_MS)
       : e.backend.healthCheck.intervalMs;
-    const interval = every * (0.9 + Math.random() * 0.2);
+    const interval = every * (0.9 + this.random() * 0.2);
     const ejectionEnds = e.awaitingHealthCheck && e.ejectedUntil > now ? e.ejectedUntil - now : interval;
     this.schedule(e, w, Math.max(Math.min(interval, ejectionEnds), 10));
   }
@@ -108,7 +119,7 @@ export class HealthChecker {
     const controller = new AbortController();
     w.controller = controller;
     const timeoutMs = e.backend.healthCheck.timeoutMs;
-    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    const timer = timeoutMs > 0 ? this.clock.after(timeoutMs, () => controller.abort()) : undefined;
     try {
       const res = await request(e.origin + probe.path, {
         method: 'GET',
@@ -124,7 +135,7 @@ export class HealthChecker {
         : `health check failed (${(err as { code?: string }).code ?? 'error'})`;
       return { ok: false, loading: false, reason };
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
       w.controller = undefined;
     }
   }

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackendConfig } from '../../../shared/src/proxyconfig/index.js';
+import { FakeClock } from '../../../test/support/clock.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { EndpointState } from '../endpoints/state.js';
 import { fakeBackend } from '../scheduling/testing/members.js';
 import { HealthChecker } from './checker.js';
@@ -76,10 +78,11 @@ describe('HealthChecker', () => {
   afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
   it('checks at once and on every interval, and follows snapshot swaps', async () => {
+    const clock = new FakeClock(0);
     let status = 200;
-    const seen: string[] = [];
+    const seen: Array<[string, number]> = [];
     server = createServer((req, res) => {
-      seen.push(req.url ?? '');
+      seen.push([req.url ?? '', clock.now()]);
       res.writeHead(status).end();
     });
     await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
@@ -96,23 +99,23 @@ describe('HealthChecker', () => {
       },
       `http://127.0.0.1:${port}/v1`,
     );
-    const checker = new HealthChecker({ log: pino({ level: 'silent' }) });
+    // Jitter in the middle of its ±10% range: every interval is exactly 20 ms of clock time.
+    const checker = new HealthChecker({ log: pino({ level: 'silent' }), clock, random: () => 0.5 });
     checker.sync(new Set([e]));
-    await waitUntil(() => e.health === 'healthy');
+    await clock.advance(0);
+    await waitFor(() => e.health === 'healthy', 5000, 'the first check');
     status = 503;
-    await waitUntil(() => e.health === 'unhealthy');
-    expect(seen.every((u) => u === '/health')).toBe(true);
+    await waitFor(() => clock.nextIn() === 20, 5000, 'the next check to be scheduled');
+    await clock.advance(20);
+    await waitFor(() => e.health === 'unhealthy', 5000, 'the second check');
+    expect(seen).toEqual([
+      ['/health', 0],
+      ['/health', 20],
+    ]);
     checker.sync(new Set());
     expect(e.health).toBe('unknown');
     expect(e.activelyChecked).toBe(false);
+    expect(clock.pending).toBe(0);
     await checker.stop();
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
+import { FakeClock } from '../../../test/support/clock.js';
 import type { AttemptOutcome } from '../call/outcome.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from '../endpoints/latency.js';
@@ -10,7 +11,7 @@ import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';
-import { WaitQueues } from './wait-queue.js';
+import { WaitQueues, type WaitResult } from './wait-queue.js';
 
 const failure: AttemptOutcome = { kind: 'retry', cause: '5xx', error: errors.badGateway('boom') };
 const ok: AttemptOutcome = { kind: 'done' };
@@ -168,9 +169,8 @@ describe('wait queue', () => {
     queues.released(p.tiers[0]?.members[1]?.endpoint as EndpointState);
     await a;
     expect(order).toEqual(['a:woken']);
-    // A release by an endpoint of another pool wakes nobody.
+    // A release by an endpoint of another pool wakes nobody (waking is synchronous: nothing is left to happen).
     queues.released(pool(1).tiers[0]?.members[0]?.endpoint as EndpointState);
-    await new Promise((r) => setTimeout(r, 10));
     expect(q.length).toBe(1);
     queues.released(p.tiers[0]?.members[0]?.endpoint as EndpointState);
     await b;
@@ -192,17 +192,22 @@ describe('wait queue', () => {
   });
 
   it('times out, and ends when the client goes away', async () => {
-    const p = pool(1);
-    const q = new WaitQueues().for(p);
-    const started = Date.now();
+    const clock = new FakeClock(0);
+    const q = new WaitQueues(clock).for(pool(1));
+    const results: WaitResult[] = [];
     const timedOut = q.wait(30, 5, false, never);
     let abort: () => void = () => {};
     const aborted = q.wait(5000, 5, false, (cb) => {
       abort = cb;
     });
     if (timedOut === 'full' || aborted === 'full') throw new Error('queue refused');
-    expect(await timedOut).toBe('timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    void timedOut.then((r) => results.push(r));
+    await clock.advance(29);
+    expect(results).toEqual([]);
+    expect(q.length).toBe(2);
+    await clock.advance(1);
+    expect(results).toEqual(['timeout']);
+    expect(q.length).toBe(1);
     abort();
     expect(await aborted).toBe('aborted');
     expect(q.length).toBe(0);

@@ -4,6 +4,7 @@
  * again at the head of the line. Waiting longer than the timeout, or arriving at a full queue, is refused.
  */
 
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import type { EndpointState } from '../endpoints/state.js';
 
@@ -11,7 +12,7 @@ export type WaitResult = 'woken' | 'timeout' | 'aborted';
 
 interface Waiter {
   resolve(result: WaitResult): void;
-  timer: NodeJS.Timeout;
+  timer: Timer | undefined;
 }
 
 /** Waiters of one pool (one queue per compiled pool, so per snapshot). */
@@ -22,6 +23,7 @@ export class WaitQueue {
   constructor(
     readonly pool: PoolRuntime,
     private readonly onChange: (queue: WaitQueue) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get length(): number {
@@ -49,7 +51,7 @@ export class WaitQueue {
     return new Promise<WaitResult>((resolve) => {
       const waiter: Waiter = {
         resolve: (result) => {
-          clearTimeout(waiter.timer);
+          waiter.timer?.cancel();
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) {
             this.waiters.splice(i, 1);
@@ -57,8 +59,9 @@ export class WaitQueue {
           }
           resolve(result);
         },
-        timer: setTimeout(() => waiter.resolve('timeout'), Math.max(0, timeoutMs)),
+        timer: undefined,
       };
+      waiter.timer = this.clock.after(Math.max(0, timeoutMs), () => waiter.resolve('timeout'));
       if (front) this.waiters.unshift(waiter);
       else this.waiters.push(waiter);
       this.onChange(this);
@@ -78,13 +81,20 @@ export class WaitQueues {
   /** Queues that have waiters now (usually none, so a release costs one size check). */
   private readonly waiting = new Set<WaitQueue>();
 
+  /** `clock` times the waits out (default: the system clock). */
+  constructor(private readonly clock: Clock = systemClock) {}
+
   for(pool: PoolRuntime): WaitQueue {
     let q = this.byPool.get(pool);
     if (!q) {
-      q = new WaitQueue(pool, (queue) => {
-        if (queue.length > 0) this.waiting.add(queue);
-        else this.waiting.delete(queue);
-      });
+      q = new WaitQueue(
+        pool,
+        (queue) => {
+          if (queue.length > 0) this.waiting.add(queue);
+          else this.waiting.delete(queue);
+        },
+        this.clock,
+      );
       this.byPool.set(pool, q);
     }
     return q;
