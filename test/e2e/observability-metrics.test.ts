@@ -94,7 +94,7 @@ const post = (model: string, extra: Record<string, unknown> = {}, headers: Recor
 
 const P = (name: string) => `default/${name}`;
 /** Metrics registered only when their feature is configured (Redis). */
-const CONDITIONAL = new Set(['switchyard_redis_up']);
+const CONDITIONAL = new Set(['switchyard_redis_up', 'switchyard_ledger_up', 'switchyard_ledger_buffered_entries']);
 
 describe('proxy metrics', () => {
   it('counts a successful request, its tokens, cost, duration and overhead', async () => {

@@ -83,13 +83,16 @@ export interface CompileOptions {
   fleet?: FleetView | undefined;
 }
 
-/** For each operation, the members of `tiers` whose upstream protocol cannot serve it. */
+/**
+ * For each operation, the members of `tiers` whose upstream protocol cannot serve it. A pool without members
+ * serves every operation (with nothing to serve it: 503, like any pool without capacity), not a 400.
+ */
 function operationSupport(tiers: readonly Tier[]): Record<Operation, OperationSupport> {
   const members = tiers.flatMap((t) => t.members.map((m) => m.endpoint));
   return perOperation((op) => {
     const unservable = new Set(members.filter((e) => !serves(op, e.backend.provider)));
     const first = unservable.values().next().value;
-    return { servable: unservable.size < members.length, unservable, provider: first?.backend.provider };
+    return { servable: members.length === 0 || unservable.size < members.length, unservable, provider: first?.backend.provider };
   });
 }
 
