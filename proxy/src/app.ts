@@ -33,6 +33,8 @@ export interface AppDeps {
   observers: Observers;
   /** Bounds on request bodies, timeouts and upstream answers (defaults: http/limits.ts). */
   limits?: Partial<ResourceLimits>;
+  /** The queues of calls waiting for a free slot (default: new ones; startProxy counts its own in /metrics). */
+  queues?: WaitQueues;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,7 +48,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     log: deps.log,
     observers,
     budgets: new RetryBudgets(),
-    queues: new WaitQueues(),
+    queues: deps.queues ?? new WaitQueues(),
     maxResponseBytes: limits.maxUpstreamResponseBytes,
     maxEventBytes: limits.maxUpstreamEventBytes,
   };

@@ -21,6 +21,7 @@ import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
+import { WaitQueues } from './resilience/wait-queue.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
 import { createLogger } from './telemetry/logger.js';
 import type { ProxyMetrics } from './telemetry/metrics.js';
@@ -157,12 +158,15 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     onHealthChange: (e, from, to) => observers.emit('onHealthChange', e, from, to),
   });
 
+  const queues = new WaitQueues();
+  metrics.setQueueSource(() => queues.depths());
   const app = createApp({
     store,
     pools,
     log,
     governance,
     observers,
+    queues,
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const admin = createAdminApp({

@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { scrape } from '../support/metrics-scrape.js';
+import { sampleSum } from '../support/prom-text.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -238,13 +240,21 @@ spec:
   };
 
   it('queues requests while every endpoint is full, and refuses beyond the queue with 503 + Retry-After', async () => {
-    const { only, p, first } = await oneBusySlot(300, '{ maxSize: 1, timeout: 10s }');
+    // The first request holds the only slot long enough for the second to be seen waiting; the second is fast.
+    const { only, p, first } = await oneBusySlot(2000, '{ maxSize: 1, timeout: 10s }');
     const queued = chat(p);
-    await new Promise((r) => setTimeout(r, 50));
+    const pool = { pool: 'default/backend-pool' };
+    await waitFor(
+      async () => sampleSum(await scrape(p.adminUrl), 'switchyard_pool_queued_requests', pool) === 1,
+      5000,
+      'the second request to wait in the queue',
+    );
+    only.setTiming({ ttftMs: 0 });
     expect(await saturated(await chat(p))).toContain('the wait queue is full');
     expect((await first).status).toBe(200);
     expect((await queued).status).toBe(200);
     expect(only.stats().byPath['/v1/chat/completions']).toBe(2);
+    expect(sampleSum(await scrape(p.adminUrl), 'switchyard_pool_queued_requests', pool)).toBe(0);
   });
 
   it('a request queued longer than the queue timeout gets 503 pool_saturated with Retry-After', async () => {

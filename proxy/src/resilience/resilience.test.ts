@@ -166,6 +166,7 @@ describe('wait queue', () => {
     void a.then((r) => order.push(`a:${r}`));
     void b.then((r) => order.push(`b:${r}`));
     expect(q.length).toBe(2);
+    expect(queues.depths()).toEqual(new Map([[p.config.id, 2]]));
     queues.released(p.tiers[0]?.members[1]?.endpoint as EndpointState);
     await a;
     expect(order).toEqual(['a:woken']);
@@ -176,6 +177,7 @@ describe('wait queue', () => {
     await b;
     expect(order).toEqual(['a:woken', 'b:woken']);
     expect(q.length).toBe(0);
+    expect(queues.depths()).toEqual(new Map());
   });
 
   it('refuses beyond maxSize, but a woken waiter that lost the race goes back to the front', async () => {

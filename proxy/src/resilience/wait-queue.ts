@@ -100,6 +100,13 @@ export class WaitQueues {
     return q;
   }
 
+  /** Requests waiting now, by pool id (queues of earlier snapshots included; pools without waiters absent). */
+  depths(): Map<string, number> {
+    const depths = new Map<string, number>();
+    for (const q of this.waiting) depths.set(q.pool.config.id, (depths.get(q.pool.config.id) ?? 0) + q.length);
+    return depths;
+  }
+
   /** `e` released a request: wake one waiter of each queue that could use it. */
   released(e: EndpointState): void {
     if (this.waiting.size === 0) return;

@@ -108,6 +108,12 @@ export const METRIC_SPECS = {
     labelNames: ['pool', 'outcome'],
     buckets: DURATION_BUCKETS,
   }),
+  queued: spec({
+    name: 'switchyard_pool_queued_requests',
+    type: 'gauge',
+    help: 'Requests waiting now for a free slot because every endpoint of the pool is at its max concurrency.',
+    labelNames: ['pool'],
+  }),
   ejections: spec({
     name: 'switchyard_endpoint_ejections_total',
     type: 'counter',

@@ -37,6 +37,7 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
   collectDefaultMetrics({ register: registry });
   keepCounterNames(registry);
   let inFlight = 0;
+  let queued: () => ReadonlyMap<string, number> = () => new Map();
   const endpoints = () => store.current?.endpoints.values() ?? [];
   const perEndpoint = (value: (e: EndpointState, now: number) => number) => (g: Gauge<'backend' | 'endpoint'>) => {
     g.reset();
@@ -71,6 +72,16 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     fallbacks: counter(registry, S.fallbacks),
     retryBudgetExhausted: counter(registry, S.retryBudgetExhausted),
     queueWait: histogram(registry, S.queueWait),
+    queuedGauge: gauge(registry, S.queued, (g) => {
+      g.reset();
+      const depths = queued();
+      for (const pool of store.current?.pools.keys() ?? []) g.labels(pool).set(depths.get(pool) ?? 0);
+      for (const [pool, n] of depths) g.labels(pool).set(n);
+    }),
+    /** Reads the wait queues' depths by pool id from `source` (nothing waits until it is set). */
+    setQueueSource(source: () => ReadonlyMap<string, number>) {
+      queued = source;
+    },
     ejections,
     healthTransitions,
     tokens: counter(registry, S.tokens),
