@@ -2,7 +2,7 @@
  * Scrapes vLLM / llama.cpp load metrics from the endpoints of llm-aware pools: one timer loop per (endpoint,
  * source) with at most one scrape in flight, each bounded by the backend's `staleAfterMs` (data older than that is
  * ignored anyway), on a connection pool of its own so scrapes never queue behind traffic nor traffic behind them.
- * Scheduling never waits for a scrape: it reads the last stored reading (store.ts). A `/metrics` that blocks
+ * Scheduling never waits for a scrape: it reads the last stored reading (endpoints/load.ts). A `/metrics` that blocks
  * (llama.cpp while decoding) only makes the reading go stale. A source answering 404/501 (`/metrics` of a server
  * started without metrics, llama.cpp's `/slots` with --no-slots) is asked again only after `unsupportedRetryMs`
  * (60 s), so a server restarted with it enabled is picked up again without polling a missing page every interval.

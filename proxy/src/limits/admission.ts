@@ -21,7 +21,7 @@ export interface Stores {
   /** Redis, when configured. */
   shared?: LimitStore | undefined;
   local: LocalLimitStore;
-  /** Reports a Redis failure (hooks, metrics, throttled logs). */
+  /** Reports a Redis failure (observers, metrics, throttled logs). */
   onFailure(failure: RedisFailure): void;
   /** Rebuilds budget counters Redis lost from the usage ledger (when one is configured). */
   rebuild?: BudgetRebuild | undefined;

@@ -41,7 +41,7 @@ export interface CounterSpec {
   key: string;
   kind: 'window' | 'concurrency' | 'fixed';
   metric: CounterMetric;
-  /** key | tenant | model | global, for errors, logs and hooks. */
+  /** key | tenant | model | global, for errors, logs and observers. */
   scope: string;
   /** Human-readable subject of the counter (tenant name, model), never a key. */
   subject: string;

@@ -1,4 +1,4 @@
-/** Error responses after upstream attempts say what the gateway did, like committed responses do (commit.ts). */
+/** Error responses after upstream attempts say what the gateway did, like committed responses do (pipeline/commit.ts). */
 import type { UpstreamRecord } from '../call/record.js';
 import type { GatewayError } from '../errors.js';
 

@@ -48,7 +48,7 @@ function ejectedShare(pool: PoolRuntime, now: number): { total: number; ejected:
 
 /**
  * Updates the endpoint after an attempt's outcome. Returns the ejection time when this outcome ejected the
- * endpoint (for the onEjection hook), else undefined.
+ * endpoint (for the onEjection observer event), else undefined.
  */
 export function recordOutcome(
   e: EndpointState,

@@ -62,7 +62,7 @@ export function matchRoute(
   return best;
 }
 
-/** True when rule `r` can send requests to `pool` (the coverage of translate/coverage.ts). */
+/** True when rule `r` can send requests to `pool` (the coverage of shared/src/translate/coverage.ts). */
 export function covers(r: RouteConfig, pool: PoolConfig): boolean {
   if (r.splits.some((s) => s.pool === pool.id) || r.fallbacks.includes(pool.id)) return true;
   return r.splits.length === 0 && [pool.model, ...pool.aliases].some((n) => modelMatchAccepts(r.match.model, n));

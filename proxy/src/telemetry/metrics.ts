@@ -1,7 +1,8 @@
 /**
  * The proxy's metrics on the given prom-client registry. Counters and histograms (fast-metrics.ts) are updated by
- * the recorder (recorder.ts) from pipeline hooks; endpoint, pool and snapshot gauges are computed at scrape time from the
- * snapshot store (collect callbacks), which costs nothing per request.
+ * the recorder (recorder.ts) from the observer events of the request path (call/observers.ts); endpoint, pool and
+ * snapshot gauges are computed at scrape time from the snapshot store (collect callbacks), which costs nothing per
+ * request.
  */
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import type { SnapshotStore } from '../config/store.js';
