@@ -1,6 +1,8 @@
 /**
  * Durable budgets: a tenant's daily token budget kept in Redis is rebuilt from the usage ledger after Redis loses
- * it (FLUSHALL). A proxy without a ledger on the same Redis shows what the flush did without the rebuild.
+ * it (FLUSHALL). A proxy without a ledger on the same Redis shows what the flush did without the rebuild. Spend also
+ * survives restarts: a monthly cost budget spent through one proxy stays spent for a new proxy after Redis itself
+ * restarted empty, and the new proxy's usage API reports what the first one served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
@@ -17,6 +19,7 @@ let redis: TestRedis;
 let sim: Simulator;
 let durable: TestProxy;
 let forgetful: TestProxy;
+let manifests: string;
 
 beforeAll(async () => {
   [db, redis, sim] = await Promise.all([
@@ -24,7 +27,7 @@ beforeAll(async () => {
     startRedis(),
     startSimulator({ flavour: 'vllm', outputTokens: 20 }),
   ]);
-  const manifests = [
+  manifests = [
     KEYS_SECRET,
     backendAndPool('chat', 'chat-model', [sim.url]),
     routePolicy(
@@ -33,7 +36,10 @@ beforeAll(async () => {
   tenants:
     - name: team-a
       apiKeys: [{ name: api-keys, key: team-a }]
-      limits: { tokensPerDay: 200 }`,
+      limits: { tokensPerDay: 200 }
+    - name: team-b
+      apiKeys: [{ name: api-keys, key: team-b }]
+      limits: { costPerMonth: 0.0003 }`,
     ),
   ].join('');
   [durable, forgetful] = await Promise.all([
@@ -80,5 +86,44 @@ describe('budgets rebuilt from the usage ledger', () => {
     expect(
       sampleSum(await scrape(durable.adminUrl), 'switchyard_budget_rebuilds_total', { result: 'seeded' }),
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps a monthly cost budget spent across a proxy restart and a Redis restart', async () => {
+    const ledgerOpts = { ledger: { url: db.url, flushIntervalMs: 20 }, usageToken: 'usage-reader' };
+    const spend = (p: TestProxy) => chat(p.url, ask('chat-model', { max_tokens: 20 }), { key: KEYS.teamB });
+    const first = await startTestProxy(manifests, { redisUrl: redis.url, ...ledgerOpts });
+    let served = 0;
+    try {
+      for (let i = 0; i < 40; i++) {
+        const r = await spend(first);
+        if (r.status === 429) break;
+        expect(r.status).toBe(200);
+        served++;
+      }
+      expect(served).toBeGreaterThan(1);
+      expect((await spend(first)).status).toBe(429);
+    } finally {
+      await first.stop(); // writes what is still buffered
+    }
+
+    await redis.stop();
+    await redis.start(); // no persistence: every counter and seed marker is gone
+    expect(await redis.command('DBSIZE')).toMatch(/^:0\r?\n/);
+
+    const second = await startTestProxy(manifests, { redisUrl: redis.url, ...ledgerOpts });
+    try {
+      const denied = await spend(second);
+      expect(denied.status).toBe(429);
+      expect(JSON.stringify(denied.body)).toContain('Budget exhausted');
+      const usage = await fetch(`${second.adminUrl}/usage?tenant=team-b&groupBy=tenant,status`, {
+        headers: { authorization: 'Bearer usage-reader' },
+      });
+      const rows = ((await usage.json()) as { rows: Array<{ status: number; requests: number; cost: number }> }).rows;
+      const ok = rows.find((r) => r.status === 200);
+      expect(ok?.requests).toBe(served);
+      expect(ok?.cost).toBeGreaterThan(0.0003 * 0.5);
+    } finally {
+      await second.stop();
+    }
   });
 });

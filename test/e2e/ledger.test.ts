@@ -2,11 +2,13 @@
  * The usage ledger end to end: a proxy writing every finished request to a real PostgreSQL (tenant, policy, key id,
  * model, pool, tokens, cost, status, stream; never a key or prompt text), and serving on while the database is
  * killed under load: requests keep their latency, entries past the buffer are dropped and counted, the buffered
- * ones are written once it is back.
+ * ones are written once it is back; the outage and the loss show in the metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { scrape } from '../support/metrics-scrape.js';
 import { startPostgres, type TestPostgres } from '../support/postgres.js';
+import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import { ask, backendAndPool, chat, KEYS, KEYS_SECRET, routePolicy } from './governance-fixtures.js';
@@ -130,10 +132,22 @@ describe('usage ledger', () => {
     expect(s.buffered + s.dropped.buffer_full).toBeGreaterThanOrEqual(n);
     expect(s.buffered).toBeLessThanOrEqual(50);
     expect(s.dropped.buffer_full).toBeGreaterThanOrEqual(n - 50);
+    // The loss and the outage are in the metrics.
+    const metric = async (name: string, labels: Record<string, string> = {}) =>
+      sampleSum(await scrape(proxy.adminUrl), name, labels);
+    await waitFor(async () => (await metric('switchyard_ledger_up')) === 0, 10_000, 'switchyard_ledger_up 0');
+    expect(await metric('switchyard_ledger_entries_dropped_total', { reason: 'buffer_full' })).toBe(
+      s.dropped.buffer_full,
+    );
+    expect(await metric('switchyard_ledger_buffered_entries')).toBe(ledger.stats().buffered);
+    const writtenBefore = await metric('switchyard_ledger_entries_written_total');
     // The requests were answered while every write failed: the ledger added no wait to them.
     expect(Date.now() - started).toBeLessThan(20_000);
     await db.start();
     await waitFor(() => ledger.stats().buffered === 0, 30_000, 'the buffered entries written');
     expect(await count()).toBe(n - s.dropped.buffer_full);
+    expect(await metric('switchyard_ledger_up')).toBe(1);
+    expect(await metric('switchyard_ledger_entries_written_total')).toBe(writtenBefore + n - s.dropped.buffer_full);
+    expect(await metric('switchyard_ledger_buffered_entries')).toBe(0);
   });
 });

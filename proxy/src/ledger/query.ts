@@ -37,8 +37,11 @@ export interface UsageQuery {
 export interface UsageRow {
   /** Start of the interval (ISO), when the query has one. */
   period?: string;
-  /** The value of each grouped dimension (null where the requests had none, e.g. anonymous callers). */
-  group: Partial<Record<UsageDimension, string | null>>;
+  /**
+   * The value of each grouped dimension (null where the requests had none, e.g. anonymous callers); `status` is the
+   * HTTP status as a number.
+   */
+  group: Partial<Record<UsageDimension, string | number | null>>;
   currency: string | null;
   requests: number;
   errors: number;
@@ -81,7 +84,10 @@ export async function queryUsage(db: Pool, table: string, q: UsageQuery): Promis
   const { rows } = await db.query<Row>(sql, values);
   return rows.map((r) => {
     const group: UsageRow['group'] = {};
-    for (const d of q.groupBy) group[d] = r[d] === null || r[d] === undefined ? null : String(r[d]);
+    for (const d of q.groupBy) {
+      const v = r[d];
+      group[d] = v === null || v === undefined ? null : d === 'status' ? Number(v) : String(v);
+    }
     const period = r.period as unknown;
     return {
       ...(q.interval ? { period: period instanceof Date ? period.toISOString() : String(period) } : {}),
