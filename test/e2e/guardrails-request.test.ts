@@ -2,8 +2,11 @@
  * Request-side guardrails end to end, on every surface, streamed and not: the local detector masks (the upstream
  * gets the placeholders) or denies (a 400 `guardrail_denied` in the surface's shape, no upstream attempt); an
  * external guardrail service (the test/sim stand-in) masks, denies, and, when it hangs, fails closed (503) or open
- * (served); protection follows the pool (an alias reaches the same guardrails) and tenants name their own.
+ * (served); protection follows the pool (an alias reaches the same guardrails) and tenants name their own. The
+ * access log names each guardrail's phase, action and failure, never the text.
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardrailService, startGuardrailService } from '../sim/guardrail.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
@@ -15,6 +18,7 @@ import { backendAndPool, KEYS, KEYS_SECRET, routePolicy } from './governance-fix
 let sim: Simulator;
 let svc: GuardrailService;
 let proxy: TestProxy;
+const logLines: string[] = [];
 
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
@@ -46,7 +50,13 @@ beforeAll(async () => {
     - { name: team-a, apiKeys: [{ name: api-keys, key: team-a }], guardrails: [pii] }`,
     ),
   ].join('');
-  proxy = await startTestProxy(manifests);
+  const capture = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  proxy = await startTestProxy(manifests, { log: pino({ level: 'info' }, capture) });
 });
 
 afterAll(async () => {
@@ -177,9 +187,11 @@ function errorOf(shape: Shape, text: string): { message: string; code?: unknown;
   return { message: String(body.error) };
 }
 
+/** Requests the upstream got from clients (not the proxy's health checks). */
+const upstreamCalls = () => sim.requests().filter((r) => r.method === 'POST');
 /** What the upstream got in the last request, as text. */
-const lastUpstreamBody = () => JSON.stringify(sim.requests().at(-1)?.body);
-const upstreamCount = () => sim.requests().length;
+const lastUpstreamBody = () => JSON.stringify(upstreamCalls().at(-1)?.body);
+const upstreamCount = () => upstreamCalls().length;
 
 describe('request-side guardrails on every surface', () => {
   describe.each(SURFACES)('$name', (c) => {
@@ -272,5 +284,31 @@ describe('which guardrails apply', () => {
       });
     expect(count('mask')).toBeGreaterThanOrEqual(SURFACES.length);
     expect(count('deny')).toBe(SURFACES.length);
+  });
+});
+
+describe('guardrails in the access log', () => {
+  it('records guardrail, phase, action and failure cause per request, and never the text checked', async () => {
+    const marks = logLines
+      .map((l) => JSON.parse(l) as { log?: string; guardrails?: unknown[] })
+      .filter((l) => l.log === 'access')
+      .flatMap((l) => l.guardrails ?? []);
+    expect(marks).toContainEqual({ guardrail: 'default/guards/pii', phase: 'request', action: 'mask' });
+    expect(marks).toContainEqual({ guardrail: 'default/guards/pii', phase: 'request', action: 'deny' });
+    expect(marks).toContainEqual({ guardrail: 'default/guards/ext', phase: 'request', action: 'mask' });
+    expect(marks).toContainEqual({
+      guardrail: 'default/guards/ext',
+      phase: 'request',
+      action: 'deny',
+      failed: 'timeout',
+    });
+    expect(marks).toContainEqual({
+      guardrail: 'default/guards/extopen',
+      phase: 'request',
+      action: 'allow',
+      failed: 'timeout',
+    });
+    const all = logLines.join('\n');
+    for (const text of [EMAIL, CARD, '7946 0958', 'classified', 'forbidden']) expect(all).not.toContain(text);
   });
 });

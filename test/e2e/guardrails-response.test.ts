@@ -3,7 +3,8 @@
  * exactly the text a `[sim output=…]` directive asks for (request-side checks are off for these guardrails, so the
  * directive itself is not masked): the local detector masks (streamed through its window, the email split across
  * tokens still caught) and denies (a whole answer: 400 in the surface's shape; a stream: the surface's error event
- * instead of its end); the external stand-in masks and denies streamed text too.
+ * instead of its end); the external stand-in masks and denies streamed text too, and when it hangs the answer is
+ * withheld (closed: 503, in a stream the error event) or passed on unchanged (open).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardrailService, startGuardrailService } from '../sim/guardrail.js';
@@ -25,14 +26,23 @@ beforeAll(async () => {
   const manifests = [
     backendAndPool('local', 'local-model', [sim.url]),
     backendAndPool('ext', 'ext-model', [sim.url]),
+    backendAndPool('extclosed', 'extclosed-model', [sim.url]),
+    backendAndPool('extopen', 'extopen-model', [sim.url]),
     routePolicy(
       'answers',
       `  guardrails:
     - { name: pii, phases: [response], streamWindowChars: 32, local: { mask: [email], deny: [card] } }
     - { name: ext, phases: [response], streamWindowChars: 16, external: { url: "${svc.url}", timeout: 2s } }
+    - { name: extclosed, phases: [response], streamWindowChars: 16, external: { url: "${svc.url}", timeout: 200ms } }
+    - name: extopen
+      phases: [response]
+      streamWindowChars: 16
+      external: { url: "${svc.url}", timeout: 200ms, failureMode: open }
   rules:
     - { match: { model: { value: local-model } }, guardrails: [pii] }
-    - { match: { model: { value: ext-model } }, guardrails: [ext] }`,
+    - { match: { model: { value: ext-model } }, guardrails: [ext] }
+    - { match: { model: { value: extclosed-model } }, guardrails: [extclosed] }
+    - { match: { model: { value: extopen-model } }, guardrails: [extopen] }`,
     ),
   ].join('');
   proxy = await startTestProxy(manifests);
@@ -207,5 +217,48 @@ describe('response-side guardrail metrics', () => {
       });
     expect(count('mask')).toBe(CASES.length * 2);
     expect(count('deny')).toBe(CASES.length * 2);
+  });
+});
+
+describe('response-side failure modes of an external guardrail that hangs', () => {
+  const ANSWER = 'a plain answer that the guardrail service never gets to check in time';
+  const chat = CASES[0] as Case;
+  const chatStreamed = STREAMED[0] as Case;
+
+  it('withholds the answer when closed: 503 guardrail_unavailable, in a stream the error event', async () => {
+    svc.set({ hang: true });
+    try {
+      const whole = await send(chat, 'extclosed-model', ANSWER);
+      expect(whole.status).toBe(503);
+      expect((JSON.parse(whole.text) as { error: J }).error.code).toBe('guardrail_unavailable');
+      expect(whole.text).not.toContain(ANSWER);
+      const stream = await send(chatStreamed, 'extclosed-model', ANSWER);
+      const s = streamed('openai', stream.text);
+      expect(s.error).toContain('Guardrail extclosed could not check the response');
+      expect(s.deltas.join('')).not.toBe(ANSWER);
+      expect(stream.text).not.toContain('[DONE]');
+    } finally {
+      svc.reset();
+    }
+  });
+
+  it('passes the answer on unchanged when open, and counts the failures by mode', async () => {
+    svc.set({ hang: true });
+    try {
+      const whole = await send(chat, 'extopen-model', ANSWER);
+      expect(whole.status).toBe(200);
+      expect(chat.text(JSON.parse(whole.text) as J)).toBe(ANSWER);
+      const stream = await send(chatStreamed, 'extopen-model', ANSWER);
+      const s = streamed('openai', stream.text);
+      expect(s.error).toBeUndefined();
+      expect(s.deltas.join('')).toBe(ANSWER);
+    } finally {
+      svc.reset();
+    }
+    const m = await scrape(proxy.adminUrl);
+    const errors = (guardrail: string, mode: string) =>
+      sampleSum(m, 'switchyard_guardrail_errors_total', { guardrail, cause: 'timeout', mode });
+    expect(errors('default/answers/extclosed', 'closed')).toBeGreaterThanOrEqual(2);
+    expect(errors('default/answers/extopen', 'open')).toBeGreaterThanOrEqual(2);
   });
 });
