@@ -276,6 +276,59 @@ tests:
             exp_annotations:
               summary: "Proxies cannot reach Redis"
               description: "Rate limits are per replica (fail-open) or requests are refused (fail-closed) while Redis is unreachable."
+  - interval: 1m
+    input_series:
+      - series: 'switchyard_ledger_up{instance="a"}'
+        values: '1 1 0 0 0 0 0 0 0 1 1'
+      - series: 'switchyard_ledger_up{instance="b"}'
+        values: '1x10'
+      - series: 'switchyard_ledger_entries_dropped_total{reason="buffer_full",instance="a"}'
+        values: '0 0 0 0 0 0 0 20 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: SwitchyardLedgerDown
+        exp_alerts: []
+      - eval_time: 8m
+        alertname: SwitchyardLedgerDown
+        exp_alerts:
+          - exp_labels: { severity: warning }
+            exp_annotations:
+              summary: "1 proxies cannot write the usage ledger"
+              description: "Ledger writes to PostgreSQL keep failing: entries wait in each proxy's bounded buffer and are dropped once it is full, and budgets Redis loses cannot be rebuilt meanwhile."
+      - eval_time: 10m
+        alertname: SwitchyardLedgerDown
+        exp_alerts: []
+      - eval_time: 5m
+        alertname: SwitchyardLedgerEntriesDropped
+        exp_alerts: []
+      - eval_time: 12m
+        alertname: SwitchyardLedgerEntriesDropped
+        exp_alerts:
+          - exp_labels: { severity: warning }
+            exp_annotations:
+              summary: "Usage-ledger entries are being lost"
+              description: "40 ledger entries dropped over 10 minutes (buffer full while the database was down or slow, batches refused, or left at shutdown): usage, spend and rebuilt budgets undercount."
+      - eval_time: 25m
+        alertname: SwitchyardLedgerEntriesDropped
+        exp_alerts: []
+  - interval: 1m
+    input_series:
+      - series: 'switchyard_guardrail_decisions_total{guardrail="ns/p/ext",phase="request",action="allow",instance="a"}'
+        values: '0+100x20'
+      - series: 'switchyard_guardrail_errors_total{guardrail="ns/p/ext",cause="timeout",mode="open",instance="a"}'
+        values: '0+10x20'
+      - series: 'switchyard_guardrail_decisions_total{guardrail="ns/p/pii",phase="request",action="mask",instance="a"}'
+        values: '0+100x20'
+      - series: 'switchyard_guardrail_errors_total{guardrail="ns/p/pii",cause="timeout",mode="closed",instance="a"}'
+        values: '0+1x20'
+    alert_rule_test:
+      - eval_time: 15m
+        alertname: SwitchyardGuardrailFailing
+        exp_alerts:
+          - exp_labels: { severity: warning, guardrail: ns/p/ext }
+            exp_annotations:
+              summary: "Guardrail ns/p/ext fails more than 5% of its checks"
+              description: "10% of the checks of ns/p/ext failed over 5 minutes (timeouts, unreachable, saturated or bad answers): a closed guardrail refuses those requests with 503, an open one lets them through unchecked."
 `;
 
 describe('metrics exposition', () => {
