@@ -54,19 +54,25 @@ afterAll(async () => {
   await Promise.all([redis?.close(), db?.close()]);
 });
 
-const request = (p: TestProxy) => chat(p.url, ask('chat-model', { max_tokens: 20 }), { key: KEYS.teamA });
+const request = (p: TestProxy, key: string = KEYS.teamA) => chat(p.url, ask('chat-model', { max_tokens: 20 }), { key });
+
+/** Sends requests until the budget refuses one (429); returns how many were served before. */
+async function spendBudget(send: () => ReturnType<typeof request>): Promise<number> {
+  let served = 0;
+  for (let i = 0; i < 40; i++) {
+    const r = await send();
+    if (r.status === 429) break;
+    expect(r.status).toBe(200);
+    served++;
+  }
+  expect(served).toBeGreaterThan(1);
+  expect((await send()).status).toBe(429);
+  return served;
+}
 
 describe('budgets rebuilt from the usage ledger', () => {
   it('keeps a spent daily budget spent after Redis is flushed', async () => {
-    let served = 0;
-    for (let i = 0; i < 30; i++) {
-      const r = await request(durable);
-      if (r.status === 429) break;
-      expect(r.status).toBe(200);
-      served++;
-    }
-    expect(served).toBeGreaterThan(1);
-    expect((await request(durable)).status).toBe(429);
+    const served = await spendBudget(() => request(durable));
     const ledger = durable.ledger;
     if (!ledger) throw new Error('no ledger');
     await waitFor(
@@ -90,18 +96,10 @@ describe('budgets rebuilt from the usage ledger', () => {
 
   it('keeps a monthly cost budget spent across a proxy restart and a Redis restart', async () => {
     const ledgerOpts = { ledger: { url: db.url, flushIntervalMs: 20 }, usageToken: 'usage-reader' };
-    const spend = (p: TestProxy) => chat(p.url, ask('chat-model', { max_tokens: 20 }), { key: KEYS.teamB });
     const first = await startTestProxy(manifests, { redisUrl: redis.url, ...ledgerOpts });
     let served = 0;
     try {
-      for (let i = 0; i < 40; i++) {
-        const r = await spend(first);
-        if (r.status === 429) break;
-        expect(r.status).toBe(200);
-        served++;
-      }
-      expect(served).toBeGreaterThan(1);
-      expect((await spend(first)).status).toBe(429);
+      served = await spendBudget(() => request(first, KEYS.teamB));
     } finally {
       await first.stop(); // writes what is still buffered
     }
@@ -112,7 +110,7 @@ describe('budgets rebuilt from the usage ledger', () => {
 
     const second = await startTestProxy(manifests, { redisUrl: redis.url, ...ledgerOpts });
     try {
-      const denied = await spend(second);
+      const denied = await request(second, KEYS.teamB);
       expect(denied.status).toBe(429);
       expect(JSON.stringify(denied.body)).toContain('Budget exhausted');
       const usage = await fetch(`${second.adminUrl}/usage?tenant=team-b&groupBy=tenant,status`, {
