@@ -119,6 +119,10 @@ describe('chart package', () => {
       await expect(render({ set: [set] }), set).rejects.toThrow(/additional properties/);
     }
     await expect(render({ set: ['proxy.replicas=many'] })).rejects.toThrow(/want integer/);
+    // The proxy keeps ledger entries at least 32 days: monthly budgets are rebuilt from them.
+    await expect(render({ set: ['ledger.retentionDays=7'] })).rejects.toThrow(
+      /retentionDays.*minimum: (got 7, want )?32/,
+    );
     await expect(render({ set: ['operator.resyncInterval=soon'] })).rejects.toThrow(/resyncInterval/);
     await expect(render({ set: ['operator.pushTimeout=5'] })).rejects.toThrow(/pushTimeout/);
     await expect(render({ set: ['operator.pushTimeout=0s'] })).rejects.toThrow(
