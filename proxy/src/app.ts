@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     queues: deps.queues ?? new WaitQueues(),
     maxResponseBytes: limits.maxUpstreamResponseBytes,
     maxEventBytes: limits.maxUpstreamEventBytes,
+    leases: deps.governance.leases,
   };
   const surfaceDeps: SurfaceDeps = {
     store: deps.store,

@@ -18,6 +18,7 @@ import { MemoryCache } from './limits/memory-cache.js';
 import { type BudgetUsage, createBudgetRebuild } from './limits/rebuild.js';
 import { RedisClient } from './limits/redis-client.js';
 import { RedisLimitStore } from './limits/redis-store.js';
+import { ReplicaLeases } from './limits/replica-leases.js';
 import { enforceLimits } from './limits/stage.js';
 import { applySystemPrompt, routeCall } from './routing/stage.js';
 import { meterUsage } from './usage/stage.js';
@@ -59,6 +60,8 @@ export interface Governance {
   /** The caller's credentials from the headers, before the body is read (auth/stage.ts `screenCaller`). */
   screen: ReturnType<typeof screenCaller>;
   stats(): GovernanceStats;
+  /** Fleet-wide replica leases in the shared Redis (exact caps); undefined without Redis. */
+  leases: ReplicaLeases | undefined;
   /** Resolves true once Redis is connected (immediately when none is configured), false after `timeoutMs`. */
   ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
@@ -112,6 +115,8 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     onFailure,
     rebuild,
   };
+  const keyPrefix = opts.keyPrefix ?? 'switchyard:';
+  const leases = client ? new ReplicaLeases(client, { keyPrefix, log }) : undefined;
   const guardrails = new GuardrailRegistry();
   const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
   const auth = authenticate(observers);
@@ -121,7 +126,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     stores,
     observers,
     log,
-    keyPrefix: opts.keyPrefix ?? 'switchyard:',
+    keyPrefix,
     leaseMs: opts.leaseMs ?? 300_000,
   });
   const cache = serveFromCache(observers);
@@ -145,8 +150,10 @@ export function createGovernance(opts: GovernanceOptions): Governance {
       redisCommands: client?.commands ?? 0,
       redisFailures: { ...failures },
     }),
+    leases,
     ready: (timeoutMs) => (client ? client.ready(timeoutMs) : Promise.resolve(true)),
     close: async () => {
+      leases?.close();
       await Promise.all([client?.close(), guardrails.close()]);
     },
   };

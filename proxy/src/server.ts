@@ -106,9 +106,11 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> {
   const log = opts.log ?? createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+  let leases: Governance['leases'];
   const store = new SnapshotStore({
     ...(opts.defaultAccess ? { defaultAccess: opts.defaultAccess } : {}),
     ...(opts.fleet ? { fleet: opts.fleet } : {}),
+    leases: { active: () => leases?.active() === true },
   });
   const pools = new UpstreamPools();
   const registry = new Registry();
@@ -136,6 +138,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ...(ledger ? { budgetUsage: (scope) => ledger.budgetUsage(scope), config: () => store.current?.config } : {}),
     ...(opts.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: opts.redisCommandTimeoutMs } : {}),
   });
+  leases = governance.leases;
   if (opts.redisUrl && !(await governance.ready(2000))) log.warn('redis not reachable yet: limits start local');
   const telemetry = await createTelemetry({
     registry,

@@ -81,6 +81,8 @@ export interface CompileOptions {
   defaultAccess?: DefaultAccess;
   /** The fleet this proxy belongs to when the snapshot does not say (standalone mode; `--fleet-size`). */
   fleet?: FleetView | undefined;
+  /** Replica leases in the shared Redis, for backends in exact mode (without them exact mode keeps the shares). */
+  leases?: { active(): boolean } | undefined;
 }
 
 /**
@@ -125,7 +127,9 @@ export function compileRuntime(config: ProxyConfig, previous?: Runtime, options:
       state.backend = b;
       state.id = ep.id;
       state.weight = ep.weight;
-      state.cap = fleetShare(b.maxConcurrency ?? Number.POSITIVE_INFINITY, fleet, key);
+      state.fleetCap = b.maxConcurrency ?? Number.POSITIVE_INFINITY;
+      state.cap = fleetShare(state.fleetCap, fleet, key);
+      state.exact = b.maxConcurrencyMode === 'exact' ? options.leases : undefined;
       endpoints.set(key, state);
     }
   }

@@ -56,6 +56,15 @@ export class EndpointState {
    * backend sets none.
    */
   cap: number;
+  /** The backend's `maxConcurrency` for the whole fleet (Infinity when it sets none). */
+  fleetCap: number;
+  /**
+   * Exact mode (`maxConcurrencyMode: Exact`): while `active()`, every attempt leases a fleet-wide slot in Redis and
+   * this proxy may use the whole cap; otherwise its share applies. Undefined in Split mode or without Redis.
+   */
+  exact: { active(): boolean } | undefined;
+  /** Exact mode: Redis said every fleet-wide slot is taken; not asked again before this time (ms since epoch). */
+  fleetFullUntil = 0;
   /** Peak-EWMA latency in ms (0 until measured) and when it was last updated. */
   ewmaMs = 0;
   ewmaAt = 0;
@@ -76,6 +85,8 @@ export class EndpointState {
     this.backend = backend;
     this.weight = ep.weight;
     this.cap = backend.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    this.fleetCap = this.cap;
+    this.exact = undefined;
     const u = new URL(ep.url);
     this.origin = u.origin;
     this.basePath = u.pathname.replace(/\/$/, '');
@@ -91,9 +102,18 @@ export class EndpointState {
     return this.inflightCount;
   }
 
-  /** Most requests in flight this proxy may send (its share of the fleet-wide cap), or Infinity. */
+  /**
+   * Most requests in flight this proxy may send: its share of the fleet-wide cap, or the whole cap while exact
+   * leasing is active (Redis then keeps the fleet within it); Infinity without a cap.
+   */
   get maxConcurrency(): number {
-    return this.cap;
+    return this.exact?.active() ? this.fleetCap : this.cap;
+  }
+
+  /** Exact mode: every fleet-wide slot is taken; keep away until `until` (ms since epoch, whole milliseconds). */
+  markFleetFull(until: number): void {
+    this.fleetFullUntil = Math.ceil(until);
+    this.notify();
   }
 
   /** An attempt starts: one more request in flight. Pair with exactly one release(). */
@@ -121,6 +141,7 @@ export class EndpointState {
       this.ejectedUntil <= now &&
       this.limitedUntil <= now &&
       this.loadingUntil <= now &&
+      this.fleetFullUntil <= now &&
       !(this.loading && this.activelyChecked) &&
       this.inflightCount < this.maxConcurrency
     );
@@ -134,6 +155,7 @@ export class EndpointState {
     return (
       this.cap > 0 &&
       this.inflightCount >= this.maxConcurrency &&
+      this.fleetFullUntil <= now &&
       this.health !== 'unhealthy' &&
       !this.awaitingHealthCheck &&
       this.ejectedUntil <= now &&

@@ -15,6 +15,7 @@ import { bindAdapter } from '../protocols/adapters.js';
 import type { AttemptContext } from '../protocols/types.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
+import type { WaitResult } from '../resilience/wait-queue.js';
 import { sessionKeyOf } from '../scheduling/llm-aware/session.js';
 import { checkedUsage } from '../usage/validate.js';
 import { attemptOnce } from './attempt.js';
@@ -76,47 +77,63 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
     const member = selectMember(pool, tried, { now, ...hints }, never);
     if (!member) {
       queuedAt ??= now;
-      const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt);
+      const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt, now);
       if (waited === 'again') continue;
       return undefined;
     }
-    if (up.attempts > 0) {
-      if (!run.budget.tryRetry(now)) {
-        deps.observers.emit('onRetryBudgetExhausted', call, pool.config.id);
-        throw run.lastError ?? errors.unavailable(`retry budget of pool ${pool.config.id} exhausted`);
+    // The local slot is taken at pick time (before any await); exact caps lease a fleet-wide one as well.
+    const e = member.endpoint;
+    const exact = deps.leases !== undefined && e.exact?.active() === true;
+    e.acquire();
+    let lease: string | undefined;
+    if (exact && deps.leases) {
+      const answer = await deps.leases.acquire(e);
+      if (typeof answer !== 'string') {
+        e.release();
+        deps.queues.released(e);
+        if (answer.full) e.markFleetFull(Date.now() + Math.ceil(FLEET_FULL_MS * (0.5 + Math.random())));
+        continue; // full: the mark keeps the replica aside; unavailable: its share applies from now
       }
-      if (run.lastCause) deps.observers.emit('onRetry', call, run.lastCause);
+      lease = answer;
     }
-    attempt++;
-    tried.add(member.endpoint);
-    up.backend = member.endpoint.backend.id;
-    up.endpoint = member.endpoint.id;
-    const adapter = bindAdapter(call.request, member.endpoint.backend.provider);
-    if (!adapter) throw unsupportedOperation(call.model, member.endpoint.backend.provider);
-    const actx: AttemptContext = {
-      stream: call.stream,
-      publicModel: run.publicModel,
-      upstreamModel: member.target.upstreamModel,
-      backend: member.endpoint.backend,
-      clientWantsUsage: call.clientWantsUsage,
-      header: call.header,
-      maxEventBytes: deps.maxEventBytes,
-    };
-    const remaining = deadline - now;
-    const perTry = Math.max(1, Math.min(retry.perTryTimeoutMs ?? Number.POSITIVE_INFINITY, remaining));
-    up.attempts++;
-    const startedAt = performance.now();
-    up.attemptStartedAt = startedAt;
-    up.firstAttemptAt ??= startedAt;
-    up.ttfbMs = undefined;
-    member.endpoint.acquire();
-    deps.observers.emit('onAttemptStart', call, member, up.attempts - 1);
     let outcome: AttemptOutcome;
+    let startedAt: number;
     try {
+      const at = lease === undefined ? now : Date.now();
+      if (up.attempts > 0) {
+        if (!run.budget.tryRetry(at)) {
+          deps.observers.emit('onRetryBudgetExhausted', call, pool.config.id);
+          throw run.lastError ?? errors.unavailable(`retry budget of pool ${pool.config.id} exhausted`);
+        }
+        if (run.lastCause) deps.observers.emit('onRetry', call, run.lastCause);
+      }
+      attempt++;
+      tried.add(e);
+      up.backend = e.backend.id;
+      up.endpoint = e.id;
+      const adapter = bindAdapter(call.request, e.backend.provider);
+      if (!adapter) throw unsupportedOperation(call.model, e.backend.provider);
+      const actx: AttemptContext = {
+        stream: call.stream,
+        publicModel: run.publicModel,
+        upstreamModel: member.target.upstreamModel,
+        backend: e.backend,
+        clientWantsUsage: call.clientWantsUsage,
+        header: call.header,
+        maxEventBytes: deps.maxEventBytes,
+      };
+      const perTry = Math.max(1, Math.min(retry.perTryTimeoutMs ?? Number.POSITIVE_INFINITY, deadline - at));
+      up.attempts++;
+      startedAt = performance.now();
+      up.attemptStartedAt = startedAt;
+      up.firstAttemptAt ??= startedAt;
+      up.ttfbMs = undefined;
+      deps.observers.emit('onAttemptStart', call, member, up.attempts - 1);
       outcome = await attemptOnce(deps, call, member, adapter, actx, Number.isFinite(perTry) ? perTry : undefined);
     } finally {
-      member.endpoint.release();
-      deps.queues.released(member.endpoint);
+      if (lease !== undefined) deps.leases?.release(e, lease);
+      e.release();
+      deps.queues.released(e);
     }
     const endedAt = performance.now();
     const duration = endedAt - startedAt;
@@ -154,6 +171,9 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
   return undefined;
 }
 
+/** How long a replica whose fleet-wide slots are all leased is left alone before this proxy asks again. */
+const FLEET_FULL_MS = 40;
+
 /**
  * Outlier detection and latency learn from an attempt's outcome. An upstream that says it is loading its model is
  * not an outlier: it is taken out of traffic at once (no retry goes back to it) until it has loaded.
@@ -171,8 +191,9 @@ function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: Attem
 }
 
 /**
- * Nothing is available in the pool: wait in the queue when endpoints are only full, or for the soonest
- * Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request); when
+ * Nothing is available in the pool: wait in the queue when endpoints are only full, until the soonest fleet-full mark
+ * ends when their fleet-wide slots are leased by other proxies (exact caps, within the queue's timeout), or for the
+ * soonest Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request); when
  * endpoints are loading their model, a 503 with Retry-After (unless an earlier error says more).
  * 'again' to pick again; undefined to move on (run.lastError says why); throws when the call must end.
  */
@@ -182,16 +203,20 @@ async function waitForEndpoint(
   lastPool: boolean,
   deadline: number,
   queuedAt: number,
+  now: number,
 ): Promise<'again' | undefined> {
   const { call } = run;
-  const now = Date.now();
+  // `now` is the time of the pick that found nothing: the same view of every time-bound state.
   const why = unavailability(pool, now);
   if (why.full) {
     const q = pool.config.scheduling.queue;
     const until = Math.min(queuedAt + q.timeoutMs, deadline);
     const front = queuedAt < now;
-    const waiting = run.deps.queues.for(pool).wait(until - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
-    const result = waiting === 'full' ? 'full' : until > now ? await waiting : 'timeout';
+    // a replica whose fleet-wide slots are all leased elsewhere may be asked again before a local slot frees
+    const wake = Math.min(until, why.fleetFullUntil ?? until);
+    const waiting = run.deps.queues.for(pool).wait(wake - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
+    let result: WaitResult | 'full' = waiting === 'full' ? 'full' : wake > now ? await waiting : 'timeout';
+    if (result === 'timeout' && wake < until) result = 'woken';
     run.deps.observers.emit('onQueueWait', call, pool.config.id, result, Date.now() - queuedAt);
     if (result === 'woken') return 'again';
     if (result === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
@@ -199,6 +224,22 @@ async function waitForEndpoint(
       503,
       'overloaded',
       `every endpoint of pool ${pool.config.id} is at its max concurrency${result === 'full' ? ' and the wait queue is full' : ''}`,
+      { code: 'pool_saturated', retryAfterMs: SATURATED_RETRY_AFTER_MS },
+    );
+    return undefined;
+  }
+  if (why.fleetFullUntil !== undefined) {
+    // Exact caps: every fleet-wide slot of the available replicas is leased by some proxy; ask again shortly.
+    const until = Math.min(queuedAt + pool.config.scheduling.queue.timeoutMs, deadline);
+    if (why.fleetFullUntil < until) {
+      await sleep(Math.max(0, why.fleetFullUntil - now));
+      if (call.sink.closed) throw errors.badGateway('the client went away while waiting', 'client_closed');
+      return 'again';
+    }
+    run.lastError = new GatewayError(
+      503,
+      'overloaded',
+      `every endpoint of pool ${pool.config.id} is at its max concurrency across the fleet`,
       { code: 'pool_saturated', retryAfterMs: SATURATED_RETRY_AFTER_MS },
     );
     return undefined;

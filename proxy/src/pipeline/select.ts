@@ -65,6 +65,8 @@ export interface Unavailability {
   soonestRelease: number | undefined;
   /** Some endpoint is loading its model: the soonest time it may be asked again (ms since epoch). */
   loadingUntil: number | undefined;
+  /** Exact caps: some healthy endpoint had every fleet-wide slot taken; the soonest time to ask again. */
+  fleetFullUntil: number | undefined;
 }
 
 /** O(n) diagnosis, for the path where selectMember found nothing. */
@@ -72,6 +74,7 @@ export function unavailability(pool: PoolRuntime, now: number): Unavailability {
   let full = false;
   let soonest: number | undefined;
   let loading: number | undefined;
+  let fleetFull: number | undefined;
   for (const tier of pool.tiers)
     for (const m of tier.members) {
       const e = m.endpoint;
@@ -80,6 +83,8 @@ export function unavailability(pool: PoolRuntime, now: number): Unavailability {
       if (e.limitedUntil > now && e.health !== 'unhealthy' && e.ejectedUntil <= now && !e.awaitingHealthCheck)
         soonest = soonest === undefined ? e.limitedUntil : Math.min(soonest, e.limitedUntil);
       if (e.loading) loading = Math.min(loading ?? Number.POSITIVE_INFINITY, Math.max(now, e.loadingUntil));
+      if (e.fleetFullUntil > now && e.health !== 'unhealthy' && e.ejectedUntil <= now && !e.awaitingHealthCheck)
+        fleetFull = Math.min(fleetFull ?? Number.POSITIVE_INFINITY, e.fleetFullUntil);
     }
-  return { full, soonestRelease: soonest, loadingUntil: loading };
+  return { full, soonestRelease: soonest, loadingUntil: loading, fleetFullUntil: fleetFull };
 }

@@ -1,6 +1,7 @@
 /** What the upstream pipeline of one proxy needs, built once by createApp. */
 import type { Logger } from 'pino';
 import type { Observers } from '../call/observers.js';
+import type { ReplicaLeases } from '../limits/replica-leases.js';
 import type { RetryBudgets } from '../resilience/retry-budget.js';
 import type { WaitQueues } from '../resilience/wait-queue.js';
 import type { UpstreamPools } from '../upstream/pools.js';
@@ -17,4 +18,6 @@ export interface PipelineDeps {
   maxResponseBytes: number;
   /** Largest upstream stream event or line (bytes); larger fails the attempt as an upstream protocol error. */
   maxEventBytes: number;
+  /** Fleet-wide replica leases in the shared Redis, for backends in exact mode; undefined without Redis. */
+  leases: ReplicaLeases | undefined;
 }

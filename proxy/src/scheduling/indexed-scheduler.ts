@@ -5,7 +5,7 @@
  * A member found unavailable at pick time is "parked": taken out of the index until it can return. It comes
  * back when its endpoint notifies a change and is available again (release, health check), or at a rescan of
  * the parked members, which runs when a known deadline (ejection end, Retry-After) passes and at least every
- * second as a safety net. Members tried by the request are set aside during the pick and put back after it.
+ * second as a safety net (a replica marked full across the fleet comes back when its mark ends). Members tried by the request are set aside during the pick and put back after it.
  */
 
 import type { PoolMember } from '../endpoints/member.js';
@@ -112,7 +112,10 @@ export abstract class IndexedScheduler implements Scheduler {
       return;
     }
     const e = (this.members[i] as PoolMember).endpoint;
-    if (e.available(Date.now())) this.unpark(i);
+    const now = Date.now();
+    if (e.available(now)) this.unpark(i);
+    // a deadline it waits for may have moved closer (a new Retry-After, a shorter fleet-full mark)
+    else this.nextRescanAt = Math.min(this.nextRescanAt, wakeTime(e, now));
   }
 
   private rescan(now: number): void {
@@ -131,5 +134,6 @@ function wakeTime(e: EndpointState, now: number): number {
   let t = now + SAFETY_RESCAN_MS;
   if (e.limitedUntil > now) t = Math.min(t, e.limitedUntil);
   if (e.ejectedUntil > now && !e.awaitingHealthCheck) t = Math.min(t, e.ejectedUntil);
+  if (e.fleetFullUntil > now) t = Math.min(t, e.fleetFullUntil);
   return t;
 }

@@ -35,7 +35,11 @@ export const backendConfig = z.object({
   models: z.record(z.string(), z.string()).describe('Model name → upstream model name.'),
   apiKey: z.string().optional().describe('Credential sent upstream; secret.'),
   headers: z.record(z.string(), z.string()).default({}),
-  maxConcurrency: z.number().int().min(1).optional(),
+  maxConcurrency: z.number().int().min(1).optional().describe('Per replica, for the whole fleet of proxies.'),
+  maxConcurrencyMode: z
+    .literal('exact')
+    .optional()
+    .describe('Leases in the shared Redis keep maxConcurrency exactly; absent: each proxy keeps its share.'),
   healthCheck: z.object({
     enabled: z.boolean(),
     path: z.string().optional(),

@@ -123,6 +123,9 @@ export function translateBackend(
     ...(apiKey !== undefined ? { apiKey } : {}),
     headers: spec.headers ?? {},
     ...(spec.maxConcurrency !== undefined ? { maxConcurrency: spec.maxConcurrency } : {}),
+    ...(spec.maxConcurrency !== undefined && spec.maxConcurrencyMode === 'Exact'
+      ? { maxConcurrencyMode: 'exact' as const }
+      : {}),
     healthCheck: {
       enabled: hc?.enabled ?? true,
       ...(healthPath !== undefined ? { path: healthPath } : {}),

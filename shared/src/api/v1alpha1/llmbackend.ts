@@ -124,7 +124,17 @@ const llmBackendSpecFields = z
       .min(1)
       .max(100000)
       .optional()
-      .describe('Most requests in flight to one replica; further requests go elsewhere or wait.'),
+      .describe(
+        'Most requests in flight to one replica from all proxies together; further requests go elsewhere or wait.',
+      ),
+    maxConcurrencyMode: z
+      .enum(['Split', 'Exact'])
+      .default('Split')
+      .describe(
+        'How the proxies keep maxConcurrency together: Split gives each proxy its share (no coordination, a share of ' +
+          'at least 1 needs maxConcurrency >= proxies); Exact takes a lease per request in the shared Redis (one ' +
+          'more round-trip per attempt; each proxy falls back to its share while Redis is unreachable).',
+      ),
     healthCheck: healthCheck.optional(),
     timeouts: timeouts.optional(),
     pricing: pricing.optional(),
