@@ -2,8 +2,10 @@
  * The usage ledger end to end: a proxy writing every finished request to a real PostgreSQL (tenant, policy, key id,
  * model, pool, tokens, cost, status, stream; never a key or prompt text), and serving on while the database is
  * killed under load: requests keep their latency, entries past the buffer are dropped and counted, the buffered
- * ones are written once it is back; the outage and the loss show in the metrics.
+ * ones are written once it is back; the outage and the loss show in the metrics. A proxy started while the database
+ * is down serves at once and migrates the schema and writes its entries once it is reachable.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
@@ -149,5 +151,33 @@ describe('usage ledger', () => {
     expect(await metric('switchyard_ledger_up')).toBe(1);
     expect(await metric('switchyard_ledger_entries_written_total')).toBe(writtenBefore + n - s.dropped.buffer_full);
     expect(await metric('switchyard_ledger_buffered_entries')).toBe(0);
+  });
+
+  it('starts and serves with the database down, and migrates and writes once it is reachable', async () => {
+    await db.query('CREATE DATABASE fresh');
+    const freshUrl = db.url.replace(/\/postgres$/, '/fresh');
+    await db.stop();
+    const late = await startTestProxy([backendAndPool('open', 'open-model', [sim.url])].join(''), {
+      ledger: { url: freshUrl, flushIntervalMs: 20 },
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 5 }, () => chat(late.url, ask('open-model'))));
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      const ledger = late.ledger;
+      if (!ledger) throw new Error('no ledger');
+      expect(ledger.stats().buffered).toBe(5);
+      await db.start();
+      await waitFor(() => ledger.stats().written === 5, 30_000, 'the entries written once the database is up');
+      const fresh = new pg.Client({ connectionString: freshUrl });
+      await fresh.connect();
+      try {
+        const { rows: counted } = await fresh.query('SELECT count(*)::int AS n FROM switchyard.usage');
+        expect(counted[0]?.n).toBe(5);
+      } finally {
+        await fresh.end();
+      }
+    } finally {
+      await late.stop();
+    }
   });
 });
