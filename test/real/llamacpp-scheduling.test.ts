@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
 import type { EndpointState } from '../../proxy/src/endpoints/state.js';
+import { conversationKey, rendezvousScore, replicaSeed } from '../../proxy/src/scheduling/llm-aware/rendezvous.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import type { LlamaServer } from './llamacpp/index.js';
@@ -22,6 +23,28 @@ const LONG_SLOT = 16384;
 
 const endpointOf = (p: TestProxy, s: LlamaServer) =>
   [...(p.store.current?.endpoints.values() ?? [])].find((e) => e.url.startsWith(s.url)) as EndpointState;
+
+/**
+ * Session ids for `n` conversations that rendezvous hashing spreads evenly over the proxy's endpoints (n / endpoints
+ * each). Which replica wins a session depends on the replicas' addresses, random in a test: an uneven draw (three
+ * conversations on a replica with two slots) would measure the draw rather than the scheduler.
+ */
+function balancedSessions(p: TestProxy, n: number): string[] {
+  const seeds = [...(p.store.current?.endpoints.values() ?? [])].map((e) => replicaSeed(e.key));
+  const counts = seeds.map(() => 0);
+  const out: string[] = [];
+  for (let i = 0; out.length < n && i < 10_000; i++) {
+    const key = conversationKey(undefined, `user-${i}`, 1, 1) as number;
+    const scores = seeds.map((seed) => rendezvousScore(key, seed, 1));
+    const winner = scores.indexOf(Math.max(...scores));
+    if ((counts[winner] as number) < n / seeds.length) {
+      counts[winner] = (counts[winner] as number) + 1;
+      out.push(`user-${i}`);
+    }
+  }
+  expect(out).toHaveLength(n);
+  return out;
+}
 
 /**
  * One slot of `server` (started with LONG_SLOT slots) busy for several seconds (a long prompt, then generating up to
@@ -126,7 +149,9 @@ describe('llm-aware scheduling over llama-server', () => {
         await Promise.all(replicas.map((s) => s.restart())); // cold caches
         const p = await startTestProxy(realManifests({ chat: replicas, scheduling, metrics: '{ interval: 100ms }' }));
         try {
-          // Six users chat at once, each waiting for an answer before the next question.
+          // Six users chat at once, each waiting for an answer before the next question; each names its session, which
+          // llm-aware pins (round-robin ignores it), drawn so that the sessions' rendezvous replicas fit their slots.
+          const sessions = balancedSessions(p, 6);
           let prompt = 0;
           let cached = 0;
           await Promise.all(
@@ -139,7 +164,7 @@ describe('llm-aware scheduling over llama-server', () => {
                 });
                 const res = await fetch(`${p.url}/v1/chat/completions`, {
                   method: 'POST',
-                  headers: { 'content-type': 'application/json' },
+                  headers: { 'content-type': 'application/json', 'x-session-id': sessions[c] as string },
                   body: JSON.stringify({ model: CHAT_MODEL, messages: history, max_tokens: 24 }),
                 });
                 expect(res.status).toBe(200);
@@ -159,7 +184,7 @@ describe('llm-aware scheduling over llama-server', () => {
         }
       };
       const roundRobin = await run('{ strategy: weighted-round-robin }');
-      const llmAware = await run('{ strategy: llm-aware }');
+      const llmAware = await run('{ strategy: llm-aware, llmAware: { sessionHeader: x-session-id } }');
       expect(roundRobin).toBeGreaterThan(0); // the shared system prompt is reused everywhere
       expect(llmAware).toBeGreaterThan(roundRobin + 0.1);
     },

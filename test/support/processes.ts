@@ -15,9 +15,11 @@ const SUPERVISOR = [
   'exec 3<&0 </dev/null',
   '"$@" 3<&- &',
   'child=$!',
-  // our end of the pipe closed: we are gone, so is the binary (and, for one of them, the instance's temp dir)
-  '{ cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null;',
-  '  if [ -n "$SY_CLEANUP_DIR" ]; then sleep 1; rm -rf "$SY_CLEANUP_DIR"; fi; } &',
+  // our end of the pipe closed: we are gone, so is the binary (and, for one of them, the instance's temp dir). Node
+  // also closes it when this shell exits after the binary did (a crash, a bind failure): then the directory stays,
+  // as its owner may start the binary again in it.
+  '{ cat <&3 >/dev/null;',
+  '  if kill -KILL "$child" 2>/dev/null && [ -n "$SY_CLEANUP_DIR" ]; then sleep 1; rm -rf "$SY_CLEANUP_DIR"; fi; } &',
   'exec 3<&-',
   'wait "$child"',
 ].join('\n');

@@ -34,9 +34,14 @@ export interface ServerLoad {
 /** Where a reading came from: the Prometheus page or llama.cpp's `/slots`. */
 export type LoadSource = 'metrics' | 'slots';
 
-/** A scraped load and when it was scraped (ms since epoch). */
+/**
+ * A scraped load, when it was scraped (ms since epoch) and how many of this proxy's requests to the endpoint had
+ * finished by then (`EndpointState.finished`): the ones finished since cannot still be running there, however old
+ * the reading is.
+ */
 export interface ScrapedLoad extends ServerLoad {
   at: number;
+  finished: number;
 }
 
 /** The last reading of each source. */
@@ -44,7 +49,7 @@ export type LoadReadings = Partial<Record<LoadSource, ScrapedLoad>>;
 
 /** Stores the result of a scrape of `e`'s `source` that completed at `at`. */
 export function recordServerLoad(e: EndpointState, source: LoadSource, load: ServerLoad, at: number): void {
-  e.readings = { ...e.readings, [source]: { ...load, at } };
+  e.readings = { ...e.readings, [source]: { ...load, at, finished: e.finished } };
 }
 
 /** Forgets what was scraped from `e` (it is no longer watched). */
@@ -66,7 +71,8 @@ export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | un
   const s = r.slots && now - r.slots.at <= cfg.staleAfterMs ? r.slots : undefined;
   if (!s?.slots) return m;
   // The newer reading tells the running count (llama.cpp's /metrics may be blocked while /slots answers).
-  const running = m?.running !== undefined && m.at >= s.at ? m.running : s.slots.processing;
+  const fromMetrics = m?.running !== undefined && m.at >= s.at;
+  const running = fromMetrics ? m.running : s.slots.processing;
   const kvUsage = m?.kvUsage ?? s.kvUsage;
   return {
     ...m,
@@ -74,5 +80,17 @@ export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | un
     slots: s.slots,
     ...(kvUsage !== undefined ? { kvUsage } : {}),
     at: Math.min(m?.at ?? s.at, s.at),
+    finished: fromMetrics ? m.finished : s.finished,
   };
+}
+
+/**
+ * Requests running or waiting on `e` by the reading `load`, less this proxy's requests that finished there since
+ * the reading (a reading is up to a scrape interval old; a conversation's next turn must not find its replica busy
+ * with its own previous turn), and never less than this proxy's requests in flight there.
+ */
+export function serverQueue(e: EndpointState, load: ScrapedLoad | undefined): number {
+  if (!load) return e.inflight;
+  const reported = (load.running ?? 0) + (load.waiting ?? 0);
+  return Math.max(e.inflight, reported - (e.finished - load.finished));
 }

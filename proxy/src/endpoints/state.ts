@@ -26,6 +26,7 @@ export class EndpointState {
   backend: BackendConfig;
   weight: number;
   private inflightCount = 0;
+  private finishedCount = 0;
   health: Health = 'unknown';
   /** Active-check streak counters. */
   checkSuccesses = 0;
@@ -102,6 +103,11 @@ export class EndpointState {
     return this.inflightCount;
   }
 
+  /** Requests of this proxy to the endpoint that ended, since the endpoint state was created. */
+  get finished(): number {
+    return this.finishedCount;
+  }
+
   /**
    * Most requests in flight this proxy may send: its share of the fleet-wide cap, or the whole cap while exact
    * leasing is active (Redis then keeps the fleet within it); Infinity without a cap.
@@ -125,6 +131,7 @@ export class EndpointState {
   /** An attempt ended. */
   release(): void {
     if (this.inflightCount > 0) this.inflightCount--;
+    this.finishedCount++;
     this.notify();
   }
 

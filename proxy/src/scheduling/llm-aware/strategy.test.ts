@@ -108,6 +108,22 @@ describe('LlmAwareScheduler', () => {
     expect(idOf(s.pick(ctx({ prompt: turn2 })))).toBe(a.endpoint.id);
   });
 
+  it('does not count its own finished requests that a reading older than them still shows (llama.cpp slots)', () => {
+    const members = scrapedMembers(2);
+    const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());
+    const slots = (processing: number) => ({ slots: { total: 2, processing } });
+    const holder = s.pick(ctx({ session: 'alice' })) as PoolMember;
+    const other = members.find((m) => m !== holder) as PoolMember;
+    // Alice's turn and another conversation run on the holder's two slots when it is scraped…
+    holder.endpoint.acquire();
+    holder.endpoint.acquire();
+    recordServerLoad(holder.endpoint, 'slots', slots(2), Date.now());
+    recordServerLoad(other.endpoint, 'slots', slots(0), Date.now());
+    // …then her turn ends before the next scrape: her next turn finds a slot there, her cache with it.
+    holder.endpoint.release();
+    expect(s.pick(ctx({ session: 'alice' }))?.endpoint.id).toBe(holder.endpoint.id);
+  });
+
   it('keeps a session on its replica by session key', () => {
     const members = scrapedMembers(4);
     const s = new LlmAwareScheduler(llmAwarePool(), members, new AffinityRegistry());

@@ -15,7 +15,7 @@
  * Only in-memory reads: the scraped metrics are the last stored readings, never awaited. O(members + prompt blocks).
  */
 import type { PoolConfig } from '../../../../shared/src/proxyconfig/index.js';
-import { freshServerLoad } from '../../endpoints/load.js';
+import { freshServerLoad, serverQueue } from '../../endpoints/load.js';
 import type { PoolMember } from '../../endpoints/member.js';
 import type { EndpointState } from '../../endpoints/state.js';
 import { eligible, type PickContext, type Scheduler } from '../types.js';
@@ -84,9 +84,8 @@ export class LlmAwareScheduler implements Scheduler {
   private best(available: readonly PoolMember[], ctx: PickContext, hashes: readonly number[]): Candidate {
     let candidates: Candidate[] = available.map((member) => {
       const server = freshServerLoad(member.endpoint, ctx.now);
-      const scraped = server ? (server.running ?? 0) + (server.waiting ?? 0) : 0;
       const recent = this.recent.value(member.endpoint, ctx.now);
-      return { member, server, load: Math.max(member.endpoint.inflight, scraped), recent, affinity: 0 };
+      return { member, server, load: serverQueue(member.endpoint, server), recent, affinity: 0 };
     });
     const unsaturated = candidates.filter((c) => !isSaturated(c, this.config));
     if (unsaturated.length > 0) candidates = unsaturated;
