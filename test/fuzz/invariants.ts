@@ -57,8 +57,25 @@ export interface StreamReading {
   malformed?: string;
 }
 
-/** Reads a streamed answer of `surface` and tells how it ended. */
-export function readStream(surface: SurfaceName, text: string): StreamReading {
+/** Whether `target` is the Responses API, whose stream ends with a typed event instead of `[DONE]`. */
+export function isResponsesApi(target: string): boolean {
+  try {
+    return new URL(target, 'http://127.0.0.1').pathname === '/v1/responses';
+  } catch {
+    return false;
+  }
+}
+
+/** How a Responses stream ended: `response.completed`/`.incomplete` last, or the numbered `error` event. */
+function responsesEnd(last: unknown): StreamReading['end'] {
+  const j = rec(last);
+  if (j?.type === 'response.completed' || j?.type === 'response.incomplete') return 'clean';
+  if (j?.type === 'error' && typeof j.message === 'string' && typeof j.sequence_number === 'number') return 'error';
+  return isSurfaceError('openai', j) ? 'error' : 'cut';
+}
+
+/** Reads a streamed answer of `surface` (of the Responses API when `responses`) and tells how it ended. */
+export function readStream(surface: SurfaceName, text: string, responses = false): StreamReading {
   if (surface === 'ollama') {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     let last: unknown;
@@ -94,6 +111,7 @@ export function readStream(surface: SurfaceName, text: string): StreamReading {
     const end = lastName === 'message_stop' ? 'clean' : lastName === 'error' ? 'error' : 'cut';
     return { end, events };
   }
+  if (responses) return { end: responsesEnd(json(lastData ?? '')), events };
   const end = lastData === '[DONE]' ? 'clean' : isSurfaceError(surface, json(lastData ?? '')) ? 'error' : 'cut';
   return { end, events };
 }
@@ -153,7 +171,7 @@ export function checkAnswer(ctx: AnswerContext, r: Observed): Defect[] {
   }
   if (ok && ctx.method !== 'HEAD' && text.trim() !== '') {
     if (STREAM_TYPES.test(type)) {
-      const s = readStream(surface, text);
+      const s = readStream(surface, text, isResponsesApi(ctx.path));
       if (s.malformed) out.push({ cls: 'malformed-stream', detail: `${head}: ${s.malformed}` });
       else if (s.end === 'cut') out.push({ cls: 'stream-cut-silently', detail: `${head}: ${text.slice(-200)}` });
       if (ctx.expect === 'ok' && s.end !== 'clean')

@@ -12,6 +12,8 @@ import { hostileModel, PROVIDERS, type Provider } from './world.js';
 interface Endpoint {
   path: string;
   streams: boolean;
+  /** The providers it is fuzzed through (default: all). */
+  providers?: readonly Provider[];
   body(model: string, text: string, stream: boolean, tools: boolean): Record<string, unknown>;
 }
 
@@ -19,6 +21,7 @@ const TOOL_OPENAI = {
   type: 'function',
   function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
 };
+const TOOL_RESPONSES = { type: 'function', name: 'get_weather', parameters: TOOL_OPENAI.function.parameters };
 const TOOL_ANTHROPIC = {
   name: 'get_weather',
   input_schema: { type: 'object', properties: { city: { type: 'string' } } },
@@ -43,6 +46,19 @@ export const UPSTREAM_ENDPOINTS: Endpoint[] = [
     path: '/v1/completions',
     streams: true,
     body: (model, text, stream) => ({ model, prompt: text, max_tokens: 32, ...(stream ? { stream } : {}) }),
+  },
+  {
+    // Through chat only: the hostile upstream has no Responses API of its own to break.
+    path: '/v1/responses',
+    streams: true,
+    providers: ['llamacpp', 'anthropic', 'ollama'],
+    body: (model, text, stream, tools) => ({
+      model,
+      input: text,
+      max_output_tokens: 32,
+      ...(stream ? { stream } : {}),
+      ...(tools ? { tools: [TOOL_RESPONSES] } : {}),
+    }),
   },
   { path: '/v1/embeddings', streams: false, body: (model, text) => ({ model, input: [text, 'second'] }) },
   {
@@ -75,7 +91,7 @@ export const UPSTREAM_ENDPOINTS: Endpoint[] = [
 /** Every (endpoint, provider, stream) pair. */
 export const PAIRS: { endpoint: Endpoint; provider: Provider; stream: boolean }[] = UPSTREAM_ENDPOINTS.flatMap(
   (endpoint) =>
-    PROVIDERS.flatMap((provider) =>
+    (endpoint.providers ?? PROVIDERS).flatMap((provider) =>
       (endpoint.streams ? [false, true] : [false]).map((stream) => ({ endpoint, provider, stream })),
     ),
 );

@@ -2,7 +2,8 @@
  * The texts of a client request that request-side guardrails check, in the client's own format (before any
  * translation), and the body with replacement texts written back. Per operation: chat and Ollama chat messages
  * (string contents and text parts), Anthropic `system` and message text blocks, completion and Ollama generate
- * prompts (and `system`), embedding inputs, the rerank query and documents. Images, token ids, tool calls and
+ * prompts (and `system`), embedding inputs, Responses instructions and input
+ * messages (and function outputs), the rerank query and documents. Images, token ids, tool calls and
  * other fields are left alone.
  */
 import type { Operation } from '../protocols/catalog.js';
@@ -35,6 +36,15 @@ function content(holder: Record<string, unknown>, key: string, out: Slot[]): voi
   else if (Array.isArray(c)) for (const part of c) if (isObject(part) && part.type === 'text') field(part, 'text', out);
 }
 
+/** A Responses input message's content: a string, or parts of which `input_text`/`output_text` ones count. */
+function inputContent(item: Record<string, unknown>, out: Slot[]): void {
+  const c = item.content;
+  if (typeof c === 'string') field(item, 'content', out);
+  else if (Array.isArray(c))
+    for (const part of c)
+      if (isObject(part) && /^(input_|output_)?text$/.test(String(part.type))) field(part, 'text', out);
+}
+
 function slotsOf(operation: Operation, body: Body): Slot[] {
   const out: Slot[] = [];
   switch (operation) {
@@ -57,6 +67,16 @@ function slotsOf(operation: Operation, body: Body): Slot[] {
     case 'ollama_embed':
       if (Array.isArray(body.input)) strings(body.input, out);
       else field(body, 'input', out);
+      break;
+    case 'responses':
+      field(body, 'instructions', out);
+      if (!Array.isArray(body.input)) field(body, 'input', out);
+      else
+        for (const item of body.input) {
+          if (!isObject(item)) continue;
+          if (item.type === undefined || item.type === 'message') inputContent(item, out);
+          else if (item.type === 'function_call_output') field(item, 'output', out);
+        }
       break;
     case 'rerank':
       field(body, 'query', out);

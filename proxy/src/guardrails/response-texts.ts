@@ -2,8 +2,8 @@
  * The answer texts response-side guardrails check, in the client's own format (what the client receives): a whole
  * JSON answer (chat and completion choices, Anthropic text blocks, Ollama message or response), or one event of a
  * stream (OpenAI SSE `choices[].delta.content` / `choices[].text`, Anthropic `content_block_delta` text deltas,
- * Ollama NDJSON `message.content` / `response`). Each text has a slot key (the choice or block it belongs to), so a
- * stream's texts are windowed per choice. Events are rewritten with other texts; everything else stays as it was.
+ * Ollama NDJSON `message.content` / `response`, Responses `output_text` parts and deltas). Each text has a slot key
+ * (the choice or block it belongs to), so a stream's texts are windowed per choice. Events are rewritten with other texts; everything else stays as it was.
  */
 import type { Operation } from '../protocols/catalog.js';
 
@@ -33,6 +33,45 @@ function choices(body: Json, inner: 'message' | 'delta' | undefined, field: stri
   });
 }
 
+/** The `output_text` parts of Responses output items (`message` items), each its own slot under `prefix`. */
+function responseOutput(prefix: string, items: unknown, out: TextSlot[]): void {
+  if (!Array.isArray(items)) return;
+  items.forEach((item, i) => {
+    if (!isObject(item) || !Array.isArray(item.content)) return;
+    const id = typeof item.id === 'string' ? item.id : String(i);
+    item.content.forEach((p, j) => {
+      if (isObject(p) && p.type === 'output_text') slot(`${prefix}:${id}:${j}`, p, 'text', out);
+    });
+  });
+}
+
+/**
+ * A Responses stream event's texts: a text delta, and the full texts the closing events repeat (`output_text.done`,
+ * `content_part.done`, `output_item.done`, the final response), each checked whole under its own slot.
+ */
+function responseEventSlots(data: Json, out: TextSlot[]): void {
+  const id = typeof data.item_id === 'string' ? data.item_id : '';
+  switch (data.type) {
+    case 'response.output_text.delta':
+      slot(`t:${id}`, data, 'delta', out);
+      break;
+    case 'response.output_text.done':
+      slot(`d:${id}`, data, 'text', out);
+      break;
+    case 'response.content_part.done':
+      if (isObject(data.part)) slot(`p:${id}`, data.part, 'text', out);
+      break;
+    case 'response.output_item.done':
+      responseOutput('i', [data.item], out);
+      break;
+    case 'response.completed':
+    case 'response.incomplete':
+      if (isObject(data.response)) responseOutput('r', data.response.output, out);
+      break;
+    default:
+  }
+}
+
 /** The text slots of a whole (non-streamed) answer of `operation`. */
 export function answerSlots(operation: Operation, body: Json): TextSlot[] {
   const out: TextSlot[] = [];
@@ -54,6 +93,9 @@ export function answerSlots(operation: Operation, body: Json): TextSlot[] {
       break;
     case 'ollama_generate':
       slot('o', body, 'response', out);
+      break;
+    case 'responses':
+      responseOutput('o', body.output, out);
       break;
     default:
   }
@@ -80,6 +122,9 @@ export function eventSlots(operation: Operation, data: Json): TextSlot[] {
     case 'ollama_generate':
       slot('o', data, 'response', out);
       break;
+    case 'responses':
+      responseEventSlots(data, out);
+      break;
     default:
   }
   return out;
@@ -104,6 +149,8 @@ export function isPureTextEvent(operation: Operation, data: Json): boolean {
     case 'ollama_chat':
     case 'ollama_generate':
       return data.done !== true;
+    case 'responses':
+      return data.type === 'response.output_text.delta';
     default:
       return false;
   }

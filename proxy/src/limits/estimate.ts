@@ -20,14 +20,16 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 function requestedMaxOutput(body: Readonly<Record<string, unknown>>): number | undefined {
   const options = isRecord(body.options) ? body.options : undefined;
-  return num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(options?.num_predict);
+  return (
+    num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(body.max_output_tokens) ?? num(options?.num_predict)
+  );
 }
 
 function promptChars(call: Call): number {
   if (call.prompt !== undefined) return call.prompt.length;
   const b: Readonly<Record<string, unknown>> = call.request.body;
   let n = 0;
-  for (const field of ['system', 'messages', 'prompt', 'input', 'tools', 'query', 'documents']) {
+  for (const field of ['system', 'instructions', 'messages', 'prompt', 'input', 'tools', 'query', 'documents']) {
     const v = b[field];
     if (v !== undefined) n += typeof v === 'string' ? v.length : JSON.stringify(v).length;
   }

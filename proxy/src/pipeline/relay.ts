@@ -6,7 +6,7 @@
  *
  * Fault isolation: every listener on the upstream body and the drain callback run through `guard`, so an exception
  * anywhere in translation (decoders, encoders' `finish()`, sinks) fails this attempt — retried before the first byte,
- * an error event in the surface's shape after it — and never escapes to the event loop. A stream that ends without
+ * the stream's (or else the surface's) error event after it — and never escapes to the event loop. A stream that ends without
  * a single byte for the client is an upstream failure too: never an empty 2xx.
  */
 
@@ -60,7 +60,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       body.destroy();
       if (!committed) return settle({ kind: 'retry', error, cause });
       try {
-        if (!sink.closed) sink.end(ERROR_SHAPES[call.surface].streamError(error));
+        if (!sink.closed) sink.end(translator.errorEvent?.(error) ?? ERROR_SHAPES[call.surface].streamError(error));
       } catch {
         // The client connection failed while writing the error event: nothing more can reach it.
       }

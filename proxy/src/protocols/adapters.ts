@@ -22,6 +22,8 @@ import { openAIChatClient } from './openai/client.js';
 import { openAICompletionsClient } from './openai/completions.js';
 import { openAIEmbedClient, openAIEmbedUpstream } from './openai/embeddings.js';
 import { openAIPassthrough } from './openai/passthrough.js';
+import { openAIResponsesClient } from './openai/responses-client.js';
+import { responsesPassthrough } from './openai/responses-passthrough.js';
 import { openAIChatUpstream, openAIProbe } from './openai/upstream.js';
 import { openAIErrorParser } from './openai/upstream-errors.js';
 import type { ClientRequest } from './requests.js';
@@ -62,6 +64,16 @@ export const ADAPTERS: { [O in Operation]: Record<Protocol, Cell<O>> } = {
     openai: { providers: { openai: NO_RERANK }, other: openAIPassthrough() },
     anthropic: NO_RERANK,
     ollama: NO_RERANK,
+  },
+  // The Responses API: passed through to the providers that serve it themselves, translated to chat for the rest
+  // (llama.cpp's own /v1/responses is a converter to its chat endpoint whose events lack fields the API requires).
+  responses: {
+    openai: {
+      providers: { vllm: responsesPassthrough(), openai: responsesPassthrough() },
+      other: chatAdapter(openAIResponsesClient, openAIChatUpstream),
+    },
+    anthropic: chatAdapter(openAIResponsesClient, anthropicChatUpstream),
+    ollama: chatAdapter(openAIResponsesClient, ollamaChatUpstream),
   },
   // Anthropic surface (count_tokens: estimated locally where the upstream has no Anthropic tokenizer)
   messages: {

@@ -64,6 +64,11 @@ export interface StreamTranslator {
    */
   complete(): boolean;
   usage(): Usage | undefined;
+  /**
+   * The event that ends this stream with `err` after bytes reached the client, for streams whose events carry their
+   * own error event (the Responses API's numbered `error` event); without it the surface's stream error is used.
+   */
+  errorEvent?(err: GatewayError): string | undefined;
 }
 
 /** Serves operation `O` from one upstream protocol. */

@@ -8,6 +8,7 @@ export const GENAI_OPERATION: Record<Operation, string> = {
   completions: 'text_completion',
   embeddings: 'embeddings',
   rerank: 'rerank',
+  responses: 'chat',
   messages: 'chat',
   count_tokens: 'count_tokens',
   ollama_chat: 'chat',

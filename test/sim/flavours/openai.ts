@@ -10,6 +10,7 @@ import { llamacppModelName } from './llamacpp-resources.js';
 import type { OpenAIDialect } from './openai-dialect.js';
 import { type OpenAIAnswer, openaiBody, openaiFrames } from './openai-frames.js';
 import { embeddings, models, resolveModel } from './openai-resources.js';
+import { responses } from './openai-responses.js';
 import { chatPrompt, isOptionalPositiveInt, isRecord, type Json, stopList } from './prompt.js';
 import type { Route } from './types.js';
 
@@ -21,6 +22,7 @@ export function openaiRoutes(d: OpenAIDialect): [string, Route][] {
     ['POST /v1/completions', { handler: (ex) => generate(ex, d, 'completion'), inference: true, error }],
     ['POST /v1/embeddings', { handler: (ex) => embeddings(ex, d), inference: true, error }],
     ...rerankRoutes(d),
+    ...responsesRoutes(d),
     ['GET /v1/models', { handler: (ex) => models(ex, d), public: d.name === 'llamacpp', error }],
   ];
 }
@@ -34,6 +36,12 @@ function rerankRoutes(d: OpenAIDialect): [string, Route][] {
         ? ['/rerank', '/reranking', '/v1/rerank', '/v1/reranking']
         : [];
   return paths.map((p) => [`POST ${p}`, { handler: (ex) => rerank(ex, d), inference: true, error: d.error }]);
+}
+
+/** The Responses API, on the servers that serve it themselves (vLLM, OpenAI). */
+function responsesRoutes(d: OpenAIDialect): [string, Route][] {
+  if (d.name !== 'vllm' && d.name !== 'openai') return [];
+  return [['POST /v1/responses', { handler: (ex) => responses(ex, d), inference: true, error: d.error }]];
 }
 
 function sseType(d: OpenAIDialect): string {

@@ -23,6 +23,8 @@ export interface ChunkEncoder {
   encode(chunk: ChatChunk): string;
   /** The bytes that end a complete stream. */
   finish(): string;
+  /** The event that ends the stream with `err` (see StreamTranslator.errorEvent). */
+  errorEvent?(err: GatewayError): string | undefined;
 }
 
 /** A StreamTranslator made of one decoder and one encoder. One instance per request. */
@@ -48,5 +50,9 @@ export class TranslatingStream implements StreamTranslator {
 
   usage(): Usage | undefined {
     return this.decoder.usage();
+  }
+
+  errorEvent(err: GatewayError): string | undefined {
+    return this.encoder.errorEvent?.(err);
   }
 }

@@ -10,6 +10,7 @@ import {
   tokenPromptError,
 } from '../common/system-prompt.js';
 import type { ClientOperation } from '../types.js';
+import type { ResponsesRequest } from './responses-schemas.js';
 import { type CompletionRequest, OPENAI_REQUESTS } from './schemas.js';
 
 const wantsUsage = (b: { stream_options?: { include_usage?: boolean | undefined } | null | undefined }) =>
@@ -33,6 +34,17 @@ export function chatPromptText(messages: ReadonlyArray<{ role: string; content?:
     out += `<|${m.role}|>${text}`;
   }
   return out;
+}
+
+/** Canonical text of a Responses request: its instructions, then its input messages (other items carry none). */
+function responsesPromptText(b: ResponsesRequest): string {
+  const messages = typeof b.input === 'string' ? [{ role: 'user', content: b.input }] : b.input;
+  const text = chatPromptText(
+    messages
+      .filter((m) => (m.type ?? 'message') === 'message')
+      .map((m) => ({ role: m.role ?? 'user', content: m.content })),
+  );
+  return b.instructions ? `<|system|>${b.instructions}${text}` : text;
 }
 
 /** System and developer messages hold OpenAI chat's system prompt; text parts stay parts. */
@@ -81,6 +93,18 @@ export const OPENAI_OPERATIONS: { [O in OperationOf<'openai'>]: ClientOperation<
     clientWantsUsage: () => false,
     prompt: () => undefined,
     withSystemPrompt: (b) => b,
+  },
+  // The route's system prompt goes into `instructions` (the Responses API's system message).
+  responses: {
+    schema: OPENAI_REQUESTS.responses,
+    stream: (b) => b.stream === true,
+    clientWantsUsage: () => false,
+    prompt: responsesPromptText,
+    withSystemPrompt: (b, p) => ({
+      ...b,
+      instructions:
+        p.mode === 'replace' ? p.text : joinedText(b.instructions ?? undefined, p.text, p.mode === 'prepend'),
+    }),
   },
   // Ranking documents has no system part; the query is not a conversation prefix.
   rerank: {

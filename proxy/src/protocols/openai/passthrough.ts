@@ -20,6 +20,7 @@ const PATHS: Record<OpenAIOperation, string> = {
   completions: '/completions',
   embeddings: '/embeddings',
   rerank: '/rerank',
+  responses: '/responses',
 };
 
 /**

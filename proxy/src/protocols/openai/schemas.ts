@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { type ChatRequest, chatRequest, sampling } from '../canonical/chat.js';
 import { type EmbeddingRequest, embeddingRequest } from '../canonical/embeddings.js';
 import { type RerankRequest, rerankAnswer, rerankRequest } from './rerank.js';
+import { type ResponsesRequest, responsesAnswer, responsesRequest } from './responses-schemas.js';
 
 const tokenArray = z.array(z.number().int());
 
@@ -30,6 +31,7 @@ export interface OpenAIBodies {
   completions: CompletionRequest;
   embeddings: EmbeddingRequest;
   rerank: RerankRequest;
+  responses: ResponsesRequest;
 }
 
 /** Schemas of the OpenAI surface's request bodies. */
@@ -38,6 +40,7 @@ export const OPENAI_REQUESTS = {
   completions: completionRequest,
   embeddings: embeddingRequest,
   rerank: rerankRequest,
+  responses: responsesRequest,
 };
 
 const content = z.string().nullish();
@@ -50,4 +53,5 @@ export const OPENAI_ANSWER = {
     data: z.array(z.looseObject({ embedding: z.union([z.array(z.number()), z.string()]) })),
   }),
   rerank: rerankAnswer,
+  responses: responsesAnswer,
 };

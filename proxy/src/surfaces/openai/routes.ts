@@ -1,4 +1,4 @@
-/** OpenAI surface: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/rerank, /v1/models. */
+/** OpenAI surface: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses, /v1/rerank, /v1/models. */
 import { Hono } from 'hono';
 import { assertModelVisible, listModels } from '../../auth/authorize.js';
 import type { Env } from '../../env.js';
@@ -13,6 +13,7 @@ export function openAIRoutes(deps: SurfaceDeps): Hono<Env> {
   app.post('/v1/chat/completions', (c) => handleOperation(c, deps, requestParser('chat')));
   app.post('/v1/completions', (c) => handleOperation(c, deps, requestParser('completions')));
   app.post('/v1/embeddings', (c) => handleOperation(c, deps, requestParser('embeddings')));
+  app.post('/v1/responses', (c) => handleOperation(c, deps, requestParser('responses')));
   app.post('/v1/rerank', (c) => handleOperation(c, deps, requestParser('rerank')));
   app.get('/v1/models', (c) => {
     c.get('record').surface = 'openai';
