@@ -24,7 +24,10 @@ export interface GatewayErrorOptions {
   code?: string | null;
   /** Retry-After in milliseconds; sets `Retry-After` and `retry-after-ms`. */
   retryAfterMs?: number;
-  /** False for denials that retrying cannot fix: sets `x-should-retry: false`. */
+  /**
+   * Sets `x-should-retry`: false for denials that retrying cannot fix, true for refusals a later retry (after
+   * Retry-After) should overcome, such as load shedding.
+   */
   shouldRetry?: boolean;
   /** Extra response headers (e.g. x-ratelimit-*). */
   headers?: Record<string, string>;
@@ -73,7 +76,7 @@ export class GatewayError extends Error {
       h['retry-after'] = String(Math.max(1, Math.ceil(this.retryAfterMs / 1000)));
       h['retry-after-ms'] = String(Math.max(0, Math.round(this.retryAfterMs)));
     }
-    if (this.shouldRetry === false) h['x-should-retry'] = 'false';
+    if (this.shouldRetry !== undefined) h['x-should-retry'] = String(this.shouldRetry);
     return h;
   }
 }

@@ -16,13 +16,14 @@ import { watchManifests } from './config/file-source.js';
 import type { DefaultAccess } from './config/runtime.js';
 import { SnapshotStore } from './config/store.js';
 import { maintainEndpoints } from './config/upkeep.js';
+import { WaitQueues } from './flow-control/wait-queues.js';
 import { createGovernance, type Governance } from './governance.js';
 import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
-import { WaitQueues } from './resilience/wait-queue.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
+import { LabelPolicy } from './telemetry/labels.js';
 import { createLogger } from './telemetry/logger.js';
 import type { ProxyMetrics } from './telemetry/metrics.js';
 import type { OtelEnv } from './telemetry/tracing.js';
@@ -150,6 +151,12 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   installTelemetry(observers, telemetry);
   metrics = telemetry.metrics;
   metrics.setRedisSource(() => governance.stats().redis);
+  const queues = new WaitQueues();
+  const labels = new LabelPolicy(() => store.current);
+  metrics.setQueueSource(
+    () => queues.backlog(),
+    (tenant) => labels.tenant(tenant),
+  );
   if (ledger) {
     metrics.setLedgerSource(() => ledger.stats());
     observers.add(recordToLedger(ledger));
@@ -161,8 +168,6 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     onHealthChange: (e, from, to) => observers.emit('onHealthChange', e, from, to),
   });
 
-  const queues = new WaitQueues();
-  metrics.setQueueSource(() => queues.depths());
   const app = createApp({
     store,
     pools,

@@ -9,7 +9,7 @@ import type { EndpointState, Health } from '../endpoints/state.js';
 import type { UpstreamRequest } from '../protocols/types.js';
 import type { AuthorizedCall, Call } from './call.js';
 import type { AttemptOutcome, FailureCause } from './outcome.js';
-import type { CallRecord, RequestSummary } from './record.js';
+import type { CallRecord, RequestSummary, ShedReason } from './record.js';
 
 export type AuthOutcome = 'authenticated' | 'anonymous' | 'missing_key' | 'invalid_key' | 'forbidden';
 
@@ -70,6 +70,8 @@ export interface CallObserver {
   /** Budget counters Redis lost were rebuilt from the usage ledger (`seeded`) or could not be (`failed`). */
   onBudgetRebuild?(result: 'seeded' | 'failed', counters: number): void;
 
+  /** The call got its first slot in `pool` (queued or not): it is admitted there, in class `call.record.flow.cls`. */
+  onSlot?(call: AuthorizedCall, pool: string): void;
   onAttemptStart?(call: AuthorizedCall, member: PoolMember, attempt: number): void;
   /** Just before an attempt is sent; may add headers to `request` (trace context). */
   onUpstreamRequest?(call: AuthorizedCall, member: PoolMember, request: UpstreamRequest): void;
@@ -81,15 +83,21 @@ export interface CallObserver {
   onRetryBudgetExhausted?(call: AuthorizedCall, pool: string): void;
   onFallback?(call: AuthorizedCall, fromPool: string, toPool: string): void;
   /**
-   * The call waited for a free slot because every endpoint of `pool` was at its max concurrency: 'woken' (got
-   * one), 'timeout', 'full' (queue full, refused at once) or 'aborted' (client left); `waitedMs` in total.
+   * The call waited for a free slot of `pool` (every endpoint at its max concurrency, waiters ahead of it, or the
+   * critical reserve): 'woken' (may pick again), 'timeout', 'full' (queue full, refused at once), 'shed' (displaced
+   * by a higher-ranked request) or 'aborted' (client left); `waitedMs` since it first queued there.
    */
   onQueueWait?(
     call: AuthorizedCall,
     pool: string,
-    outcome: 'woken' | 'timeout' | 'full' | 'aborted',
+    outcome: 'woken' | 'timeout' | 'full' | 'aborted' | 'shed',
     waitedMs: number,
   ): void;
+  /**
+   * Overload refused the call at `pool` before it reached a replica (docs/priority.md): its class is
+   * `call.record.flow.cls`. The next pool of its route may still take it.
+   */
+  onShed?(call: AuthorizedCall, pool: string, reason: ShedReason): void;
   /** Passive outlier detection took `endpoint` out of traffic for `durationMs` (pool: where it failed). */
   onEjection?(endpoint: EndpointState, pool: string, durationMs: number): void;
   /** An active health check changed an endpoint's health (not per request). */

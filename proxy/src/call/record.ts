@@ -4,6 +4,7 @@
  * path, named on it, and read by the stages outside that part once it returned and by observers. Stages hand each
  * other their inputs through the call (call.ts), never through the record.
  */
+import type { PriorityClass } from '../../../shared/src/api/v1alpha1/index.js';
 import type { Usage } from '../protocols/canonical/usage.js';
 import type { Operation, SurfaceName } from '../protocols/catalog.js';
 
@@ -43,6 +44,19 @@ export interface UpstreamRecord {
   ttfbMs?: number | undefined;
 }
 
+/** Why a call was refused for overload (docs/priority.md): the `reason` of `switchyard_requests_shed_total`. */
+export type ShedReason = 'saturated' | 'no_slot' | 'queue_full' | 'displaced' | 'timeout';
+
+/** The call's place in flow control: its priority class, what decided it, its waits for a slot, a refusal. */
+export interface FlowRecord {
+  cls: PriorityClass;
+  source: 'header' | 'rule' | 'tenant' | 'default';
+  /** Time spent waiting in pool queues, ms. */
+  queuedMs: number;
+  /** Set when overload refused the call (at its last pool). */
+  shed?: ShedReason | undefined;
+}
+
 /** Tokens and cost the call is charged with: the upstream's usage, or an estimate. */
 export interface MeteredUsage {
   inputTokens: number;
@@ -75,6 +89,8 @@ export interface CallRecord {
   cache?: 'hit' | 'miss' | 'bypass';
   /** The pipeline, or the cache stage when a cached answer took the place of attempts. */
   upstream: UpstreamRecord;
+  /** The pipeline: priority and queueing. */
+  flow?: FlowRecord;
   /** The usage stage. */
   usage?: MeteredUsage;
   /**
@@ -124,6 +140,10 @@ export interface RequestSummary {
   lastAttemptEndAt: number | undefined;
   upstreamMs: number;
   ttfbMs: number | undefined;
+  /** The call's priority class (once it reached the pipeline). */
+  priority: PriorityClass | undefined;
+  queuedMs: number | undefined;
+  shed: ShedReason | undefined;
 }
 
 /** The summary of a finished request's record. */
@@ -159,14 +179,19 @@ export function summarize(r: CallRecord): RequestSummary {
     lastAttemptEndAt: u.lastAttemptEndAt,
     upstreamMs: u.upstreamMs,
     ttfbMs: u.ttfbMs,
+    priority: r.flow?.cls,
+    queuedMs: r.flow?.queuedMs,
+    shed: r.flow?.shed,
   };
 }
 
 /**
- * Time spent in the gateway: from entering the call stages to the first attempt, plus from the end of the last
- * attempt to `endedAt`. Undefined for requests that never reached an upstream.
+ * Time spent in the gateway: from entering the call stages to the first attempt, less the time waiting in a queue for
+ * a free slot, plus from the end of the last attempt to `endedAt`. Undefined for requests that never reached an
+ * upstream.
  */
 export function gatewayOverheadMs(s: RequestSummary, endedAt: number): number | undefined {
   if (s.firstAttemptAt === undefined || s.enteredAt === undefined) return undefined;
-  return Math.max(0, s.firstAttemptAt - s.enteredAt) + Math.max(0, endedAt - (s.lastAttemptEndAt ?? endedAt));
+  const before = s.firstAttemptAt - s.enteredAt - (s.queuedMs ?? 0);
+  return Math.max(0, before) + Math.max(0, endedAt - (s.lastAttemptEndAt ?? endedAt));
 }

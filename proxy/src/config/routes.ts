@@ -4,6 +4,8 @@
  * header's length whatever the pattern: a client's header value cannot stall the proxy), and each traffic split as
  * a smooth weighted round-robin, so the shares hold exactly (within one request per proxy) rather than on average.
  */
+
+import type { PriorityClass } from '../../../shared/src/api/v1alpha1/index.js';
 import { compileFullMatch } from '../../../shared/src/matching/re2.js';
 import type { PoolConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
 
@@ -94,6 +96,8 @@ export interface RoutePlan<P extends PoolLike> {
   route: RouteConfig | undefined;
   /** Model name reported to the client: the rule's modelRewrite, else the name it asked for. */
   publicModel: string;
-  /** The system prompt applied to the request, if any (see systemPromptFor). */
+  /** The system prompt applied to the request, if any (the rule setting for the selected pool, resolve.ts). */
   systemPrompt?: SystemPrompt | undefined;
+  /** The priority class the rules give the request at the selected pool, if any (like the system prompt). */
+  priority?: PriorityClass | undefined;
 }

@@ -94,19 +94,37 @@ function operationSupport(tiers: readonly Tier[]): Record<Operation, OperationSu
   return perOperation((op) => {
     const unservable = new Set(members.filter((e) => !serves(op, e.backend.provider)));
     const first = unservable.values().next().value;
-    return { servable: members.length === 0 || unservable.size < members.length, unservable, provider: first?.backend.provider };
+    return {
+      servable: members.length === 0 || unservable.size < members.length,
+      unservable,
+      provider: first?.backend.provider,
+    };
   });
 }
 
-/** Endpoints an llm-aware pool schedules over whose backend has metrics enabled. */
+/**
+ * Endpoints whose backend has metrics enabled in a pool that reads them: llm-aware scheduling, or load shedding on
+ * the replicas' saturation (flow-control/).
+ */
 function scrapedEndpoints(pools: Iterable<PoolRuntime>): Set<EndpointState> {
   const out = new Set<EndpointState>();
   for (const pool of pools) {
-    if (pool.config.scheduling.strategy !== 'llm-aware') continue;
+    if (!readsServerLoad(pool.config)) continue;
     for (const tier of pool.tiers)
       for (const m of tier.members) if (m.endpoint.backend.metrics?.enabled) out.add(m.endpoint);
   }
   return out;
+}
+
+/** Whether a pool sheds sheddable requests on its replicas' reported saturation (absent: when llm-aware). */
+export function shedsOnSaturation(pool: PoolConfig): boolean {
+  const s = pool.scheduling;
+  return s.overload?.shedOnSaturation ?? s.strategy === 'llm-aware';
+}
+
+/** Whether a pool reads its replicas' scraped load: llm-aware scheduling or shedding on saturation. */
+function readsServerLoad(pool: PoolConfig): boolean {
+  return pool.scheduling.strategy === 'llm-aware' || shedsOnSaturation(pool);
 }
 
 /** Stops the schedulers of a replaced runtime from watching endpoints (requests still on it keep working). */

@@ -1,11 +1,13 @@
 /**
- * The request pipeline: attempt upstreams for an authorised call. Retries go to another endpoint where one exists,
+ * The request pipeline: attempt upstreams for an authorised call, in the priority class and tenant flow it has at the
+ * pool its route selected (flow-control/: they order its waits for a slot and decide what overload sheds). Retries go to another endpoint where one exists,
  * then down the pool's priority tiers (both in run-pool.ts), then along the RoutePolicy fallback chain (here). A
  * retry budget shared by the whole call caps retries; retries never happen once bytes reached the client. Error
  * responses after attempts carry x-switchyard-attempts/-endpoint/-fallback like committed ones.
  */
 import type { AuthorizedCall } from '../call/call.js';
 import { errors, GatewayError } from '../errors.js';
+import { priorityOf } from '../flow-control/classify.js';
 import { withAttemptHeaders } from '../resilience/attempt-headers.js';
 import { type CallRun, runPool } from './run-pool.js';
 import type { PipelineDeps } from './types.js';
@@ -21,9 +23,12 @@ export async function executeCall(deps: PipelineDeps, call: AuthorizedCall): Pro
   const budget = deps.budgets.for(primary.config.id, primary.config.retry.budget);
   budget.recordRequest(Date.now());
   const overall = primary.config.retry.deadlineMs;
+  const priority = priorityOf(call, primary.config);
+  call.record.flow = { cls: priority.cls, source: priority.source, queuedMs: 0 };
   const run: CallRun = {
     deps,
     call,
+    priority,
     budget,
     publicModel: plan.publicModel,
     deadline: overall !== undefined ? call.record.startedAt + overall : Number.POSITIVE_INFINITY,

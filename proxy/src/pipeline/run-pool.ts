@@ -7,15 +7,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuthorizedCall } from '../call/call.js';
 import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
+import type { ShedReason } from '../call/record.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { recordFailureLatency } from '../endpoints/latency.js';
 import type { EndpointState } from '../endpoints/state.js';
 import { errors, GatewayError, LOADING_RETRY_AFTER_MS } from '../errors.js';
+import { classTimeoutMs, SlotAdmission } from '../flow-control/admission.js';
+import { DEFAULT_PRIORITY, type Priority } from '../flow-control/classes.js';
+import { overloadError } from '../flow-control/errors.js';
 import { bindAdapter } from '../protocols/adapters.js';
 import type { AttemptContext } from '../protocols/types.js';
 import { recordOutcome } from '../resilience/outlier-detection.js';
 import type { RetryBudget } from '../resilience/retry-budget.js';
-import type { WaitResult } from '../resilience/wait-queue.js';
 import { sessionKeyOf } from '../scheduling/llm-aware/session.js';
 import { checkedUsage } from '../usage/validate.js';
 import { attemptOnce } from './attempt.js';
@@ -29,6 +32,8 @@ const SATURATED_RETRY_AFTER_MS = 1000;
 export interface CallRun {
   deps: PipelineDeps;
   call: AuthorizedCall;
+  /** Its priority class and flow, decided at the pool its route selected (flow-control/classify.ts). */
+  priority: Priority;
   /** Budget of the primary pool: every attempt after the first withdraws from it, fallbacks included. */
   budget: RetryBudget;
   publicModel: string;
@@ -53,31 +58,57 @@ const deadlineError = (run: CallRun, pool: PoolRuntime) =>
 /** 'done' when the call was answered; otherwise the next pool may be tried. Throws when the call must end. */
 export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean): Promise<'done' | undefined> {
   const { call, deps } = run;
-  const up = call.record.upstream;
   const retry = pool.config.retry;
   const deadline = Math.min(
     run.deadline,
     retry.deadlineMs !== undefined ? call.record.startedAt + retry.deadlineMs : Number.POSITIVE_INFINITY,
   );
-  const tried = new Set<EndpointState>();
-  let queuedAt: number | undefined;
   const support = pool.support[call.request.operation];
   if (!support.servable) {
     // No member's protocol has an adapter for this operation: a 400 before any attempt (the next pool may serve it).
     run.lastError = unsupportedOperation(call.model, support.provider);
     return undefined;
   }
-  const never = support.unservable;
+  const fifo = pool.config.scheduling.queue.discipline === 'fifo';
+  const slot = new SlotAdmission(deps.queues.for(pool), fifo ? DEFAULT_PRIORITY : run.priority, (cb) =>
+    call.sink.onAbort(cb),
+  );
+  try {
+    return await attemptPool(run, pool, lastPool, deadline, slot);
+  } finally {
+    slot.close();
+  }
+}
+
+/** The attempts of `runPool`, each on a slot `slot` admitted it to. */
+async function attemptPool(
+  run: CallRun,
+  pool: PoolRuntime,
+  lastPool: boolean,
+  deadline: number,
+  slot: SlotAdmission,
+): Promise<'done' | undefined> {
+  const { call, deps } = run;
+  const up = call.record.upstream;
+  const retry = pool.config.retry;
+  const tried = new Set<EndpointState>();
+  let queuedAt: number | undefined;
+  const never = pool.support[call.request.operation].unservable;
   const session = sessionKeyOf(pool.config, call.header, call.request.body);
   const hints = { ...(call.prompt !== undefined ? { prompt: call.prompt } : {}), ...(session ? { session } : {}) };
   for (let attempt = 0; attempt < retry.attempts; ) {
     if (call.sink.closed) return 'done'; // the client left during a backoff: nobody to answer
     const now = Date.now();
     if (now >= deadline) throw deadlineError(run, pool);
-    const member = selectMember(pool, tried, { now, ...hints }, never);
+    const gate = slot.gate(now, attempt === 0);
+    if (gate === 'shed') {
+      shed(run, pool, 'saturated');
+      return undefined;
+    }
+    const member = gate === 'pick' ? selectMember(pool, tried, { now, ...hints }, never) : undefined;
     if (!member) {
       queuedAt ??= now;
-      const waited = await waitForEndpoint(run, pool, lastPool, deadline, queuedAt, now);
+      const waited = await waitForEndpoint(run, pool, slot, gate === 'queue', lastPool, deadline, queuedAt, now);
       if (waited === 'again') continue;
       return undefined;
     }
@@ -96,6 +127,8 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
       }
       lease = answer;
     }
+    slot.took();
+    if (attempt === 0) deps.observers.emit('onSlot', call, pool.config.id);
     let outcome: AttemptOutcome;
     let startedAt: number;
     try {
@@ -174,6 +207,24 @@ export async function runPool(run: CallRun, pool: PoolRuntime, lastPool: boolean
 /** How long a replica whose fleet-wide slots are all leased is left alone before this proxy asks again. */
 const FLEET_FULL_MS = 40;
 
+/** How a refused wait shows in `onQueueWait` (a call refused without queueing never waited). */
+const WAIT_OUTCOME: Record<ShedReason, 'timeout' | 'full' | 'shed' | undefined> = {
+  saturated: undefined,
+  no_slot: undefined,
+  queue_full: 'full',
+  displaced: 'shed',
+  timeout: 'timeout',
+};
+
+/** Overload refuses the call at `pool`: a 503 with Retry-After in the surface's shape, unless a later pool serves it. */
+function shed(run: CallRun, pool: PoolRuntime, reason: ShedReason): void {
+  const { call } = run;
+  const flow = call.record.flow;
+  if (flow) flow.shed = reason;
+  run.deps.observers.emit('onShed', call, pool.config.id, reason);
+  run.lastError = overloadError(pool.config.id, flow?.cls ?? 'standard', reason, SATURATED_RETRY_AFTER_MS);
+}
+
 /**
  * Outlier detection and latency learn from an attempt's outcome. An upstream that says it is loading its model is
  * not an outlier: it is taken out of traffic at once (no retry goes back to it) until it has loaded.
@@ -191,7 +242,8 @@ function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: Attem
 }
 
 /**
- * Nothing is available in the pool: wait in the queue when endpoints are only full, until the soonest fleet-full mark
+ * Nothing is available in the pool, or flow control made the call queue (`gated`): wait in the queue (up to the
+ * call's class timeout) when endpoints are only full, until the soonest fleet-full mark
  * ends when their fleet-wide slots are leased by other proxies (exact caps, within the queue's timeout), or for the
  * soonest Retry-After when they are only rate limited (last pool only: otherwise the fallback takes the request); when
  * endpoints are loading their model, a 503 with Retry-After (unless an earlier error says more).
@@ -200,37 +252,34 @@ function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: Attem
 async function waitForEndpoint(
   run: CallRun,
   pool: PoolRuntime,
+  slot: SlotAdmission,
+  gated: boolean,
   lastPool: boolean,
   deadline: number,
   queuedAt: number,
   now: number,
 ): Promise<'again' | undefined> {
   const { call } = run;
-  // `now` is the time of the pick that found nothing: the same view of every time-bound state.
-  const why = unavailability(pool, now);
-  if (why.full) {
-    const q = pool.config.scheduling.queue;
-    const until = Math.min(queuedAt + q.timeoutMs, deadline);
-    const front = queuedAt < now;
+  // `now` is the time of the pick that found nothing: the same view of every time-bound state. A gated call (behind
+  // waiters, or outside the critical reserve) queues without looking.
+  const why = gated ? undefined : unavailability(pool, now);
+  if (!why || why.full) {
+    const until = Math.min(queuedAt + classTimeoutMs(pool.config.scheduling.queue, slot.priority.cls), deadline);
     // a replica whose fleet-wide slots are all leased elsewhere may be asked again before a local slot frees
-    const wake = Math.min(until, why.fleetFullUntil ?? until);
-    const waiting = run.deps.queues.for(pool).wait(wake - now, q.maxSize, front, (cb) => call.sink.onAbort(cb));
-    let result: WaitResult | 'full' = waiting === 'full' ? 'full' : wake > now ? await waiting : 'timeout';
-    if (result === 'timeout' && wake < until) result = 'woken';
-    run.deps.observers.emit('onQueueWait', call, pool.config.id, result, Date.now() - queuedAt);
-    if (result === 'woken') return 'again';
-    if (result === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
-    run.lastError = new GatewayError(
-      503,
-      'overloaded',
-      `every endpoint of pool ${pool.config.id} is at its max concurrency${result === 'full' ? ' and the wait queue is full' : ''}`,
-      { code: 'pool_saturated', retryAfterMs: SATURATED_RETRY_AFTER_MS },
-    );
+    const wake = Math.min(until, why?.fleetFullUntil ?? until);
+    const result = await slot.wait(now, until, wake);
+    const flow = call.record.flow;
+    if (flow) flow.queuedMs += Date.now() - now;
+    const outcome = result.kind === 'shed' ? WAIT_OUTCOME[result.reason] : result.kind;
+    if (outcome) run.deps.observers.emit('onQueueWait', call, pool.config.id, outcome, Date.now() - queuedAt);
+    if (result.kind === 'woken') return 'again';
+    if (result.kind === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
+    shed(run, pool, result.reason);
     return undefined;
   }
   if (why.fleetFullUntil !== undefined) {
     // Exact caps: every fleet-wide slot of the available replicas is leased by some proxy; ask again shortly.
-    const until = Math.min(queuedAt + pool.config.scheduling.queue.timeoutMs, deadline);
+    const until = Math.min(queuedAt + classTimeoutMs(pool.config.scheduling.queue, slot.priority.cls), deadline);
     if (why.fleetFullUntil < until) {
       await sleep(Math.max(0, why.fleetFullUntil - now));
       if (call.sink.closed) throw errors.badGateway('the client went away while waiting', 'client_closed');

@@ -1,9 +1,9 @@
 /** What the upstream pipeline of one proxy needs, built once by createApp. */
 import type { Logger } from 'pino';
 import type { Observers } from '../call/observers.js';
+import type { WaitQueues } from '../flow-control/wait-queues.js';
 import type { ReplicaLeases } from '../limits/replica-leases.js';
 import type { RetryBudgets } from '../resilience/retry-budget.js';
-import type { WaitQueues } from '../resilience/wait-queue.js';
 import type { UpstreamPools } from '../upstream/pools.js';
 
 export interface PipelineDeps {
@@ -12,7 +12,7 @@ export interface PipelineDeps {
   observers: Observers;
   /** The retry budgets of this proxy's pools (kept across snapshots). */
   budgets: RetryBudgets;
-  /** The queues of calls waiting for a free slot. */
+  /** The queues of calls waiting for a free slot, by pool (flow-control/). */
   queues: WaitQueues;
   /** Largest non-streamed upstream answer read (bytes). */
   maxResponseBytes: number;

@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolConfig } from '../../../shared/src/proxyconfig/index.js';
-import { FakeClock } from '../../../test/support/clock.js';
 import type { AttemptOutcome } from '../call/outcome.js';
 import type { PoolRuntime } from '../config/runtime.js';
 import { latencyEstimate, MAX_LATENCY_MS, recordFailureLatency, recordLatency } from '../endpoints/latency.js';
-import type { EndpointState } from '../endpoints/state.js';
 import { errors } from '../errors.js';
 import { perOperation } from '../protocols/catalog.js';
 import { WeightedRandom } from '../scheduling/random.js';
 import { fakeMembers } from '../scheduling/testing/members.js';
 import { recordOutcome } from './outlier-detection.js';
 import { RetryBudget } from './retry-budget.js';
-import { WaitQueues, type WaitResult } from './wait-queue.js';
 
 const failure: AttemptOutcome = { kind: 'retry', cause: '5xx', error: errors.badGateway('boom') };
 const ok: AttemptOutcome = { kind: 'done' };
@@ -149,70 +146,6 @@ describe('outlier detection: streams, Retry-After on 5xx, ejection time', () => 
     expect(durations).toEqual([1000, 2000, 4000, 5000, 5000]);
     // Ten base times (10 s) in service since the last ejection ended forgive all five earlier ejections.
     expect(eject(now + 10_000)).toBe(1000);
-  });
-});
-
-describe('wait queue', () => {
-  const never = () => {};
-
-  it('wakes waiters first in, first out when an endpoint of the pool frees a slot', async () => {
-    const p = pool(2);
-    const queues = new WaitQueues();
-    const q = queues.for(p);
-    const order: string[] = [];
-    const a = q.wait(5000, 10, false, never);
-    const b = q.wait(5000, 10, false, never);
-    if (a === 'full' || b === 'full') throw new Error('queue refused');
-    void a.then((r) => order.push(`a:${r}`));
-    void b.then((r) => order.push(`b:${r}`));
-    expect(q.length).toBe(2);
-    expect(queues.depths()).toEqual(new Map([[p.config.id, 2]]));
-    queues.released(p.tiers[0]?.members[1]?.endpoint as EndpointState);
-    await a;
-    expect(order).toEqual(['a:woken']);
-    // A release by an endpoint of another pool wakes nobody (waking is synchronous: nothing is left to happen).
-    queues.released(pool(1).tiers[0]?.members[0]?.endpoint as EndpointState);
-    expect(q.length).toBe(1);
-    queues.released(p.tiers[0]?.members[0]?.endpoint as EndpointState);
-    await b;
-    expect(order).toEqual(['a:woken', 'b:woken']);
-    expect(q.length).toBe(0);
-    expect(queues.depths()).toEqual(new Map());
-  });
-
-  it('refuses beyond maxSize, but a woken waiter that lost the race goes back to the front', async () => {
-    const p = pool(1);
-    const q = new WaitQueues().for(p);
-    const first = q.wait(5000, 1, false, never);
-    expect(q.wait(5000, 1, false, never)).toBe('full');
-    const again = q.wait(5000, 1, true, never);
-    if (first === 'full' || again === 'full') throw new Error('queue refused');
-    q.wakeOne();
-    expect(await again).toBe('woken');
-    q.wakeOne();
-    expect(await first).toBe('woken');
-  });
-
-  it('times out, and ends when the client goes away', async () => {
-    const clock = new FakeClock(0);
-    const q = new WaitQueues(clock).for(pool(1));
-    const results: WaitResult[] = [];
-    const timedOut = q.wait(30, 5, false, never);
-    let abort: () => void = () => {};
-    const aborted = q.wait(5000, 5, false, (cb) => {
-      abort = cb;
-    });
-    if (timedOut === 'full' || aborted === 'full') throw new Error('queue refused');
-    void timedOut.then((r) => results.push(r));
-    await clock.advance(29);
-    expect(results).toEqual([]);
-    expect(q.length).toBe(2);
-    await clock.advance(1);
-    expect(results).toEqual(['timeout']);
-    expect(q.length).toBe(1);
-    abort();
-    expect(await aborted).toBe('aborted');
-    expect(q.length).toBe(0);
   });
 });
 

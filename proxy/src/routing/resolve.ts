@@ -8,7 +8,7 @@
  */
 import type { PoolConfig, RouteConfig } from '../../../shared/src/proxyconfig/index.js';
 import { modelMatchAccepts } from '../../../shared/src/translate/coverage.js';
-import type { CompiledRoute, PoolLike, RouteInput, RoutePlan, RoutingTable, SystemPrompt } from '../config/routes.js';
+import type { CompiledRoute, PoolLike, RouteInput, RoutePlan, RoutingTable } from '../config/routes.js';
 import { errors } from '../errors.js';
 
 /** How a split is decided: `next` advances the split's round-robin (requests), `first` does not (visibility checks). */
@@ -69,32 +69,35 @@ export function covers(r: RouteConfig, pool: PoolConfig): boolean {
 }
 
 /**
- * The system prompt of a request served by `pool`: the matched rule's, else that of the most specific rule with
- * one whose conditions the request meets and which covers the pool — so a prompt set for a pool applies whatever
- * name, alias or rule led there.
+ * A rule setting of a request served by `pool` (its system prompt, its priority class): the matched rule's, else
+ * that of the most specific rule with one whose conditions the request meets and which covers the pool — so a
+ * setting made for a pool applies whatever name, alias or rule led there.
  */
-function systemPromptFor(
+function settingFor<T>(
   routes: readonly CompiledRoute[],
   matched: CompiledRoute | undefined,
   pool: PoolConfig,
   input: RouteInput,
-): SystemPrompt | undefined {
-  if (matched?.config.systemPrompt) return matched.config.systemPrompt;
+  setting: (r: RouteConfig) => T | undefined,
+): T | undefined {
+  const own = matched && setting(matched.config);
+  if (own !== undefined) return own;
   const names = [pool.model, ...pool.aliases];
-  let best: CompiledRoute | undefined;
+  let best: T | undefined;
   let bestScore = -1;
   for (const r of routes) {
-    if (!r.config.systemPrompt || !covers(r.config, pool) || !conditionsHold(r, input)) continue;
+    const value = setting(r.config);
+    if (value === undefined || !covers(r.config, pool) || !conditionsHold(r, input)) continue;
     // A rule naming the pool among its pools or fallbacks is as specific as an exact name.
     const named = r.config.splits.some((x) => x.pool === pool.id) || r.config.fallbacks.includes(pool.id);
     const byName = Math.max(...names.map((n) => nameScore(r.config.match.model, n)));
     const s = (named ? 3_000_000 : byName) + r.config.match.headers.length + (r.config.match.tenants ? 1 : 0);
     if (s > bestScore) {
-      best = r;
+      best = value;
       bestScore = s;
     }
   }
-  return best?.config.systemPrompt;
+  return best;
 }
 
 /** Resolves the pools for a request; a 404 in the surface's shape when nothing serves the model. */
@@ -126,12 +129,14 @@ export function resolveRoute<P extends PoolLike>(
     const p = table.pools.get(id);
     if (p && !pools.includes(p)) pools.push(p);
   }
-  const systemPrompt = systemPromptFor(table.routes, rule, primary.config, input);
+  const systemPrompt = settingFor(table.routes, rule, primary.config, input, (r) => r.systemPrompt);
+  const priority = settingFor(table.routes, rule, primary.config, input, (r) => r.priority);
   return {
     pools,
     candidates,
     route,
     publicModel: route?.modelRewrite ?? input.model,
     ...(systemPrompt ? { systemPrompt } : {}),
+    ...(priority ? { priority } : {}),
   };
 }

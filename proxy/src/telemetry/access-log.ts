@@ -36,6 +36,12 @@ export interface AccessLogRecord {
   errorCode?: string;
   /** Guardrails that masked, denied or failed: guardrail, phase, action (and the failure cause); never the text. */
   guardrails?: GuardrailMark[];
+  /** The priority class the request had at its pool (docs/priority.md). */
+  priority?: string;
+  /** Time it waited for a free slot. */
+  queuedMs?: number;
+  /** Why overload refused it, when it did. */
+  shed?: string;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -72,6 +78,9 @@ export function accessLogRecord(s: RequestSummary, endedAt: number): AccessLogRe
   if (s.limit !== undefined) r.limit = s.limit;
   if (s.errorCode !== undefined) r.errorCode = s.errorCode;
   if (s.guardrails.length > 0) r.guardrails = [...s.guardrails];
+  if (s.priority !== undefined) r.priority = s.priority;
+  if (s.queuedMs) r.queuedMs = round(s.queuedMs);
+  if (s.shed !== undefined) r.shed = s.shed;
   return r;
 }
 

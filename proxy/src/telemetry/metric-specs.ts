@@ -104,15 +104,27 @@ export const METRIC_SPECS = {
   queueWait: spec({
     name: 'switchyard_pool_queue_wait_seconds',
     type: 'histogram',
-    help: 'Time requests waited for a free slot because every endpoint of the pool was at its max concurrency, by outcome (woken, timeout, full, aborted).',
-    labelNames: ['pool', 'outcome'],
+    help: "Time requests waited for a free slot of the pool (every endpoint at its max concurrency, requests of their class or a higher one ahead, or the critical reserve), by priority class, tenant ('' without one) and outcome (woken, timeout, full, shed: displaced by a higher-ranked request, aborted).",
+    labelNames: ['pool', 'class', 'tenant', 'outcome'],
     buckets: DURATION_BUCKETS,
   }),
   queued: spec({
     name: 'switchyard_pool_queued_requests',
     type: 'gauge',
-    help: 'Requests waiting now for a free slot because every endpoint of the pool is at its max concurrency.',
-    labelNames: ['pool'],
+    help: "Requests waiting now in this proxy for a free slot of the pool, by priority class and tenant (every pool reports 0 for each class with tenant '' when nothing waits).",
+    labelNames: ['pool', 'class', 'tenant'],
+  }),
+  admitted: spec({
+    name: 'switchyard_pool_admitted_total',
+    type: 'counter',
+    help: 'Requests that got a slot of the pool (after queueing or not), by priority class and tenant: the throughput each class and tenant gets.',
+    labelNames: ['pool', 'class', 'tenant'],
+  }),
+  shed: spec({
+    name: 'switchyard_requests_shed_total',
+    type: 'counter',
+    help: 'Requests refused by overload at a pool before reaching a replica, by priority class, tenant and reason (saturated: replicas report full queues or KV caches; no_slot: no slot and the class does not wait; queue_full; displaced: pushed out of a full queue; timeout: waited the class timeout).',
+    labelNames: ['pool', 'class', 'tenant', 'reason'],
   }),
   ejections: spec({
     name: 'switchyard_endpoint_ejections_total',

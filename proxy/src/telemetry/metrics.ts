@@ -5,8 +5,10 @@
  * request.
  */
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
+import { PRIORITY_CLASSES } from '../../../shared/src/api/v1alpha1/index.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { EndpointState } from '../endpoints/state.js';
+import type { PoolBacklog } from '../flow-control/wait-queues.js';
 import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
 import { type MetricSpec, METRIC_SPECS as S } from './metric-specs.js';
 
@@ -38,7 +40,10 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
   collectDefaultMetrics({ register: registry });
   keepCounterNames(registry);
   let inFlight = 0;
-  let queued: () => ReadonlyMap<string, number> = () => new Map();
+  let queued: { backlog(): readonly PoolBacklog[]; tenant(name: string | undefined): string } = {
+    backlog: () => [],
+    tenant: () => '',
+  };
   const endpoints = () => store.current?.endpoints.values() ?? [];
   const perEndpoint = (value: (e: EndpointState, now: number) => number) => (g: Gauge<'backend' | 'endpoint'>) => {
     g.reset();
@@ -73,15 +78,17 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
     fallbacks: counter(registry, S.fallbacks),
     retryBudgetExhausted: counter(registry, S.retryBudgetExhausted),
     queueWait: histogram(registry, S.queueWait),
+    admitted: counter(registry, S.admitted),
+    shed: counter(registry, S.shed),
     queuedGauge: gauge(registry, S.queued, (g) => {
       g.reset();
-      const depths = queued();
-      for (const pool of store.current?.pools.keys() ?? []) g.labels(pool).set(depths.get(pool) ?? 0);
-      for (const [pool, n] of depths) g.labels(pool).set(n);
+      for (const pool of store.current?.pools.keys() ?? [])
+        for (const cls of PRIORITY_CLASSES) g.labels(pool, cls, '').set(0);
+      for (const b of queued.backlog()) g.labels(b.pool, b.cls, queued.tenant(b.tenant)).inc(b.waiting);
     }),
-    /** Reads the wait queues' depths by pool id from `source` (nothing waits until it is set). */
-    setQueueSource(source: () => ReadonlyMap<string, number>) {
-      queued = source;
+    /** Reads the wait queues' backlog from `backlog`, tenants labelled by `tenant` (nothing waits until it is set). */
+    setQueueSource(backlog: () => readonly PoolBacklog[], tenant: (name: string | undefined) => string) {
+      queued = { backlog, tenant };
     },
     ejections,
     healthTransitions,

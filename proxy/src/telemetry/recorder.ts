@@ -28,6 +28,9 @@ export function attemptOutcomeLabel(o: AttemptOutcome): string {
   return RETRY_OUTCOME[o.cause] ?? OTHER;
 }
 
+/** The priority class label of a call in the pipeline. */
+const flowClass = (call: AuthorizedCall) => call.record.flow?.cls ?? 'standard';
+
 /** The observer that feeds `m`. */
 export function metricsObserver(m: ProxyMetrics, current: () => Runtime | undefined): CallObserver {
   const labels = new LabelPolicy(current);
@@ -74,8 +77,16 @@ export function metricsObserver(m: ProxyMetrics, current: () => Runtime | undefi
     onEjection(endpoint, pool) {
       m.ejections.child(pool, endpoint.backend.id, endpoint.id).inc();
     },
-    onQueueWait(_call, pool, outcome, waitedMs) {
-      m.queueWait.child(pool, outcome).observe(waitedMs / 1000);
+    onQueueWait(call, pool, outcome, waitedMs) {
+      m.queueWait
+        .child(pool, flowClass(call), labels.tenant(call.record.caller?.tenant), outcome)
+        .observe(waitedMs / 1000);
+    },
+    onSlot(call, pool) {
+      m.admitted.child(pool, flowClass(call), labels.tenant(call.record.caller?.tenant)).inc();
+    },
+    onShed(call, pool, reason) {
+      m.shed.child(pool, flowClass(call), labels.tenant(call.record.caller?.tenant), reason).inc();
     },
     onHealthChange(endpoint, _from, to) {
       m.healthTransitions.child(endpoint.backend.id, endpoint.id, to).inc();

@@ -9,7 +9,9 @@ import {
   DETECTOR_KINDS,
   GUARDRAIL_PHASES,
   MAX_DURATION_MS,
+  PRIORITY_CLASSES,
   PROVIDERS,
+  QUEUE_DISCIPLINES,
   RETRY_ON,
   SCHEDULING_STRATEGIES,
 } from '../api/v1alpha1/index.js';
@@ -76,7 +78,17 @@ export const poolConfig = z.object({
   targets: z.array(poolTargetConfig),
   scheduling: z.object({
     strategy: z.enum(SCHEDULING_STRATEGIES),
-    queue: z.object({ maxSize: z.number().int().min(0), timeoutMs: ms }),
+    queue: z.object({
+      maxSize: z.number().int().min(0),
+      timeoutMs: ms.describe('Longest wait of a standard request.'),
+      discipline: z.enum(QUEUE_DISCIPLINES).optional().describe('Absent: fair.'),
+      criticalTimeoutMs: ms.optional().describe('Absent: timeoutMs.'),
+      sheddableTimeoutMs: ms.optional().describe('Absent: 0.'),
+    }),
+    overload: z
+      .object({ criticalReserve: z.number().min(0).max(0.9), shedOnSaturation: z.boolean() })
+      .optional()
+      .describe('Absent: no reserve, shedding on saturation in llm-aware pools.'),
     llmAware: z.object({
       weights: z.object({
         queue: z.number(),
@@ -110,6 +122,7 @@ export const poolConfig = z.object({
   }),
 });
 export type PoolConfig = z.infer<typeof poolConfig>;
+export type QueueDiscipline = NonNullable<PoolConfig['scheduling']['queue']['discipline']>;
 
 const limitsConfig = z.object({
   requestsPerMinute: z.number().int().min(0).optional(),
@@ -143,6 +156,7 @@ export const routeConfig = z.object({
   modelRewrite: z.string().optional(),
   systemPrompt: z.object({ text: z.string(), mode: z.enum(['prepend', 'append', 'replace']) }).optional(),
   guardrails: z.array(z.string()).optional().describe('Ids of the guardrails of its policy this rule names.'),
+  priority: z.enum(PRIORITY_CLASSES).optional(),
 });
 export type RouteConfig = z.infer<typeof routeConfig>;
 
@@ -181,6 +195,11 @@ export const policyConfig = z.object({
       limits: limitsConfig.optional(),
       keyLimits: limitsConfig.optional(),
       guardrails: z.array(z.string()).optional().describe('Ids of the guardrails of its policy this tenant names.'),
+      priority: z.enum(PRIORITY_CLASSES).optional(),
+      weight: z.number().int().min(1).optional().describe('Weighted fair queueing share; absent: 1.'),
+      priorityHeader: z
+        .object({ name: z.string().min(1).describe('Lower-case.'), allowed: z.array(z.enum(PRIORITY_CLASSES)).min(1) })
+        .optional(),
     }),
   ),
   rateLimits: z.array(

@@ -4,7 +4,7 @@
  * (of this or another policy) already holds is a conflict reported on the newer one, which does not get it.
  */
 import { createHash } from 'node:crypto';
-import { parseDuration, type RoutePolicy, type Secret } from '../api/v1alpha1/index.js';
+import { DEFAULT_PRIORITY_HEADER, parseDuration, type RoutePolicy, type Secret } from '../api/v1alpha1/index.js';
 import type { GuardrailConfig, PolicyConfig, RouteConfig } from '../proxyconfig/index.js';
 import { findSecretValue, idOf, namespaceOf } from './backends.js';
 import { coveredPools, type NamedPool } from './coverage.js';
@@ -90,6 +90,7 @@ export function translatePolicy(
         ? { systemPrompt: { text: rule.systemPrompt.text, mode: rule.systemPrompt.mode ?? 'prepend' } }
         : {}),
       ...(rule.guardrails?.length ? { guardrails: guardrailIds(rule.guardrails, `spec.rules[${i}].guardrails`) } : {}),
+      ...(rule.priority ? { priority: rule.priority } : {}),
     };
   });
 
@@ -126,6 +127,16 @@ export function translatePolicy(
     ...(t.limits ? { limits: t.limits } : {}),
     ...(t.keyLimits ? { keyLimits: t.keyLimits } : {}),
     ...(t.guardrails?.length ? { guardrails: guardrailIds(t.guardrails, `spec.tenants[${i}].guardrails`) } : {}),
+    ...(t.priority ? { priority: t.priority } : {}),
+    ...(t.weight !== undefined && t.weight !== 1 ? { weight: t.weight } : {}),
+    ...(t.priorityHeader
+      ? {
+          priorityHeader: {
+            name: (t.priorityHeader.name ?? DEFAULT_PRIORITY_HEADER).toLowerCase(),
+            allowed: t.priorityHeader.allowed,
+          },
+        }
+      : {}),
   }));
 
   const cache = rp.spec.cache;

@@ -62,7 +62,11 @@ export function translatePool(p: LLMPool, lookup: BackendLookup, problems: Probl
     targets,
     scheduling: {
       strategy: s?.strategy ?? 'least-connections',
-      queue: { maxSize: s?.queue?.maxSize ?? 100, timeoutMs: parseDuration(s?.queue?.timeout ?? '30s') },
+      queue: queueConfig(s?.queue),
+      overload: {
+        criticalReserve: s?.overload?.criticalReserve ?? 0,
+        shedOnSaturation: s?.overload?.shedOnSaturation ?? (s?.strategy ?? 'least-connections') === 'llm-aware',
+      },
       llmAware: {
         weights: { queue: 2, kvCache: 1, inflight: 1, prefix: 3, lora: 1, ...la?.weights },
         maxQueueDepth: la?.maxQueueDepth ?? 8,
@@ -88,5 +92,21 @@ export function translatePool(p: LLMPool, lookup: BackendLookup, problems: Probl
       maxEjectionMs: parseDuration(od?.maxEjectionTime ?? '300s'),
       maxEjectionPercent: od?.maxEjectionPercent ?? 50,
     },
+  };
+}
+
+type QueueSpec = NonNullable<NonNullable<LLMPool['spec']['scheduling']>['queue']>;
+
+/** The wait queue with its defaults: standard and critical requests wait up to the timeout, sheddable ones not. */
+function queueConfig(q: QueueSpec | undefined): PoolConfig['scheduling']['queue'] {
+  const timeoutMs = parseDuration(q?.timeout ?? '30s');
+  const critical = q?.classes?.critical?.timeout;
+  const sheddable = q?.classes?.sheddable?.timeout;
+  return {
+    maxSize: q?.maxSize ?? 100,
+    timeoutMs,
+    discipline: q?.discipline ?? 'fair',
+    criticalTimeoutMs: critical !== undefined ? parseDuration(critical) : timeoutMs,
+    sheddableTimeoutMs: sheddable !== undefined ? parseDuration(sheddable) : 0,
   };
 }

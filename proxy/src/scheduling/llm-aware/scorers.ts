@@ -91,7 +91,10 @@ export function combinedScores(candidates: readonly Candidate[], s: ScoreContext
 
 /** Whether fresh metrics show the endpoint above the pool's queue-depth or KV-cache thresholds. */
 export function isSaturated(c: Candidate, config: LlmAwareConfig): boolean {
-  const m = c.server;
-  if (!m) return false;
+  return c.server !== undefined && loadSaturated(c.server, config);
+}
+
+/** Whether a replica's scraped load is above the pool's queue-depth or KV-cache thresholds. */
+export function loadSaturated(m: ScrapedLoad, config: LlmAwareConfig): boolean {
   return (m.waiting ?? 0) > config.maxQueueDepth || (m.kvUsage ?? 0) > config.maxKvCacheUsage;
 }

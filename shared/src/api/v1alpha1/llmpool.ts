@@ -25,6 +25,17 @@ export const SCHEDULING_STRATEGIES = [
 export const schedulingStrategy = z.enum(SCHEDULING_STRATEGIES);
 export type SchedulingStrategy = z.infer<typeof schedulingStrategy>;
 
+/** How waiting requests are ordered: by priority class and tenant share, or in arrival order. */
+export const QUEUE_DISCIPLINES = ['fair', 'fifo'] as const;
+
+/** The wait of one priority class. */
+const queueClass = (name: string, byDefault: string) =>
+  z
+    .object({ timeout: duration(`Longest wait of a ${name} request for a free endpoint (default ${byDefault}).`) })
+    .strict()
+    .optional()
+    .describe(`Queueing of ${name} requests.`);
+
 export const backendRef = z
   .object({
     name: objectName('Name of an LLMBackend in the same namespace.'),
@@ -60,12 +71,52 @@ export const scheduling = z
     strategy: schedulingStrategy.default('least-connections').describe('How an endpoint is picked per request.'),
     queue: z
       .object({
-        maxSize: z.number().int().min(0).max(100000).default(100).describe('Requests that may wait when all are full.'),
-        timeout: duration('Longest wait for a free endpoint before 429/503.').default('30s'),
+        maxSize: z
+          .number()
+          .int()
+          .min(0)
+          .max(100000)
+          .default(100)
+          .describe('Requests that may wait when all are full, every class and tenant together.'),
+        timeout: duration('Longest wait of a standard request for a free endpoint before a 503.').default('30s'),
+        discipline: z
+          .enum(QUEUE_DISCIPLINES)
+          .default('fair')
+          .describe(
+            'fair: priority classes strictly ordered, tenants of a class served by weighted fair queueing, a full queue sheds the lowest class and the largest backlog first; fifo: one queue in arrival order, classes and tenants ignored.',
+          ),
+        classes: z
+          .object({
+            critical: queueClass('critical', 'the queue timeout'),
+            sheddable: queueClass('sheddable', "0s: refused at once when no slot is free ('load shedding')"),
+          })
+          .strict()
+          .optional()
+          .describe('Waits of the other priority classes (standard requests wait up to timeout).'),
       })
       .strict()
       .optional()
-      .describe('Queueing of requests while every endpoint is at maxConcurrency.'),
+      .describe('Queueing of requests while every endpoint is at maxConcurrency (docs/priority.md).'),
+    overload: z
+      .object({
+        criticalReserve: z
+          .number()
+          .min(0)
+          .max(0.9)
+          .default(0)
+          .describe(
+            "Share of the pool's concurrency (its replicas' maxConcurrency) only critical requests may take: standard and sheddable ones queue once the rest is in use.",
+          ),
+        shedOnSaturation: z
+          .boolean()
+          .optional()
+          .describe(
+            "Refuse sheddable requests (503 with Retry-After) while no replica has room and one reports a queue or KV-cache use above llmAware's maxQueueDepth / maxKvCacheUsage in its scraped metrics (default: true in llm-aware pools; set true to have another strategy's replicas scraped for it).",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('Admission by priority class when the pool is saturated (docs/priority.md).'),
     llmAware: z
       .object({
         weights: llmAwareWeights.optional().describe('Relative weights of the scorers.'),

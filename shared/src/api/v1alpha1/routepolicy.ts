@@ -49,6 +49,23 @@ export const headerMatch = withRules(
   ],
 );
 
+/** Priority classes of requests, highest first: the order a saturated pool serves them in (docs/priority.md). */
+export const PRIORITY_CLASSES = ['critical', 'standard', 'sheddable'] as const;
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+/** The header a tenant's clients set their class with when its policy allows it and names none. */
+export const DEFAULT_PRIORITY_HEADER = 'x-switchyard-priority';
+
+const priorityClass = (description: string) => z.enum(PRIORITY_CLASSES).optional().describe(description);
+
+export const priorityHeader = z
+  .object({
+    name: headerName(`Request header carrying the class (default ${DEFAULT_PRIORITY_HEADER}).`).optional(),
+    allowed: uniqueList(z.array(z.enum(PRIORITY_CLASSES)).min(1).max(3)).describe(
+      'Classes the tenant may ask for; any other value (or none) leaves the class the policy gives.',
+    ),
+  })
+  .strict();
+
 export const routeMatch = z
   .object({
     model: modelMatch.optional().describe('Requested model; omitted matches every model.'),
@@ -93,6 +110,9 @@ export const routeRule = withRules(
         .describe('System prompt written into the requests this rule routes and those the pools it covers serve.'),
       guardrails: guardrailNames(
         "Guardrails (spec.guardrails names) checking the requests the pools this rule covers serve, when the rule's header and tenant conditions hold.",
+      ),
+      priority: priorityClass(
+        "Priority class of the requests this rule routes and of those the pools it covers serve when the rule's conditions hold (before the tenant's).",
       ),
     })
     .strict(),
@@ -153,6 +173,19 @@ export const tenant = z
     guardrails: guardrailNames(
       "Guardrails (spec.guardrails names) checking this tenant's requests to the policy's pools.",
     ),
+    priority: priorityClass("Priority class of this tenant's requests to the policy's pools (default standard)."),
+    weight: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe(
+        "The tenant's share of a saturated pool of the policy's relative to other tenants waiting in the same class (weighted fair queueing).",
+      ),
+    priorityHeader: priorityHeader
+      .optional()
+      .describe('Lets the tenant choose the class of each request by a header, among allowed ones.'),
   })
   .strict();
 
