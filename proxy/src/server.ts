@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { type Clock, systemClock } from '../../shared/src/clock.js';
 import type { FleetView } from '../../shared/src/proxyconfig/index.js';
 import { createAdminApp } from './admin/app.js';
 import { createApp } from './app.js';
@@ -18,7 +19,7 @@ import { SnapshotStore } from './config/store.js';
 import { maintainEndpoints } from './config/upkeep.js';
 import { WaitQueues } from './flow-control/wait-queues.js';
 import { createGovernance, type Governance } from './governance.js';
-import { DRAIN_IDLE_MS, trackConnections } from './http/connections.js';
+import { DRAIN_IDLE_MS, DRAIN_SWEEP_MS, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
@@ -62,6 +63,12 @@ export interface ProxyOptions {
   ledger?: Omit<LedgerOptions, 'log'>;
   /** Observers of the request path besides the proxy's own (metrics, access log, traces, ledger), told first. */
   observers?: CallObserver[];
+  /**
+   * Time and timers of the proxy's background work: health checks, load scraping, wait-queue timeouts and the
+   * drain (default: the system clock; a test passes a fake one to drive them). Per-request deadlines and upstream
+   * timeouts run on the system clock.
+   */
+  clock?: Clock;
 }
 
 export interface ProxyHandle {
@@ -107,6 +114,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> {
   const log = opts.log ?? createLogger({ ...(opts.logLevel ? { level: opts.logLevel } : {}) });
+  const clock = opts.clock ?? systemClock;
   let leases: Governance['leases'];
   const store = new SnapshotStore({
     ...(opts.defaultAccess ? { defaultAccess: opts.defaultAccess } : {}),
@@ -151,7 +159,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   installTelemetry(observers, telemetry);
   metrics = telemetry.metrics;
   metrics.setRedisSource(() => governance.stats().redis);
-  const queues = new WaitQueues();
+  const queues = new WaitQueues(clock);
   const labels = new LabelPolicy(() => store.current);
   metrics.setQueueSource(
     () => queues.backlog(),
@@ -164,6 +172,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
   const stopEndpointUpkeep = maintainEndpoints(store, {
+    clock,
     log,
     onHealthChange: (e, from, to) => observers.emit('onHealthChange', e, from, to),
   });
@@ -189,7 +198,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const limits = resolveLimits(opts.limits);
   const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;
   const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;
-  const connections = trackConnections(traffic);
+  const connections = trackConnections(traffic, clock);
   const host = opts.host ?? '0.0.0.0';
   const adminHost = opts.adminHost ?? host;
   const port = await listen(traffic, opts.port ?? 8080, host);
@@ -208,11 +217,11 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       // the moment they go idle (their client may be sending its next request on them right then).
       connections.startDraining();
       const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
-      const sweeper = setInterval(() => connections.closeIdle(DRAIN_IDLE_MS), 100);
-      const timer = setTimeout(() => traffic.closeAllConnections(), graceMs);
+      const sweeper = clock.every(DRAIN_SWEEP_MS, () => connections.closeIdle(DRAIN_IDLE_MS));
+      const timer = clock.after(graceMs, () => traffic.closeAllConnections());
       await drained;
-      clearInterval(sweeper);
-      clearTimeout(timer);
+      sweeper.cancel();
+      timer.cancel();
       await new Promise<void>((resolve) => {
         adminServer.close(() => resolve());
         adminServer.closeAllConnections();

@@ -5,13 +5,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRAIN_IDLE_MS, DRAIN_SWEEP_MS } from '../../proxy/src/http/connections.js';
 import { parseManifests } from '../../shared/src/manifests/parse.js';
 import { translate } from '../../shared/src/translate/index.js';
 import { freePort } from '../bench/lib.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { FakeClock } from '../support/clock.js';
 import { poolManifests, startTestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -92,19 +95,27 @@ describe('SIGTERM', () => {
     // A client with a kept-alive connection sends its next request as soon as (or a little after) the previous
     // answer ends. Closing that connection the moment it is idle races with that request (a reset, seen as a failed
     // request during rolling updates): the draining proxy answers it and closes the connection after the answer.
-    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    // A connection that stays idle is closed after DRAIN_IDLE_MS of the proxy's clock, which the test drives.
+    const clock = new FakeClock(0);
+    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { clock });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const post = (payload: string, onHeaders?: () => void) =>
-      new Promise<{ status: number; connection: string | undefined; text: string; socket: unknown }>(
+    const quietAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (payload: string, onHeaders?: () => void, via = agent) =>
+      new Promise<{ status: number; connection: string | undefined; text: string; socket: Socket }>(
         (resolve, reject) => {
-          const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent }, (res) => {
+          const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent: via }, (res) => {
             onHeaders?.();
             let text = '';
             res.setEncoding('utf8').on('data', (c: string) => {
               text += c;
             });
             res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, text, socket: req.socket }),
+              resolve({
+                status: res.statusCode ?? 0,
+                connection: res.headers.connection,
+                text,
+                socket: req.socket as Socket,
+              }),
             );
           });
           req.on('error', reject);
@@ -113,23 +124,42 @@ describe('SIGTERM', () => {
       );
     try {
       sim.setTiming({ itlMs: 40 });
-      let streaming = false;
+      const begun = { first: false, quiet: false };
       const inFlight = post(body('m', { stream: true, max_tokens: 10 }), () => {
-        streaming = true;
+        begun.first = true;
       });
-      await waitFor(() => streaming, 5000, 'the stream to begin (its headers sent before the drain)');
+      // Another client's stream, after which that client sends nothing more on its connection.
+      const quietFlight = post(
+        body('m', { stream: true, max_tokens: 10 }),
+        () => {
+          begun.quiet = true;
+        },
+        quietAgent,
+      );
+      await waitFor(() => begun.first && begun.quiet, 5000, 'both streams to begin (headers sent before the drain)');
       const closing = proxy.close(10_000);
-      const first = await inFlight;
+      const [first, quiet] = await Promise.all([inFlight, quietFlight]);
       expect(first.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
-      await new Promise((r) => setTimeout(r, 300)); // the client pauses a little before its next request
+      expect(quiet.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      const quietClosed = new Promise<void>((r) =>
+        quiet.socket.destroyed ? r() : quiet.socket.once('close', () => r()),
+      );
+      // The client pauses before its next request, for almost as long as an idle connection is kept.
+      await clock.advance(DRAIN_IDLE_MS - DRAIN_SWEEP_MS);
       const second = await post(body('m'));
       expect(second.socket).toBe(first.socket); // the same connection
       expect(second.status).toBe(200);
       expect(second.connection).toBe('close');
+      // Only the drain's sweep on the proxy's clock closes a connection left idle: the quiet one is still open
+      // until it has been idle for DRAIN_IDLE_MS, and the drain ends once it is closed.
+      expect(quiet.socket.destroyed).toBe(false);
+      await clock.advance(DRAIN_SWEEP_MS);
+      await quietClosed;
       await closing;
     } finally {
       sim.setTiming({ itlMs: 5 });
       agent.destroy();
+      quietAgent.destroy();
       await proxy.close();
     }
   });

@@ -7,12 +7,16 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 
 /**
  * How long a kept-alive connection may sit idle while the proxy drains before it is closed: below the idle timeouts
  * of common HTTP clients (undici 4 s), which close such connections themselves first.
  */
 export const DRAIN_IDLE_MS = 2000;
+
+/** How often a draining server looks for connections idle for `DRAIN_IDLE_MS`. */
+export const DRAIN_SWEEP_MS = 100;
 
 /** Connection bookkeeping of one server (see the module comment). */
 export interface TrackedConnections {
@@ -22,13 +26,13 @@ export interface TrackedConnections {
   closeIdle(idleMs: number): void;
 }
 
-/** Starts tracking `server`'s connections: call before it accepts any. */
-export function trackConnections(server: Server): TrackedConnections {
+/** Starts tracking `server`'s connections on `clock`: call before it accepts any. */
+export function trackConnections(server: Server, clock: Clock = systemClock): TrackedConnections {
   const idleSince = new Map<Socket, number>();
   const open = new Set<ServerResponse>();
   let draining = false;
   server.on('connection', (socket: Socket) => {
-    idleSince.set(socket, Date.now());
+    idleSince.set(socket, clock.now());
     socket.once('close', () => idleSince.delete(socket));
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -38,7 +42,7 @@ export function trackConnections(server: Server): TrackedConnections {
     if (draining) res.setHeader('connection', 'close');
     res.once('close', () => {
       open.delete(res);
-      if (!socket.destroyed) idleSince.set(socket, Date.now());
+      if (!socket.destroyed) idleSince.set(socket, clock.now());
     });
   });
   return {
@@ -47,7 +51,7 @@ export function trackConnections(server: Server): TrackedConnections {
       for (const res of open) if (!res.headersSent) res.setHeader('connection', 'close');
     },
     closeIdle(idleMs) {
-      const cutoff = Date.now() - idleMs;
+      const cutoff = clock.now() - idleMs;
       for (const [socket, since] of idleSince) if (since <= cutoff) socket.destroy();
     },
   };
