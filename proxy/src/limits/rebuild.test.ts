@@ -1,10 +1,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { startRedis, type TestRedis } from '../../../test/support/redis.js';
 import { admitWithFailureMode, type Stores } from './admission.js';
 import { LocalLimitStore } from './local-store.js';
-import { type BudgetUsage, createBudgetRebuild } from './rebuild.js';
+import { type BudgetUsage, type CoverageView, createBudgetRebuild } from './rebuild.js';
 import { RedisClient } from './redis-client.js';
 import { RedisLimitStore } from './redis-store.js';
 import type { CounterSpec } from './types.js';
@@ -38,13 +37,13 @@ const budget = (over: Partial<CounterSpec> = {}): CounterSpec => ({
   ...over,
 });
 
-const config = {
+const config: CoverageView = {
   policies: [{ id: 'ns/p', pools: ['ns/chat', 'ns/embed'] }],
   pools: [
     { id: 'ns/chat', model: 'chat', aliases: ['assistant'] },
     { id: 'ns/embed', model: 'embed', aliases: [] },
   ],
-} as unknown as ProxyConfig;
+};
 
 describe('RedisLimitStore seeding', () => {
   it('reports unseeded budgets without taking anything, raises them once to the seed, and again after a flush', async () => {

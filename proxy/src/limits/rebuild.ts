@@ -22,13 +22,19 @@ export type BudgetUsage = (scope: {
   to: Date;
 }) => Promise<{ tokens: number; cost: number }>;
 
+/** What a rebuild reads of the snapshot served now: which pools a policy covers, and the names of each pool. */
+export interface CoverageView {
+  policies: ReadonlyArray<Pick<ProxyConfig['policies'][number], 'id' | 'pools'>>;
+  pools: ReadonlyArray<Pick<ProxyConfig['pools'][number], 'id' | 'model' | 'aliases'>>;
+}
+
 /** The amount to seed each counter with, or undefined when the ledger could not tell in time. */
 export type BudgetRebuild = (counters: readonly CounterSpec[]) => Promise<number[] | undefined>;
 
 export interface BudgetRebuildOptions {
   usage: BudgetUsage;
   /** The snapshot served now (which pools a policy covers). */
-  config: () => ProxyConfig | undefined;
+  config: () => CoverageView | undefined;
   log: Logger;
   /** Longest wait for the ledger (default 2 s). */
   timeoutMs?: number;
@@ -39,7 +45,7 @@ export interface BudgetRebuildOptions {
 }
 
 /** The pools whose requests a scope counts: those its policy covers, answering to its model when it has one. */
-function poolsOf(config: ProxyConfig, scope: LedgerScope): string[] {
+function poolsOf(config: CoverageView, scope: LedgerScope): string[] {
   const covered = config.policies.find((p) => p.id === scope.policy)?.pools ?? [];
   const model = scope.model;
   if (model === undefined) return [...covered];
@@ -55,7 +61,7 @@ export function createBudgetRebuild(o: BudgetRebuildOptions): BudgetRebuild {
   const inFlight = new Map<string, Promise<number>>();
   let failedAt = Number.NEGATIVE_INFINITY;
 
-  const amountOf = (c: CounterSpec, config: ProxyConfig): Promise<number> => {
+  const amountOf = (c: CounterSpec, config: CoverageView): Promise<number> => {
     const scope = c.ledger;
     if (!scope) return Promise.resolve(0);
     let p = inFlight.get(c.key);
