@@ -6,6 +6,8 @@
  * until the test aborts it, so the queue fills before anything is served; admission order is read from the order the
  * simulator received requests (one slot: one at a time).
  */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
@@ -23,6 +25,8 @@ const KEYS = {
 type Tenant = keyof typeof KEYS;
 
 let sim: Simulator | undefined;
+/** The proxy's log lines (the access log among them) since the last `start`. */
+let logLines: string[] = [];
 let proxy: TestProxy | undefined;
 afterEach(async () => {
   await proxy?.stop();
@@ -35,13 +39,21 @@ afterEach(async () => {
 async function start(opts: { slots?: number; poolSpec: string; simOpts?: Parameters<typeof startSimulator>[0] }) {
   const s = await startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 1, itlMs: 0, ...opts.simOpts });
   sim = s;
-  const p = await startTestProxy(`
+  logLines = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const p = await startTestProxy(
+    `
 apiVersion: v1
 kind: Secret
 metadata: { name: keys }
 stringData: { ${Object.entries(KEYS)
-    .map(([t, k]) => `${t}: "${k}"`)
-    .join(', ')} }
+      .map(([t, k]) => `${t}: "${k}"`)
+      .join(', ')} }
 ---
 apiVersion: switchyard.dev/v1alpha1
 kind: LLMBackend
@@ -65,7 +77,9 @@ apiVersion: switchyard.dev/v1alpha1
 kind: RoutePolicy
 metadata: { name: teams }
 spec:
-  rules: [{ match: { model: { value: m } } }]
+  rules:
+    - { match: { model: { value: m } } }
+    - { match: { model: { value: m }, headers: [{ name: x-batch, value: "1" }] }, priority: sheddable }
   tenants:
     - { name: ops, apiKeys: [{ name: keys, key: ops }], priority: critical }
     - { name: web, apiKeys: [{ name: keys, key: web }], weight: 3 }
@@ -74,7 +88,9 @@ spec:
     - name: app
       apiKeys: [{ name: keys, key: app }]
       priorityHeader: { allowed: [critical, sheddable] }
-`);
+`,
+    { log: pino({ level: 'info' }, capture) },
+  );
   proxy = p;
   return { s, p };
 }
@@ -214,6 +230,19 @@ describe('priority classes', () => {
     expect(
       sampleSum(m, 'switchyard_requests_shed_total', { class: 'standard', tenant: 'web', reason: 'timeout' }),
     ).toBe(1);
+    // The access log tells each request's class, its wait and why it was refused.
+    const access = logLines
+      .map(
+        (l) => JSON.parse(l) as { log?: string; tenant?: string; priority?: string; queuedMs?: number; shed?: string },
+      )
+      .filter((l) => l.log === 'access' && l.tenant !== 'bulk');
+    const web = access.find((l) => l.tenant === 'web');
+    expect(web).toMatchObject({ priority: 'standard', shed: 'timeout' });
+    expect(web?.queuedMs).toBeGreaterThanOrEqual(250);
+    const ops = access.find((l) => l.tenant === 'ops');
+    expect(ops).toMatchObject({ priority: 'critical' });
+    expect(ops?.shed).toBeUndefined();
+    expect(ops?.queuedMs).toBeGreaterThan(0);
   });
 
   it('keeps the critical reserve for critical requests: they get a slot while a standard one queues', async () => {
@@ -271,13 +300,22 @@ describe('load shedding', () => {
     expect((await ollama.json()) as { error: unknown }).toEqual({
       error: expect.stringContaining('sheddable requests do not wait'),
     });
+    // A rule's class: web is a standard tenant, but its requests with x-batch: 1 are sheddable.
+    const ruled = await fetch(`${p.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.web}`, 'x-batch': '1' },
+      body: JSON.stringify({ model: 'm', max_tokens: 2, messages: [{ role: 'user', content: 'ruled' }] }),
+    });
+    expect(ruled.status).toBe(503);
+    expect((await errorOf(ruled)).code).toBe('load_shed');
     // A standard request of the same moment waits and is served.
     const standard = ask(p, 'web', 'web');
     await waitFor(async () => (await waiting(p)) === 1, 5000, 'the standard request waiting');
     await holder.release();
     expect((await standard).status).toBe(200);
     const m = await scrape(p.adminUrl);
-    expect(sampleSum(m, 'switchyard_requests_shed_total', { class: 'sheddable', reason: 'no_slot' })).toBe(3);
+    expect(sampleSum(m, 'switchyard_requests_shed_total', { class: 'sheddable', reason: 'no_slot' })).toBe(4);
+    expect(sampleSum(m, 'switchyard_requests_shed_total', { class: 'sheddable', tenant: 'web' })).toBe(1);
   });
 
   it('sheds sheddable requests while the replica reports a saturated queue, and lets the others through', async () => {
