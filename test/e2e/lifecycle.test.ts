@@ -15,6 +15,7 @@ import { translate } from '../../shared/src/translate/index.js';
 import { freePort } from '../bench/lib.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { FakeClock } from '../support/clock.js';
+import { capturedLogger } from '../support/log.js';
 import { poolManifests, startTestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -167,7 +168,15 @@ describe('SIGTERM', () => {
 
 describe('standalone mode', () => {
   it('reloads the manifests file and keeps the last good config on a broken edit', async () => {
-    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }));
+    const { log, records } = capturedLogger();
+    const proxy = await startTestProxy(poolManifests({ model: 'm', urls: [`${sim.url}/v1`] }), { log });
+    /** Waits until the proxy has read an edit and refused it, for the reason `why` matches. */
+    const refused = (why: RegExp) =>
+      waitFor(
+        () => records.some((r) => r.msg?.startsWith('configuration reload failed') && why.test(String(r.err))),
+        5000,
+        `the edit to be refused (${why})`,
+      );
     const post = (model: string) => fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', body: body(model) });
     try {
       expect((await post('m')).status).toBe(200);
@@ -179,7 +188,7 @@ describe('standalone mode', () => {
       await proxy.writeManifests(
         'apiVersion: switchyard.dev/v1alpha1\nkind: LLMPool\nmetadata: { name: x }\nspec: { model: 1 }\n',
       );
-      await new Promise((r) => setTimeout(r, 400));
+      await refused(/spec\.model: Invalid input/);
       expect(proxy.store.current?.config.version).toBe(version);
       expect((await post('n')).status).toBe(200);
       // Valid YAML whose new pool names a backend that does not exist: the whole edit is kept out, not served
@@ -187,7 +196,7 @@ describe('standalone mode', () => {
       await proxy.writeManifests(
         `${poolManifests({ model: 'o', urls: [`${sim.url}/v1`] })}---\napiVersion: switchyard.dev/v1alpha1\nkind: LLMPool\nmetadata: { name: ghost }\nspec: { model: ghost, backendRefs: [{ name: missing }] }\n`,
       );
-      await new Promise((r) => setTimeout(r, 400));
+      await refused(/LLMBackend default\/missing does not exist/);
       expect(proxy.store.current?.config.version).toBe(version);
       expect((await post('n')).status).toBe(200);
       expect((await post('o')).status).toBe(404);
