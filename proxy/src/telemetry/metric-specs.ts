@@ -53,7 +53,7 @@ export const METRIC_SPECS = {
   overhead: spec({
     name: 'switchyard_gateway_overhead_seconds',
     type: 'histogram',
-    help: 'Time spent in Switchyard itself for requests that reached an upstream: before the first attempt and after the last one (auth, limits, routing, response), excluding upstream time, retry back-off and waits in a pool's queue for a free slot.',
+    help: 'Time spent in Switchyard itself for requests that reached an upstream: before the first attempt and after the last one (auth, limits, routing, response), excluding upstream time, retry back-off and waits in a pool queue for a free slot.',
     labelNames: ['surface'],
     buckets: OVERHEAD_BUCKETS,
   }),
