@@ -19,7 +19,8 @@ export interface Defect {
 export function surfaceOf(target: string): SurfaceName {
   let path: string;
   try {
-    path = new URL(target, 'http://127.0.0.1').pathname;
+    // An origin-form target is a path even when it starts with `//` (not a host).
+    path = new URL(target.startsWith('/') ? `http://127.0.0.1${target}` : target, 'http://127.0.0.1').pathname;
   } catch {
     return 'openai';
   }
