@@ -2,7 +2,8 @@
  * Soak (issue 13): the compiled proxy under hours-shaped traffic — chat, streams, Anthropic and Ollama clients, clients
  * that abort mid-stream, clients that stop reading for a while, a pool whose faulty replica cycles through 503s,
  * resets, hangs, slow first bytes and mid-stream errors, and a configuration push every few seconds (PUT /config, as
- * the operator does). Every sample prints the proxy's RSS, V8 heap and p99 next to a same-run baseline: the smallest
+ * the operator does). Every sample prints the proxy's RSS, V8 heap, event-loop delay (p99 and max over the sample,
+ * from the proxy's own metrics), open file descriptors and p99 next to a same-run baseline: the smallest
  * sensible pass-through (test/bench/passthrough.ts) carrying the same plain requests to the same simulator. At the end
  * it compares the first and the last window (RSS flat = within 10 %). Loopback only; it stops by itself.
  *
@@ -12,7 +13,7 @@
  * Simulators run in a child process (this file with --role sims), the proxy and the baseline in their own.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,10 +113,27 @@ function rssMb(pid: number): number {
   }
 }
 
-async function heapMb(adminUrl: string): Promise<number> {
+/** Open file descriptors of a process (sockets included). */
+function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * V8 heap (MiB) and event-loop delay (ms, p99 and max) from the proxy's /metrics. prom-client resets its delay
+ * histogram at every scrape, so with one scrape per sample the delay figures cover that sample.
+ */
+async function scrape(adminUrl: string): Promise<{ heap: number; lagP99: number; lagMax: number }> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const m = /^nodejs_heap_size_used_bytes\s+([\d.e+]+)/m.exec(text);
-  return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
+  const value = (name: string) => Number(new RegExp(`^${name}\\s+([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    heap: value('nodejs_heap_size_used_bytes') / 2 ** 20,
+    lagP99: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+    lagMax: value('nodejs_eventloop_lag_max_seconds') * 1000,
+  };
 }
 
 type Kind = 'chat' | 'stream' | 'anthropic' | 'ollama' | 'abort' | 'slow' | 'faulty';
@@ -196,6 +214,9 @@ interface Sample {
   rps: number;
   rss: number;
   heap: number;
+  lagP99: number;
+  lagMax: number;
+  fds: number;
   p99: number;
   errors: number;
   other: Record<string, number>;
@@ -298,17 +319,19 @@ async function main(): Promise<void> {
   const pusher = setInterval(() => void push(), pushMs);
   process.stdout.write(
     `soak: ${minutes} min after a ${warmupMs / 60_000} min warm-up, ${rate} req/s (${MIX.map(([k, w]) => `${k} ${w}%`).join(', ')}), a push every ${pushMs / 1000} s\n` +
-      ' time | req/s | proxy RSS MiB | heap MiB | p99 ms | errors | baseline RSS MiB | baseline p99 ms | other outcomes\n',
+      ' time | req/s | proxy RSS MiB | heap MiB | loop delay p99/max ms | fds | p99 ms | errors | baseline RSS MiB | baseline p99 ms | other outcomes\n',
   );
   while (performance.now() < end) {
     await new Promise((r) => setTimeout(r, Math.min(sampleMs, end - performance.now())));
     const w = window;
     window = { lat: [], base: [], count: 0, errors: 0, other: {} };
+    const scraped = await scrape(adminUrl).catch(() => ({ heap: Number.NaN, lagP99: Number.NaN, lagMax: Number.NaN }));
     const s: Sample = {
       at: (performance.now() - started) / 1000,
       rps: w.count / (sampleMs / 1000),
       rss: rssMb(proxy.pid as number),
-      heap: await heapMb(adminUrl).catch(() => Number.NaN),
+      ...scraped,
+      fds: openFds(proxy.pid as number),
       p99: quantile(w.lat, 0.99),
       errors: w.errors,
       other: w.other,
@@ -323,6 +346,7 @@ async function main(): Promise<void> {
       .join(' ');
     process.stdout.write(
       `${mmss.padStart(5)} | ${s.rps.toFixed(0).padStart(5)} | ${s.rss.toFixed(0).padStart(13)} | ${s.heap.toFixed(0).padStart(8)} | ` +
+        `${`${s.lagP99.toFixed(1)}/${s.lagMax.toFixed(1)}`.padStart(21)} | ${String(s.fds).padStart(3)} | ` +
         `${s.p99.toFixed(1).padStart(6)} | ${String(s.errors).padStart(6)} | ${s.baseRss.toFixed(0).padStart(16)} | ` +
         `${s.baseP99.toFixed(1).padStart(15)} | ${other}${s.at * 1000 <= warmupMs ? ' (warm-up)' : ''}\n`,
     );
@@ -343,6 +367,8 @@ async function main(): Promise<void> {
   const rss = change((s) => s.rss);
   const heap = change((s) => s.heap);
   const p99 = change((s) => s.p99);
+  const lag = change((s) => s.lagP99);
+  const fds = change((s) => s.fds);
   const baseP99 = change((s) => s.baseP99);
   const inflightNow = Number(
     /^switchyard_in_flight_requests\s+([\d.]+)/m.exec(await (await fetch(`${adminUrl}/metrics`)).text())?.[1] ?? NaN,
@@ -350,7 +376,9 @@ async function main(): Promise<void> {
   const w = `${(windowMs / 60_000).toFixed(1)} min`;
   process.stdout.write(
     `\nfirst ${w} vs last ${w}: proxy RSS ${rss.a.toFixed(0)} → ${rss.b.toFixed(0)} MiB (${rss.pct >= 0 ? '+' : ''}${rss.pct.toFixed(1)} %, ${Math.abs(rss.pct) <= 10 ? 'flat' : 'NOT flat'}), ` +
-      `heap ${heap.a.toFixed(0)} → ${heap.b.toFixed(0)} MiB, p99 ${p99.a.toFixed(1)} → ${p99.b.toFixed(1)} ms ` +
+      `heap ${heap.a.toFixed(0)} → ${heap.b.toFixed(0)} MiB, event-loop delay p99 ${lag.a.toFixed(1)} → ${lag.b.toFixed(1)} ms ` +
+      `(worst sample ${Math.max(...samples.map((s) => s.lagMax)).toFixed(0)} ms), open fds ${fds.a.toFixed(0)} → ${fds.b.toFixed(0)}, ` +
+      `p99 ${p99.a.toFixed(1)} → ${p99.b.toFixed(1)} ms ` +
       `(baseline p99 ${baseP99.a.toFixed(1)} → ${baseP99.b.toFixed(1)} ms)\n` +
       `plain requests failed: ${samples.reduce((a, s) => a + s.errors, 0)}; pushes ${pushes} (${pushFailures} refused); ` +
       `in flight at the end: ${inflightNow}; proxy alive: ${proxy.exitCode === null ? 'yes' : `no (exit ${proxy.exitCode})`}\n`,
