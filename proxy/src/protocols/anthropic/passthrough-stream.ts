@@ -1,6 +1,7 @@
 /**
  * Native Anthropic SSE relay for Anthropic clients: every event is forwarded as it arrives (only `message_start` is
- * rewritten, to report the public model name), usage is read from `message_start`/`message_delta`, an `error`
+ * rewritten, to report the public model name), every event's data must be a JSON object (`ping` included: a
+ * malformed one is an upstream protocol error, never relayed), usage is read from `message_start`/`message_delta`, an `error`
  * event is thrown (the surface writes it back as its own error event), and a stream without `message_stop` is
  * reported as incomplete. One instance per request.
  */
@@ -28,11 +29,15 @@ export class AnthropicPassthroughStream implements StreamTranslator {
     let out = '';
     for (const ev of this.sse.push(chunk)) {
       if (this.stopped) break;
-      if (ev.data === undefined || ev.event === 'ping') {
+      if (ev.data === undefined) {
         out += ev.raw;
         continue;
       }
       const j = parseStreamEvent(ev.data);
+      if (ev.event === 'ping') {
+        out += ev.raw;
+        continue;
+      }
       if (j.type !== 'error' && !this.started && j.type !== 'message_start') throw streamWithoutStart();
       if (j.type === 'error') {
         const e = record(j.error);
