@@ -62,6 +62,12 @@ export const UPSTREAM_ENDPOINTS: Endpoint[] = [
   },
   { path: '/v1/embeddings', streams: false, body: (model, text) => ({ model, input: [text, 'second'] }) },
   {
+    path: '/v1/rerank',
+    streams: false,
+    providers: ['vllm', 'llamacpp'],
+    body: (model, text) => ({ model, query: text, documents: ['first', 'second', { text: 'third' }] }),
+  },
+  {
     path: '/v1/messages',
     streams: true,
     body: (model, text, stream, tools) => ({

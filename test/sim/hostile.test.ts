@@ -85,6 +85,10 @@ describe('hostile upstream', () => {
     });
     const emb = await client.embeddings.create({ model: 'e', input: ['a', 'b'] });
     expect(emb.data).toHaveLength(2);
+    const rerank = await client.post<{ results: { index: number; relevance_score: number }[] }>('/rerank', {
+      body: { model: 'r', query: content, documents: ['a', { text: 'b' }, 'c'] },
+    });
+    expect(rerank.results.map((r) => r.index)).toEqual([0, 1, 2]);
     const cmpl = await client.completions.create({ model: 'm', prompt: content, stream: true });
     let ctext = '';
     for await (const c of cmpl) ctext += c.choices[0]?.text ?? '';
@@ -160,6 +164,7 @@ describe('hostile upstream', () => {
       ['/v1/chat/completions', { stream: false, tools: [{}] }],
       ['/v1/completions', { stream: true, prompt: 'x' }],
       ['/v1/embeddings', { input: ['a'] }],
+      ['/v1/rerank', { query: 'q', documents: ['a', 'b'] }],
       ['/v1/messages', { stream: true }],
       ['/v1/messages', {}],
       ['/v1/messages/count_tokens', {}],

@@ -1,6 +1,6 @@
 /**
  * Well-formed answers of each upstream protocol, as a list of events the hostile classes then break: OpenAI
- * (vLLM, llama.cpp, OpenAI) chat / completions / embeddings, Anthropic messages / count_tokens, Ollama chat /
+ * (vLLM, llama.cpp, OpenAI) chat / completions / embeddings / rerank, Anthropic messages / count_tokens, Ollama chat /
  * generate / embed / embeddings, and the metadata GETs health checks use. Usage numbers and tool-call arguments are
  * raw JSON text so a class can make them absurd or cut them.
  */
@@ -11,6 +11,7 @@ export type Operation =
   | 'chat'
   | 'completion'
   | 'embeddings'
+  | 'rerank'
   | 'messages'
   | 'count_tokens'
   | 'ollama_chat'
@@ -76,6 +77,7 @@ export function classify(method: string, path: string): { protocol: Protocol; op
   if (p.endsWith('/chat/completions')) return { protocol: 'openai', operation: 'chat' };
   if (p.endsWith('/completions')) return { protocol: 'openai', operation: 'completion' };
   if (p.endsWith('/embeddings')) return { protocol: 'openai', operation: 'embeddings' };
+  if (p.endsWith('/rerank')) return { protocol: 'openai', operation: 'rerank' };
   return { protocol: 'openai', operation: 'meta' };
 }
 
@@ -84,14 +86,15 @@ const rec = (v: unknown): Record<string, unknown> =>
 
 /** Whether the request asks for a stream (Ollama streams unless `stream:false`). */
 export function wantsStream(protocol: Protocol, operation: Operation, body: unknown): boolean {
-  if (['embeddings', 'count_tokens', 'ollama_embed', 'ollama_embeddings', 'meta'].includes(operation)) return false;
+  if (['embeddings', 'rerank', 'count_tokens', 'ollama_embed', 'ollama_embeddings', 'meta'].includes(operation))
+    return false;
   const s = rec(body).stream;
   return protocol === 'ollama' ? s !== false : s === true;
 }
 
-/** Number of embedding inputs the request carries (at least 1). */
+/** Number of embedding inputs or rerank documents the request carries (at least 1). */
 function inputCount(body: unknown): number {
-  const input = rec(body).input ?? rec(body).prompt;
+  const input = rec(body).input ?? rec(body).prompt ?? rec(body).documents;
   return Array.isArray(input) ? Math.max(1, Math.min(input.length, 64)) : 1;
 }
 
@@ -110,11 +113,15 @@ function openaiAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: Ans
   const sum = Number(u.input) + Number(u.output);
   const usage = `{"prompt_tokens":${u.input},"completion_tokens":${u.output},"total_tokens":${Number.isSafeInteger(sum) ? sum : u.output}}`;
   const base = { protocol: 'openai' as const, operation: op, stream, status: 200, headers: [] };
-  if (op === 'embeddings' || op === 'meta') {
+  if (op === 'embeddings' || op === 'rerank' || op === 'meta') {
+    const n = inputCount(call.body);
+    const each = (f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(',');
     const data =
       op === 'meta'
         ? `{"object":"list","data":[{"id":${model},"object":"model","created":1,"owned_by":"hostile"}]}`
-        : `{"object":"list","data":[${Array.from({ length: inputCount(call.body) }, (_, i) => `{"object":"embedding","index":${i},"embedding":${vector(i)}}`).join(',')}],"model":${model},"usage":{"prompt_tokens":${u.input},"total_tokens":${u.input}}}`;
+        : op === 'rerank'
+          ? `{"id":"rerank-hostile","model":${model},"usage":{"prompt_tokens":${u.input},"total_tokens":${u.input}},"results":[${each((i) => `{"index":${i},"relevance_score":${(0.9 - i * 0.01).toFixed(2)}}`)}]}`
+          : `{"object":"list","data":[${each((i) => `{"object":"embedding","index":${i},"embedding":${vector(i)}}`)}],"model":${model},"usage":{"prompt_tokens":${u.input},"total_tokens":${u.input}}}`;
     return { ...base, contentType: JSON_TYPE, framing: 'json', events: [{ data }], endAt: 1 };
   }
   const chat = op === 'chat';
