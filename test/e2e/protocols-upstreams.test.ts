@@ -169,16 +169,22 @@ describe('openai SDK → proxy → Anthropic upstream', () => {
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
   });
 
-  it('ends a stream with an OpenAI error event when Anthropic sends event: error', async () => {
-    const r = await fetch(`${proxy.url}/v1/chat/completions`, {
+  /** A streamed OpenAI chat request to the Anthropic-backed model, with `content` as the prompt. */
+  const streamFromClaude = (content: string) =>
+    fetch(`${proxy.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: 'gpt-claude',
-        stream: true,
-        messages: [{ role: 'user', content: 'x [sim output-tokens=8; mid-stream-error=2]' }],
-      }),
+      body: JSON.stringify({ model: 'gpt-claude', stream: true, messages: [{ role: 'user', content }] }),
     });
+
+  it('reports an overloaded error event before the first token to OpenAI clients as 503, not 529', async () => {
+    const r = await streamFromClaude('x [sim mid-stream-error=0]');
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('overloaded_error');
+  });
+
+  it('ends a stream with an OpenAI error event when Anthropic sends event: error', async () => {
+    const r = await streamFromClaude('x [sim output-tokens=8; mid-stream-error=2]');
     const text = await r.text();
     expect(text).toContain('"content"');
     expect(text.trimEnd().split('\n\n').at(-1)).toMatch(/^data: \{"error":\{"message":"Overloaded"/);

@@ -107,10 +107,10 @@ describe('Anthropic stream → OpenAI client', () => {
     expect(out).not.toContain('"usage"');
   });
 
-  it('throws the upstream error event as a 529 overloaded error', () => {
+  it('throws the upstream error event as an overloaded error with 503, the status OpenAI clients know', () => {
     const t = new TranslatingStream(new AnthropicChunkDecoder('m'), new OpenAIChunkEncoder('m', false));
     expect(() => t.push(fixture('anthropic-stream-error.sse'))).toThrow(
-      expect.objectContaining({ status: 529, kind: 'overloaded', message: 'Overloaded' }),
+      expect.objectContaining({ status: 503, kind: 'overloaded', message: 'Overloaded' }),
     );
   });
 });

@@ -13,17 +13,18 @@ import { incompleteStream, isRecord, type Json, parseStreamEvent, randomId } fro
 import { scrubSecrets, upstreamCode } from '../common/secrets.js';
 import { finishOfStop, streamWithoutStart, usageFromAnthropic } from './mapping.js';
 
-const ERROR_STATUS: Record<string, number> = { overloaded_error: 529, rate_limit_error: 429, api_error: 502 };
+/** Statuses for clients of other surfaces: 529 is Anthropic's own, their SDKs know 503 (as upstream-errors.ts). */
+const ERROR_STATUS: Record<string, number> = { overloaded_error: 503, rate_limit_error: 429, api_error: 502 };
 
 const record = (v: unknown): Json => (isRecord(v) ? v : {});
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** The error an Anthropic upstream reports inside its stream, secrets scrubbed; 529 for `overloaded_error`. */
+/** The error an Anthropic upstream reports inside its stream, secrets scrubbed; 503 for `overloaded_error`. */
 export function anthropicStreamedError(error: unknown, scrub: (message: unknown) => string): GatewayError {
   const e = record(error);
   const type = upstreamCode(e.type, 'upstream_stream_error');
   const status = Object.hasOwn(ERROR_STATUS, type) ? (ERROR_STATUS[type] as number) : 502;
-  const kind = status === 529 ? 'overloaded' : status === 429 ? 'rate_limit' : 'upstream';
+  const kind = status === 503 ? 'overloaded' : status === 429 ? 'rate_limit' : 'upstream';
   return new GatewayError(status, kind, scrub(e.message), { code: type });
 }
 
