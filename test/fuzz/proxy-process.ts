@@ -33,6 +33,11 @@ export interface ProxyProcess {
   exited: Promise<void>;
   /** Resident set size in bytes now (Linux /proc), undefined once gone. */
   rss(): Promise<number | undefined>;
+  /**
+   * CPU time (ms, 10 ms ticks) its main thread — the event loop — has used so far, undefined once gone. Work that
+   * holds the loop uses it; waiting for a core on a loaded machine does not.
+   */
+  loopCpuMs(): Promise<number | undefined>;
   log: LogScan;
   /** Stops it (SIGKILL to its process group) and reads the rest of its log. */
   stop(): Promise<void>;
@@ -167,6 +172,11 @@ export async function spawnProxy(o: SpawnOptions): Promise<ProxyProcess> {
       nodePid ??= await childRunning(proc, 'proxy/src/main.ts');
       return nodePid === undefined ? undefined : rssOf(nodePid);
     },
+    loopCpuMs: async () => {
+      if (proc.exitCode !== undefined) return undefined;
+      nodePid ??= await childRunning(proc, 'proxy/src/main.ts');
+      return nodePid === undefined ? undefined : mainThreadCpuMs(nodePid);
+    },
     log,
     async stop() {
       following = false;
@@ -193,4 +203,13 @@ async function rssOf(pid: number): Promise<number | undefined> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** User + system CPU time of `pid`'s main thread in ms (Linux /proc; clock ticks of 10 ms). */
+async function mainThreadCpuMs(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may contain spaces), from field 3 on: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks * 10 : undefined;
 }
