@@ -22,8 +22,10 @@ export interface RunOptions {
   makeCase(seed: number, index: number): FuzzCase;
   concurrency: number;
   /**
-   * Cases whose request is over 1 MiB run at most this many at once (default 4): a parsed body takes several times
-   * its size, so 16 of them at once measure the body limit times the concurrency, not a leak.
+   * Cases whose request is over 1 MiB run at most this many at once (default 2): a parsed body takes several times
+   * its size (a 10 MiB one of small messages about 80 MiB while it is validated and translated), so more of them at
+   * once measure the body limit times the concurrency, not a leak — four at once took the proxy, its heap sized for
+   * the chart's 512 Mi, to 466–530 MiB on a loaded machine.
    */
   bigCases?: number;
   /** RSS above this is a defect (bytes). */
@@ -296,7 +298,7 @@ export async function runFuzz(world: FuzzWorld, o: RunOptions): Promise<RunSumma
       const c = o.makeCase(o.seed, index);
       const isBig = c.request.length > 2 ** 20;
       if (isBig) {
-        while (big >= (o.bigCases ?? 4)) await new Promise<void>((r) => bigWaiters.push(r));
+        while (big >= (o.bigCases ?? 2)) await new Promise<void>((r) => bigWaiters.push(r));
         big++;
       }
       const proxy = world.proxy;
