@@ -7,6 +7,7 @@ import {
   type TestRedisCluster,
   type TestRedisSentinel,
 } from '../../../test/support/redis-topologies.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { LocalLimitStore } from './local-store.js';
 import { RedisClient } from './redis-client.js';
 import { RedisLimitStore } from './redis-store.js';
@@ -118,13 +119,11 @@ describe.each(stores)('LimitStore (%s)', (_name, make) => {
     const conc = counter({ key: k('conc'), kind: 'concurrency', metric: 'concurrent', limit: 1, param: 150 });
     expect((await store.admit({ member: 'a', counters: [conc] })).allowed).toBe(true);
     expect((await store.admit({ member: 'b', counters: [conc] })).allowed).toBe(false);
-    const end = Date.now() + 5000;
-    let ok = false;
-    while (!ok && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 50));
-      ok = (await store.admit({ member: 'b', counters: [conc] })).allowed;
-    }
-    expect(ok).toBe(true);
+    await waitFor(
+      async () => (await store.admit({ member: 'b', counters: [conc] })).allowed,
+      5000,
+      'the unreleased lease to expire',
+    );
   });
 
   it('checks budgets (fixed period) even for zero-amount cost counters', async () => {
