@@ -59,7 +59,11 @@ afterAll(async () => {
 });
 
 /** Inference requests an upstream received (health checks are GETs). */
-const inference = (model: string) => sims.get(model)?.requests().filter((r) => r.method === 'POST') ?? [];
+const inference = (model: string) =>
+  sims
+    .get(model)
+    ?.requests()
+    .filter((r) => r.method === 'POST') ?? [];
 const posts = (model: string) => inference(model).length;
 const lastPath = (model: string) => inference(model).at(-1)?.path;
 
