@@ -7,9 +7,8 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../sim/index.js';
 import { openAPIValidator } from '../support/openapi.js';
-import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
+import { startUpstreamSet, type UpstreamSet } from '../support/upstream-set.js';
 
 const validate = openAPIValidator();
 
@@ -22,8 +21,7 @@ const UPSTREAMS = [
   { model: 'ollama', flavour: 'ollama', provider: 'ollama', upstream: 'qwen', native: false },
 ] as const;
 
-const sims = new Map<string, Simulator>();
-let proxy: TestProxy;
+let set: UpstreamSet;
 let client: OpenAI;
 
 const weather: OpenAI.Responses.FunctionTool = {
@@ -35,35 +33,15 @@ const weather: OpenAI.Responses.FunctionTool = {
 };
 
 beforeAll(async () => {
-  for (const u of UPSTREAMS)
-    sims.set(u.model, await startSimulator({ flavour: u.flavour, models: [u.upstream], outputTokens: 6 }));
-  proxy = await startTestProxy(
-    UPSTREAMS.map((u) => {
-      const sim = sims.get(u.model);
-      const url = u.flavour === 'anthropic' || u.flavour === 'ollama' ? sim?.url : `${sim?.url}/v1`;
-      return poolManifests({
-        name: u.model,
-        model: u.model,
-        upstreamName: u.upstream,
-        provider: u.provider,
-        urls: [`${url}`],
-      });
-    }).join('\n---\n'),
-  );
-  client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  set = await startUpstreamSet(UPSTREAMS, { outputTokens: 6 });
+  client = new OpenAI({ baseURL: `${set.proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
 
 afterAll(async () => {
-  await proxy?.stop();
-  await Promise.all([...sims.values()].map((s) => s.close()));
+  await set?.close();
 });
 
-/** Inference requests an upstream received (health checks are GETs). */
-const inference = (model: string) =>
-  sims
-    .get(model)
-    ?.requests()
-    .filter((r) => r.method === 'POST') ?? [];
+const inference = (model: string) => set.inference(model);
 const posts = (model: string) => inference(model).length;
 const lastPath = (model: string) => inference(model).at(-1)?.path;
 

@@ -32,6 +32,7 @@ const USAGE = `usage: tsx test/sim/cli.ts [options]
   --kv-blocks <n> --block-size <n> --prefill-ms-per-token <ms> --decode-ms-per-token <ms>
   --metrics-block-during-decode llama.cpp: /metrics waits while decoding
   --reranking                   llama.cpp: serve /rerank (as llama-server --reranking)
+  --reasoning                   the model reasons when the request enables thinking
   --name <label>                replica names are <label>-<i>`;
 
 const num = z.coerce.number().min(0).optional();
@@ -54,6 +55,7 @@ const argsSchema = z.object({
   'decode-ms-per-token': num,
   'metrics-block-during-decode': z.boolean().optional(),
   reranking: z.boolean().optional(),
+  reasoning: z.boolean().optional(),
   name: z.string().optional(),
 });
 
@@ -78,6 +80,7 @@ const { values } = parseArgs({
     'decode-ms-per-token': str,
     'metrics-block-during-decode': { type: 'boolean' },
     reranking: { type: 'boolean' },
+    reasoning: { type: 'boolean' },
     name: str,
     help: { type: 'boolean', short: 'h' },
   },
@@ -117,6 +120,7 @@ try {
       decodeMsPerToken: a['decode-ms-per-token'],
       metricsBlockDuringDecode: a['metrics-block-during-decode'],
       reranking: a.reranking,
+      reasoning: a.reasoning,
       name,
     });
     sims.push(sim);

@@ -47,6 +47,8 @@ export interface OutputControls {
   output?: string;
   /** Natural length of the answer in tokens (`x-sim-output-tokens` / `output-tokens=`). */
   outputTokens?: number;
+  /** Reasoning tokens a reasoning model generates before answering (`x-sim-reasoning-tokens` / `reasoning-tokens=`). */
+  reasoningTokens?: number;
   /** Number of tool calls when the request offers tools (`x-sim-tool-calls` / `tool-calls=`); 0 answers text. */
   toolCalls?: number;
 }
@@ -78,6 +80,8 @@ export function outputControls(headers: IncomingHttpHeaders, directives: Directi
   if (output !== undefined) c.output = output;
   const tokens = int(headerText(headers['x-sim-output-tokens'])) ?? int(d['output-tokens']);
   if (tokens !== undefined) c.outputTokens = tokens;
+  const reasoning = int(headerText(headers['x-sim-reasoning-tokens'])) ?? int(d['reasoning-tokens']);
+  if (reasoning !== undefined) c.reasoningTokens = reasoning;
   const calls = int(headerText(headers['x-sim-tool-calls'])) ?? int(d['tool-calls']);
   if (calls !== undefined) c.toolCalls = calls;
   return c;

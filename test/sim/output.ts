@@ -33,6 +33,8 @@ export interface GenerationSpec {
   choices: number;
   /** Prefix of tool call ids (`call_`, `toolu_01`, `chatcmpl-tool-`). */
   toolIdPrefix: string;
+  /** A reasoning model with thinking enabled: the answer starts with reasoning tokens (out of `maxTokens`). */
+  reasoning?: boolean;
 }
 
 /** One tool call: arguments as an object and as the JSON string streamed in fragments. */
@@ -45,15 +47,19 @@ export interface PlannedCall {
   fragments: string[];
 }
 
-/** What one choice generates. */
-export type OutputPlan =
+/** What one choice generates: reasoning pieces (empty unless the model reasons), then text or tool calls. */
+export type OutputPlan = { reasoning: string[] } & (
   | { kind: 'text'; pieces: string[]; finish: 'stop' | 'length'; stopSequence: string | null }
-  | { kind: 'tools'; calls: PlannedCall[] };
+  | { kind: 'tools'; calls: PlannedCall[] }
+);
 
-/** Generated tokens of a plan (a tool call costs one token for its name plus one per argument fragment). */
+/** Reasoning tokens of a reasoning model's answer when no control sets them. */
+const REASONING_TOKENS = 5;
+
+/** Generated tokens of a plan (reasoning, then a tool call costs one token for its name plus one per fragment). */
 export function planTokens(plan: OutputPlan): number {
-  if (plan.kind === 'text') return plan.pieces.length;
-  let n = 0;
+  if (plan.kind === 'text') return plan.reasoning.length + plan.pieces.length;
+  let n = plan.reasoning.length;
   for (const c of plan.calls) n += 1 + c.fragments.length;
   return n;
 }
@@ -67,8 +73,14 @@ export function planOutput(
   seed: number,
   defaultTokens: number,
 ): OutputPlan {
+  const wanted = spec.reasoning ? (controls.reasoningTokens ?? REASONING_TOKENS) : 0;
+  const reasoning = generatePieces(seed ^ 0x5bd1e995, Math.min(wanted, spec.maxTokens ?? wanted));
+  // Reasoning counts against max_tokens, as on every server: the answer gets what is left.
+  if (spec.maxTokens !== undefined && reasoning.length > 0)
+    spec = { ...spec, maxTokens: spec.maxTokens - reasoning.length };
+  if (spec.maxTokens === 0) return { kind: 'text', reasoning, pieces: [], finish: 'length', stopSequence: null };
   const calls = toolCallCount(spec, controls);
-  if (calls > 0) return { kind: 'tools', calls: planCalls(spec, calls, seed) };
+  if (calls > 0) return { kind: 'tools', reasoning, calls: planCalls(spec, calls, seed) };
   // The model "wants" to say `natural` tokens then stop; `max_tokens` cuts it ('length' when reached).
   let natural: number;
   let pieces: string[] = [];
@@ -86,8 +98,8 @@ export function planOutput(
   const finish = spec.maxTokens !== undefined && natural >= spec.maxTokens ? 'length' : 'stop';
   const stopped = applyStop(pieces, spec.stop);
   if (stopped.stop !== null)
-    return { kind: 'text', pieces: stopped.pieces, finish: 'stop', stopSequence: stopped.stop };
-  return { kind: 'text', pieces, finish, stopSequence: null };
+    return { kind: 'text', reasoning, pieces: stopped.pieces, finish: 'stop', stopSequence: stopped.stop };
+  return { kind: 'text', reasoning, pieces, finish, stopSequence: null };
 }
 
 function toolCallCount(spec: GenerationSpec, controls: OutputControls): number {

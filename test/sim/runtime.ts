@@ -38,6 +38,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     decodeMsPerToken: o.decodeMsPerToken ?? 0,
     embeddingDim: o.embeddingDim ?? 8,
     reranking: o.reranking ?? false,
+    reasoning: o.reasoning ?? flavour === 'anthropic',
     metricsBlockDuringDecode: o.metricsBlockDuringDecode ?? false,
     recordLimit: o.recordLimit ?? 1000,
     shutdownGraceMs: o.shutdownGraceMs ?? 10_000,

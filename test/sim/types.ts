@@ -49,6 +49,13 @@ export interface SimulatorOptions {
   decodeMsPerToken?: number;
   /** Dimension of embedding vectors when the request does not ask for one. Default 8. */
   embeddingDim?: number;
+  /**
+   * The model reasons (vLLM with a `--reasoning-parser`, a llama.cpp thinking template, an Ollama thinking model,
+   * Claude with extended thinking): when the request enables thinking, the answer starts with reasoning text, in
+   * each server's own field (vLLM `reasoning`, llama.cpp `reasoning_content`, Ollama `thinking`, Anthropic
+   * `thinking` blocks, Responses `reasoning` items). Default false (Anthropic: true, thinking is asked per request).
+   */
+  reasoning?: boolean;
   /** llama.cpp: serve `/rerank` (the server's `--reranking`); without it the real server answers 501. Default false. */
   reranking?: boolean;
   /** llama.cpp: `/metrics` waits until no request is decoding, like the real single-threaded server loop. */

@@ -42,6 +42,8 @@ export interface UpstreamRecord {
   upstreamMs: number;
   /** Time to first byte of the latest attempt that got one. */
   ttfbMs?: number | undefined;
+  /** Client fields the latest attempt's upstream request left out (UpstreamRequest.dropped). */
+  dropped?: readonly string[] | undefined;
 }
 
 /** Why a call was refused for overload (docs/priority.md): the `reason` of `switchyard_requests_shed_total`. */

@@ -85,6 +85,7 @@ export async function attemptOnce(
   const started = performance.now();
   try {
     const req = adapter.buildRequest(actx);
+    call.record.upstream.dropped = req.dropped;
     deps.observers.emit('onUpstreamRequest', call, member, req);
     let res: Awaited<ReturnType<typeof sendUpstream>>;
     try {

@@ -12,6 +12,7 @@ export function responseHeaders(call: AuthorizedCall, member: PoolMember, conten
     'x-switchyard-attempts': String(up.attempts),
   };
   if (up.fallback) h['x-switchyard-fallback'] = up.fallback;
+  if (up.dropped?.length) h['x-switchyard-dropped'] = up.dropped.join(', ');
   if (call.stream) {
     h['cache-control'] = 'no-cache';
     h['x-accel-buffering'] = 'no';

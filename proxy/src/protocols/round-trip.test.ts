@@ -12,6 +12,7 @@ import { chatRequest, chatResponse } from './canonical/chat.js';
 import { ollamaChatFromChat } from './ollama/request-from-chat.js';
 import { chatRequestFromOllamaChat } from './ollama/request-to-chat.js';
 import { ollamaChatRequest } from './ollama/schemas.js';
+import { reasoningForOpenAI } from './openai/upstream-reasoning.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BAAAMBAQAY3Y2wAAAAAElFTkSuQmCC';
 
@@ -231,7 +232,6 @@ describe('refusals', () => {
   });
 
   it.each([
-    [{ thinking: { type: 'enabled', budget_tokens: 1000 } }, 'thinking'],
     [{ tools: [{ type: 'web_search_20250305', name: 'web_search' }] }, 'tools.0.type'],
     [{ messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] }, 'messages.0.content.0.type'],
     [{ mcp_servers: [{}] }, 'mcp_servers'],
@@ -318,5 +318,91 @@ describe('tool errors', () => {
       },
       { role: 'tool', tool_call_id: 't3', content: 'fine' },
     ]);
+  });
+});
+
+describe('reasoning', () => {
+  const user = [{ role: 'user', content: 'hi' }];
+  it.each([
+    [{ type: 'enabled', budget_tokens: 1024 }, 'low'],
+    [{ type: 'enabled', budget_tokens: 8192 }, 'medium'],
+    [{ type: 'enabled', budget_tokens: 30_000 }, 'high'],
+    [{ type: 'adaptive' }, 'medium'],
+    [{ type: 'disabled' }, undefined],
+  ])('Anthropic thinking %j asks for effort %s', (thinking, effort) => {
+    const req = messagesRequest.parse({ model: 'm', max_tokens: 40_000, messages: user, thinking });
+    expect(chatRequestFromAnthropic(req, 'm').reasoning_effort).toBe(effort);
+  });
+
+  it('writes an effort as a thinking budget below max_tokens, or drops it where Anthropic would refuse', () => {
+    const ask = (extra: Record<string, unknown>) => {
+      const dropped: string[] = [];
+      const out = anthropicRequestFromChat(chatRequest.parse({ model: 'm', messages: user, ...extra }), 'm', dropped);
+      return { thinking: out.thinking, max: out.max_tokens, dropped };
+    };
+    expect(ask({ reasoning_effort: 'high' })).toEqual({
+      thinking: { type: 'enabled', budget_tokens: 16_384 },
+      max: 16_384 + 4096,
+      dropped: [],
+    });
+    expect(ask({ reasoning_effort: 'high', max_tokens: 5000 }).thinking).toEqual({
+      type: 'enabled',
+      budget_tokens: 4999,
+    });
+    expect(ask({ reasoning_effort: 'none' })).toEqual({ thinking: undefined, max: 4096, dropped: [] });
+    for (const conflict of [
+      { temperature: 0.3 },
+      { top_p: 0.5 },
+      { tool_choice: 'required', tools: [{ type: 'function', function: { name: 'f' } }] },
+      { max_tokens: 1024 },
+    ])
+      expect(ask({ reasoning_effort: 'low', ...conflict })).toMatchObject({
+        thinking: undefined,
+        dropped: ['reasoning_effort'],
+      });
+  });
+
+  it('writes reasoning for each OpenAI-protocol server in its own terms', () => {
+    const chat = chatRequest.parse({
+      model: 'm',
+      reasoning_effort: 'none',
+      messages: [
+        { role: 'assistant', content: 'a', reasoning_content: 'r', reasoning_signature: 's' },
+        { role: 'user', content: 'u' },
+      ],
+    });
+    const turn = (p: Parameters<typeof reasoningForOpenAI>[1]) => reasoningForOpenAI(chat, p).messages[0];
+    expect(turn('vllm')).toEqual({ role: 'assistant', content: 'a', reasoning: 'r' });
+    expect(turn('llamacpp')).toEqual({ role: 'assistant', content: 'a', reasoning_content: 'r' });
+    expect(turn('openai')).toEqual({ role: 'assistant', content: 'a' });
+    expect(reasoningForOpenAI(chat, 'vllm')).toMatchObject({ chat_template_kwargs: { enable_thinking: false } });
+    expect(reasoningForOpenAI(chat, 'vllm').reasoning_effort).toBeUndefined();
+    expect(reasoningForOpenAI(chat, 'openai').reasoning_effort).toBe('none');
+  });
+
+  it("reads vLLM's `reasoning` as the canonical reasoning_content", () => {
+    const r = chatResponse.parse({
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'x', reasoning: 'thought' }, finish_reason: 'stop' },
+      ],
+    });
+    expect(r.choices[0]?.message.reasoning_content).toBe('thought');
+  });
+
+  it('Ollama think and thinking map to effort and reasoning', () => {
+    const req = ollamaChatRequest.parse({
+      model: 'm',
+      think: 'high',
+      messages: [
+        { role: 'assistant', content: 'a', thinking: 't' },
+        { role: 'user', content: 'u' },
+      ],
+    });
+    const chat = chatRequestFromOllamaChat(req, 'm');
+    expect(chat.reasoning_effort).toBe('high');
+    expect(chat.messages[0]?.reasoning_content).toBe('t');
+    const back = ollamaChatFromChat(chat, 'm', false);
+    expect(back.think).toBe(true);
+    expect(back.messages[0]?.thinking).toBe('t');
   });
 });

@@ -19,6 +19,11 @@ export interface UpstreamRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Client request fields the upstream cannot take and that were left out rather than refused (a reasoning effort
+   * Anthropic would refuse with the request's sampling); the client learns of them in `x-switchyard-dropped`.
+   */
+  dropped?: readonly string[];
 }
 
 /** What an adapter needs besides the client's body: the call's facts and the attempt's backend. */

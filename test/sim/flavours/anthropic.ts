@@ -3,6 +3,7 @@
  * Requires `anthropic-version`; with an API key, `x-api-key`. Errors are
  * `{"type":"error","error":{"type","message"},"request_id"}` with a matching `request-id` header; overload is 529.
  */
+import { randomBytes } from 'node:crypto';
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
 import type { GenerationSpec, ToolChoice, ToolSpec } from '../output.js';
@@ -88,6 +89,33 @@ function toolChoice(v: unknown): ToolChoice {
   return 'auto';
 }
 
+/**
+ * Extended thinking as the Messages API checks it: `thinking: {type: "enabled", budget_tokens}` with a budget of at
+ * least 1,024 tokens below `max_tokens`, no temperature but 1, no forced tool use; thinking blocks of earlier turns
+ * must carry their signature. Returns whether thinking is on, or null after answering 400.
+ */
+function thinkingOf(ex: Exchange, b: Json, messages: readonly unknown[]): boolean | null {
+  for (const [i, m] of messages.entries()) {
+    if (!isRecord(m) || !Array.isArray(m.content)) continue;
+    for (const [j, block] of m.content.entries())
+      if (isRecord(block) && block.type === 'thinking' && (typeof block.signature !== 'string' || !block.signature))
+        return fail(ex, 400, `messages.${i}.content.${j}.thinking.signature: Field required`);
+  }
+  const t = b.thinking;
+  if (!isRecord(t) || t.type === 'disabled') return false;
+  if (t.type !== 'enabled') return fail(ex, 400, "thinking.type: Input should be 'enabled' or 'disabled'");
+  const budget = t.budget_tokens;
+  if (!Number.isInteger(budget) || (budget as number) < 1024)
+    return fail(ex, 400, 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+  if ((budget as number) >= (b.max_tokens as number))
+    return fail(ex, 400, '`max_tokens` must be greater than `thinking.budget_tokens`.');
+  if (b.temperature !== undefined && b.temperature !== 1)
+    return fail(ex, 400, '`temperature` may only be set to 1 when thinking is enabled.');
+  if (isRecord(b.tool_choice) && (b.tool_choice.type === 'any' || b.tool_choice.type === 'tool'))
+    return fail(ex, 400, 'Thinking may not be enabled when tool_choice forces tool use.');
+  return true;
+}
+
 async function messages(ex: Exchange): Promise<void> {
   const p = parseCommon(ex, ex.body);
   if (!p) return;
@@ -96,6 +124,8 @@ async function messages(ex: Exchange): Promise<void> {
   if (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1) {
     return void fail(ex, 400, 'max_tokens: Input should be greater than or equal to 1');
   }
+  const thinking = thinkingOf(ex, b, p.messages);
+  if (thinking === null) return;
   const last = p.messages[p.messages.length - 1] as Json;
   const onlyToolResults =
     Array.isArray(last.content) && last.content.every((c) => isRecord(c) && c.type === 'tool_result');
@@ -108,6 +138,7 @@ async function messages(ex: Exchange): Promise<void> {
     lastFromUser: last.role === 'user' && !onlyToolResults,
     choices: 1,
     toolIdPrefix: 'toolu_01',
+    reasoning: thinking && ex.rt.opts.reasoning,
   };
   const stream = b.stream === true;
   const type = 'text/event-stream; charset=utf-8';
@@ -119,6 +150,7 @@ async function messages(ex: Exchange): Promise<void> {
     plan: gen.plans[0]!,
     promptTokens: gen.promptTokens,
     outputTokens: gen.outputTokens,
+    signature: randomBytes(96).toString('base64'),
   };
   if (stream) await runStream(ex, gen, type, anthropicFrames(answer));
   else await runUnary(ex, gen, () => anthropicBody(answer));

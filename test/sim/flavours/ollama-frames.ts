@@ -1,7 +1,8 @@
 /**
  * Ollama wire format: NDJSON (`application/x-ndjson`), one JSON object per line; partial objects have
  * `done:false`, the last has `done:true`, `done_reason` and durations in nanoseconds. Tool calls arrive whole
- * (`message.tool_calls[].function.arguments` is an object), one call per line.
+ * (`message.tool_calls[].function.arguments` is an object), one call per line. With `think`, the reasoning comes
+ * first, one line per token with empty content and `message.thinking` (`/api/generate`: top-level `thinking`).
  */
 import type { Exchange } from '../exchange.js';
 import type { OutputPlan } from '../output.js';
@@ -26,19 +27,20 @@ function doneReason(plan: OutputPlan): string {
   return plan.kind === 'text' && plan.finish === 'length' ? 'length' : 'stop';
 }
 
-function partial(a: OllamaAnswer, content: string, toolCalls?: unknown[]): Record<string, unknown> {
-  if (a.kind === 'generate') return { model: a.model, created_at: now(), response: content, done: false };
-  const message: Record<string, unknown> = { role: 'assistant', content };
+function partial(a: OllamaAnswer, content: string, toolCalls?: unknown[], thinking = ''): Record<string, unknown> {
+  const thought = thinking ? { thinking } : {};
+  if (a.kind === 'generate') return { model: a.model, created_at: now(), response: content, ...thought, done: false };
+  const message: Record<string, unknown> = { role: 'assistant', content, ...thought };
   if (toolCalls) message.tool_calls = toolCalls;
   return { model: a.model, created_at: now(), message, done: false };
 }
 
 /** The final object's fields (`done`, `done_reason`, counts and durations). */
-function final(a: OllamaAnswer, content: string, toolCalls?: unknown[]): Record<string, unknown> {
+function final(a: OllamaAnswer, content: string, toolCalls?: unknown[], thinking = ''): Record<string, unknown> {
   const end = performance.now();
   const start = a.ex.start;
   const first = a.ex.firstByteAt || end;
-  const head = partial(a, content, toolCalls);
+  const head = partial(a, content, toolCalls, thinking);
   const timing = {
     done: true,
     done_reason: doneReason(a.plan),
@@ -69,11 +71,17 @@ function toolCalls(plan: OutputPlan): { function: { name: string; arguments: Rec
 export function ollamaFrames(a: OllamaAnswer): FramePlan {
   const plan = a.plan;
   const calls = toolCalls(plan);
+  const r = plan.reasoning.length;
   return {
-    steps: plan.kind === 'tools' ? calls.length : plan.pieces.length,
+    steps: r + (plan.kind === 'tools' ? calls.length : plan.pieces.length),
     head: () => '',
     step(i) {
-      const obj = plan.kind === 'tools' ? partial(a, '', [calls[i]]) : partial(a, plan.pieces[i]!);
+      const obj =
+        i < r
+          ? partial(a, '', undefined, plan.reasoning[i])
+          : plan.kind === 'tools'
+            ? partial(a, '', [calls[i - r]])
+            : partial(a, plan.pieces[i - r]!);
       return `${JSON.stringify(obj)}\n`;
     },
     tail: () => `${JSON.stringify(final(a, ''))}\n`,
@@ -84,6 +92,7 @@ export function ollamaFrames(a: OllamaAnswer): FramePlan {
 /** Body of a non-streaming answer. */
 export function ollamaBody(a: OllamaAnswer): string {
   const plan = a.plan;
-  if (plan.kind === 'tools') return JSON.stringify(final(a, '', toolCalls(plan)));
-  return JSON.stringify(final(a, plan.pieces.join('')));
+  const thinking = plan.reasoning.join('');
+  if (plan.kind === 'tools') return JSON.stringify(final(a, '', toolCalls(plan), thinking));
+  return JSON.stringify(final(a, plan.pieces.join(''), undefined, thinking));
 }

@@ -74,6 +74,19 @@ async function generate(ex: Exchange, kind: 'chat' | 'generate'): Promise<void> 
       }
     }
   }
+  // `think`: true/false, or a level (gpt-oss); asking a model that cannot think is a 400, as on Ollama.
+  const think = b.think;
+  if (
+    think !== undefined &&
+    think !== null &&
+    typeof think !== 'boolean' &&
+    !['low', 'medium', 'high'].includes(String(think))
+  )
+    return ex.reply(
+      error(400, `invalid think value: "${String(think)}" (must be "high", "medium", "low", true, or false)`),
+    );
+  const thinking = think !== undefined && think !== null && think !== false;
+  if (thinking && !ex.rt.opts.reasoning) return ex.reply(error(400, `"${loaded.model}" does not support thinking`));
   const numPredict = options.num_predict;
   const last = messages[messages.length - 1];
   const system = typeof b.system === 'string' ? b.system : undefined;
@@ -87,6 +100,7 @@ async function generate(ex: Exchange, kind: 'chat' | 'generate'): Promise<void> 
     lastFromUser: isRecord(last) && last.role === 'user',
     choices: 1,
     toolIdPrefix: 'call_',
+    reasoning: thinking,
   };
   const gen = await admitGeneration(ex, spec, loaded.model, stream ? NDJSON : null);
   if (!gen) return;

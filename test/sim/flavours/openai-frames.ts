@@ -3,7 +3,9 @@
  * `data: <json>\n\n` and terminated by `data: [DONE]\n\n`. One chunk per choice per token step; the first chunk of a
  * chat choice carries `delta.role`; tool call arguments arrive as fragments (first chunk of each call carries
  * id/type/name and `arguments:""`); after the finish chunks, a `choices:[]` chunk with `usage` when
- * `stream_options.include_usage` is true.
+ * `stream_options.include_usage` is true. A reasoning model's reasoning comes first, in the server's own field:
+ * vLLM `reasoning` (its name since 0.11; `reasoning_content` is gone), llama.cpp `reasoning_content` (or inline
+ * in `<think>` tags with `reasoning_format: none`).
  */
 import type { OutputPlan } from '../output.js';
 import type { FramePlan } from '../stream.js';
@@ -23,6 +25,26 @@ export interface OpenAIAnswer {
   cachedTokens: number;
   completionTokens: number;
   includeUsage: boolean;
+  /** llama.cpp `reasoning_format: none`: reasoning stays in the content, between `<think>` tags. */
+  reasoningInline?: boolean;
+}
+
+/** The message field a server writes reasoning in. */
+const reasoningField = (d: OpenAIDialect) => (d.name === 'vllm' ? 'reasoning' : 'reasoning_content');
+
+/** A plan's reasoning pieces as inline `<think>` text (llama.cpp `reasoning_format: none`). */
+function inlineThinking(reasoning: readonly string[]): string[] {
+  if (reasoning.length === 0) return [];
+  return reasoning.map(
+    (p, i) => `${i === 0 ? '<think>\n' : ''}${p}${i === reasoning.length - 1 ? '\n</think>\n\n' : ''}`,
+  );
+}
+
+/** Delta JSON of a chat plan's reasoning steps. */
+function reasoningSteps(a: OpenAIAnswer, plan: OutputPlan): string[] {
+  if (a.reasoningInline) return inlineThinking(plan.reasoning).map((p) => `{"content":${JSON.stringify(p)}}`);
+  const field = reasoningField(a.dialect);
+  return plan.reasoning.map((p) => `{"${field}":${JSON.stringify(p)}}`);
 }
 
 /** Usage object (`prompt_tokens_details` etc. only where the real server sends them). */
@@ -68,9 +90,17 @@ export function openaiFrames(a: OpenAIAnswer): FramePlan {
   const object = chat ? 'chat.completion.chunk' : 'text_completion';
   const prefix = `data: {"id":"${a.id}","object":"${object}","created":${a.created},"model":${JSON.stringify(a.model)},${fp}"choices":[`;
   const suffix = `]${a.includeUsage && d.usageNullInChunks ? ',"usage":null' : ''}}\n\n`;
-  const tools = a.plans.map((p) => (p.kind === 'tools' ? toolSteps(p) : null));
+  // Chat: every token step's delta per choice (reasoning, then tool calls or text).
+  const deltas = a.plans.map((p) =>
+    chat
+      ? [
+          ...reasoningSteps(a, p),
+          ...(p.kind === 'tools' ? toolSteps(p) : p.pieces.map((t) => `{"content":${JSON.stringify(t)}}`)),
+        ]
+      : null,
+  );
   const stepsOf = (i: number) =>
-    tools[i]?.length ?? (a.plans[i] as Extract<OutputPlan, { kind: 'text' }>).pieces.length;
+    deltas[i]?.length ?? (a.plans[i] as Extract<OutputPlan, { kind: 'text' }>).pieces.length;
   let steps = 0;
   for (let i = 0; i < a.plans.length; i++) steps = Math.max(steps, stepsOf(i));
   const logprobs = chat && d.llamacppExtras ? '' : '"logprobs":null,';
@@ -92,13 +122,11 @@ export function openaiFrames(a: OpenAIAnswer): FramePlan {
       let s = '';
       for (let c = 0; c < a.plans.length; c++) {
         const plan = a.plans[c]!;
-        const t = tools[c];
-        if (t) {
-          if (i < t.length) s += choice(c, `"delta":${t[i]}`, null);
-        } else if (plan.kind === 'text' && i < plan.pieces.length) {
-          const text = JSON.stringify(plan.pieces[i]);
-          s += choice(c, chat ? `"delta":{"content":${text}}` : `"text":${text}`, null);
-        }
+        const steps = deltas[c];
+        if (steps) {
+          if (i < steps.length) s += choice(c, `"delta":${steps[i]}`, null);
+        } else if (plan.kind === 'text' && i < plan.pieces.length)
+          s += choice(c, `"text":${JSON.stringify(plan.pieces[i])}`, null);
       }
       return s;
     },
@@ -135,7 +163,8 @@ export function openaiBody(a: OpenAIAnswer): string {
       return { index, text, logprobs: null, finish_reason, ...vllm };
     }
     const message: Record<string, unknown> = { role: 'assistant' };
-    if (plan.kind === 'text') message.content = plan.pieces.join('');
+    const inline = a.reasoningInline ? inlineThinking(plan.reasoning).join('') : '';
+    if (plan.kind === 'text') message.content = inline + plan.pieces.join('');
     else {
       message.content = null;
       message.tool_calls = plan.calls.map((c) => ({
@@ -148,9 +177,10 @@ export function openaiBody(a: OpenAIAnswer): string {
     if (d.name === 'vllm') {
       // Current vLLM serialises every ChatMessage field, refusal included.
       message.refusal = null;
-      message.reasoning_content = null;
+      message.reasoning = null;
       message.tool_calls ??= [];
     }
+    if (plan.reasoning.length > 0 && !a.reasoningInline) message[reasoningField(d)] = plan.reasoning.join('');
     return d.llamacppExtras
       ? { index, message, finish_reason }
       : { index, message, logprobs: null, finish_reason, ...vllm };

@@ -5,7 +5,9 @@
  * `response.in_progress`, per item `response.output_item.added` … `response.output_item.done` (text through
  * `response.content_part.added`, `response.output_text.delta`/`.done`, `response.content_part.done`; calls through
  * `response.function_call_arguments.delta`/`.done`), then `response.completed` (`response.incomplete` when
- * `max_output_tokens` cut it). An in-stream error is an `error` event. No `[DONE]`.
+ * `max_output_tokens` cut it). An in-stream error is an `error` event. No `[DONE]`. A reasoning model (vLLM with a
+ * reasoning parser) answers with a `reasoning` item first (`reasoning_text` content, streamed as
+ * `response.reasoning_text.delta`/`.done`); OpenAI keeps its reasoning hidden.
  */
 import type { Exchange } from '../exchange.js';
 import { admitGeneration } from '../generation.js';
@@ -62,11 +64,18 @@ interface Answer {
   cachedTokens: number;
   completionTokens: number;
   messageId: string;
+  reasoningId: string;
 }
 
 function outputItems(a: Answer): Json[] {
-  if (a.plan.kind === 'text') return [message(a.messageId, a.plan.pieces.join(''), 'completed')];
-  return a.plan.calls.map((c) => call(c.id, c.name, c.json, 'completed'));
+  const thought = a.plan.reasoning.length ? [reasoning(a.reasoningId, a.plan.reasoning.join(''), 'completed')] : [];
+  if (a.plan.kind === 'text') return [...thought, message(a.messageId, a.plan.pieces.join(''), 'completed')];
+  return [...thought, ...a.plan.calls.map((c) => call(c.id, c.name, c.json, 'completed'))];
+}
+
+function reasoning(id: string, text: string, status: string): Json {
+  const content = status === 'completed' ? [{ type: 'reasoning_text', text }] : [];
+  return { id, type: 'reasoning', summary: [], content, encrypted_content: null, status };
 }
 
 function message(id: string, text: string, status: string): Json {
@@ -112,7 +121,7 @@ function responseObject(a: Answer, id: string, created: number, status: string, 
           input_tokens: a.promptTokens,
           input_tokens_details: { cached_tokens: a.cachedTokens, cache_write_tokens: 0 },
           output_tokens: a.completionTokens,
-          output_tokens_details: { reasoning_tokens: 0 },
+          output_tokens_details: { reasoning_tokens: a.plan.reasoning.length },
           total_tokens: a.promptTokens + a.completionTokens,
         }
       : null,
@@ -130,31 +139,59 @@ function responseFrames(a: Answer, id: string, created: number): FramePlan {
   const steps: string[] = [];
   let tail = '';
   const plan = a.plan;
+  // The reasoning item's closing events ride on the first step after it (or the tail).
+  let pending = '';
+  const first = plan.reasoning.length ? 1 : 0;
+  if (first) {
+    const at = { item_id: a.reasoningId, output_index: 0, content_index: 0 };
+    head += ev('response.output_item.added', { output_index: 0, item: reasoning(a.reasoningId, '', 'in_progress') });
+    for (const p of plan.reasoning) steps.push(ev('response.reasoning_text.delta', { ...at, delta: p }));
+    const text = plan.reasoning.join('');
+    pending += ev('response.reasoning_text.done', { ...at, text });
+    pending += ev('response.output_item.done', { output_index: 0, item: reasoning(a.reasoningId, text, 'completed') });
+  }
+  const withPending = (s: string) => {
+    const out = pending + s;
+    pending = '';
+    return out;
+  };
   if (plan.kind === 'text') {
-    const at = { item_id: a.messageId, output_index: 0, content_index: 0 };
-    head += ev('response.output_item.added', { output_index: 0, item: message(a.messageId, '', 'in_progress') });
-    head += ev('response.content_part.added', {
-      ...at,
-      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
-    });
-    for (const p of plan.pieces) steps.push(ev('response.output_text.delta', { ...at, delta: p, logprobs: [] }));
+    const at = { item_id: a.messageId, output_index: first, content_index: 0 };
+    const opening =
+      ev('response.output_item.added', { output_index: first, item: message(a.messageId, '', 'in_progress') }) +
+      ev('response.content_part.added', {
+        ...at,
+        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+      });
+    if (first) pending += opening;
+    else head += opening;
+    for (const p of plan.pieces)
+      steps.push(withPending(ev('response.output_text.delta', { ...at, delta: p, logprobs: [] })));
     const text = plan.pieces.join('');
-    tail += ev('response.output_text.done', { ...at, text, logprobs: [] });
+    tail += withPending(ev('response.output_text.done', { ...at, text, logprobs: [] }));
     tail += ev('response.content_part.done', {
       ...at,
       part: { type: 'output_text', text, annotations: [], logprobs: [] },
     });
-    tail += ev('response.output_item.done', { output_index: 0, item: message(a.messageId, text, 'completed') });
+    tail += ev('response.output_item.done', {
+      output_index: first,
+      item: message(a.messageId, text, 'completed'),
+    });
   } else {
     plan.calls.forEach((c, i) => {
-      const at = { item_id: `fc_${c.id}`, output_index: i };
-      steps.push(ev('response.output_item.added', { output_index: i, item: call(c.id, c.name, '', 'in_progress') }));
+      const at = { item_id: `fc_${c.id}`, output_index: first + i };
+      const item = call(c.id, c.name, '', 'in_progress');
+      steps.push(withPending(ev('response.output_item.added', { output_index: first + i, item })));
       for (const f of c.fragments) steps.push(ev('response.function_call_arguments.delta', { ...at, delta: f }));
     });
+    tail += withPending('');
     plan.calls.forEach((c, i) => {
-      const at = { item_id: `fc_${c.id}`, output_index: i };
+      const at = { item_id: `fc_${c.id}`, output_index: first + i };
       tail += ev('response.function_call_arguments.done', { ...at, name: c.name, arguments: c.json });
-      tail += ev('response.output_item.done', { output_index: i, item: call(c.id, c.name, c.json, 'completed') });
+      tail += ev('response.output_item.done', {
+        output_index: first + i,
+        item: call(c.id, c.name, c.json, 'completed'),
+      });
     });
   }
   const cut = plan.kind === 'text' && plan.finish === 'length';
@@ -168,6 +205,9 @@ function responseFrames(a: Answer, id: string, created: number): FramePlan {
     error: () => ev('error', { code: 'server_error', message: 'Internal server error during generation', param: null }),
   };
 }
+
+/** The request turns the chat template's thinking off (`chat_template_kwargs.enable_thinking: false`). */
+const thinkingOff = (b: Json) => isRecord(b.chat_template_kwargs) && b.chat_template_kwargs.enable_thinking === false;
 
 /** Serves `POST /v1/responses`. */
 export async function responses(ex: Exchange, d: OpenAIDialect): Promise<void> {
@@ -196,6 +236,7 @@ export async function responses(ex: Exchange, d: OpenAIDialect): Promise<void> {
       lastFromUser: last?.role === 'user',
       choices: 1,
       toolIdPrefix: 'call_',
+      reasoning: d.name === 'vllm' && ex.rt.opts.reasoning && !thinkingOff(b),
     },
     model,
     stream ? type : null,
@@ -210,6 +251,7 @@ export async function responses(ex: Exchange, d: OpenAIDialect): Promise<void> {
     cachedTokens: gen.lease.cachedTokens,
     completionTokens: gen.outputTokens,
     messageId: `msg_${randomHex(24)}`,
+    reasoningId: `rs_${randomHex(24)}`,
   };
   const id = `resp_${d.name === 'openai' ? randomId(40) : randomHex(32)}`;
   const created = Math.floor(Date.now() / 1000);

@@ -112,6 +112,14 @@ function parseGeneration(ex: Exchange, d: OpenAIDialect, b: Json, kind: 'chat' |
     ex.error(400, 'Stream options can only be defined when `stream=True`.', 'stream_options');
     return null;
   }
+  if (
+    d.name === 'vllm' &&
+    b.reasoning_effort != null &&
+    !['low', 'medium', 'high'].includes(String(b.reasoning_effort))
+  ) {
+    ex.error(400, "Invalid 'reasoning_effort': input should be 'low', 'medium' or 'high'.", 'reasoning_effort');
+    return null;
+  }
   const tools = kind === 'chat' ? parseTools(b.tools) : [];
   const toolChoice = parseToolChoice(b.tool_choice);
   if (!tools || !toolChoice) {
@@ -129,7 +137,19 @@ function parseGeneration(ex: Exchange, d: OpenAIDialect, b: Json, kind: 'chat' |
     minTokens: Number.isInteger(b.min_tokens) ? (b.min_tokens as number) : undefined,
     choices: (n as number) * promptCount,
     toolIdPrefix: d.toolIdPrefix,
+    reasoning: kind === 'chat' && reasons(ex, d, b),
   };
+}
+
+/**
+ * Whether a chat answer starts with reasoning: a reasoning model (vLLM's reasoning parser, a llama.cpp thinking
+ * template) unless the request turns the template's thinking off (`chat_template_kwargs.enable_thinking: false`).
+ * OpenAI keeps its reasoning hidden in chat.
+ */
+function reasons(ex: Exchange, d: OpenAIDialect, b: Json): boolean {
+  if (!ex.rt.opts.reasoning || (d.name !== 'vllm' && d.name !== 'llamacpp')) return false;
+  const kwargs = b.chat_template_kwargs;
+  return !(isRecord(kwargs) && kwargs.enable_thinking === false);
 }
 
 async function generate(ex: Exchange, d: OpenAIDialect, kind: 'chat' | 'completion'): Promise<void> {
@@ -155,6 +175,7 @@ async function generate(ex: Exchange, d: OpenAIDialect, kind: 'chat' | 'completi
     cachedTokens: gen.lease.cachedTokens,
     completionTokens: gen.outputTokens,
     includeUsage: stream && isRecord(b.stream_options) && b.stream_options.include_usage === true,
+    reasoningInline: d.llamacppExtras && b.reasoning_format === 'none',
   };
   if (stream) await runStream(ex, gen, sseType(d), openaiFrames(answer));
   else await runUnary(ex, gen, () => openaiBody(answer));

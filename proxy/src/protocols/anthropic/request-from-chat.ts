@@ -2,8 +2,14 @@
  * Canonical chat request → Anthropic Messages request (an OpenAI or Ollama client served by an Anthropic upstream).
  * Fields Anthropic cannot express are refused with a 400 naming the field; hints with no effect on the answer
  * (message `name`, image `detail`, tool `strict`, `store`, `service_tier`, `metadata`) are ignored.
+ *
+ * `reasoning_effort` becomes extended thinking with the effort's budget (below `max_tokens`; without a client limit
+ * `max_tokens` is the budget plus the default). It is dropped — reported, not refused — where Anthropic would refuse
+ * thinking: with a temperature other than 1, `top_k`, `top_p` below 0.95, a forced tool, or no room for the
+ * smallest budget. Earlier turns' reasoning goes back as a thinking block only with its Anthropic signature.
  */
 import type { ChatMessage, ChatRequest, ChatTool, ContentPart, ToolChoice } from '../canonical/chat.js';
+import { budgetOfEffort, MIN_THINKING_BUDGET, turnReasoning } from '../canonical/reasoning.js';
 import { isRecord, parseArguments, refuseUnknownFields, refuseUnlessDefault, untranslatable } from '../common/json.js';
 import { anthropicSourceOf } from './images.js';
 import type {
@@ -43,6 +49,7 @@ const HANDLED = new Set([
   'store',
   'service_tier',
   'metadata',
+  'reasoning_effort',
 ]);
 
 function textOf(content: ChatMessage['content'], param: string): AnthropicTextBlock[] {
@@ -66,15 +73,19 @@ function userBlocks(parts: readonly ContentPart[], param: string): AnthropicBloc
 
 function assistantMessage(m: ChatMessage, i: number): AnthropicMessage {
   const text = textOf(m.content, `messages[${i}].content`);
-  const blocks: AnthropicBlock[] = [...text];
+  const thought = turnReasoning(m);
+  const blocks: AnthropicBlock[] = [];
+  if (thought?.signature) blocks.push({ type: 'thinking', thinking: thought.text, signature: thought.signature });
+  blocks.push(...text);
   for (const [j, c] of (m.tool_calls ?? []).entries()) {
     if ((c.type !== undefined && c.type !== 'function') || !c.function)
       throw untranslatable(`messages[${i}].tool_calls[${j}].type`, 'only function tool calls can be translated');
     const input = parseArguments(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`);
     blocks.push({ type: 'tool_use', id: c.id, name: c.function.name, input });
   }
-  const only = text[0];
-  if (blocks.length === 1 && only && !m.tool_calls) return { role: 'assistant', content: only.text };
+  const only = blocks[0];
+  if (blocks.length === 1 && only?.type === 'text' && !m.tool_calls)
+    return { role: 'assistant', content: text[0]?.text ?? '' };
   return { role: 'assistant', content: blocks.length ? blocks : '' };
 }
 
@@ -138,8 +149,41 @@ function convertToolChoice(c: ToolChoice | undefined, parallel: unknown): Anthro
   throw untranslatable('tool_choice', 'must be auto, none, required or a named function');
 }
 
-/** Translates `req`; `model` is the upstream model name. Throws a 400 GatewayError for untranslatable fields. */
-export function anthropicRequestFromChat(req: ChatRequest, model: string): MessagesRequest {
+/** Why Anthropic would refuse thinking with `out`'s sampling and tool choice, if it would. */
+function thinkingConflict(out: MessagesRequest): boolean {
+  const forced = out.tool_choice?.type === 'any' || out.tool_choice?.type === 'tool';
+  return (
+    forced ||
+    (out.temperature !== undefined && out.temperature !== 1) ||
+    out.top_k !== undefined ||
+    (out.top_p !== undefined && out.top_p < 0.95)
+  );
+}
+
+/** Writes `req.reasoning_effort` into `out` as extended thinking; names it in `dropped` where it cannot be. */
+function applyThinking(req: ChatRequest, out: MessagesRequest, dropped: string[]): void {
+  const effort = req.reasoning_effort;
+  const wanted = effort ? budgetOfEffort(effort) : undefined;
+  if (wanted === undefined) return;
+  if (thinkingConflict(out)) {
+    dropped.push('reasoning_effort');
+    return;
+  }
+  const unlimited = req.max_completion_tokens == null && req.max_tokens == null;
+  if (unlimited) out.max_tokens = wanted + DEFAULT_ANTHROPIC_MAX_TOKENS;
+  const budget = Math.min(wanted, out.max_tokens - 1);
+  if (budget < MIN_THINKING_BUDGET) {
+    dropped.push('reasoning_effort');
+    return;
+  }
+  out.thinking = { type: 'enabled', budget_tokens: budget };
+}
+
+/**
+ * Translates `req`; `model` is the upstream model name. Throws a 400 GatewayError for untranslatable fields; names
+ * the fields it leaves out in `dropped`.
+ */
+export function anthropicRequestFromChat(req: ChatRequest, model: string, dropped: string[] = []): MessagesRequest {
   refuseUnknownFields(req, HANDLED, 'is not supported by Anthropic upstreams');
   refuseUnlessDefault(req, 'n', 'Anthropic returns one choice per request', [1]);
   refuseUnlessDefault(req, 'logprobs', 'Anthropic does not return log probabilities', [false]);
@@ -172,5 +216,6 @@ export function anthropicRequestFromChat(req: ChatRequest, model: string): Messa
   if (typeof req.top_k === 'number') out.top_k = req.top_k;
   if (req.stream) out.stream = true;
   if (typeof req.user === 'string') out.metadata = { user_id: req.user };
+  applyThinking(req, out, dropped);
   return out;
 }

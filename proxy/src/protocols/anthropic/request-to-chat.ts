@@ -1,9 +1,12 @@
 /**
  * Anthropic Messages request → canonical chat request (an Anthropic client served by an OpenAI-protocol or Ollama
  * upstream). Untranslatable fields and blocks get a 400 naming them. Ignored, by documented rule: `cache_control` (a
- * caching hint), thinking blocks of earlier turns (Anthropic drops them from context too).
+ * caching hint). Extended thinking becomes `reasoning_effort` (by its budget); the thinking blocks of earlier turns
+ * become the reasoning of their assistant turn (their signatures are Anthropic's alone and stay behind), redacted
+ * thinking is left out.
  */
 import type { ChatMessage, ChatRequest, ChatTool, ContentPart, ToolChoice } from '../canonical/chat.js';
+import { effortOfBudget, type ReasoningEffort } from '../canonical/reasoning.js';
 import { isRecord, refuseUnknownFields, untranslatable } from '../common/json.js';
 import { urlOfAnthropicSource } from './images.js';
 import {
@@ -32,8 +35,8 @@ const HANDLED = new Set([
   'service_tier',
 ]);
 
-/** Thinking blocks are signed for Anthropic only: other upstreams cannot verify or use them. */
-const DROPPED_BLOCKS = new Set(['thinking', 'redacted_thinking']);
+/** Encrypted thinking only Anthropic can read. */
+const DROPPED_BLOCKS = new Set(['redacted_thinking']);
 /** Marks a `tool_result` with `is_error: true` for upstreams whose tool messages have no error flag. */
 export const TOOL_ERROR_PREFIX = 'Error: ';
 
@@ -82,19 +85,30 @@ function userMessages(m: AnthropicMessage, i: number): ChatMessage[] {
 function assistantMessage(m: AnthropicMessage, i: number): ChatMessage {
   if (typeof m.content === 'string') return { role: 'assistant', content: m.content };
   let text: string | null = null;
+  let reasoning = '';
   const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
   m.content.forEach((b, j) => {
     const t = knownBlock(b, 'text');
     const use = knownBlock(b, 'tool_use');
+    const thought = knownBlock(b, 'thinking');
     if (t) text = (text ?? '') + t.text;
+    else if (thought) reasoning += thought.thinking;
     else if (use)
       calls.push({ id: use.id, type: 'function', function: { name: use.name, arguments: JSON.stringify(use.input) } });
     else if (!DROPPED_BLOCKS.has(b.type))
       throw untranslatable(`messages.${i}.content.${j}.type`, `block type '${b.type}' cannot be sent to this upstream`);
   });
+  const withReasoning = reasoning ? { reasoning_content: reasoning } : {};
   return calls.length
-    ? { role: 'assistant', content: text, tool_calls: calls }
-    : { role: 'assistant', content: text ?? '' };
+    ? { role: 'assistant', content: text, tool_calls: calls, ...withReasoning }
+    : { role: 'assistant', content: text ?? '', ...withReasoning };
+}
+
+/** Extended thinking as a reasoning effort: enabled by its budget, adaptive as `medium`, disabled as none asked. */
+function effortOfThinking(thinking: MessagesRequest['thinking']): ReasoningEffort | undefined {
+  if (!isRecord(thinking) || thinking.type === 'disabled') return undefined;
+  const budget = thinking.budget_tokens;
+  return typeof budget === 'number' ? effortOfBudget(budget) : 'medium';
 }
 
 function convertTools(tools: readonly AnthropicTool[]): ChatTool[] {
@@ -119,8 +133,6 @@ function convertToolChoice(c: AnthropicToolChoice): { tool_choice: ToolChoice; p
 /** Translates a validated Messages request; `model` is the upstream model name. */
 export function chatRequestFromAnthropic(req: MessagesRequest, model: string): ChatRequest {
   refuseUnknownFields(req, HANDLED, 'is not supported when the upstream is not Anthropic');
-  if (isRecord(req.thinking) && req.thinking.type !== 'disabled')
-    throw untranslatable('thinking', 'extended thinking is only available from Anthropic upstreams');
   const messages: ChatMessage[] = [];
   if (req.system !== undefined) {
     const parts = textParts(req.system, 'system');
@@ -141,5 +153,7 @@ export function chatRequestFromAnthropic(req: MessagesRequest, model: string): C
   if (req.top_k !== undefined) out.top_k = req.top_k;
   if (req.stream) out.stream = true;
   if (typeof req.metadata?.user_id === 'string') out.user = req.metadata.user_id;
+  const effort = effortOfThinking(req.thinking);
+  if (effort) out.reasoning_effort = effort;
   return out;
 }

@@ -9,20 +9,29 @@ import { type AnthropicBlock, knownBlock, type MessageAnswer } from './schemas.j
 export function chatResponseFromAnthropic(r: MessageAnswer, model: string): { body: ChatResponse; usage?: Usage } {
   let text: string | null = null;
   let reasoning: string | null = null;
+  const signatures: string[] = [];
   const calls: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> = [];
   for (const b of r.content) {
     const t = knownBlock(b, 'text');
     const thinking = b.type === 'thinking' && typeof b.thinking === 'string' ? b.thinking : undefined;
     const use = knownBlock(b, 'tool_use');
     if (t) text = (text ?? '') + t.text;
-    else if (thinking !== undefined) reasoning = (reasoning ?? '') + thinking;
-    else if (use)
+    else if (thinking !== undefined) {
+      reasoning = (reasoning ?? '') + thinking;
+      signatures.push(typeof b.signature === 'string' ? b.signature : '');
+    } else if (use)
       calls.push({ id: use.id, type: 'function', function: { name: use.name, arguments: JSON.stringify(use.input) } });
   }
   const usage = usageFromAnthropic(r.usage);
   const body = oneChoiceResponse(
     { id: r.id ? `chatcmpl-${r.id}` : randomId('chatcmpl-'), model },
-    { content: text, toolCalls: calls, reasoning },
+    // A signature signs one block's text: joined blocks keep none.
+    {
+      content: text,
+      toolCalls: calls,
+      reasoning,
+      reasoningSignature: signatures.length === 1 ? signatures[0] : undefined,
+    },
     finishOfStop(r.stop_reason),
     usage && openAIUsage(usage),
   );

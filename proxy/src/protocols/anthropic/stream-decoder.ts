@@ -86,6 +86,8 @@ export class AnthropicChunkDecoder implements ChunkDecoder {
         const d = record(j.delta);
         if (d.type === 'text_delta') return this.chunk({ content: String(d.text) });
         if (d.type === 'thinking_delta') return this.chunk({ reasoning_content: String(d.thinking) });
+        if (d.type === 'signature_delta' && typeof d.signature === 'string' && d.signature)
+          return this.chunk({ reasoning_signature: d.signature });
         if (d.type === 'input_json_delta') {
           const index = this.toolIndex.get(j.index);
           if (index === undefined || d.partial_json === '') return undefined;

@@ -16,12 +16,14 @@ import { anthropicErrorParser } from './upstream-errors.js';
  */
 export const anthropicChatUpstream: ChatUpstreamHalf = {
   request(chat, ctx) {
-    const body = anthropicRequestFromChat({ ...chat, stream: ctx.stream }, ctx.upstreamModel);
+    const dropped: string[] = [];
+    const body = anthropicRequestFromChat({ ...chat, stream: ctx.stream }, ctx.upstreamModel, dropped);
     return {
       method: 'POST',
       path: ANTHROPIC_PATHS.messages,
       headers: anthropicHeaders({ backend: ctx.backend }, ctx.stream),
       body: JSON.stringify(body),
+      ...(dropped.length ? { dropped } : {}),
     };
   },
   response: (body, ctx) => chatResponseFromAnthropic(parseUpstreamJson(body, messageAnswer), ctx.publicModel),

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { refineWith } from '../common/refine.js';
+import { REASONING_EFFORTS, withReasoningAlias } from './reasoning.js';
 
 /** `function` is required on function tools and tool calls (the default type); other types (custom) carry none. */
 const functionRequired = (v: { type?: string | undefined; function?: unknown }, ctx: z.RefinementCtx) => {
@@ -37,6 +38,8 @@ const message = z
     name: z.string().optional(),
     tool_calls: z.array(toolCall).optional(),
     tool_call_id: z.string().optional(),
+    /** The reasoning of an earlier assistant turn (see reasoning.ts). */
+    reasoning_content: z.string().nullish(),
   })
   .loose();
 
@@ -70,6 +73,7 @@ export const chatRequest = z
     response_format: z.looseObject({ type: z.string() }).optional(),
     logprobs: z.boolean().nullable().optional(),
     top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+    reasoning_effort: z.enum(REASONING_EFFORTS).nullish(),
   })
   .loose();
 
@@ -98,11 +102,15 @@ export const chatResponse = z.looseObject({
   choices: z.array(
     z.looseObject({
       index: hint(z.number()),
-      message: z.looseObject({
-        content: z.string().nullish(),
-        tool_calls: z.array(answerToolCall).nullish(),
-        reasoning_content: hint(z.string()),
-      }),
+      message: z.preprocess(
+        withReasoningAlias,
+        z.looseObject({
+          content: z.string().nullish(),
+          tool_calls: z.array(answerToolCall).nullish(),
+          reasoning_content: hint(z.string()),
+          reasoning_signature: hint(z.string()),
+        }),
+      ),
       finish_reason: hint(z.string()),
     }),
   ),
@@ -122,12 +130,16 @@ const chunkToolCall = z.looseObject({
   function: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
 });
 
-const delta = z.looseObject({
-  role: hint(z.string()),
-  content: z.string().nullish(),
-  reasoning_content: hint(z.string()),
-  tool_calls: z.array(chunkToolCall).nullish(),
-});
+const delta = z.preprocess(
+  withReasoningAlias,
+  z.looseObject({
+    role: hint(z.string()),
+    content: z.string().nullish(),
+    reasoning_content: hint(z.string()),
+    reasoning_signature: hint(z.string()),
+    tool_calls: z.array(chunkToolCall).nullish(),
+  }),
+);
 
 /** One streamed chat completion chunk, as the encoders read it. A chunk without choices may carry the usage. */
 export const chatChunk = z.looseObject({
@@ -160,6 +172,8 @@ export interface AnswerParts {
   content: string | null;
   toolCalls: ChatResponseToolCall[];
   reasoning: string | null | undefined;
+  /** Anthropic's signature of the reasoning (one thinking block), for clients that can send it back. */
+  reasoningSignature?: string | undefined;
 }
 
 /** A canonical answer with one choice, as the translators of upstream answers write them. */
@@ -174,6 +188,7 @@ export function oneChoiceResponse(
     content: parts.content,
     ...(parts.toolCalls.length ? { tool_calls: parts.toolCalls } : {}),
     ...(parts.reasoning ? { reasoning_content: parts.reasoning } : {}),
+    ...(parts.reasoning && parts.reasoningSignature ? { reasoning_signature: parts.reasoningSignature } : {}),
   };
   return {
     ...head,

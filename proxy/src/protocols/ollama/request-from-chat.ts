@@ -2,8 +2,11 @@
  * Canonical chat requests → Ollama `/api/chat` (an OpenAI or Anthropic client served by an Ollama upstream).
  * Ollama has no tool_choice: `none` sends no tools, `auto` is the default, `required`/named get a 400. Images must be
  * inline (Ollama takes bare base64). Tool results name their tool (`tool_name`) instead of a call id.
+ * `reasoning_effort` becomes `think` (`none` off, any other level on: Ollama's levels are gpt-oss's alone), an
+ * earlier assistant turn's reasoning its `thinking`.
  */
 import type { ChatMessage, ChatRequest } from '../canonical/chat.js';
+import { turnReasoning } from '../canonical/reasoning.js';
 import { parseDataUrl } from '../common/images.js';
 import { isRecord, parseArguments, refuseUnknownFields, refuseUnlessDefault, untranslatable } from '../common/json.js';
 import { ollamaOptionsFromSampling } from './options.js';
@@ -33,6 +36,7 @@ const HANDLED = new Set([
   'metadata',
   'service_tier',
   'parallel_tool_calls',
+  'reasoning_effort',
 ]);
 
 /** Bare base64 for Ollama's `images` from an OpenAI image URL; Ollama takes no remote URLs. */
@@ -67,6 +71,8 @@ function convertMessages(messages: readonly ChatMessage[]): OllamaMessage[] {
       throw untranslatable(`messages[${i}].content`, `Ollama takes images in user and system messages only`);
     if (m.role === 'assistant') {
       const out: OllamaMessage = { role: 'assistant', content };
+      const thought = turnReasoning(m);
+      if (thought) out.thinking = thought.text;
       if (m.tool_calls?.length)
         out.tool_calls = m.tool_calls.map((c, j) => {
           if (!c.function)
@@ -95,6 +101,7 @@ export function ollamaChatFromChat(req: ChatRequest, model: string, stream: bool
   if (choice !== undefined && choice !== 'auto' && choice !== 'none')
     throw untranslatable('tool_choice', 'Ollama cannot force a tool call (only auto or none)');
   const out: OllamaChatRequest = { model, messages: convertMessages(req.messages), stream };
+  if (req.reasoning_effort) out.think = req.reasoning_effort !== 'none';
   if (req.tools?.length && choice !== 'none')
     out.tools = req.tools.map((t, i) => {
       if (!t.function) throw untranslatable(`tools[${i}].type`, `tool type '${t.type}' cannot be translated`);

@@ -1,10 +1,12 @@
 /**
  * Ollama `/api/chat` and `/api/generate` requests → canonical chat requests (an Ollama client served by an
  * OpenAI-protocol or Anthropic upstream). Ollama tool calls carry no ids: ids are assigned in order and each tool
- * message answers the oldest open call with its `tool_name` (or the oldest open call). `keep_alive` and server
- * knobs in `options` (num_ctx, num_gpu, …) are ignored; anything else without an equivalent gets a 400.
+ * message answers the oldest open call with its `tool_name` (or the oldest open call). `think` becomes
+ * `reasoning_effort` and an assistant turn's `thinking` its reasoning. `keep_alive` and server knobs in `options`
+ * (num_ctx, num_gpu, …) are ignored; anything else without an equivalent gets a 400.
  */
 import type { ChatMessage, ChatRequest, ContentPart } from '../canonical/chat.js';
+import type { ReasoningEffort } from '../canonical/reasoning.js';
 import { sniffMediaType } from '../common/images.js';
 import { isRecord, refuseUnknownFields, untranslatable } from '../common/json.js';
 import { type Sampling, samplingFromOllamaOptions } from './options.js';
@@ -26,8 +28,14 @@ const GENERATE_FIELDS = new Set([
 
 function checkFields(body: OllamaChatRequest | OllamaGenerateRequest, allowed: ReadonlySet<string>): void {
   refuseUnknownFields(body, allowed, 'is not supported when the upstream is not Ollama', ['']);
-  if (body.think !== undefined && body.think !== false)
-    throw untranslatable('think', 'thinking can only be requested from Ollama upstreams');
+}
+
+/** `think` as a reasoning effort: a level as itself, true as `medium`, false as `none`. */
+function effortOfThink(think: OllamaChatRequest['think']): { reasoning_effort?: ReasoningEffort } {
+  if (think === undefined) return {};
+  if (think === true) return { reasoning_effort: 'medium' };
+  if (think === false) return { reasoning_effort: 'none' };
+  return { reasoning_effort: think };
 }
 
 function common(
@@ -61,7 +69,8 @@ function convertMessages(messages: readonly OllamaMessage[]): ChatMessage[] {
     if (m.role === 'system') return { role: 'system', content: m.content ?? '' };
     if (m.role === 'user') return { role: 'user', content: userContent(m.content ?? '', m.images) };
     if (m.role === 'assistant') {
-      if (!m.tool_calls?.length) return { role: 'assistant', content: m.content ?? '' };
+      const reasoning = m.thinking ? { reasoning_content: m.thinking } : {};
+      if (!m.tool_calls?.length) return { role: 'assistant', content: m.content ?? '', ...reasoning };
       const tool_calls = m.tool_calls.map((c) => {
         const id = c.id ?? `call_${next++}`;
         open.push({ id, name: c.function.name });
@@ -71,7 +80,7 @@ function convertMessages(messages: readonly OllamaMessage[]): ChatMessage[] {
           function: { name: c.function.name, arguments: JSON.stringify(c.function.arguments ?? {}) },
         };
       });
-      return { role: 'assistant', content: m.content ? m.content : null, tool_calls };
+      return { role: 'assistant', content: m.content ? m.content : null, tool_calls, ...reasoning };
     }
     if (m.role === 'tool') {
       const at = Math.max(
@@ -90,7 +99,12 @@ function convertMessages(messages: readonly OllamaMessage[]): ChatMessage[] {
 /** A validated `/api/chat` body as a canonical request. */
 export function chatRequestFromOllamaChat(body: OllamaChatRequest, model: string): ChatRequest {
   checkFields(body, CHAT_FIELDS);
-  const out: ChatRequest = { model, messages: convertMessages(body.messages), ...common(body) };
+  const out: ChatRequest = {
+    model,
+    messages: convertMessages(body.messages),
+    ...common(body),
+    ...effortOfThink(body.think),
+  };
   if (body.tools?.length) out.tools = body.tools;
   return out;
 }
@@ -102,5 +116,5 @@ export function chatRequestFromOllamaGenerate(body: OllamaGenerateRequest, model
   const messages: ChatMessage[] = [];
   if (typeof body.system === 'string' && body.system !== '') messages.push({ role: 'system', content: body.system });
   messages.push({ role: 'user', content: userContent(body.prompt ?? '', body.images) });
-  return { model, messages, ...common(body) };
+  return { model, messages, ...common(body), ...effortOfThink(body.think) };
 }

@@ -21,7 +21,12 @@ const message = z.looseObject({
   images: z.array(z.string()).nullable().optional(),
   tool_calls: z.array(toolCall).optional(),
   tool_name: z.string().optional(),
+  /** The reasoning of an earlier assistant turn. */
+  thinking: z.string().optional(),
 });
+
+/** `think`: on or off, or a level (gpt-oss). */
+const think = z.union([z.boolean(), z.enum(['low', 'medium', 'high'])]).optional();
 
 /** An `/api/chat` request, from clients and to Ollama upstreams. */
 export const ollamaChatRequest = z.looseObject({
@@ -32,7 +37,7 @@ export const ollamaChatRequest = z.looseObject({
   options,
   stream: z.boolean().optional(),
   keep_alive: keepAlive,
-  think: z.union([z.boolean(), z.string()]).optional(),
+  think,
 });
 
 /** An `/api/generate` request. */
@@ -46,6 +51,7 @@ export const ollamaGenerateRequest = z.looseObject({
   stream: z.boolean().optional(),
   raw: z.boolean().optional(),
   keep_alive: keepAlive,
+  think,
 });
 
 /** An `/api/embed` (`input`) or legacy `/api/embeddings` (`prompt`) request; each route requires its field. */

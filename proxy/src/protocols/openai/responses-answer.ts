@@ -105,13 +105,22 @@ export function outputText(text: string): Json {
   return { type: 'output_text', text, annotations: [], logprobs: [] };
 }
 
-/** A `reasoning` output item holding `text` as reasoning text. */
-export function reasoningItem(id: string, text: string, status: 'in_progress' | 'completed'): Json {
+/**
+ * A `reasoning` output item holding `text` as reasoning text; an Anthropic signature of it rides in
+ * `encrypted_content`, which clients send back as they got it.
+ */
+export function reasoningItem(
+  id: string,
+  text: string,
+  status: 'in_progress' | 'completed',
+  signature?: string | undefined,
+): Json {
   return {
     id,
     type: 'reasoning',
     summary: [],
     content: status === 'in_progress' ? [] : [{ type: 'reasoning_text', text }],
+    ...(signature ? { encrypted_content: signature } : {}),
     status,
   };
 }
@@ -128,7 +137,7 @@ export function functionCallItem(
 /** The output items of a canonical answer, in Responses order: reasoning, message, function calls. */
 export function outputItems(parts: AnswerParts): Json[] {
   const out: Json[] = [];
-  if (parts.reasoning) out.push(reasoningItem(randomId('rs_'), parts.reasoning, 'completed'));
+  if (parts.reasoning) out.push(reasoningItem(randomId('rs_'), parts.reasoning, 'completed', parts.reasoningSignature));
   if (parts.content) out.push(messageItem(randomId('msg_'), parts.content, 'completed'));
   for (const c of parts.toolCalls)
     out.push(

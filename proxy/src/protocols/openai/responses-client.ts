@@ -15,6 +15,7 @@ export const openAIResponsesClient: ChatClientHalf<'responses'> = {
       content: c?.message.content ?? null,
       toolCalls: c?.message.tool_calls ?? [],
       reasoning: c?.message.reasoning_content,
+      reasoningSignature: c?.message.reasoning_signature ?? undefined,
     });
     const end = responseEnd(finishOf(c?.finish_reason ?? 'stop'), usageFromOpenAI(res.usage));
     return JSON.stringify({ ...responseShell(ctx.body, ctx.publicModel, responseIds()), ...end, output });

@@ -3,7 +3,8 @@
  * OpenAI-protocol servers without their own Responses API). `instructions` become the first system message; input
  * messages keep their roles (`input_text`/`output_text` parts become text parts, `input_image` an `image_url`);
  * `function_call` items become the assistant's tool calls (consecutive ones join one assistant turn) and
- * `function_call_output` items tool messages; a `reasoning` item is the reasoning of the assistant turn after it.
+ * `function_call_output` items tool messages; a `reasoning` item is the reasoning of the assistant turn after it
+ * (its `encrypted_content`, an Anthropic signature the gateway handed out, goes with it).
  * Function tools and `tool_choice` map to their chat forms, `text.format` to `response_format`,
  * `max_output_tokens` to `max_tokens` and `reasoning.effort` to `reasoning_effort`. What chat cannot express —
  * built-in tools, file inputs, other item types, hosted prompts, unknown fields — is refused with a 400 naming the field.
@@ -47,6 +48,7 @@ function messagesOf(input: ResponsesRequest['input']): ChatMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: input }];
   const out: ChatMessage[] = [];
   let reasoning: string | undefined;
+  let signature: string | undefined;
   /** The assistant turn tool calls join: the one just written, until another kind of item comes. */
   let turn: ChatMessage | undefined;
   input.forEach((item, i) => {
@@ -54,8 +56,12 @@ function messagesOf(input: ResponsesRequest['input']): ChatMessage[] {
     const type = item.type ?? 'message';
     if (type === 'reasoning') {
       reasoning = (reasoning ?? '') + reasoningText(item);
+      signature = typeof item.encrypted_content === 'string' ? item.encrypted_content : undefined;
       return;
     }
+    const thought = reasoning
+      ? { reasoning_content: reasoning, ...(signature ? { reasoning_signature: signature } : {}) }
+      : {};
     if (type === 'function_call') {
       const call = {
         id: String(item.call_id),
@@ -64,15 +70,11 @@ function messagesOf(input: ResponsesRequest['input']): ChatMessage[] {
       };
       if (turn) turn.tool_calls = [...(turn.tool_calls ?? []), call];
       else {
-        turn = {
-          role: 'assistant',
-          content: null,
-          tool_calls: [call],
-          ...(reasoning ? { reasoning_content: reasoning } : {}),
-        };
+        turn = { role: 'assistant', content: null, tool_calls: [call], ...thought };
         out.push(turn);
       }
       reasoning = undefined;
+      signature = undefined;
       return;
     }
     turn = undefined;
@@ -90,8 +92,9 @@ function messagesOf(input: ResponsesRequest['input']): ChatMessage[] {
       throw untranslatable(`${param}.role`, `role '${role}' cannot be translated`);
     const message: ChatMessage = { role, content: contentOf(item.content, `${param}.content`) };
     if (role === 'assistant') {
-      if (reasoning) message.reasoning_content = reasoning;
+      Object.assign(message, thought);
       reasoning = undefined;
+      signature = undefined;
       turn = message;
     }
     out.push(message);

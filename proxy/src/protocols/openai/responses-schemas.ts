@@ -7,6 +7,7 @@
  * `background` are refused with a 400 naming the field, and answers say `store: false`.
  */
 import { z } from 'zod';
+import { REASONING_EFFORTS } from '../canonical/reasoning.js';
 import { refineWith } from '../common/refine.js';
 
 /** A content part of an input message or a tool output: its type is checked here, its fields where it is read. */
@@ -57,9 +58,6 @@ const tool = z
   });
 
 const toolChoice = z.union([z.enum(['none', 'auto', 'required']), z.looseObject({ type: z.string() })]);
-
-/** Reasoning effort values the Responses and Chat Completions APIs take. */
-export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh'] as const;
 
 /** A stateful field the gateway refuses: it keeps no responses to continue from. */
 const stateless = (why: string) =>

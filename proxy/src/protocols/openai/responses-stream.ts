@@ -29,6 +29,8 @@ interface OpenText {
   index: number;
   id: string;
   text: string;
+  /** Anthropic's signature of a reasoning item's text. */
+  signature?: string;
 }
 
 /** A function call being written, by its chunk tool-call index. */
@@ -87,7 +89,7 @@ export class ResponsesEventEncoder implements ChunkEncoder {
     this.text = undefined;
     const at = { item_id: t.id, output_index: t.index, content_index: 0 };
     if (t.kind === 'reasoning') {
-      const item = reasoningItem(t.id, t.text, 'completed');
+      const item = reasoningItem(t.id, t.text, 'completed', t.signature);
       this.output[t.index] = item;
       return (
         this.event('response.reasoning_text.done', { ...at, text: t.text }) +
@@ -187,6 +189,7 @@ export class ResponsesEventEncoder implements ChunkEncoder {
     if (!choice) return out;
     const d = choice.delta;
     if (d?.reasoning_content) out += this.textDelta('reasoning', d.reasoning_content);
+    if (d?.reasoning_signature && this.text?.kind === 'reasoning') this.text.signature = d.reasoning_signature;
     if (d?.content) out += this.textDelta('message', d.content);
     for (const tc of d?.tool_calls ?? []) out += this.callDelta(tc);
     const f = choice.finish_reason;

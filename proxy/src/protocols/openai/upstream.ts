@@ -11,6 +11,7 @@ import { scrubSecrets } from '../common/secrets.js';
 import type { AttemptContext, UpstreamRequest } from '../types.js';
 import { OpenAIChunkDecoder } from './stream.js';
 import { openAIErrorParser } from './upstream-errors.js';
+import { reasoningForOpenAI } from './upstream-reasoning.js';
 
 /** Headers for an OpenAI-protocol upstream: JSON, bearer credential, the backend's extra headers. */
 export function openAIHeaders(ctx: AttemptContext, stream: boolean): Record<string, string> {
@@ -30,7 +31,7 @@ export const openAIProbe = (ctx: AttemptContext): UpstreamRequest => ({
 /** OpenAI-protocol upstreams of translated requests. */
 export const openAIChatUpstream: ChatUpstreamHalf = {
   request(chat, ctx) {
-    const { stream_options: _ignored, ...rest } = chat;
+    const { stream_options: _ignored, ...rest } = reasoningForOpenAI(chat, ctx.backend.provider);
     const body = {
       ...rest,
       model: ctx.upstreamModel,

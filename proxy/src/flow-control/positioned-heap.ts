@@ -1,34 +1,16 @@
 /**
- * A binary min-heap whose members' positions are kept by the caller's `Positions` (a field on the member, a typed
- * array by index), so any member can be removed or re-keyed in O(log n). The order comes from `less(a, b)`; a
- * caller that changes what `less` reads of a member must call `update` on it.
+ * A binary min-heap of objects that know their own position (`heapIndex`, -1 when outside), so any member can be
+ * removed or re-keyed in O(log n). The order comes from `less(a, b)`; a caller that changes what `less` reads of a
+ * member must call `update` on it.
  */
-export interface Positions<T> {
-  /** Where `x` sits in the heap; -1 when outside. */
-  get(x: T): number;
-  set(x: T, position: number): void;
-}
-
-/** Positions kept on the members themselves. */
 export interface HeapMember {
   heapIndex: number;
 }
 
-/** The positions of `HeapMember`s (start them at -1). */
-export const ON_MEMBER: Positions<HeapMember> = {
-  get: (x) => x.heapIndex,
-  set: (x, p) => {
-    x.heapIndex = p;
-  },
-};
-
-export class PositionedHeap<T> {
+export class PositionedHeap<T extends HeapMember> {
   private readonly items: T[] = [];
 
-  constructor(
-    private readonly less: (a: T, b: T) => boolean,
-    private readonly pos: Positions<T>,
-  ) {}
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
 
   get size(): number {
     return this.items.length;
@@ -44,32 +26,30 @@ export class PositionedHeap<T> {
     return this.items;
   }
 
-  /** Adds `x`, or restores the order if it is in already. */
   push(x: T): void {
-    if (this.pos.get(x) >= 0) {
+    if (x.heapIndex >= 0) {
       this.update(x);
       return;
     }
-    this.pos.set(x, this.items.length);
+    x.heapIndex = this.items.length;
     this.items.push(x);
-    this.up(this.items.length - 1);
+    this.up(x.heapIndex);
   }
 
   remove(x: T): void {
-    const p = this.pos.get(x);
+    const p = x.heapIndex;
     if (p < 0) return;
     const last = this.items.pop() as T;
-    this.pos.set(x, -1);
+    x.heapIndex = -1;
     if (p === this.items.length) return;
     this.items[p] = last;
-    this.pos.set(last, p);
+    last.heapIndex = p;
     this.down(this.up(p));
   }
 
   /** Restores the order after what `less` reads of `x` changed. */
   update(x: T): void {
-    const p = this.pos.get(x);
-    if (p >= 0) this.down(this.up(p));
+    if (x.heapIndex >= 0) this.down(this.up(x.heapIndex));
   }
 
   private up(p: number): number {
@@ -80,11 +60,11 @@ export class PositionedHeap<T> {
       const y = items[parent] as T;
       if (!this.less(x, y)) break;
       items[p] = y;
-      this.pos.set(y, p);
+      y.heapIndex = p;
       p = parent;
     }
     items[p] = x;
-    this.pos.set(x, p);
+    x.heapIndex = p;
     return p;
   }
 
@@ -100,10 +80,10 @@ export class PositionedHeap<T> {
       const c = items[child] as T;
       if (!this.less(c, x)) break;
       items[p] = c;
-      this.pos.set(c, p);
+      c.heapIndex = p;
       p = child;
     }
     items[p] = x;
-    this.pos.set(x, p);
+    x.heapIndex = p;
   }
 }
