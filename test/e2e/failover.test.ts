@@ -111,6 +111,13 @@ describe('a replica dies under steady load', () => {
 
   it('takes the replica back once it answers health checks again', async () => {
     const dead = (await endpoints(proxy))[2]?.id ?? '';
+    // Dead and found so by active checks: as the test before leaves it, or killed here when this test runs alone.
+    await sims[2]?.kill();
+    await waitFor(
+      async () => (await endpoints(proxy)).find((e) => e.id === dead)?.health === 'unhealthy',
+      10_000,
+      'the replica to be found dead',
+    );
     await sims[2]?.restart();
     await waitFor(
       async () => (await endpoints(proxy)).find((e) => e.id === dead)?.available === true,
