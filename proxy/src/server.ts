@@ -19,7 +19,7 @@ import { SnapshotStore } from './config/store.js';
 import { maintainEndpoints } from './config/upkeep.js';
 import { WaitQueues } from './flow-control/wait-queues.js';
 import { createGovernance, type Governance } from './governance.js';
-import { DRAIN_IDLE_MS, DRAIN_SWEEP_MS, trackConnections } from './http/connections.js';
+import { DRAIN_IDLE_MS, DRAIN_SWEEP_MS, stopListening, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
@@ -216,7 +216,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
       // Answers from now on close their connection; kept-alive connections are closed once idle for a while, not
       // the moment they go idle (their client may be sending its next request on them right then).
       connections.startDraining();
-      const drained = new Promise<void>((resolve) => traffic.close(() => resolve()));
+      const drained = stopListening(traffic);
       const sweeper = clock.every(DRAIN_SWEEP_MS, () => connections.closeIdle(DRAIN_IDLE_MS));
       const timer = clock.after(graceMs, () => traffic.closeAllConnections());
       await drained;

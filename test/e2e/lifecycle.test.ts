@@ -124,35 +124,29 @@ describe('SIGTERM', () => {
         },
       );
     try {
-      sim.setTiming({ itlMs: 40 });
-      const begun = { first: false, quiet: false };
-      const inFlight = post(body('m', { stream: true, max_tokens: 10 }), () => {
-        begun.first = true;
-      });
-      // Another client's stream, after which that client sends nothing more on its connection.
-      const quietFlight = post(
-        body('m', { stream: true, max_tokens: 10 }),
-        () => {
-          begun.quiet = true;
-        },
-        quietAgent,
-      );
-      await waitFor(() => begun.first && begun.quiet, 5000, 'both streams to begin (headers sent before the drain)');
-      const closing = proxy.close(10_000);
-      const [first, quiet] = await Promise.all([inFlight, quietFlight]);
-      expect(first.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
-      expect(quiet.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      // Another client's connection, idle when the drain begins; that client sends nothing more on it.
+      const quiet = await post(body('m'), undefined, quietAgent);
+      expect(quiet.connection).toBe('keep-alive');
       const quietClosed = new Promise<void>((r) =>
         quiet.socket.destroyed ? r() : quiet.socket.once('close', () => r()),
       );
+      sim.setTiming({ itlMs: 40 });
+      let streaming = false;
+      const inFlight = post(body('m', { stream: true, max_tokens: 10 }), () => {
+        streaming = true;
+      });
+      await waitFor(() => streaming, 5000, 'the stream to begin (its headers sent before the drain)');
+      const closing = proxy.close(10_000);
+      const first = await inFlight;
+      expect(first.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
       // The client pauses before its next request, for almost as long as an idle connection is kept.
       await clock.advance(DRAIN_IDLE_MS - DRAIN_SWEEP_MS);
       const second = await post(body('m'));
       expect(second.socket).toBe(first.socket); // the same connection
       expect(second.status).toBe(200);
       expect(second.connection).toBe('close');
-      // Only the drain's sweep on the proxy's clock closes a connection left idle: the quiet one is still open
-      // until it has been idle for DRAIN_IDLE_MS, and the drain ends once it is closed.
+      // Only the drain's sweep on the proxy's clock closes a connection left idle (not the drain's start): the quiet
+      // one is still open until it has been idle for DRAIN_IDLE_MS, and the drain ends once it is closed.
       expect(quiet.socket.destroyed).toBe(false);
       await clock.advance(DRAIN_SWEEP_MS);
       await quietClosed;

@@ -56,3 +56,13 @@ export function trackConnections(server: Server, clock: Clock = systemClock): Tr
     },
   };
 }
+
+/**
+ * Stops accepting connections; resolves once every open one has closed. Node's `server.close()` also closes the
+ * connections idle at that moment, which races with a request their client may be sending right then, as closing
+ * them the moment they go idle would: here they stay open for the drain's sweep ({@link TrackedConnections.closeIdle}).
+ */
+export function stopListening(server: Server): Promise<void> {
+  server.closeIdleConnections = () => {};
+  return new Promise((resolve) => server.close(() => resolve()));
+}
