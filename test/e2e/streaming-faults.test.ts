@@ -89,10 +89,11 @@ describe('streaming', () => {
 describe('timeouts', () => {
   it('answers 504 when no first byte arrives in time', async () => {
     const started = Date.now();
-    const res = await chat('x [sim slow-first-byte-ms=3000]');
+    const res = await chat('x [sim slow-first-byte-ms=30000]');
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
-    expect(Date.now() - started).toBeLessThan(2500);
+    // At the 400 ms limit, not when the byte would come: the bound only tells the two apart, even on a loaded machine.
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('applies the first-byte limit to streams before anything is sent', async () => {
