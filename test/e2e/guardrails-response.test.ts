@@ -4,12 +4,15 @@
  * directive itself is not masked): the local detector masks (streamed through its window, the email split across
  * tokens still caught) and denies (a whole answer: 400 in the surface's shape; a stream: the surface's error event
  * instead of its end); the external stand-in masks and denies streamed text too, and when it hangs the answer is
- * withheld (closed: 503, in a stream the error event) or passed on unchanged (open).
+ * withheld (closed: 503, in a stream the error event) or passed on unchanged (open). Responses API streams keep their
+ * event numbering through the window and end a denial with the API's own error event.
  */
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardrailService, startGuardrailService } from '../sim/guardrail.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { scrape } from '../support/metrics-scrape.js';
+import { openAPIValidator } from '../support/openapi.js';
 import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { backendAndPool, routePolicy } from './governance-fixtures.js';
@@ -18,6 +21,7 @@ let sim: Simulator;
 let svc: GuardrailService;
 let proxy: TestProxy;
 
+const validate = openAPIValidator();
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 
@@ -260,5 +264,41 @@ describe('response-side failure modes of an external guardrail that hangs', () =
       sampleSum(m, 'switchyard_guardrail_errors_total', { guardrail, cause: 'timeout', mode });
     expect(errors('default/answers/extclosed', 'closed')).toBeGreaterThanOrEqual(2);
     expect(errors('default/answers/extopen', 'open')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('response-side guardrails: the Responses API through the openai SDK', () => {
+  const client = () => new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  const collect = async (output: string) => {
+    const stream = await client().responses.create({
+      model: 'local-model',
+      input: `[sim output=${output}] go`,
+      stream: true,
+    });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of stream) events.push(e);
+    return events;
+  };
+
+  it('masks output_text, whole and streamed, and numbers the events it writes in order', async () => {
+    const whole = await client().responses.create({ model: 'local-model', input: `[sim output=${LONG}] go` });
+    expect(whole.output_text).toBe(LONG.replace(EMAIL, '[EMAIL]'));
+    const events = await collect(LONG);
+    for (const e of events) expect(validate('ResponseStreamEvent', e), e.type).toEqual([]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const deltas = events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : []));
+    expect(deltas.length).toBeGreaterThan(2);
+    expect(deltas.join('')).toBe(LONG.replace(EMAIL, '[EMAIL]'));
+    expect(JSON.stringify(events)).not.toContain(EMAIL);
+  });
+
+  it("ends a denied stream with the API's numbered error event", async () => {
+    const events = await collect(`Sure, the card is ${CARD} as requested and more text follows here`);
+    expect(JSON.stringify(events)).not.toContain('4111');
+    const last = events.at(-1);
+    expect(last?.type).toBe('error');
+    expect(last?.type === 'error' && last.message).toContain('withheld by guardrail pii (card)');
+    expect(validate('ResponseStreamEvent', last)).toEqual([]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
   });
 });

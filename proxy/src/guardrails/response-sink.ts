@@ -4,7 +4,8 @@
  * the surface's shape). A stream's head goes out at once and its events flow through a StreamWindow: text waits in
  * the window, everything else passes in order once the text before it was released; a denial ends the stream with
  * the surface's error event and aborts the upstream. Events are processed in order, one at a time; while checks run
- * (an external call) the sink reports backpressure so the relay pauses the upstream.
+ * (an external call) the sink reports backpressure so the relay pauses the upstream. Events that number themselves
+ * (the Responses API's `sequence_number`) are numbered again as written, since released text may add events.
  */
 
 import type { GatewayError } from '../errors.js';
@@ -31,7 +32,8 @@ export interface GuardSinkOptions {
   window: StreamWindow;
   /** The stream error event of the surface for a denial. */
   streamError(denial: ResponseDenial): GatewayError;
-  renderStreamError(error: GatewayError): string;
+  /** The stream error event for `error`; `sequence` is the next event number of a self-numbered stream. */
+  renderStreamError(error: GatewayError, sequence: number): string;
 }
 
 /** Most bytes queued for checking before the sink asks the relay to pause the upstream. */
@@ -57,6 +59,8 @@ export class GuardSink extends DelegatingSink {
   private aborts: Array<() => void> = [];
   private ended = false;
   private readonly templates = new Map<string, Event>();
+  /** The number the next self-numbered event gets. */
+  private sequence = 0;
   /** Set when a guardrail denied the answer. */
   denial: ResponseDenial | undefined;
 
@@ -201,7 +205,8 @@ export class GuardSink extends DelegatingSink {
 
   private serialize(e: Event, terminator: string): string {
     if (!e.data) return e.raw + terminator;
-    const json = JSON.stringify(e.data);
+    const numbered = typeof e.data.sequence_number === 'number';
+    const json = JSON.stringify(numbered ? { ...e.data, sequence_number: this.sequence++ } : e.data);
     if (this.mode === 'ndjson') return json + terminator;
     return `${e.head ? `${e.head}\n` : ''}data: ${json}${terminator}`;
   }
@@ -259,7 +264,7 @@ export class GuardSink extends DelegatingSink {
     const denial = this.denial;
     if (!denial) return;
     this.ended = true;
-    super.end(before + this.o.renderStreamError(this.o.streamError(denial)));
+    super.end(before + this.o.renderStreamError(this.o.streamError(denial), this.sequence));
     for (const cb of this.aborts.splice(0)) {
       try {
         cb();

@@ -9,7 +9,7 @@
 import type { AuthorizedCall, Call, Stage } from '../call/call.js';
 import type { Observers } from '../call/observers.js';
 import { GatewayError } from '../errors.js';
-import { ERROR_SHAPES, requestFacts } from '../protocols/clients.js';
+import { clientStreamError, requestFacts } from '../protocols/clients.js';
 import type { GuardrailRegistry } from './registry.js';
 import { requestTexts, withRequestTexts } from './request-texts.js';
 import { GuardSink, splitGuardrails } from './response-sink.js';
@@ -125,7 +125,7 @@ export const guardResponse = <C extends AuthorizedCall>(registry: GuardrailRegis
         return { texts: current };
       },
       streamError: (d) => guardrailError(d.guardrail, d.verdict, 'response'),
-      renderStreamError: (e) => ERROR_SHAPES[call.surface].streamError(e),
+      renderStreamError: (e, sequence) => clientStreamError(call.request.operation, call.surface, e, sequence),
     });
     try {
       await next({ ...call, sink });

@@ -3,6 +3,7 @@
  * each operation (validation, stream and usage flags, prompt text, system prompts) and each surface's error shape.
  */
 
+import type { GatewayError } from '../errors.js';
 import { anthropicErrors } from './anthropic/client-errors.js';
 import { ANTHROPIC_OPERATIONS } from './anthropic/operations.js';
 import type { Operation, SurfaceName } from './catalog.js';
@@ -11,6 +12,7 @@ import { ollamaErrors } from './ollama/client-errors.js';
 import { OLLAMA_OPERATIONS } from './ollama/operations.js';
 import { openAIErrors } from './openai/client-errors.js';
 import { OPENAI_OPERATIONS } from './openai/operations.js';
+import { responsesErrorEvent } from './openai/responses-stream.js';
 import type { ClientRequest } from './requests.js';
 import type { ClientOperation, ErrorShape } from './types.js';
 
@@ -27,6 +29,19 @@ export const ERROR_SHAPES: Record<SurfaceName, ErrorShape> = {
   anthropic: anthropicErrors,
   ollama: ollamaErrors,
 };
+
+/**
+ * The event ending a client's stream of `operation` with `err`: the Responses API's own numbered `error` event
+ * (`sequence` is the stream's next number), else the surface's stream error.
+ */
+export function clientStreamError(
+  operation: Operation,
+  surface: SurfaceName,
+  err: GatewayError,
+  sequence: number,
+): string {
+  return operation === 'responses' ? responsesErrorEvent(err, sequence) : ERROR_SHAPES[surface].streamError(err);
+}
 
 /** What a request says about itself: whether it streams, wants usage in its stream, and its prompt text. */
 export interface RequestFacts {
