@@ -74,8 +74,10 @@ describe('external guardrail', () => {
   ] as const)('decides %s by its failure mode: closed denies, open allows', async (_what, fault, cause) => {
     svc.reset();
     svc.set(fault);
-    const closed = make({ timeoutMs: 200 });
-    const open = make({ timeoutMs: 200, failureMode: 'open' });
+    // A short limit where the service hangs; elsewhere one no loaded machine reaches, so the cause is the answer's.
+    const timeoutMs = cause === 'timeout' ? 200 : 10_000;
+    const closed = make({ timeoutMs });
+    const open = make({ timeoutMs, failureMode: 'open' });
     expect(await closed.check(input('hello'))).toEqual({
       action: 'deny',
       reason: 'guardrail_unavailable',

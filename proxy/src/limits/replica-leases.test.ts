@@ -43,8 +43,9 @@ describe('ReplicaLeases (exact fleet-wide caps in Redis)', () => {
   });
 
   it('renews the leases it holds; a proxy that stops renewing loses them after the TTL', async () => {
-    const holder = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 400, renewMs: 50 });
-    const other = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 400, renewMs: 50 });
+    // Renewed 30 times per TTL: a loaded machine's late timers do not let a live holder's lease lapse.
+    const holder = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
+    const other = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
     const r = replica(1);
     const name = await holder.acquire(r);
     expect(typeof name).toBe('string');
