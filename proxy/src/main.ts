@@ -7,7 +7,8 @@
  *   --max-body-bytes N    request body limit, default 10 MiB
  *   --headers-timeout-seconds S, --body-timeout-seconds S   client send timeouts (408), default 10 and 30
  *   --max-unauthenticated-body-bytes N   body bytes held at once by callers without a valid key, default 64 MiB
- *   --max-json-depth N, --max-model-name-length N   request bounds (400), default 64 and 256
+ *   --max-json-depth N, --max-json-values N, --max-model-name-length N   request bounds (400), default 64,
+ *                         100,000 and 256
  *   --max-upstream-event-bytes N, --max-upstream-response-bytes N   upstream bounds (502), default 1 MiB, 32 MiB
  *   --drain-seconds N     grace period on SIGTERM, default 30
  *   --log-level L         pino level (LOG_LEVEL)
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'body-timeout-seconds': { type: 'string' },
     'max-unauthenticated-body-bytes': { type: 'string' },
     'max-json-depth': { type: 'string' },
+    'max-json-values': { type: 'string' },
     'max-model-name-length': { type: 'string' },
     'max-upstream-event-bytes': { type: 'string' },
     'max-upstream-response-bytes': { type: 'string' },
@@ -86,6 +88,7 @@ const limits = {
   bodyTimeoutMs: bound('body-timeout-seconds', 1000),
   maxUnauthenticatedBodyBytes: bound('max-unauthenticated-body-bytes'),
   maxJsonDepth: bound('max-json-depth'),
+  maxJsonValues: bound('max-json-values'),
   maxModelNameLength: bound('max-model-name-length'),
   maxUpstreamEventBytes: bound('max-upstream-event-bytes'),
   maxUpstreamResponseBytes: bound('max-upstream-response-bytes'),

@@ -110,6 +110,7 @@ describe('chart defaults', () => {
         '--body-timeout-seconds=30',
         '--max-unauthenticated-body-bytes=67108864',
         '--max-json-depth=64',
+        '--max-json-values=100000',
         '--max-model-name-length=256',
         '--max-upstream-event-bytes=1048576',
         '--max-upstream-response-bytes=33554432',

@@ -25,6 +25,7 @@ const LIMITS = {
   bodyTimeoutMs: 800,
   maxUnauthenticatedBodyBytes: 1024 * 1024,
   maxJsonDepth: 16,
+  maxJsonValues: 1000,
   maxModelNameLength: 64,
   maxUpstreamEventBytes: 64 * 1024,
 };
@@ -196,6 +197,24 @@ describe('request shape bounds', () => {
       body: `{"model": "open", "messages": [{"role": "user", "content": "hi"}], "x": ${nested(12)}}`,
     });
     expect(await ok.text()).not.toMatch(/deeper than/);
+  });
+
+  it.each(surfaces)('%s: a body of more values than the limit is a 400 before it is parsed', async (path) => {
+    // Each invalid item of an array costs the validator about half a kilobyte: a 2 MB body of a million zeros took a
+    // proxy with a 256 MiB heap down before this bound.
+    const post = (items: string) =>
+      fetch(`${proxy.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: `{"model": "open", "max_tokens": 2, "messages": [${items}]}`,
+      });
+    for (const n of [1000, 100_000]) {
+      const res = await post(Array(n).fill('0').join(','));
+      expect(res.status, `${n} values`).toBe(400);
+      expect(await res.text()).toMatch(/more than 1000 values/);
+    }
+    const within = await post(Array(300).fill('{"role": "user", "content": "a, b"}').join(','));
+    expect(await within.text()).not.toMatch(/values/);
   });
 
   it('an over-long model name is a 400 on every surface and never reaches a log line', async () => {

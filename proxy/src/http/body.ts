@@ -7,11 +7,11 @@
 import type { IncomingMessage } from 'node:http';
 import { errors, type GatewayError } from '../errors.js';
 import type { ByteBudget } from './byte-budget.js';
-import { nestsDeeperThan } from './json-depth.js';
+import { jsonBoundExceeded } from './json-shape.js';
 import type { ResourceLimits } from './limits.js';
 
 export interface BodyReadOptions {
-  limits: Pick<ResourceLimits, 'maxBodyBytes' | 'bodyTimeoutMs' | 'maxJsonDepth'>;
+  limits: Pick<ResourceLimits, 'maxBodyBytes' | 'bodyTimeoutMs' | 'maxJsonDepth' | 'maxJsonValues'>;
   /** Budget the body's bytes are taken from while it is read (callers without a valid API key). */
   budget?: ByteBudget | undefined;
 }
@@ -66,16 +66,23 @@ function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buf
 
 /**
  * The parsed JSON object body of `incoming`; 408/413/503 for a body past its bounds, 400 for malformed JSON, a
- * non-object or nesting deeper than the limit.
+ * non-object, nesting deeper than the limit or more values than the limit.
  */
 export async function readJsonObject(
   incoming: IncomingMessage,
   opts: BodyReadOptions,
 ): Promise<Record<string, unknown>> {
   const raw = await readNode(incoming, opts);
-  const depth = opts.limits.maxJsonDepth;
-  if (nestsDeeperThan(raw, depth))
-    throw errors.invalid(`The JSON body nests objects and arrays deeper than ${depth} levels.`, null, 'json_too_deep');
+  const { maxJsonDepth, maxJsonValues } = opts.limits;
+  const exceeded = jsonBoundExceeded(raw, maxJsonDepth, maxJsonValues);
+  if (exceeded === 'depth')
+    throw errors.invalid(
+      `The JSON body nests objects and arrays deeper than ${maxJsonDepth} levels.`,
+      null,
+      'json_too_deep',
+    );
+  if (exceeded === 'values')
+    throw errors.invalid(`The JSON body has more than ${maxJsonValues} values.`, null, 'json_too_large');
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));

@@ -17,6 +17,11 @@ export interface ResourceLimits {
   maxUnauthenticatedBodyBytes: number;
   /** Deepest nesting of objects and arrays in a request body: 400 above it. */
   maxJsonDepth: number;
+  /**
+   * Most values in a request body (objects, arrays, and each item and member in them): 400 above it. Parsing and
+   * validation cost memory per value (about half a kilobyte for each invalid one), not per byte.
+   */
+  maxJsonValues: number;
   /** Longest model name a client may send, characters: 400 above it. */
   maxModelNameLength: number;
   /** Largest upstream stream event (SSE event or NDJSON line), bytes: the attempt fails as an upstream error. */
@@ -33,6 +38,7 @@ export const DEFAULT_LIMITS: Readonly<ResourceLimits> = {
   bodyTimeoutMs: 30_000,
   maxUnauthenticatedBodyBytes: 64 * MiB,
   maxJsonDepth: 64,
+  maxJsonValues: 100_000,
   maxModelNameLength: 256,
   maxUpstreamEventBytes: 1 * MiB,
   maxUpstreamResponseBytes: 32 * MiB,
