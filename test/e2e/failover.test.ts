@@ -309,7 +309,7 @@ describe('deadlines', () => {
         backendSpec: '  healthCheck: { enabled: false }',
         poolSpec: [
           '  scheduling: { strategy: weighted-round-robin }',
-          '  retry: { attempts: 10, perTryTimeout: 200ms, deadline: 1s, backoff: { base: 1ms, max: 1ms } }',
+          '  retry: { attempts: 10, perTryTimeout: 200ms, deadline: 1500ms, backoff: { base: 1ms, max: 1ms } }',
           '  outlierDetection: { consecutiveFailures: 1000 }',
         ].join('\n'),
       }),
@@ -327,8 +327,8 @@ describe('deadlines', () => {
   });
 
   it('a hanging attempt ends at the per-try timeout and the request is retried', async () => {
-    sims[0]?.setFaults({ hang: true });
-    sims[1]?.setFaults({ hang: true, count: 1 });
+    // Each replica hangs once: the first attempt hangs wherever it goes, and an answer comes by the third.
+    for (const s of sims) s.setFaults({ hang: true, count: 1 });
     const res = await chat(proxy);
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('x-switchyard-attempts'))).toBeGreaterThanOrEqual(2);
@@ -339,7 +339,8 @@ describe('deadlines', () => {
     const res = await chat(proxy);
     expect(res.status).toBe(504);
     const attempts = Number(res.headers.get('x-switchyard-attempts'));
+    // No more than 1.5 s / 200 ms fit: the deadline ended them, not the limit of 10 attempts.
     expect(attempts).toBeGreaterThanOrEqual(1);
-    expect(attempts).toBeLessThanOrEqual(5);
+    expect(attempts).toBeLessThanOrEqual(8);
   });
 });
