@@ -8,5 +8,6 @@ apt_install wrk wrk
 ensure_postgres
 if [[ " $* " == *" --upstream llamacpp "* || " $* " == *" --upstream=llamacpp "* ]]; then ensure_llamacpp; fi
 name=${1:-proxy}; shift || true
-[ -f "test/bench/$name.ts" ] || { say "no benchmark test/bench/$name.ts; available: $(ls test/bench | grep -v -e lib.ts -e passthrough.ts -e proxy-llamacpp.ts | sed 's/\.ts$//' | tr '\n' ' ')"; exit 2; }
+if [ "$name" = fleet ]; then ensure_redis; fi # exact caps lease in a real redis-server
+[ -f "test/bench/$name.ts" ] || { say "no benchmark test/bench/$name.ts; available: $(ls test/bench | grep -v -e lib.ts -e passthrough.ts -e proxy-llamacpp.ts -e llm-aware-workload.ts -e synthetic-cluster.ts -e pick-cost.ts | sed 's/\.ts$//' | tr '\n' ' ')"; exit 2; }
 exec npx --no-install tsx "test/bench/$name.ts" "$@"

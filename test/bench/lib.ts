@@ -141,3 +141,32 @@ spec: { model: ${o.model}, backendRefs: [{ name: upstream }] }
   const child = await spawnBuilt('dist/proxy/src/main.js', args, { SWITCHYARD_ACCESS_LOG: 'false' });
   return { url: `http://127.0.0.1:${port}`, child };
 }
+
+/** Children of spawnJsonChild still running: killed when this process exits, however it exits. */
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => killAll([...liveChildren]));
+
+/**
+ * Runs `script` (a benchmark in a child mode) under tsx and resolves with the one JSON line it prints when ready;
+ * its stderr is inherited. The caller kills it (at the latest it dies with this process).
+ */
+export function spawnJsonChild<T>(script: string, args: string[]): Promise<{ child: ChildProcess; out: T }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve({ child, out: JSON.parse(buf.slice(0, buf.indexOf('\n'))) as T });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+/** A benchmark's child mode: prints `ready` as one JSON line and serves until SIGTERM. */
+export async function serveUntilTerminated(ready: unknown): Promise<never> {
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  process.on('SIGTERM', () => process.exit(0));
+  return new Promise<never>(() => {});
+}

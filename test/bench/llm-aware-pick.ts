@@ -5,43 +5,17 @@
  * Usage: npx tsx test/bench/llm-aware-pick.ts [--picks N]
  */
 import { parseArgs } from 'node:util';
-import { recordServerLoad } from '../../proxy/src/endpoints/load.js';
-import type { EndpointState } from '../../proxy/src/endpoints/state.js';
-import { AffinityRegistry } from '../../proxy/src/scheduling/llm-aware/affinity-tables.js';
-import { LlmAwareScheduler } from '../../proxy/src/scheduling/llm-aware/strategy.js';
-import { llmAwarePool, scrapedMembers } from '../../proxy/src/scheduling/testing/llm-aware-pool.js';
+import { llmAwarePickCost } from './pick-cost.js';
 
 const { values } = parseArgs({ options: { picks: { type: 'string', default: '20000' } } });
 const PICKS = Number(values.picks);
-const NONE: ReadonlySet<EndpointState> = new Set();
 const SYSTEM = 'You are a careful assistant. Answer briefly and cite the policy section. '.repeat(80).slice(0, 6000);
 const users = Array.from(
   { length: 200 },
   (_, u) => `${SYSTEM}<|user|>${`user ${u} asks about topic ${u * 7}. `.repeat(70)}`,
 );
 
-function measure(n: number, prompt: (i: number) => string | undefined): number {
-  const members = scrapedMembers(n, 60_000);
-  for (const [i, m] of members.entries())
-    recordServerLoad(m.endpoint, 'metrics', { running: i % 4, waiting: i % 3, kvUsage: (i % 10) / 20 }, Date.now());
-  const s = new LlmAwareScheduler(
-    llmAwarePool({ prefixBlockChars: 256 }, `bench/${n}/${Math.random()}`),
-    members,
-    new AffinityRegistry(),
-  );
-  const run = (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const p = prompt(i);
-      const m = s.pick({ now: Date.now(), exclude: NONE, ...(p ? { prompt: p } : {}) });
-      m?.endpoint.acquire();
-      m?.endpoint.release();
-    }
-  };
-  run(Math.min(PICKS, 5000));
-  const t = process.hrtime.bigint();
-  run(PICKS);
-  return Number(process.hrtime.bigint() - t) / PICKS / 1000;
-}
+const measure = (n: number, prompt: (i: number) => string | undefined) => llmAwarePickCost(n, PICKS, prompt);
 
 const SIZES = [8, 64, 512];
 const cases: Array<[string, (i: number) => string | undefined]> = [

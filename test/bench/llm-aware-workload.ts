@@ -23,6 +23,8 @@ export interface TurnResult {
   doneAt: number | undefined;
   outputTokens: number;
   failed: boolean;
+  /** Why it failed (status or error). */
+  error?: string;
 }
 
 /** mulberry32: a small seeded PRNG. */
@@ -72,9 +74,13 @@ class User {
   }
 }
 
-/** Runs the workload against an OpenAI-compatible `baseUrl` for `durationMs` at `rate` requests/s. */
+/**
+ * Runs the workload against an OpenAI-compatible `baseUrl` for `durationMs` at `rate` requests/s. With several
+ * `baseUrl`s (proxies behind one Service) each request goes to one of them at random, drawn apart from the workload
+ * so that the same seed sends the same requests whatever the number of proxies.
+ */
 export async function runWorkload(opts: {
-  baseUrl: string;
+  baseUrl: string | string[];
   model: string;
   shape: WorkloadShape;
   rate: number;
@@ -85,6 +91,8 @@ export async function runWorkload(opts: {
 }): Promise<TurnResult[]> {
   const { shape } = opts;
   const rand = prng(opts.seed);
+  const bases = typeof opts.baseUrl === 'string' ? [opts.baseUrl] : opts.baseUrl;
+  const spread = prng(opts.seed ^ 0x5eed);
   const systems = Array.from({ length: shape.groups }, () => words(rand, shape.systemTokens));
   let nextUser = 0;
   const newUser = () => new User(nextUser++, systems[Math.floor(rand() * shape.groups)] as string);
@@ -108,7 +116,8 @@ export async function runWorkload(opts: {
     results.push(r);
     let answer = '';
     try {
-      const res = await request(`${opts.baseUrl}/v1/chat/completions`, {
+      const base = bases[Math.floor(spread() * bases.length)] as string;
+      const res = await request(`${base}/v1/chat/completions`, {
         method: 'POST',
         dispatcher: agent,
         signal: controller.signal,
@@ -146,9 +155,10 @@ export async function runWorkload(opts: {
       r.doneAt = performance.now() - t0;
       user.messages.push({ role: 'assistant', content: answer });
       if (++user.turns >= shape.turnsPerConversation) user.restart();
-    } catch {
+    } catch (err) {
       // Abandoned at the end of the drain: not a failure, its TTFT is censored below.
       r.failed = !controller.signal.aborted;
+      if (r.failed) r.error = err instanceof Error ? err.message : String(err);
       user.restart();
     }
     idle.push(user);

@@ -7,7 +7,7 @@
  * max/min requests per replica. Only prints; never fails on figures.
  * Usage: npx tsx test/bench/llm-aware.ts [--rate 75] [--seconds 20] [--strategies random,llm-aware]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startProxy } from '../../proxy/src/server.js';
 import type { SimStats } from '../sim/index.js';
-import { quantile } from './lib.js';
+import { quantile, serveUntilTerminated, spawnJsonChild } from './lib.js';
 import { runWorkload, type TurnResult, type WorkloadShape } from './llm-aware-workload.js';
 
 const REPLICAS = 8;
@@ -49,9 +49,7 @@ const DRAIN_MS = 8000;
 if (process.argv[2] === '--serve-sims') {
   const { startSimulator } = await import('../sim/index.js');
   const sims = await Promise.all(Array.from({ length: REPLICAS }, () => startSimulator(SIM)));
-  process.stdout.write(`${JSON.stringify(sims.map((s) => s.url))}\n`);
-  process.on('SIGTERM', () => process.exit(0));
-  await new Promise(() => {});
+  await serveUntilTerminated(sims.map((s) => s.url));
 }
 
 const { values } = parseArgs({
@@ -66,18 +64,8 @@ const RATE = Number(values.rate);
 const DURATION_MS = Number(values.seconds) * 1000;
 
 async function startSims(): Promise<{ child: ChildProcess; urls: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve-sims'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const urls = await new Promise<string[]>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as string[]);
-    });
-    child.once('exit', (code) => reject(new Error(`simulators exited with ${code}`)));
-  });
-  return { child, urls };
+  const { child, out } = await spawnJsonChild<string[]>(fileURLToPath(import.meta.url), ['--serve-sims']);
+  return { child, urls: out };
 }
 
 const manifests = (urls: string[], strategy: string) => `

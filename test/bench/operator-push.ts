@@ -12,11 +12,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildInput, type CacheView } from '../../operator/src/controllers/inputs.js';
-import type { EndpointSlice, KubeObject, Service } from '../../operator/src/k8s/objects.js';
+import { buildInput } from '../../operator/src/controllers/inputs.js';
+import type { EndpointSlice } from '../../operator/src/k8s/objects.js';
 import { Pusher } from '../../operator/src/push/pusher.js';
 import { startProxyProcess } from '../../operator/src/testing/processes.js';
 import { translate } from '../../shared/src/index.js';
+import { syntheticCluster } from './synthetic-cluster.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,52 +32,8 @@ const B = Number(values.backends);
 const E = Number(values.endpoints);
 const P = Number(values.proxies);
 const TOKEN = 'bench-token';
-const NS = 'bench';
 
-const services: Service[] = [];
-const slices: EndpointSlice[] = [];
-const backends: KubeObject[] = [];
-const pools: KubeObject[] = [];
-for (let b = 0; b < B; b++) {
-  const name = `model-${b}`;
-  services.push({ metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 8000 }] } });
-  slices.push({
-    metadata: { name: `${name}-1`, namespace: NS, labels: { 'kubernetes.io/service-name': name } },
-    addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8000, protocol: 'TCP' }],
-    endpoints: Array.from({ length: E }, (_, e) => ({
-      addresses: [`10.${(b >> 8) & 255}.${b & 255}.${e + 1}`],
-      conditions: { ready: true },
-      targetRef: { kind: 'Pod', name: `${name}-${e}` },
-    })),
-  });
-  backends.push({
-    apiVersion: 'switchyard.dev/v1alpha1',
-    kind: 'LLMBackend',
-    metadata: { name, namespace: NS, generation: 1 },
-    spec: {
-      provider: 'vllm',
-      serviceRef: { name, port: 'http' },
-      models: [{ name, upstreamName: `org/${name}` }],
-      // The replica addresses do not exist: keep 20 proxies from probing 10,000 of them (this measures delivery).
-      healthCheck: { enabled: false },
-      metrics: { enabled: false },
-    },
-  } as KubeObject);
-  pools.push({
-    apiVersion: 'switchyard.dev/v1alpha1',
-    kind: 'LLMPool',
-    metadata: { name, namespace: NS, generation: 1 },
-    spec: { model: name, backendRefs: [{ name }] },
-  } as KubeObject);
-}
-const cache: CacheView = {
-  backends: () => backends,
-  pools: () => pools,
-  policies: () => [],
-  services: () => services,
-  slices: () => slices,
-};
+const { cache, slices } = syntheticCluster(B, E);
 
 const logDir = await mkdtemp(join(tmpdir(), 'switchyard-bench-'));
 const targets: { name: string; url: string }[] = [];
