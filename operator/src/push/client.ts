@@ -20,6 +20,11 @@ export class PushError extends Error {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+/**
+ * Errors of a request sent on a kept-alive connection the proxy had just closed as idle (its server's keep-alive
+ * timeout; a busy operator only sees the close after it wrote the next request): sent again once on a new connection.
+ */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
 
 /** What a proxy says it serves: a version (undefined: nothing yet), the id of its process and its fleet view. */
 export interface Served {
@@ -38,6 +43,7 @@ function call(
   token: string,
   body: Pick<SnapshotBody, 'parts' | 'encoding'> | undefined,
   timeoutMs: number,
+  retryStale = true,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -57,7 +63,11 @@ function call(
       res.on('error', (e) => reject(new PushError(0, e.message)));
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(new PushError(0, e.message)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (retryStale && req.reusedSocket && STALE_CONNECTION.has(e.code ?? ''))
+        resolve(call(method, url, path, token, body, timeoutMs, false));
+      else reject(new PushError(0, e.message));
+    });
     for (const part of body?.parts ?? []) req.write(part);
     req.end();
   });
