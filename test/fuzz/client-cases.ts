@@ -1,6 +1,6 @@
 /**
  * The client-side mutation fuzzer's cases. Each starts from a valid request to one endpoint of one surface (OpenAI
- * chat / completions / embeddings / responses / rerank / models, Anthropic messages / count_tokens / models, Ollama chat / generate /
+ * chat / completions / embeddings / models, Anthropic messages / count_tokens / models, Ollama chat / generate /
  * embed / embeddings / show / tags / ps / version / root) for a model served by one upstream kind, then applies a
  * few seeded mutation steps: to the JSON (types, nesting, sizes, unicode, numbers, keys), to the bytes (cuts,
  * flipped bytes, invalid UTF-8, padding, other formats, oversize), to the head (content type and encoding, framing,
@@ -42,11 +42,6 @@ const TOOL: Value = {
   type: 'function',
   function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
 };
-const RESPONSES_TOOL: Value = {
-  type: 'function',
-  name: 'lookup',
-  parameters: { type: 'object', properties: { q: { type: 'string' } } },
-};
 
 /** Optional fields a valid request may carry, per surface. */
 function openaiExtras(rng: Rng): Record<string, Value> {
@@ -80,25 +75,6 @@ const ENDPOINTS: Endpoint[] = [
     path: '/v1/embeddings',
     serves: EMBEDS,
     body: (model, rng) => ({ model, input: rng.chance(0.5) ? 'embed me' : ['a', 'b'] }),
-  },
-  {
-    method: 'POST',
-    path: '/v1/responses',
-    serves: ALL,
-    body: (model, rng) => ({
-      model,
-      input: rng.chance(0.5) ? 'Hello there' : user('Hello there'),
-      max_output_tokens: 8,
-      ...(rng.chance(0.3) ? { instructions: 'Be brief.' } : {}),
-      ...(rng.chance(0.2) ? { tools: [RESPONSES_TOOL] } : {}),
-      ...(rng.chance(0.3) ? { stream: true } : {}),
-    }),
-  },
-  {
-    method: 'POST',
-    path: '/v1/rerank',
-    serves: ['vllm', 'llamacpp'],
-    body: (model, rng) => ({ model, query: 'sky', documents: ['blue sky', 'green grass'], top_n: rng.range(1, 3) }),
   },
   { method: 'GET', path: '/v1/models', serves: ALL },
   { method: 'GET', path: '/v1/models/fz-vllm', serves: ALL },

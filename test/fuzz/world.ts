@@ -95,14 +95,8 @@ export interface FuzzWorld {
 export interface WorldOptions {
   /** Bytes a hostile endless line writes before it falls silent. */
   endlessCapBytes?: number;
-  /** The proxy's body read timeout (short, so clients that stop sending their body are cases of seconds). */
+  /** The proxy's header and body read timeouts (short, so clients that stop sending are cases of seconds). */
   readTimeoutSeconds?: number;
-  /**
-   * The proxy's headers timeout; default 10, the proxy's own. Node answers a head it has not parsed within it with a
-   * bare 408 even when the bytes sat unread while the event loop was busy, so a short one turns seconds-long stalls
-   * of a loaded machine into client errors.
-   */
-  headersTimeoutSeconds?: number;
   /** V8's old-space limit of the proxy (MiB); default 384, what fits the chart's 512 Mi memory limit. */
   heapMb?: number;
 }
@@ -119,8 +113,6 @@ export async function startWorld(o: WorldOptions = {}): Promise<FuzzWorld> {
       flavour: FLAVOUR[p],
       models: [`upstream-${p}`],
       recordLimit: 0,
-      // llama.cpp serves rerank (the fuzzed /v1/rerank can reach any model) as when started with --reranking.
-      ...(p === 'llamacpp' ? { reranking: true } : {}),
       ...(p === 'ollama' ? {} : { apiKey: key }),
     });
     sims.push(sim);
@@ -167,7 +159,7 @@ ${names.map((n) => `  ${n}: "${backendKey(n)}"`).join('\n')}
   await writeFile(configFile, manifests);
   const secrets = [...names.map(backendKey), TENANT_KEY];
   const t = String(o.readTimeoutSeconds ?? 3);
-  const args = ['--headers-timeout-seconds', String(o.headersTimeoutSeconds ?? 10), '--body-timeout-seconds', t];
+  const args = ['--headers-timeout-seconds', t, '--body-timeout-seconds', t];
   const spawn = () => spawnProxy({ configFile, secrets, args, heapMb: o.heapMb ?? 384 });
   const world: FuzzWorld = {
     bodyTimeoutMs: Number(t) * 1000,
