@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../../shared/src/clock.js';
 import type { Observers } from './call/observers.js';
 import { newCallRecord, summarize } from './call/record.js';
 import type { SnapshotStore } from './config/store.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   limits?: Partial<ResourceLimits>;
   /** The queues of calls waiting for a free slot (default: new ones; startProxy counts its own in /metrics). */
   queues?: WaitQueues;
+  /** Time of each request's start and of its deadlines, back-offs and waits (default: the system clock). */
+  clock?: Clock;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,15 +46,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const { observers } = deps;
   const limits = resolveLimits(deps.limits);
+  const clock = deps.clock ?? systemClock;
   const pipeline: PipelineDeps = {
     pools: deps.pools,
     log: deps.log,
     observers,
     budgets: new RetryBudgets(),
-    queues: deps.queues ?? new WaitQueues(),
+    queues: deps.queues ?? new WaitQueues(clock),
     maxResponseBytes: limits.maxUpstreamResponseBytes,
     maxEventBytes: limits.maxUpstreamEventBytes,
     leases: deps.governance.leases,
+    clock,
   };
   const surfaceDeps: SurfaceDeps = {
     store: deps.store,
@@ -65,7 +70,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use(async function requestRecord(c, next) {
     const given = c.req.header('x-request-id');
     const id = given && REQUEST_ID.test(given) ? given : randomUUID();
-    const record = newCallRecord(id, Date.now(), surfaceNameFor(c.req.path));
+    const record = newCallRecord(id, clock.now(), surfaceNameFor(c.req.path));
     c.set('record', record);
     c.set('log', deps.log);
     await next();

@@ -64,9 +64,9 @@ export interface ProxyOptions {
   /** Observers of the request path besides the proxy's own (metrics, access log, traces, ledger), told first. */
   observers?: CallObserver[];
   /**
-   * Time and timers of the proxy's background work: health checks, load scraping, wait-queue timeouts and the
-   * drain (default: the system clock; a test passes a fake one to drive them). Per-request deadlines and upstream
-   * timeouts run on the system clock.
+   * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
+   * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs and
+   * Retry-After waits. Upstream attempt timeouts run on the system clock.
    */
   clock?: Clock;
 }
@@ -184,6 +184,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     governance,
     observers,
     queues,
+    clock,
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   const admin = createAdminApp({

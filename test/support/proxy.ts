@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { type ProxyHandle, type ProxyOptions, startProxy } from '../../proxy/src/server.js';
+import { FakeClock } from './clock.js';
 
 export { poolManifests } from './manifests.js';
 
@@ -15,9 +16,12 @@ export interface TestProxy extends ProxyHandle {
   configFile: string;
   /** Rewrites the manifests file (the proxy reloads it). */
   writeManifests(text: string): Promise<void>;
-  /** Closes the proxy and removes its temp dir. */
+  /** Closes the proxy (advancing a fake clock past the drain's grace) and removes its temp dir. */
   stop(): Promise<void>;
 }
+
+/** How long stop() lets requests in flight finish. */
+const STOP_GRACE_MS = 1000;
 
 /** Starts a proxy on 127.0.0.1 with ephemeral ports from `manifests` (YAML). */
 export async function startTestProxy(
@@ -41,7 +45,9 @@ export async function startTestProxy(
     configFile,
     writeManifests: (text) => writeFile(configFile, text),
     stop: async () => {
-      await proxy.close(1000);
+      const closed = proxy.close(STOP_GRACE_MS);
+      if (opts.clock instanceof FakeClock) await opts.clock.advance(STOP_GRACE_MS);
+      await closed;
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -55,7 +55,7 @@ function parseUpstreamError(
 
 /** The first byte of an answer arrived after `ttfbMs`: the endpoint's latency learns it, observers hear of it. */
 function firstByte(deps: PipelineDeps, call: AuthorizedCall, member: PoolMember, ttfbMs: number): void {
-  recordLatency(member.endpoint, ttfbMs, Date.now());
+  recordLatency(member.endpoint, ttfbMs, deps.clock.now());
   call.record.upstream.ttfbMs = ttfbMs;
   deps.observers.emit('onFirstByte', call, member, ttfbMs);
 }

@@ -21,7 +21,7 @@ export async function executeCall(deps: PipelineDeps, call: AuthorizedCall): Pro
   if (!primary) throw errors.unavailable(`no pool serves model '${call.model}'`);
   deps.observers.emit('onAnswering', call);
   const budget = deps.budgets.for(primary.config.id, primary.config.retry.budget);
-  budget.recordRequest(Date.now());
+  budget.recordRequest(deps.clock.now());
   const overall = primary.config.retry.deadlineMs;
   const priority = priorityOf(call, primary.config);
   call.record.flow = { cls: priority.cls, source: priority.source, queuedMs: 0 };

@@ -4,7 +4,7 @@
  * outcome (outlier detection, latency), and decide whether to retry: only retryable causes, within the pool's
  * attempt count, the call's deadline and the retry budget.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../../../shared/src/clock.js';
 import type { AuthorizedCall } from '../call/call.js';
 import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
 import type { ShedReason } from '../call/record.js';
@@ -98,7 +98,7 @@ async function attemptPool(
   const hints = { ...(call.prompt !== undefined ? { prompt: call.prompt } : {}), ...(session ? { session } : {}) };
   for (let attempt = 0; attempt < retry.attempts; ) {
     if (call.sink.closed) return 'done'; // the client left during a backoff: nobody to answer
-    const now = Date.now();
+    const now = deps.clock.now();
     if (now >= deadline) throw deadlineError(run, pool);
     const gate = slot.gate(now, attempt === 0);
     if (gate === 'shed') {
@@ -122,7 +122,7 @@ async function attemptPool(
       if (typeof answer !== 'string') {
         e.release();
         deps.queues.released(e);
-        if (answer.full) e.markFleetFull(Date.now() + Math.ceil(FLEET_FULL_MS * (0.5 + Math.random())));
+        if (answer.full) e.markFleetFull(deps.clock.now() + Math.ceil(FLEET_FULL_MS * (0.5 + Math.random())));
         continue; // full: the mark keeps the replica aside; unavailable: its share applies from now
       }
       lease = answer;
@@ -132,7 +132,7 @@ async function attemptPool(
     let outcome: AttemptOutcome;
     let startedAt: number;
     try {
-      const at = lease === undefined ? now : Date.now();
+      const at = lease === undefined ? now : deps.clock.now();
       if (up.attempts > 0) {
         if (!run.budget.tryRetry(at)) {
           deps.observers.emit('onRetryBudgetExhausted', call, pool.config.id);
@@ -197,8 +197,8 @@ async function attemptPool(
     if (attempt < retry.attempts && outcome.cause !== '429') {
       const backoff =
         Math.min(retry.backoff.maxMs, retry.backoff.baseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      const wait = Math.min(backoff, deadline - Date.now());
-      if (wait >= 1) await sleep(wait);
+      const wait = Math.min(backoff, deadline - deps.clock.now());
+      if (wait >= 1) await sleep(deps.clock, wait);
     }
   }
   return undefined;
@@ -230,7 +230,7 @@ function shed(run: CallRun, pool: PoolRuntime, reason: ShedReason): void {
  * not an outlier: it is taken out of traffic at once (no retry goes back to it) until it has loaded.
  */
 function learn(run: CallRun, pool: PoolRuntime, e: EndpointState, outcome: AttemptOutcome, durationMs: number) {
-  const now = Date.now();
+  const now = run.deps.clock.now();
   if (outcome.kind === 'retry' && outcome.loading) {
     e.markLoading(now, outcome.retryAfterMs ?? LOADING_RETRY_AFTER_MS);
     return;
@@ -259,7 +259,7 @@ async function waitForEndpoint(
   queuedAt: number,
   now: number,
 ): Promise<'again' | undefined> {
-  const { call } = run;
+  const { call, deps } = run;
   // `now` is the time of the pick that found nothing: the same view of every time-bound state. A gated call (behind
   // waiters, or outside the critical reserve) queues without looking.
   const why = gated ? undefined : unavailability(pool, now);
@@ -269,9 +269,9 @@ async function waitForEndpoint(
     const wake = Math.min(until, why?.fleetFullUntil ?? until);
     const result = await slot.wait(now, until, wake);
     const flow = call.record.flow;
-    if (flow) flow.queuedMs += Date.now() - now;
+    if (flow) flow.queuedMs += deps.clock.now() - now;
     const outcome = result.kind === 'shed' ? WAIT_OUTCOME[result.reason] : result.kind;
-    if (outcome) run.deps.observers.emit('onQueueWait', call, pool.config.id, outcome, Date.now() - queuedAt);
+    if (outcome) deps.observers.emit('onQueueWait', call, pool.config.id, outcome, deps.clock.now() - queuedAt);
     if (result.kind === 'woken') return 'again';
     if (result.kind === 'aborted') throw errors.badGateway('the client went away while queued', 'client_closed');
     shed(run, pool, result.reason);
@@ -281,7 +281,7 @@ async function waitForEndpoint(
     // Exact caps: every fleet-wide slot of the available replicas is leased by some proxy; ask again shortly.
     const until = Math.min(queuedAt + classTimeoutMs(pool.config.scheduling.queue, slot.priority.cls), deadline);
     if (why.fleetFullUntil < until) {
-      await sleep(Math.max(0, why.fleetFullUntil - now));
+      await sleep(deps.clock, Math.max(0, why.fleetFullUntil - now));
       if (call.sink.closed) throw errors.badGateway('the client went away while waiting', 'client_closed');
       return 'again';
     }
@@ -296,7 +296,7 @@ async function waitForEndpoint(
   if (why.soonestRelease !== undefined) {
     const wait = why.soonestRelease - now;
     if (lastPool && wait <= pool.config.retry.maxRetryAfterMs && why.soonestRelease < deadline) {
-      await sleep(wait);
+      await sleep(deps.clock, wait);
       if (call.sink.closed) throw errors.badGateway('the client went away while waiting', 'client_closed');
       return 'again';
     }

@@ -1,5 +1,6 @@
 /** What the upstream pipeline of one proxy needs, built once by createApp. */
 import type { Logger } from 'pino';
+import type { Clock } from '../../../shared/src/clock.js';
 import type { Observers } from '../call/observers.js';
 import type { WaitQueues } from '../flow-control/wait-queues.js';
 import type { ReplicaLeases } from '../limits/replica-leases.js';
@@ -20,4 +21,6 @@ export interface PipelineDeps {
   maxEventBytes: number;
   /** Fleet-wide replica leases in the shared Redis, for backends in exact mode; undefined without Redis. */
   leases: ReplicaLeases | undefined;
+  /** Time of the call's deadlines, back-offs and Retry-After waits, and of the endpoint state they set. */
+  clock: Clock;
 }
