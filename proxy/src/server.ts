@@ -65,8 +65,8 @@ export interface ProxyOptions {
   observers?: CallObserver[];
   /**
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
-   * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs and
-   * Retry-After waits. Upstream attempt timeouts run on the system clock.
+   * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs,
+   * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try).
    */
   clock?: Clock;
 }

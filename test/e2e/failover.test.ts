@@ -313,6 +313,16 @@ describe('retry budget', () => {
 describe('deadlines', () => {
   let sims: Simulator[];
   let proxy: TestProxy;
+  /** The proxy's clock: per-try timeouts and the deadline run out when the test advances it. */
+  const clock = new FakeClock();
+  let started = 0;
+  const upstream = () => sims.reduce((n, s) => n + s.requests().length, 0);
+
+  /** Waits until attempt `n` has reached its (hanging) replica, then lets its per-try timeout of 200 ms run out. */
+  async function timeOut(n: number) {
+    await waitFor(() => started === n && upstream() === n, 10_000, `attempt ${n} at its replica`);
+    await clock.advance(200);
+  }
 
   beforeAll(async () => {
     sims = await startSims(2);
@@ -327,9 +337,11 @@ describe('deadlines', () => {
           '  outlierDetection: { consecutiveFailures: 1000 }',
         ].join('\n'),
       }),
+      { clock, observers: [{ onAttemptStart: () => void started++ }] },
     );
   });
   afterEach(() => {
+    started = 0;
     for (const s of sims) {
       s.setFaults(null);
       s.resetStats();
@@ -341,20 +353,22 @@ describe('deadlines', () => {
   });
 
   it('a hanging attempt ends at the per-try timeout and the request is retried', async () => {
-    // Each replica hangs once: the first attempt hangs wherever it goes, and an answer comes by the third.
+    // Each replica hangs once: the first two attempts hang, the third is answered.
     for (const s of sims) s.setFaults({ hang: true, count: 1 });
-    const res = await chat(proxy);
-    expect(res.status).toBe(200);
-    expect(Number(res.headers.get('x-switchyard-attempts'))).toBeGreaterThanOrEqual(2);
+    const res = chat(proxy);
+    await timeOut(1);
+    await timeOut(2);
+    expect((await res).status).toBe(200);
+    expect((await res).headers.get('x-switchyard-attempts')).toBe('3');
   });
 
   it('the overall deadline ends the retries with 504', async () => {
     for (const s of sims) s.setFaults({ hang: true });
-    const res = await chat(proxy);
-    expect(res.status).toBe(504);
-    const attempts = Number(res.headers.get('x-switchyard-attempts'));
-    // No more than 1.5 s / 200 ms fit: the deadline ended them, not the limit of 10 attempts.
-    expect(attempts).toBeGreaterThanOrEqual(1);
-    expect(attempts).toBeLessThanOrEqual(8);
+    const res = chat(proxy);
+    // Attempts start at 0, 200, …, 1400 ms of clock time (the last one's try is cut to the 100 ms left); at
+    // 1500 ms the deadline has passed: 8 attempts, not the limit of 10.
+    for (let n = 1; n <= 8; n++) await timeOut(n);
+    expect((await res).status).toBe(504);
+    expect((await res).headers.get('x-switchyard-attempts')).toBe('8');
   });
 });

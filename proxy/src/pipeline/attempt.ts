@@ -79,7 +79,7 @@ export async function attemptOnce(
       : t.firstByteMs === 0
         ? perTryTimeoutMs
         : Math.min(perTryTimeoutMs, t.firstByteMs);
-  const timers = new AttemptTimers(controller, { firstByteMs, idleMs: t.idleMs, totalMs: t.totalMs });
+  const timers = new AttemptTimers(controller, { firstByteMs, idleMs: t.idleMs, totalMs: t.totalMs }, deps.clock);
   const onClientGone = () => controller.abort(new UpstreamTransportError('aborted', 'client disconnected'));
   call.sink.onAbort(onClientGone);
   const started = performance.now();
