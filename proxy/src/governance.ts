@@ -5,6 +5,7 @@
  * reported to the proxy's observers.
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../../shared/src/clock.js';
 import type { ProxyConfig } from '../../shared/src/proxyconfig/index.js';
 import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
@@ -40,6 +41,8 @@ export interface GovernanceOptions {
   budgetUsage?: BudgetUsage | undefined;
   /** The snapshot served now (for the rebuild). */
   config?: () => ProxyConfig | undefined;
+  /** Time of the external guardrails' deadlines (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface GovernanceStats {
@@ -117,7 +120,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
   };
   const keyPrefix = opts.keyPrefix ?? 'switchyard:';
   const leases = client ? new ReplicaLeases(client, { keyPrefix, log }) : undefined;
-  const guardrails = new GuardrailRegistry();
+  const guardrails = new GuardrailRegistry(opts.clock);
   const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
   const auth = authenticate(observers);
   const guard = guardRequest(guardrails, observers);

@@ -66,7 +66,8 @@ export interface ProxyOptions {
   /**
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
    * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs,
-   * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try).
+   * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try), and the external
+   * guardrails' deadlines.
    */
   clock?: Clock;
 }
@@ -143,6 +144,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const governance = createGovernance({
     log,
     observers,
+    clock,
     redisUrl: opts.redisUrl,
     ...(ledger ? { budgetUsage: (scope) => ledger.budgetUsage(scope), config: () => store.current?.config } : {}),
     ...(opts.redisCommandTimeoutMs !== undefined ? { redisCommandTimeoutMs: opts.redisCommandTimeoutMs } : {}),

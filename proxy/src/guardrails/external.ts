@@ -6,6 +6,7 @@
  * mode: `open` allows, `closed` denies. The answer body is read up to a bound. Texts never reach the logs.
  */
 import { Pool } from 'undici';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import { readCapped } from '../http/read-capped.js';
 import { GUARDRAIL_CONTRACT_VERSION, type GuardrailCheckRequest, guardrailCheckResponse } from './contract.js';
 import { Semaphore } from './semaphore.js';
@@ -34,6 +35,7 @@ export class ExternalGuardrail implements Guardrail {
   constructor(
     readonly name: string,
     private readonly config: ExternalGuardrailConfig,
+    private readonly clock: Clock = systemClock,
   ) {
     const url = new URL(config.url);
     this.path = `${url.pathname}${url.search}`;
@@ -45,17 +47,27 @@ export class ExternalGuardrail implements Guardrail {
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    this.semaphore = new Semaphore(config.maxConcurrency, config.maxConcurrency);
+    this.semaphore = new Semaphore(config.maxConcurrency, config.maxConcurrency, clock);
   }
 
   async check(input: GuardrailInput, signal?: AbortSignal): Promise<GuardrailVerdict> {
-    const deadline = AbortSignal.timeout(this.config.timeoutMs);
-    const release = await this.semaphore.acquire(this.config.timeoutMs, signal);
-    if (!release) return this.failed(signal?.aborted ? 'unavailable' : 'saturated');
+    const timeout = new AbortController();
+    const timer = this.clock.after(
+      this.config.timeoutMs,
+      () => timeout.abort(new DOMException('The guardrail did not answer in time', 'TimeoutError')),
+      { unref: true },
+    );
     try {
-      return await this.call(input, signal ? AbortSignal.any([deadline, signal]) : deadline, deadline);
+      const release = await this.semaphore.acquire(this.config.timeoutMs, signal);
+      if (!release) return this.failed(signal?.aborted ? 'unavailable' : 'saturated');
+      try {
+        const deadline = timeout.signal;
+        return await this.call(input, signal ? AbortSignal.any([deadline, signal]) : deadline, deadline);
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      timer.cancel();
     }
   }
 

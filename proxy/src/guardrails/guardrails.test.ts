@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardrailService, startGuardrailService } from '../../../test/sim/guardrail.js';
+import { FakeClock } from '../../../test/support/clock.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { ExternalGuardrail, type ExternalGuardrailConfig } from './external.js';
 import { localGuardrail } from './local.js';
 import { Semaphore } from './semaphore.js';
@@ -26,14 +28,12 @@ describe('local guardrail', () => {
 describe('external guardrail', () => {
   let svc: GuardrailService;
   const guardrails: ExternalGuardrail[] = [];
-  const make = (over: Partial<ExternalGuardrailConfig> = {}) => {
-    const g = new ExternalGuardrail('team/policy/ext', {
-      url: svc.url,
-      timeoutMs: 2000,
-      failureMode: 'closed',
-      maxConcurrency: 4,
-      ...over,
-    });
+  const make = (over: Partial<ExternalGuardrailConfig> = {}, clock?: FakeClock) => {
+    const g = new ExternalGuardrail(
+      'team/policy/ext',
+      { url: svc.url, timeoutMs: 2000, failureMode: 'closed', maxConcurrency: 4, ...over },
+      clock,
+    );
     guardrails.push(g);
     return g;
   };
@@ -74,16 +74,30 @@ describe('external guardrail', () => {
   ] as const)('decides %s by its failure mode: closed denies, open allows', async (_what, fault, cause) => {
     svc.reset();
     svc.set(fault);
-    // A short limit where the service hangs; elsewhere one no loaded machine reaches, so the cause is the answer's.
-    const timeoutMs = cause === 'timeout' ? 200 : 10_000;
-    const closed = make({ timeoutMs });
-    const open = make({ timeoutMs, failureMode: 'open' });
-    expect(await closed.check(input('hello'))).toEqual({
+    // The limit runs out only when the test advances the clock, after the hanging service got the check.
+    const clock = new FakeClock(0);
+    const verdict = async (g: ExternalGuardrail) => {
+      const seen = svc.requests().length;
+      let decided = false;
+      const v = g.check(input('hello')).finally(() => {
+        decided = true;
+      });
+      if (cause === 'timeout') {
+        await waitFor(() => svc.requests().length > seen, 5000, 'the check at the service');
+        await clock.advance(199);
+        expect(decided).toBe(false);
+        await clock.advance(1);
+      }
+      return v;
+    };
+    const closed = make({ timeoutMs: 200 }, clock);
+    const open = make({ timeoutMs: 200, failureMode: 'open' }, clock);
+    expect(await verdict(closed)).toEqual({
       action: 'deny',
       reason: 'guardrail_unavailable',
       failed: { mode: 'closed', cause },
     });
-    expect(await open.check(input('hello'))).toEqual({ action: 'allow', failed: { mode: 'open', cause } });
+    expect(await verdict(open)).toEqual({ action: 'allow', failed: { mode: 'open', cause } });
   });
 
   it('answers an unreachable service by its failure mode', async () => {
@@ -104,7 +118,8 @@ describe('external guardrail', () => {
 
 describe('semaphore', () => {
   it('hands a released slot to the longest waiter, and gives up on timeout or abort', async () => {
-    const s = new Semaphore(1, 2);
+    const clock = new FakeClock(0);
+    const s = new Semaphore(1, 2, clock);
     const first = await s.acquire(1000);
     const order: string[] = [];
     const a = s.acquire(5000).then((r) => {
@@ -123,6 +138,13 @@ describe('semaphore', () => {
     second?.();
     expect(s.inFlight).toBe(0);
     expect(await s.acquire(10)).toBeDefined();
-    expect(await s.acquire(10)).toBeUndefined(); // timed out: the slot is held
+    let late: (() => void) | undefined | 'waiting' = 'waiting';
+    void s.acquire(10).then((r) => {
+      late = r;
+    });
+    await clock.advance(9);
+    expect(late).toBe('waiting');
+    await clock.advance(1);
+    expect(late).toBeUndefined(); // timed out: the slot is held
   });
 });

@@ -3,6 +3,7 @@
  * snapshots while their settings stay the same; one a new snapshot no longer has is closed after a grace period
  * (requests still running on the old snapshot finish their checks first).
  */
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import type { GuardrailConfig, ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { ExternalGuardrail } from './external.js';
 import { localGuardrail } from './local.js';
@@ -25,8 +26,11 @@ const CLOSE_AFTER_MS = 60_000;
 export class GuardrailRegistry {
   private readonly sets = new WeakMap<ProxyConfig, GuardrailSet>();
   private externals = new Map<string, ExternalGuardrail>();
-  private readonly retiring = new Set<NodeJS.Timeout>();
+  private readonly retiring = new Set<Timer>();
   private closed = false;
+
+  /** `clock` times the external checks and the retirement of unused connections (default: the system clock). */
+  constructor(private readonly clock: Clock = systemClock) {}
 
   /** The guardrails of `config`. */
   setFor(config: ProxyConfig): GuardrailSet {
@@ -53,11 +57,14 @@ export class GuardrailRegistry {
     const unused = [...this.externals].filter(([key]) => !next.has(key)).map(([, g]) => g);
     this.externals = next;
     if (unused.length > 0 && !this.closed) {
-      const timer = setTimeout(() => {
-        this.retiring.delete(timer);
-        for (const g of unused) void g.close();
-      }, CLOSE_AFTER_MS);
-      timer.unref();
+      const timer = this.clock.after(
+        CLOSE_AFTER_MS,
+        () => {
+          this.retiring.delete(timer);
+          for (const g of unused) void g.close();
+        },
+        { unref: true },
+      );
       this.retiring.add(timer);
     }
     return set;
@@ -71,13 +78,17 @@ export class GuardrailRegistry {
     const existing = next.get(key) ?? this.externals.get(key);
     const external =
       existing ??
-      new ExternalGuardrail(g.id, {
-        url: e.url,
-        timeoutMs: e.timeoutMs,
-        failureMode: e.failureMode,
-        maxConcurrency: e.maxConcurrency,
-        ...(e.token !== undefined ? { headers: { authorization: `Bearer ${e.token}` } } : {}),
-      });
+      new ExternalGuardrail(
+        g.id,
+        {
+          url: e.url,
+          timeoutMs: e.timeoutMs,
+          failureMode: e.failureMode,
+          maxConcurrency: e.maxConcurrency,
+          ...(e.token !== undefined ? { headers: { authorization: `Bearer ${e.token}` } } : {}),
+        },
+        this.clock,
+      );
     next.set(key, external);
     return external;
   }
@@ -85,7 +96,7 @@ export class GuardrailRegistry {
   /** Closes every external guardrail's connections. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.retiring) clearTimeout(t);
+    for (const t of this.retiring) t.cancel();
     this.retiring.clear();
     await Promise.all([...this.externals.values()].map((g) => g.close()));
     this.externals.clear();

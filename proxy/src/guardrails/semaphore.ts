@@ -1,7 +1,8 @@
 /**
  * A counting semaphore with a bounded FIFO of waiters, so a slow dependency can hold at most `limit` calls and
- * `maxWaiting` more waiting for one. A waiter gives up at its deadline or when its signal aborts.
+ * `maxWaiting` more waiting for one. A waiter gives up at its deadline (on the given clock) or when its signal aborts.
  */
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 
 export class Semaphore {
   private active = 0;
@@ -10,6 +11,7 @@ export class Semaphore {
   constructor(
     readonly limit: number,
     readonly maxWaiting: number,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get inFlight(): number {
@@ -24,16 +26,16 @@ export class Semaphore {
     }
     if (this.waiters.length >= this.maxWaiting || signal?.aborted) return undefined;
     const granted = await new Promise<boolean>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const done = (ok: boolean) => {
-        clearTimeout(timer);
+        timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
         const i = this.waiters.indexOf(done);
         if (i >= 0) this.waiters.splice(i, 1);
         resolve(ok);
       };
       const onAbort = () => done(false);
-      timer = setTimeout(() => done(false), timeoutMs);
+      timer = this.clock.after(timeoutMs, () => done(false));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(done);
     });
