@@ -1,6 +1,6 @@
 /**
  * The client-side mutation fuzzer's cases. Each starts from a valid request to one endpoint of one surface (OpenAI
- * chat / completions / embeddings / models, Anthropic messages / count_tokens / models, Ollama chat / generate /
+ * chat / completions / embeddings / models / responses, Anthropic messages / count_tokens / models, Ollama chat / generate /
  * embed / embeddings / show / tags / ps / version / root) for a model served by one upstream kind, then applies a
  * few seeded mutation steps: to the JSON (types, nesting, sizes, unicode, numbers, keys), to the bytes (cuts,
  * flipped bytes, invalid UTF-8, padding, other formats, oversize), to the head (content type and encoding, framing,
@@ -121,6 +121,17 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'GET', path: '/api/version', serves: ALL },
   { method: 'GET', path: '/', serves: ALL },
   { method: 'HEAD', path: '/', serves: ALL },
+  {
+    method: 'POST',
+    path: '/v1/responses',
+    serves: ALL,
+    body: (model, rng) => ({
+      model,
+      input: rng.chance(0.5) ? 'Hello there' : user('Hello there'),
+      max_output_tokens: 8,
+      ...(rng.chance(0.3) ? { stream: true } : {}),
+    }),
+  },
 ];
 
 /** A request under construction. */
