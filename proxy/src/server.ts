@@ -67,7 +67,7 @@ export interface ProxyOptions {
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
    * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs,
    * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try), and the external
-   * guardrails' deadlines.
+   * guardrails' deadlines; the debounce of reloads in standalone mode.
    */
   clock?: Clock;
 }
@@ -171,7 +171,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     metrics.setLedgerSource(() => ledger.stats());
     observers.add(recordToLedger(ledger));
   }
-  const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log) : undefined;
+  const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log, clock) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));
   const stopEndpointUpkeep = maintainEndpoints(store, {
     clock,

@@ -9,6 +9,7 @@ import { watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import { parseManifests } from '../../../shared/src/manifests/parse.js';
 import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { formatProblem, translate } from '../../../shared/src/translate/index.js';
@@ -52,15 +53,26 @@ export async function loadManifests(path: string): Promise<{ config: ProxyConfig
   return translate(input);
 }
 
-/** Loads `path` into `store` now and on every change; returns a function that stops watching. */
-export async function watchManifests(path: string, store: SnapshotStore, log: Logger): Promise<() => void> {
+/** How long the files must stay unchanged before a reload (an edit is often several writes and renames). */
+export const RELOAD_DEBOUNCE_MS = 100;
+
+/**
+ * Loads `path` into `store` now and on every change, `RELOAD_DEBOUNCE_MS` on `clock` after the last one; returns a
+ * function that stops watching.
+ */
+export async function watchManifests(
+  path: string,
+  store: SnapshotStore,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<() => void> {
   const first = await loadManifests(path);
   for (const p of first.problems) log.warn({ reason: p.reason }, formatProblem(p));
   store.apply(first.config);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   const reload = () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
+    timer?.cancel();
+    timer = clock.after(RELOAD_DEBOUNCE_MS, async () => {
       try {
         const { config, problems } = await loadManifests(path);
         if (problems.length > 0) throw new BrokenReferencesError(problems.map(formatProblem));
@@ -73,13 +85,13 @@ export async function watchManifests(path: string, store: SnapshotStore, log: Lo
           'configuration reload failed; keeping the last good one',
         );
       }
-    }, 100);
+    });
   };
   const isDir = (await stat(path)).isDirectory();
   // Watch the directory: editors and ConfigMap updates replace files rather than writing them in place.
   const watcher = watch(isDir ? path : join(path, '..'), () => reload());
   return () => {
-    clearTimeout(timer);
+    timer?.cancel();
     watcher.close();
   };
 }
