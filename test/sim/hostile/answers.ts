@@ -2,7 +2,8 @@
  * Well-formed answers of each upstream protocol, as a list of events the hostile classes then break: OpenAI
  * (vLLM, llama.cpp, OpenAI) chat / completions / embeddings / rerank, Anthropic messages / count_tokens, Ollama chat /
  * generate / embed / embeddings, and the metadata GETs health checks use. Usage numbers and tool-call arguments are
- * raw JSON text so a class can make them absurd or cut them.
+ * raw JSON text so a class can make them absurd or cut them. An answer may start with reasoning (OpenAI-protocol
+ * `reasoning` / `reasoning_content`, an Anthropic signed thinking block, Ollama `thinking`).
  */
 
 export type Protocol = 'openai' | 'anthropic' | 'ollama';
@@ -55,6 +56,8 @@ export interface Answer {
 /** What the answer says: text pieces or tool calls, why it stopped, and usage as raw JSON tokens. */
 export interface AnswerSpec {
   pieces: string[];
+  /** Reasoning before the answer, in the server's own field (OpenAI protocol: vLLM `reasoning` or `reasoning_content`). */
+  reasoning?: { field: 'reasoning' | 'reasoning_content'; pieces: string[] };
   tools?: { id: string; name: string; args: string[] }[];
   finish: 'stop' | 'length';
   usage: { input: string; output: string };
@@ -128,8 +131,9 @@ function openaiAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: Ans
   const finish = s.tools && chat ? 'tool_calls' : s.finish;
   const text = s.pieces.join('');
   if (!stream) {
+    const thought = chat && s.reasoning ? `,"${s.reasoning.field}":${str(s.reasoning.pieces.join(''))}` : '';
     const choice = chat
-      ? `{"index":0,"message":{"role":"assistant","content":${s.tools ? 'null' : str(text)}${
+      ? `{"index":0,"message":{"role":"assistant"${thought},"content":${s.tools ? 'null' : str(text)}${
           s.tools
             ? `,"tool_calls":[${s.tools.map((t) => `{"id":${str(t.id)},"type":"function","function":{"name":${str(t.name)},"arguments":${str(t.args.join(''))}}}`).join(',')}]`
             : ''
@@ -145,6 +149,9 @@ function openaiAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: Ans
     `{"index":0,${body},"logprobs":null,"finish_reason":${f ? `"${f}"` : 'null'}}`;
   const events: Ev[] = [];
   if (chat) events.push({ data: chunk(choice('"delta":{"role":"assistant","content":""}', null)) });
+  if (chat && s.reasoning)
+    for (const p of s.reasoning.pieces)
+      events.push({ data: chunk(choice(`"delta":{"${s.reasoning.field}":${str(p)}}`, null)) });
   if (s.tools && chat)
     s.tools.forEach((t, index) => {
       events.push({
@@ -188,11 +195,15 @@ function anthropicAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: 
     return { ...base, contentType: JSON_TYPE, framing: 'json', events: [{ data }], endAt: 1 };
   }
   const stop = s.tools ? 'tool_use' : s.finish === 'length' ? 'max_tokens' : 'end_turn';
+  const thinking = s.reasoning?.pieces;
   if (!stream) {
+    const thought = thinking
+      ? [`{"type":"thinking","thinking":${str(thinking.join(''))},"signature":"c2lnbmF0dXJl"}`]
+      : [];
     const content = s.tools
       ? s.tools.map((t) => `{"type":"tool_use","id":${str(t.id)},"name":${str(t.name)},"input":${t.args.join('')}}`)
       : [`{"type":"text","text":${str(s.pieces.join(''))}}`];
-    const data = `{"id":"msg_hostile","type":"message","role":"assistant","model":${model},"content":[${content.join(',')}],"stop_reason":"${stop}","stop_sequence":null,"usage":{"input_tokens":${u.input},"output_tokens":${u.output}}}`;
+    const data = `{"id":"msg_hostile","type":"message","role":"assistant","model":${model},"content":[${[...thought, ...content].join(',')}],"stop_reason":"${stop}","stop_sequence":null,"usage":{"input_tokens":${u.input},"output_tokens":${u.output}}}`;
     return { ...base, contentType: JSON_TYPE, framing: 'json', events: [{ data }], endAt: 1 };
   }
   const ev = (event: string, data: string): Ev => ({ event, data: `{"type":"${event}",${data}}` });
@@ -202,8 +213,20 @@ function anthropicAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: 
       `"message":{"id":"msg_hostile","type":"message","role":"assistant","model":${model},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":${u.input},"output_tokens":1}}`,
     ),
   ];
+  // A thinking block first (its deltas, then its signature), the answer's blocks after it.
+  const off = thinking ? 1 : 0;
+  if (thinking) {
+    events.push(
+      ev('content_block_start', '"index":0,"content_block":{"type":"thinking","thinking":"","signature":""}'),
+    );
+    for (const p of thinking)
+      events.push(ev('content_block_delta', `"index":0,"delta":{"type":"thinking_delta","thinking":${str(p)}}`));
+    events.push(ev('content_block_delta', '"index":0,"delta":{"type":"signature_delta","signature":"c2lnbmF0dXJl"}'));
+    events.push(ev('content_block_stop', '"index":0'));
+  }
   if (s.tools)
-    s.tools.forEach((t, index) => {
+    s.tools.forEach((t, i) => {
+      const index = i + off;
       events.push(
         ev(
           'content_block_start',
@@ -217,11 +240,11 @@ function anthropicAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: 
       events.push(ev('content_block_stop', `"index":${index}`));
     });
   else {
-    events.push(ev('content_block_start', '"index":0,"content_block":{"type":"text","text":""}'));
+    events.push(ev('content_block_start', `"index":${off},"content_block":{"type":"text","text":""}`));
     events.push({ event: 'ping', data: '{"type": "ping"}' });
     for (const p of s.pieces)
-      events.push(ev('content_block_delta', `"index":0,"delta":{"type":"text_delta","text":${str(p)}}`));
-    events.push(ev('content_block_stop', '"index":0'));
+      events.push(ev('content_block_delta', `"index":${off},"delta":{"type":"text_delta","text":${str(p)}}`));
+    events.push(ev('content_block_stop', `"index":${off}`));
   }
   const endAt = events.length;
   events.push(
@@ -258,12 +281,18 @@ function ollamaAnswer(call: UpstreamCall, op: Operation, stream: boolean, s: Ans
   const calls = s.tools
     ? `,"tool_calls":[${s.tools.map((t) => `{"function":{"name":${str(t.name)},"arguments":${t.args.join('')}}}`).join(',')}]`
     : '';
-  const piece = (text: string, withCalls = '') =>
-    chat ? `"message":{"role":"assistant","content":${str(text)}${withCalls}}` : `"response":${str(text)}`;
-  const final = (text: string, withCalls: string) =>
-    `{"model":${model},${at},${piece(text, withCalls)},"done":true,"done_reason":"${reason}"${chat ? '' : ',"context":[1,2,3]'}${NS},"prompt_eval_count":${u.input},"eval_count":${u.output}}`;
-  if (!stream) return json(final(s.tools ? '' : s.pieces.join(''), calls));
+  const piece = (text: string, withCalls = '', thought = '') => {
+    const t = thought ? `,"thinking":${str(thought)}` : '';
+    return chat
+      ? `"message":{"role":"assistant","content":${str(text)}${t}${withCalls}}`
+      : `"response":${str(text)}${t}`;
+  };
+  const thinking = s.reasoning?.pieces ?? [];
+  const final = (text: string, withCalls: string, thought = '') =>
+    `{"model":${model},${at},${piece(text, withCalls, thought)},"done":true,"done_reason":"${reason}"${chat ? '' : ',"context":[1,2,3]'}${NS},"prompt_eval_count":${u.input},"eval_count":${u.output}}`;
+  if (!stream) return json(final(s.tools ? '' : s.pieces.join(''), calls, thinking.join('')));
   const events: Ev[] = [];
+  for (const p of thinking) events.push({ data: `{"model":${model},${at},${piece('', '', p)},"done":false}` });
   if (s.tools && chat) events.push({ data: `{"model":${model},${at},${piece('', calls)},"done":false}` });
   else for (const p of s.pieces) events.push({ data: `{"model":${model},${at},${piece(p)},"done":false}` });
   const endAt = events.length;

@@ -152,6 +152,10 @@ export class HostileServer {
       pieces: generatePieces(seed, 3 + (seed % 6)),
       finish: 'stop',
       usage: { input: '11', output: String(3 + (seed % 6)) },
+      // A third of the answers reason first, in either OpenAI-protocol field.
+      ...(seed % 3 === 0
+        ? { reasoning: { field: seed % 2 ? 'reasoning' : 'reasoning_content', pieces: generatePieces(seed + 1, 2) } }
+        : {}),
     };
     if (hasTools(body) && clsName === 'valid' && seed % 2 === 1)
       defaults.tools = [{ id: 'call_h', name: 'get_weather', args: ['{"city":', '"Paris"}'] }];
