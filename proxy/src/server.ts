@@ -60,14 +60,15 @@ export interface ProxyOptions {
   /** Bearer token that may read GET /usage on the admin port (the push token may too). */
   usageToken?: string;
   /** The usage ledger in PostgreSQL (omitted: no ledger, budgets live in Redis only). */
-  ledger?: Omit<LedgerOptions, 'log'>;
+  ledger?: Omit<LedgerOptions, 'log' | 'clock'>;
   /** Observers of the request path besides the proxy's own (metrics, access log, traces, ledger), told first. */
   observers?: CallObserver[];
   /**
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
    * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs,
    * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try), and the external
-   * guardrails' deadlines; the debounce of reloads in standalone mode.
+   * guardrails' deadlines; the debounce of reloads in standalone mode; the ledger's flushes, back-off and
+   * retention rounds, and the times its entries carry.
    */
   clock?: Clock;
 }
@@ -132,6 +133,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ? createLedger({
         ...opts.ledger,
         log,
+        clock,
         events: {
           onWritten: (n, ms) => {
             metrics?.ledgerWritten.child().inc(n);
@@ -169,7 +171,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   );
   if (ledger) {
     metrics.setLedgerSource(() => ledger.stats());
-    observers.add(recordToLedger(ledger));
+    observers.add(recordToLedger(ledger, () => clock.now()));
   }
   const stopWatching = opts.configPath ? await watchManifests(opts.configPath, store, log, clock) : undefined;
   const unsubscribe = store.subscribe((rt) => pools.retain(new Set([...rt.endpoints.values()].map((e) => e.origin))));

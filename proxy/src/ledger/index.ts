@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Clock } from '../../../shared/src/clock.js';
 import type { LedgerEntry } from './entry.js';
 import { LEDGER_SCHEMA, migrate } from './migrations.js';
 import { type BudgetScope, budgetUsage, queryUsage, type UsageQuery, type UsageRow } from './query.js';
@@ -28,6 +29,8 @@ export interface LedgerOptions {
   /** Timeout of one statement (default 10 s). */
   statementTimeoutMs?: number;
   events?: LedgerEvents;
+  /** Time of the writer's flushes, back-off and close, and of the retention rounds (default: the system clock). */
+  clock?: Clock;
 }
 
 /** The ledger of this proxy: record finished requests, query usage, read budget sums. */
@@ -83,12 +86,14 @@ export function createLedger(o: LedgerOptions): Ledger {
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.flushIntervalMs !== undefined ? { flushIntervalMs: o.flushIntervalMs } : {}),
     ...(o.events ? { events: o.events } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   const retention = { db: reads, table: TABLE, log: o.log, retentionDays };
   const stopRetention = scheduleRetention({
     ...retention,
     prepare,
     ...(o.retentionIntervalMs !== undefined ? { intervalMs: o.retentionIntervalMs } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   return {
     record: (e) => writer.record(e),

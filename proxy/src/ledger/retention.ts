@@ -6,6 +6,7 @@
  */
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 
 /** Fewest days kept: a monthly budget must be rebuildable from the ledger until its month ends. */
 export const MIN_RETENTION_DAYS = 32;
@@ -22,6 +23,7 @@ export interface RetentionOptions {
   intervalMs?: number;
   /** Time before the first round (default 1 min). */
   initialDelayMs?: number;
+  /** Wall time the retention period is counted back from (default Date.now: rows carry wall-clock times). */
   now?: () => number;
 }
 
@@ -56,7 +58,10 @@ export async function pruneOnce(o: RetentionOptions): Promise<number> {
  * Runs `pruneOnce` after `initialDelayMs` and then every interval, each round after `prepare` (the migrations) succeeded; returns a stop
  * function that waits for a running round.
  */
-export function scheduleRetention(o: RetentionOptions & { prepare: () => Promise<void> }): () => Promise<void> {
+export function scheduleRetention(
+  o: RetentionOptions & { prepare: () => Promise<void>; clock?: Clock },
+): () => Promise<void> {
+  const clock = o.clock ?? systemClock;
   let running: Promise<void> | undefined;
   const round = () => {
     running ??= o
@@ -74,14 +79,13 @@ export function scheduleRetention(o: RetentionOptions & { prepare: () => Promise
         running = undefined;
       });
   };
-  let timer = setTimeout(function next() {
+  let timer: Timer = clock.after(o.initialDelayMs ?? 60_000, next, { unref: true });
+  function next() {
     round();
-    timer = setTimeout(next, o.intervalMs ?? 3_600_000);
-    timer.unref();
-  }, o.initialDelayMs ?? 60_000);
-  timer.unref();
+    timer = clock.after(o.intervalMs ?? 3_600_000, next, { unref: true });
+  }
   return async () => {
-    clearTimeout(timer);
+    timer.cancel();
     await running;
   };
 }

@@ -8,6 +8,7 @@
  * connection is not written twice when retried.
  */
 import type { Logger } from 'pino';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import { insertStatement, type LedgerEntry } from './entry.js';
 
 /** What the writer needs of a database client (pg.Pool has it). */
@@ -41,6 +42,8 @@ export interface LedgerWriterOptions {
   /** Longest pause between retries while the database is down (default 10 s). */
   maxBackoffMs?: number;
   events?: LedgerEvents;
+  /** Time of the flush interval, the back-off and the close timeout (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface LedgerWriterStats {
@@ -63,7 +66,7 @@ function sqlState(e: unknown): string | undefined {
 /** Buffers ledger entries and writes them in batches, off every request's path. */
 export class LedgerWriter {
   private buffer: LedgerEntry[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private cycle: Promise<void> | undefined;
   private prepared = false;
   private failures = 0;
@@ -75,8 +78,10 @@ export class LedgerWriter {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxBackoffMs: number;
+  private readonly clock: Clock;
 
   constructor(private readonly o: LedgerWriterOptions) {
+    this.clock = o.clock ?? systemClock;
     this.maxBuffer = o.maxBuffer ?? 10_000;
     this.batchSize = Math.max(1, o.batchSize ?? 500);
     this.flushIntervalMs = o.flushIntervalMs ?? 1000;
@@ -103,16 +108,16 @@ export class LedgerWriter {
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     const drain = async () => {
       await this.cycle;
-      while (this.buffer.length > 0 && Date.now() < deadline && (await this.flushBatch()) === 'ok') {}
+      while (this.buffer.length > 0 && this.clock.now() < deadline && (await this.flushBatch()) === 'ok') {}
     };
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drain(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    let timer: Timer | undefined;
+    await Promise.race([drain(), new Promise<void>((r) => (timer = this.clock.after(timeoutMs, r)))]);
+    timer?.cancel();
     const left = this.buffer.length;
     this.buffer = [];
     if (left > 0) this.drop(left, 'shutdown');
@@ -145,14 +150,17 @@ export class LedgerWriter {
 
   private schedule(delayMs: number): void {
     if (this.timer || this.cycle || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.cycle = this.drainBuffer().finally(() => {
-        this.cycle = undefined;
-        if (this.buffer.length > 0) this.schedule(this.failures > 0 ? this.backoffMs() : this.flushIntervalMs);
-      });
-    }, delayMs);
-    this.timer.unref();
+    this.timer = this.clock.after(
+      delayMs,
+      () => {
+        this.timer = undefined;
+        this.cycle = this.drainBuffer().finally(() => {
+          this.cycle = undefined;
+          if (this.buffer.length > 0) this.schedule(this.failures > 0 ? this.backoffMs() : this.flushIntervalMs);
+        });
+      },
+      { unref: true },
+    );
   }
 
   private backoffMs(): number {
@@ -169,7 +177,7 @@ export class LedgerWriter {
   /** Writes the oldest batch: 'ok' (written or dropped as rejected) or 'failed' (kept for a retry). */
   private async flushBatch(): Promise<'ok' | 'failed'> {
     const batch = this.buffer.slice(0, this.batchSize);
-    const started = Date.now();
+    const started = this.clock.now();
     try {
       if (!this.prepared) {
         await this.o.prepare();
@@ -194,7 +202,7 @@ export class LedgerWriter {
     this.written += batch.length;
     this.setState(true);
     try {
-      this.o.events?.onWritten?.(batch.length, Date.now() - started);
+      this.o.events?.onWritten?.(batch.length, this.clock.now() - started);
     } catch {
       // observers must not break the writer
     }
