@@ -57,7 +57,8 @@ const SHAPE: WorkloadShape = {
   users: 256,
 };
 const CAP = 16;
-const CAPPED_REPLICAS = 16;
+/** Replicas of the capped pool (the first ones; fewer when the benchmark runs with fewer replicas). */
+const CAPPED = 16;
 
 // Child modes: serve simulators or proxies and print where they listen as one JSON line.
 if (process.argv[2] === '--serve-sims') {
@@ -101,6 +102,7 @@ const { values } = parseArgs({
 });
 const P = Number(values.proxies);
 const M = Number(values.replicas);
+const CAPPED_REPLICAS = Math.min(CAPPED, M);
 const phases = new Set((values.phases ?? '').split(','));
 const self = fileURLToPath(import.meta.url);
 /** Starts a child of this script in a child mode and returns what it printed. */
