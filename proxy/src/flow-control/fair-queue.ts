@@ -19,8 +19,8 @@
  * again with its tag, at its place. Times come from the injected clock.
  */
 import type { Clock, Timer } from '../../../shared/src/clock.js';
+import { ON_MEMBER, PositionedHeap } from '../scheduling/positioned-heap.js';
 import { PRIORITY_CLASSES, type Priority, type PriorityClass, RANK } from './classes.js';
-import { PositionedHeap } from './positioned-heap.js';
 
 /** How a wait ended: a slot may be free ('woken'), the class's timeout passed, the client left, or it was displaced. */
 export type WaitOutcome = 'woken' | 'timeout' | 'aborted' | 'shed';
@@ -55,7 +55,7 @@ interface Flow {
 /** The flows of one class, by the tag of their oldest waiter. */
 class ClassQueue {
   readonly flows = new Map<string, Flow>();
-  readonly heap = new PositionedHeap<Flow>((a, b) => before(a.head as Ticket, b.head as Ticket));
+  readonly heap = new PositionedHeap<Flow>((a, b) => before(a.head as Ticket, b.head as Ticket), ON_MEMBER);
   vtime = 0;
   queued = 0;
   woken = 0;

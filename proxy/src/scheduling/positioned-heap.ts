@@ -1,16 +1,34 @@
 /**
- * A binary min-heap of objects that know their own position (`heapIndex`, -1 when outside), so any member can be
- * removed or re-keyed in O(log n). The order comes from `less(a, b)`; a caller that changes what `less` reads of a
- * member must call `update` on it.
+ * A binary min-heap whose members' positions are kept by the caller's `Positions` (a field on the member, a typed
+ * array by index), so any member can be removed or re-keyed in O(log n). The order comes from `less(a, b)`; a
+ * caller that changes what `less` reads of a member must call `update` on it.
  */
+export interface Positions<T> {
+  /** Where `x` sits in the heap; -1 when outside. */
+  get(x: T): number;
+  set(x: T, position: number): void;
+}
+
+/** Positions kept on the members themselves. */
 export interface HeapMember {
   heapIndex: number;
 }
 
-export class PositionedHeap<T extends HeapMember> {
+/** The positions of `HeapMember`s (start them at -1). */
+export const ON_MEMBER: Positions<HeapMember> = {
+  get: (x) => x.heapIndex,
+  set: (x, p) => {
+    x.heapIndex = p;
+  },
+};
+
+export class PositionedHeap<T> {
   private readonly items: T[] = [];
 
-  constructor(private readonly less: (a: T, b: T) => boolean) {}
+  constructor(
+    private readonly less: (a: T, b: T) => boolean,
+    private readonly pos: Positions<T>,
+  ) {}
 
   get size(): number {
     return this.items.length;
@@ -26,30 +44,32 @@ export class PositionedHeap<T extends HeapMember> {
     return this.items;
   }
 
+  /** Adds `x`, or restores the order if it is in already. */
   push(x: T): void {
-    if (x.heapIndex >= 0) {
+    if (this.pos.get(x) >= 0) {
       this.update(x);
       return;
     }
-    x.heapIndex = this.items.length;
+    this.pos.set(x, this.items.length);
     this.items.push(x);
-    this.up(x.heapIndex);
+    this.up(this.items.length - 1);
   }
 
   remove(x: T): void {
-    const p = x.heapIndex;
+    const p = this.pos.get(x);
     if (p < 0) return;
     const last = this.items.pop() as T;
-    x.heapIndex = -1;
+    this.pos.set(x, -1);
     if (p === this.items.length) return;
     this.items[p] = last;
-    last.heapIndex = p;
+    this.pos.set(last, p);
     this.down(this.up(p));
   }
 
   /** Restores the order after what `less` reads of `x` changed. */
   update(x: T): void {
-    if (x.heapIndex >= 0) this.down(this.up(x.heapIndex));
+    const p = this.pos.get(x);
+    if (p >= 0) this.down(this.up(p));
   }
 
   private up(p: number): number {
@@ -60,11 +80,11 @@ export class PositionedHeap<T extends HeapMember> {
       const y = items[parent] as T;
       if (!this.less(x, y)) break;
       items[p] = y;
-      y.heapIndex = p;
+      this.pos.set(y, p);
       p = parent;
     }
     items[p] = x;
-    x.heapIndex = p;
+    this.pos.set(x, p);
     return p;
   }
 
@@ -80,10 +100,10 @@ export class PositionedHeap<T extends HeapMember> {
       const c = items[child] as T;
       if (!this.less(c, x)) break;
       items[p] = c;
-      c.heapIndex = p;
+      this.pos.set(c, p);
       p = child;
     }
     items[p] = x;
-    x.heapIndex = p;
+    this.pos.set(x, p);
   }
 }
