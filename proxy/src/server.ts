@@ -157,6 +157,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     registry,
     store,
     log,
+    clock,
     ...(opts.accessLog !== undefined ? { accessLog: opts.accessLog } : {}),
     ...(opts.otelEnv ? { otelEnv: opts.otelEnv } : {}),
   });
@@ -199,6 +200,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
     ledger,
     registry,
     isAccepting: () => accepting,
+    clock,
   });
   const limits = resolveLimits(opts.limits);
   const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;

@@ -6,10 +6,10 @@
  * GET /usage (usage.ts): usage and spend from the ledger, bearer token required.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { type Clock, sleep, systemClock } from '../../../shared/src/clock.js';
 import { summarizeConfig } from '../../../shared/src/proxyconfig/index.js';
 import { withinShares } from '../config/runtime.js';
 import { InvalidSnapshotError, type SnapshotStore } from '../config/store.js';
@@ -40,16 +40,18 @@ export interface AdminDeps {
    * in flight to fit in them before it answers (default 2 s; the answer says whether they do: `settled`).
    */
   settleWaitMs?: number;
+  /** The clock the endpoints' state is kept on, and of the wait after a snapshot (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Waits up to `ms` for the served runtime to keep within its shares; whether it does. */
-async function settle(store: SnapshotStore, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
+async function settle(store: SnapshotStore, ms: number, clock: Clock): Promise<boolean> {
+  const until = clock.now() + ms;
   for (;;) {
     const rt = store.current;
     if (!rt || withinShares(rt)) return true;
-    if (Date.now() >= until) return false;
-    await sleep(Math.min(25, until - Date.now()));
+    if (clock.now() >= until) return false;
+    await sleep(clock, Math.min(25, until - clock.now()));
   }
 }
 
@@ -58,6 +60,7 @@ const json = (status: number, body: unknown) =>
 
 /** Builds the admin app. */
 export function createAdminApp(deps: AdminDeps): Hono {
+  const clock = deps.clock ?? systemClock;
   const app = new Hono();
   const instance = deps.instance ?? randomUUID();
   const noConfig = () => json(503, { error: { message: 'no configuration yet' }, instance });
@@ -107,7 +110,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
   });
   app.get('/config/endpoints', () => {
     const rt = deps.store.current;
-    return rt ? json(200, { version: rt.config.version, pools: endpointStatus(rt, Date.now()) }) : noConfig();
+    return rt ? json(200, { version: rt.config.version, pools: endpointStatus(rt, clock.now()) }) : noConfig();
   });
   addUsageRoutes(app, { ledger: deps.ledger, authorized: (h) => mayReadUsage(h) || authorized(h) });
   app.put('/config', async (c) => {
@@ -131,7 +134,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
       const previous = deps.store.current?.config.version;
       const config = deps.store.apply(body);
       if (config.version !== previous) deps.log.info({ version: config.version, previous }, 'snapshot applied');
-      const settled = await settle(deps.store, deps.settleWaitMs ?? 2000);
+      const settled = await settle(deps.store, deps.settleWaitMs ?? 2000, clock);
       return json(200, { version: config.version, instance, fleet: deps.store.current?.fleet ?? null, settled });
     } catch (e) {
       if (e instanceof InvalidSnapshotError) {

@@ -8,7 +8,9 @@ import {
   snapshotVersion,
 } from '../../../shared/src/proxyconfig/index.js';
 import { translate } from '../../../shared/src/translate/index.js';
+import { FakeClock } from '../../../test/support/clock.js';
 import { poolManifests } from '../../../test/support/manifests.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { createAdminApp } from '../admin/app.js';
 import { localShares } from '../limits/admission.js';
 import { LocalLimitStore } from '../limits/local-store.js';
@@ -67,7 +69,9 @@ describe('fleet-wide replica caps', () => {
 describe('settling into a smaller share', () => {
   it('answers a push that lowers its share once its requests fit, and says when they do not yet', async () => {
     const store = new SnapshotStore();
-    const app = createAdminApp({ store, log: pino({ level: 'silent' }), pushToken: 't', settleWaitMs: 100 });
+    const clock = new FakeClock(0);
+    const log = pino({ level: 'silent' });
+    const app = createAdminApp({ store, log, pushToken: 't', settleWaitMs: 100, clock });
     const put = async (c: ProxyConfig) =>
       (await (
         await app.request('/config', {
@@ -79,8 +83,17 @@ describe('settling into a smaller share', () => {
     expect(await put(config(8))).toMatchObject({ settled: true });
     const endpoint = store.current?.endpoints.values().next().value;
     for (let i = 0; i < 6; i++) endpoint?.acquire(); // 6 in flight under the whole cap of 8
-    expect(await put(withFleet(config(8), { proxies: 2, ordinal: 0 }))).toMatchObject({ settled: false });
-    expect(endpoint?.available(Date.now())).toBe(false); // nothing new above the share of 4
+    // The push waits on the clock for its requests to fit in the share of 4: it answers at 100 ms, not before.
+    let answered = false;
+    const lowered = put(withFleet(config(8), { proxies: 2, ordinal: 0 })).finally(() => {
+      answered = true;
+    });
+    await waitFor(() => clock.pending === 1, 5000, 'the push to wait');
+    await clock.advance(99);
+    expect(answered).toBe(false);
+    await clock.advance(1);
+    expect(await lowered).toMatchObject({ settled: false });
+    expect(endpoint?.available(clock.now())).toBe(false); // nothing new above the share of 4
     const version = async () => ((await (await app.request('/config/version')).json()) as { settled: boolean }).settled;
     expect(await version()).toBe(false);
     endpoint?.release();

@@ -3,6 +3,7 @@
  * durations, limit, cache and guardrail decisions). Never the prompt, the completion or a credential.
  */
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import type { CallObserver } from '../call/observers.js';
 import { type GuardrailMark, gatewayOverheadMs, type RequestSummary } from '../call/record.js';
 
@@ -46,13 +47,16 @@ export interface AccessLogRecord {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** Builds the access-log record of a finished request. */
-export function accessLogRecord(s: RequestSummary, endedAt: number): AccessLogRecord {
+/**
+ * Builds the access-log record of a finished request: `endedAt` on the monotonic clock of its timings, `now` on
+ * the clock of its start.
+ */
+export function accessLogRecord(s: RequestSummary, endedAt: number, now = Date.now()): AccessLogRecord {
   const r: AccessLogRecord = {
     requestId: s.id,
     surface: s.surface,
     status: s.status,
-    durationMs: Date.now() - s.startedAt,
+    durationMs: now - s.startedAt,
     attempts: s.attempts,
   };
   if (s.model !== undefined) r.model = s.model;
@@ -84,13 +88,13 @@ export function accessLogRecord(s: RequestSummary, endedAt: number): AccessLogRe
   return r;
 }
 
-/** The observer writing access-log lines to `log` (level info; warn for 5xx answers). */
-export function accessLogObserver(log: Logger): CallObserver {
+/** The observer writing access-log lines to `log` (level info; warn for 5xx answers); requests start on `clock`. */
+export function accessLogObserver(log: Logger, clock: Clock = systemClock): CallObserver {
   // The record holds only the scalar fields above, never a credential: skip the parent's redaction pass (~10 µs).
   const access = log.child({ log: 'access' }, { redact: { paths: [] } });
   return {
     onRequestEnd(s) {
-      const record = accessLogRecord(s, performance.now());
+      const record = accessLogRecord(s, performance.now(), clock.now());
       if ((s.status ?? 0) >= 500) access.warn(record, 'request');
       else access.info(record, 'request');
     },

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { Clock } from '../../../shared/src/clock.js';
 import type { CallObserver, Observers } from '../call/observers.js';
 import type { SnapshotStore } from '../config/store.js';
 import { accessLogObserver } from './access-log.js';
@@ -22,6 +23,8 @@ export interface TelemetryOptions {
   accessLog?: boolean;
   /** Where the OTEL_* variables are read from; default process.env. */
   otelEnv?: OtelEnv;
+  /** The clock requests start on and endpoints keep their state on (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface Telemetry {
@@ -35,12 +38,12 @@ export interface Telemetry {
 
 /** Builds metrics, access log and (per OTEL_* env) tracing. */
 export async function createTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
-  const metrics = createProxyMetrics(opts.registry, opts.store);
+  const metrics = createProxyMetrics(opts.registry, opts.store, opts.clock);
   const tracing = await createTracing(opts.log, opts.otelEnv);
   const observers: CallObserver[] = [
-    metricsObserver(metrics, () => opts.store.current),
+    metricsObserver(metrics, () => opts.store.current, opts.clock),
     governanceMetrics(metrics),
-    ...(opts.accessLog === false ? [] : [accessLogObserver(opts.log)]),
+    ...(opts.accessLog === false ? [] : [accessLogObserver(opts.log, opts.clock)]),
     ...(tracing ? [traceObserver(tracing)] : []),
   ];
   return {

@@ -6,6 +6,7 @@
  */
 import { collectDefaultMetrics, Gauge, type Registry } from 'prom-client';
 import { PRIORITY_CLASSES } from '../../../shared/src/api/v1alpha1/index.js';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { EndpointState } from '../endpoints/state.js';
 import type { PoolBacklog } from '../flow-control/wait-queues.js';
@@ -36,7 +37,7 @@ const isUp = (e: EndpointState, now: number) => e.health !== 'unhealthy' && e.ej
 export type RedisState = 'none' | 'up' | 'down';
 
 /** Registers every proxy metric (and Node process metrics) on `registry`. */
-export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
+export function createProxyMetrics(registry: Registry, store: SnapshotStore, clock: Clock = systemClock) {
   collectDefaultMetrics({ register: registry });
   keepCounterNames(registry);
   let inFlight = 0;
@@ -47,7 +48,7 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
   const endpoints = () => store.current?.endpoints.values() ?? [];
   const perEndpoint = (value: (e: EndpointState, now: number) => number) => (g: Gauge<'backend' | 'endpoint'>) => {
     g.reset();
-    const now = Date.now();
+    const now = clock.now();
     for (const e of endpoints()) g.labels(e.backend.id, e.id).set(value(e, now));
   };
   const configApplies = counter(registry, S.configApplies);
@@ -143,7 +144,7 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore) {
       g.reset();
       const rt = store.current;
       if (!rt) return;
-      const now = Date.now();
+      const now = clock.now();
       for (const pool of rt.pools.values()) {
         let up = 0;
         let down = 0;

@@ -3,6 +3,8 @@
  * values (all bounded: snapshot names, status classes, fixed outcome sets), so a request costs a few Map
  * lookups and increments.
  */
+
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import type { AuthorizedCall } from '../call/call.js';
 import type { CallObserver } from '../call/observers.js';
 import type { AttemptOutcome } from '../call/outcome.js';
@@ -31,8 +33,12 @@ export function attemptOutcomeLabel(o: AttemptOutcome): string {
 /** The priority class label of a call in the pipeline. */
 const flowClass = (call: AuthorizedCall) => call.record.flow?.cls ?? 'standard';
 
-/** The observer that feeds `m`. */
-export function metricsObserver(m: ProxyMetrics, current: () => Runtime | undefined): CallObserver {
+/** The observer that feeds `m`; requests start on `clock`. */
+export function metricsObserver(
+  m: ProxyMetrics,
+  current: () => Runtime | undefined,
+  clock: Clock = systemClock,
+): CallObserver {
   const labels = new LabelPolicy(current);
   const { requests, ttft, itl, attempts, tokens, retries } = m;
   const durations = m.requestDuration;
@@ -96,7 +102,7 @@ export function metricsObserver(m: ProxyMetrics, current: () => Runtime | undefi
       const pool = r.pool ?? '';
       const cls = statusClass(r.status);
       requests.child(r.surface, model, pool, r.backend ?? '', cls).inc();
-      durations.child(r.surface, model, pool, cls).observe((Date.now() - r.startedAt) / 1000);
+      durations.child(r.surface, model, pool, cls).observe((clock.now() - r.startedAt) / 1000);
       const over = gatewayOverheadMs(r, performance.now());
       if (over !== undefined) overhead.child(r.surface).observe(over / 1000);
       // Tokens and cost as the usage stage settled them: the upstream's counts, or the estimate of a stream that ended
