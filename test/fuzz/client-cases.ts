@@ -260,7 +260,8 @@ const STEPS: Record<string, Step> = {
       'FZ-VLLM',
       'fz-vll',
       'fz-vllm\n',
-      'hz-vllm',
+      // Another pool's model, of a well-behaved upstream (the hostile ones answer what they like: 502s are right).
+      simModel('ollama'),
       AUTH_MODEL,
       CACHE_MODEL,
       'no-such-model',
