@@ -65,6 +65,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     run: deps.governance.stages((call) => executeCall(pipeline, call)),
     screen: deps.governance.screen,
     observers,
+    clock,
   };
 
   app.use(async function requestRecord(c, next) {

@@ -65,10 +65,11 @@ export interface ProxyOptions {
   observers?: CallObserver[];
   /**
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
-   * checks, load scraping, wait-queue timeouts, the drain, and each request's start, deadline, retry back-offs,
-   * Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try), and the external
-   * guardrails' deadlines; the debounce of reloads in standalone mode; the ledger's flushes, back-off and
-   * retention rounds, and the times its entries carry.
+   * checks, load scraping, wait-queue timeouts and the drain; each request's start, body time limit, deadline, retry
+   * back-offs, Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try); the external
+   * guardrails' deadlines; the debounce of reloads in standalone mode; the ledger's flushes, back-off and retention
+   * rounds, and the times its entries carry. Durations that are only measured (latency, overhead) use
+   * performance.now(), which a Clock does not offer.
    */
   clock?: Clock;
 }

@@ -5,6 +5,7 @@
  * IncomingMessage (no Web-streams conversion on the hot path).
  */
 import type { IncomingMessage } from 'node:http';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import { errors, type GatewayError } from '../errors.js';
 import type { ByteBudget } from './byte-budget.js';
 import { jsonBoundExceeded } from './json-shape.js';
@@ -14,6 +15,8 @@ export interface BodyReadOptions {
   limits: Pick<ResourceLimits, 'maxBodyBytes' | 'bodyTimeoutMs' | 'maxJsonDepth' | 'maxJsonValues'>;
   /** Budget the body's bytes are taken from while it is read (callers without a valid API key). */
   budget?: ByteBudget | undefined;
+  /** Clock of the time limit (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buffer> {
@@ -25,8 +28,9 @@ function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buf
     const chunks: Buffer[] = [];
     let size = 0;
     let taken = 0;
+    const clock = opts.clock ?? systemClock;
     const timer =
-      bodyTimeoutMs > 0 ? setTimeout(() => fail(errors.requestTimeout(bodyTimeoutMs)), bodyTimeoutMs) : undefined;
+      bodyTimeoutMs > 0 ? clock.after(bodyTimeoutMs, () => fail(errors.requestTimeout(bodyTimeoutMs))) : undefined;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) return fail(errors.tooLarge(limit));
@@ -49,7 +53,7 @@ function readNode(incoming: IncomingMessage, opts: BodyReadOptions): Promise<Buf
       reject(e);
     };
     const cleanup = () => {
-      clearTimeout(timer);
+      timer?.cancel();
       budget?.give(taken);
       taken = 0;
       incoming.off('data', onData);

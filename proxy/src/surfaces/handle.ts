@@ -1,7 +1,9 @@
 /** The handler every proxied operation shares: read and validate the body, build the call, run the pipeline. */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import type { Clock } from '../../../shared/src/clock.js';
 import { formatPath } from '../../../shared/src/manifests/parse.js';
 import { type Call, newCall } from '../call/call.js';
 import type { Observers } from '../call/observers.js';
@@ -31,6 +33,8 @@ export interface SurfaceDeps {
   /** The call stages and the upstream pipeline, composed by the app. */
   run(call: Call): Promise<void>;
   observers: Observers;
+  /** Clock of the body's time limit. */
+  clock: Clock;
 }
 
 /** A 400 naming the first invalid field. */
@@ -57,6 +61,7 @@ export function readRequestBody(c: Context<Env>, deps: SurfaceDeps, runtime: Run
   return readJsonObject(bindingsOf(c).incoming, {
     limits: deps.limits,
     budget: authenticated ? undefined : deps.unauthenticatedBytes,
+    clock: deps.clock,
   });
 }
 
