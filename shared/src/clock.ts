@@ -14,7 +14,10 @@ export interface TimerOptions {
   unref?: boolean;
 }
 
-/** The clock: the current time and timers measured on it. */
+/**
+ * The clock: the current time and timers measured on it. It has no monotonic reading: durations that are only
+ * measured, never waited for (latency, overhead, time to first byte), use performance.now() and stay off it.
+ */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
