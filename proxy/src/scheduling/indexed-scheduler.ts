@@ -18,6 +18,8 @@ export abstract class IndexedScheduler implements Scheduler {
   protected readonly members: readonly PoolMember[];
   private readonly parked = new Set<number>();
   private nextRescanAt = Number.POSITIVE_INFINITY;
+  /** Time of the latest pick: the scheduler knows time only from its picks (the caller's clock). */
+  private lastPickAt = Number.NEGATIVE_INFINITY;
   private readonly unsubscribe: Array<() => void> = [];
   protected disposed = false;
 
@@ -47,6 +49,7 @@ export abstract class IndexedScheduler implements Scheduler {
   protected chosen(_i: number): void {}
 
   pick(ctx: PickContext): PoolMember | undefined {
+    this.lastPickAt = ctx.now;
     if (ctx.now >= this.nextRescanAt) this.rescan(ctx.now);
     const i = this.choose(ctx);
     if (i < 0) return undefined;
@@ -111,8 +114,10 @@ export abstract class IndexedScheduler implements Scheduler {
       this.rekey(i);
       return;
     }
+    // Judged at the latest pick's time: a member available by now but not then comes back at the next pick's rescan
+    // (its wake time is at most now), and one unparked too early is parked again by that pick.
     const e = (this.members[i] as PoolMember).endpoint;
-    const now = Date.now();
+    const now = this.lastPickAt;
     if (e.available(now)) this.unpark(i);
     // a deadline it waits for may have moved closer (a new Retry-After, a shorter fleet-full mark)
     else this.nextRescanAt = Math.min(this.nextRescanAt, wakeTime(e, now));
