@@ -1,6 +1,6 @@
 /**
  * The client-side mutation fuzzer's cases. Each starts from a valid request to one endpoint of one surface (OpenAI
- * chat / completions / embeddings / models / responses, Anthropic messages / count_tokens / models, Ollama chat / generate /
+ * chat / completions / embeddings / models / responses / rerank, Anthropic messages / count_tokens / models, Ollama chat / generate /
  * embed / embeddings / show / tags / ps / version / root) for a model served by one upstream kind, then applies a
  * few seeded mutation steps: to the JSON (types, nesting, sizes, unicode, numbers, keys), to the bytes (cuts,
  * flipped bytes, invalid UTF-8, padding, other formats, oversize), to the head (content type and encoding, framing,
@@ -131,6 +131,13 @@ const ENDPOINTS: Endpoint[] = [
       max_output_tokens: 8,
       ...(rng.chance(0.3) ? { stream: true } : {}),
     }),
+  },
+  {
+    // Strings only: llama.cpp refuses `{text}` documents itself (vLLM takes both).
+    method: 'POST',
+    path: '/v1/rerank',
+    serves: ['vllm', 'llamacpp'],
+    body: (model, rng) => ({ model, query: 'sky', documents: ['blue sky', 'green grass'], top_n: rng.range(1, 3) }),
   },
 ];
 

@@ -113,6 +113,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<FuzzWorld> {
       flavour: FLAVOUR[p],
       models: [`upstream-${p}`],
       recordLimit: 0,
+      // llama.cpp serves rerank, as llama-server started with --reranking.
+      ...(p === 'llamacpp' ? { reranking: true } : {}),
       ...(p === 'ollama' ? {} : { apiKey: key }),
     });
     sims.push(sim);
