@@ -41,7 +41,7 @@ export interface GovernanceOptions {
   budgetUsage?: BudgetUsage | undefined;
   /** The snapshot served now (for the rebuild). */
   config?: () => ProxyConfig | undefined;
-  /** Time of the external guardrails' deadlines (default: the system clock). */
+  /** Time of the external guardrails' deadlines and the replica leases' renewals (default: the system clock). */
   clock?: Clock;
 }
 
@@ -119,7 +119,9 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     rebuild,
   };
   const keyPrefix = opts.keyPrefix ?? 'switchyard:';
-  const leases = client ? new ReplicaLeases(client, { keyPrefix, log }) : undefined;
+  const leases = client
+    ? new ReplicaLeases(client, { keyPrefix, log, ...(opts.clock ? { clock: opts.clock } : {}) })
+    : undefined;
   const guardrails = new GuardrailRegistry(opts.clock);
   const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
   const auth = authenticate(observers);

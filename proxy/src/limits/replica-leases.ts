@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import { luaScript, type RedisClient } from './redis-client.js';
 import { StoreUnavailableError } from './types.js';
 
@@ -55,14 +56,20 @@ export interface ReplicaLeasesOptions {
   renewMs?: number;
   /** After a failed Redis call, how long leasing stays off (default 1 s). */
   cooldownMs?: number;
+  /** Clock of the renewals and the cool-down (default: the system clock). */
+  clock?: Clock;
 }
+
+/** What the leases need of the Redis client. */
+export type LeaseClient = Pick<RedisClient, 'up' | 'run'>;
 
 /** The leases of one proxy: taken per attempt, renewed while held, given back when the attempt ends. */
 export class ReplicaLeases {
   /** Leases held by this proxy: key → members. */
   private readonly held = new Map<string, Set<string>>();
   private offUntil = 0;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: Timer;
+  private readonly clock: Clock;
   /** Names this proxy's leases apart from every other proxy's (request ids come from clients). */
   private readonly instance = randomUUID();
   private seq = 0;
@@ -70,16 +77,16 @@ export class ReplicaLeases {
   denied = 0;
 
   constructor(
-    private readonly client: RedisClient,
+    private readonly client: LeaseClient,
     private readonly opts: ReplicaLeasesOptions,
   ) {
-    this.timer = setInterval(() => void this.renew(), opts.renewMs ?? 10_000);
-    this.timer.unref();
+    this.clock = opts.clock ?? systemClock;
+    this.timer = this.clock.every(opts.renewMs ?? 10_000, () => void this.renew(), { unref: true });
   }
 
   /** Whether exact caps apply now (Redis up and no recent failure); otherwise each proxy keeps its share. */
   active(): boolean {
-    return this.client.up && Date.now() >= this.offUntil;
+    return this.client.up && this.clock.now() >= this.offUntil;
   }
 
   private keyOf(e: LeasedReplica): string {
@@ -132,11 +139,11 @@ export class ReplicaLeases {
   }
 
   private failed(err: unknown): void {
-    this.offUntil = Date.now() + (this.opts.cooldownMs ?? 1000);
+    this.offUntil = this.clock.now() + (this.opts.cooldownMs ?? 1000);
     if (!(err instanceof StoreUnavailableError)) this.opts.log.warn({ err }, 'replica lease call failed');
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.timer.cancel();
   }
 }
