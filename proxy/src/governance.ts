@@ -5,7 +5,7 @@
  * reported to the proxy's observers.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/src/clock.js';
+import { type Clock, systemClock } from '../../shared/src/clock.js';
 import type { ProxyConfig } from '../../shared/src/proxyconfig/index.js';
 import { callerOf } from './auth/authorize.js';
 import { authenticate, screenCaller } from './auth/stage.js';
@@ -41,7 +41,10 @@ export interface GovernanceOptions {
   budgetUsage?: BudgetUsage | undefined;
   /** The snapshot served now (for the rebuild). */
   config?: () => ProxyConfig | undefined;
-  /** Time of the external guardrails' deadlines and the replica leases' renewals (default: the system clock). */
+  /**
+   * Time of the rate windows and budget periods, the budgets' rebuild from the ledger, the replica leases' renewals
+   * and the external guardrails' deadlines (default: the system clock).
+   */
   clock?: Clock;
 }
 
@@ -75,6 +78,7 @@ const LOG_EVERY_MS = 10_000;
 /** Builds the governance stages and their shared state. */
 export function createGovernance(opts: GovernanceOptions): Governance {
   const { log, observers } = opts;
+  const clock = opts.clock ?? systemClock;
   const client = opts.redisUrl
     ? new RedisClient({
         url: opts.redisUrl,
@@ -91,7 +95,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     failures[name] = (failures[name] ?? 0) + 1;
     observers.emit('onRedisFailure', f);
     unlogged++;
-    const now = Date.now();
+    const now = clock.now();
     if (now - lastLog >= LOG_EVERY_MS) {
       log.warn(
         { operation: f.operation, failureMode: f.mode, failures: unlogged },
@@ -109,20 +113,19 @@ export function createGovernance(opts: GovernanceOptions): Governance {
           usage: opts.budgetUsage,
           config: opts.config ?? (() => undefined),
           log,
+          clock,
           onResult: (result, counters) => observers.emit('onBudgetRebuild', result, counters),
         })
       : undefined;
   const stores = {
     shared: client ? new RedisLimitStore(client) : undefined,
-    local: new LocalLimitStore(new MemoryCache(opts.memoryCacheBytes)),
+    local: new LocalLimitStore(new MemoryCache(opts.memoryCacheBytes), () => clock.now()),
     onFailure,
     rebuild,
   };
   const keyPrefix = opts.keyPrefix ?? 'switchyard:';
-  const leases = client
-    ? new ReplicaLeases(client, { keyPrefix, log, ...(opts.clock ? { clock: opts.clock } : {}) })
-    : undefined;
-  const guardrails = new GuardrailRegistry(opts.clock);
+  const leases = client ? new ReplicaLeases(client, { keyPrefix, log, clock }) : undefined;
+  const guardrails = new GuardrailRegistry(clock);
   const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
   const auth = authenticate(observers);
   const guard = guardRequest(guardrails, observers);
@@ -133,6 +136,7 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     log,
     keyPrefix,
     leaseMs: opts.leaseMs ?? 300_000,
+    clock,
   });
   const cache = serveFromCache(observers);
   const usage = meterUsage<AdmittedCall>(observers);

@@ -67,9 +67,10 @@ export interface ProxyOptions {
    * Time and timers of the proxy (default: the system clock; a test passes a fake one to drive them): health
    * checks, load scraping, wait-queue timeouts and the drain; each request's start, body time limit, deadline, retry
    * back-offs, Retry-After waits and upstream attempt timeouts (first byte, idle, total, per try); the external
-   * guardrails' deadlines; the debounce of reloads in standalone mode; the ledger's flushes, back-off and retention
-   * rounds, and the times its entries carry. Durations that are only measured (latency, overhead) use
-   * performance.now(), which a Clock does not offer.
+   * guardrails' deadlines; the local rate windows, budget periods and the budgets' rebuild; replica lease renewals;
+   * the debounce of reloads in standalone mode; the ledger's flushes, back-off and retention rounds, and the times
+   * its entries carry. Durations that are only measured (latency, overhead) use performance.now(), which a Clock
+   * does not offer.
    */
   clock?: Clock;
 }

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../test/support/clock.js';
 import { startRedis, type TestRedis } from '../../../test/support/redis.js';
 import { admitWithFailureMode, type Stores } from './admission.js';
 import { LocalLimitStore } from './local-store.js';
@@ -78,7 +79,7 @@ describe('budgets rebuilt from the ledger', () => {
 
   it('asks the ledger for the pools, caller and period the counter counts, in tokens or cost units', async () => {
     queried.length = 0;
-    const rebuild = createBudgetRebuild({ usage, config: () => config, log, now: () => 5000 });
+    const rebuild = createBudgetRebuild({ usage, config: () => config, log, clock: new FakeClock(5000) });
     const tokens = budget({ ledger: { periodStart: 1000, policy: 'ns/p', keyId: 'k1', cost: false } });
     const cost = budget({
       metric: 'costPerDay',
@@ -100,13 +101,13 @@ describe('budgets rebuilt from the ledger', () => {
         release = () => resolve({ tokens: 1, cost: 0 });
       });
     };
-    let t = 0;
+    const clock = new FakeClock(0);
     const results: string[] = [];
     const rebuild = createBudgetRebuild({
       usage: slow,
       config: () => config,
       log,
-      now: () => t,
+      clock,
       onResult: (r) => results.push(r),
     });
     const c = budget();
@@ -119,14 +120,36 @@ describe('budgets rebuilt from the ledger', () => {
       usage: () => Promise.reject(new Error('ledger down')),
       config: () => config,
       log,
-      now: () => t,
+      clock,
       retryAfterMs: 1000,
       onResult: (r) => results.push(r),
     });
     expect(await failing([c])).toBeUndefined();
-    t = 500;
+    await clock.advance(500);
     expect(await failing([c])).toBeUndefined(); // not asked again yet
     expect(results).toEqual(['seeded', 'seeded', 'failed']);
+  });
+
+  it('gives the ledger its timeout on the clock, then lets the counter count from Redis alone', async () => {
+    const clock = new FakeClock(0);
+    const results: string[] = [];
+    const rebuild = createBudgetRebuild({
+      usage: () => new Promise(() => {}),
+      config: () => config,
+      log,
+      clock,
+      timeoutMs: 2000,
+      onResult: (r) => results.push(r),
+    });
+    let answer: number[] | undefined | 'waiting' = 'waiting';
+    void rebuild([budget({ ledger: { periodStart: 0, policy: 'ns/p', cost: false } })]).then((a) => {
+      answer = a;
+    });
+    await clock.advance(1999);
+    expect(answer).toBe('waiting');
+    await clock.advance(1);
+    expect(answer).toBeUndefined();
+    expect(results).toEqual(['failed']);
   });
 
   it('admits against the rebuilt budget after Redis lost it, and against Redis alone when the ledger cannot tell', async () => {

@@ -9,6 +9,7 @@
  * never counted twice (the counter is raised to the ledger's sum, not added to).
  */
 import type { Logger } from 'pino';
+import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
 import type { ProxyConfig } from '../../../shared/src/proxyconfig/index.js';
 import { COST_UNITS } from './counters.js';
 import type { CounterSpec, LedgerScope } from './types.js';
@@ -40,7 +41,8 @@ export interface BudgetRebuildOptions {
   timeoutMs?: number;
   /** After a failure, how long counters stay unseeded before the ledger is asked again (default 5 s). */
   retryAfterMs?: number;
-  now?: () => number;
+  /** Clock of the period's end, the timeout and the pause after a failure (default: the system clock). */
+  clock?: Clock;
   onResult?(result: 'seeded' | 'failed', counters: number): void;
 }
 
@@ -57,7 +59,8 @@ function poolsOf(config: CoverageView, scope: LedgerScope): string[] {
 
 /** Creates the rebuild of budget counters from the ledger. */
 export function createBudgetRebuild(o: BudgetRebuildOptions): BudgetRebuild {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   const inFlight = new Map<string, Promise<number>>();
   let failedAt = Number.NEGATIVE_INFINITY;
 
@@ -84,9 +87,9 @@ export function createBudgetRebuild(o: BudgetRebuildOptions): BudgetRebuild {
   return async (counters) => {
     const config = o.config();
     if (!config || now() - failedAt < (o.retryAfterMs ?? 5000)) return undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), o.timeoutMs ?? 2000);
+      timer = clock.after(o.timeoutMs ?? 2000, () => resolve(undefined));
     });
     try {
       const amounts = await Promise.race([Promise.all(counters.map((c) => amountOf(c, config))), timeout]);
@@ -103,7 +106,7 @@ export function createBudgetRebuild(o: BudgetRebuildOptions): BudgetRebuild {
       o.onResult?.('failed', counters.length);
       return undefined;
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   };
 }

@@ -5,7 +5,9 @@
  * rate-limit headers on its answer; when the answer ends, reserved tokens are settled with the real usage, leases
  * released, cost added and, in the same round trip, the answer the cache stage hands back stored.
  */
+
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import type { PolicyConfig, PoolConfig } from '../../../shared/src/proxyconfig/index.js';
 import { cachePlanFor } from '../cache/plan.js';
 import type { AdmittedCall, AuthorizedCall, Stage } from '../call/call.js';
@@ -26,6 +28,8 @@ export interface LimitStageOptions {
   keyPrefix: string;
   /** Safety expiry of concurrency leases (a replica that dies never releases them). */
   leaseMs: number;
+  /** Clock of the counters' windows and periods (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Counters that need a settle after the answer: tokens and cost are known then, leases are released. */
@@ -45,7 +49,7 @@ function namesOf(pool: PoolConfig, call: AuthorizedCall): string[] {
 function callCounters(call: AuthorizedCall, tokens: number, o: LimitStageOptions) {
   const g = call.grant;
   const dir = call.runtime.directory;
-  const base = { identity: g.identity, tokens, leaseMs: o.leaseMs, now: Date.now() };
+  const base = { identity: g.identity, tokens, leaseMs: o.leaseMs, now: (o.clock ?? systemClock).now() };
   const byKey = new Map<string, { counter: CounterSpec; pools: Set<string> }>();
   const policies = new Set<PolicyConfig>();
   const add = (list: CounterSpec[], pool: string) => {
