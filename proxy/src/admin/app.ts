@@ -112,7 +112,7 @@ export function createAdminApp(deps: AdminDeps): Hono {
     const rt = deps.store.current;
     return rt ? json(200, { version: rt.config.version, pools: endpointStatus(rt, clock.now()) }) : noConfig();
   });
-  addUsageRoutes(app, { ledger: deps.ledger, authorized: (h) => mayReadUsage(h) || authorized(h) });
+  addUsageRoutes(app, { ledger: deps.ledger, authorized: (h) => mayReadUsage(h) || authorized(h) }, () => clock.now());
   app.put('/config', async (c) => {
     if (!authorized(c.req.header('authorization'))) {
       return json(401, { error: { message: 'a valid bearer token is required to push configuration' } });

@@ -88,7 +88,14 @@ export function createLedger(o: LedgerOptions): Ledger {
     ...(o.events ? { events: o.events } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
   });
-  const retention = { db: reads, table: TABLE, log: o.log, retentionDays };
+  const clock = o.clock;
+  const retention = {
+    db: reads,
+    table: TABLE,
+    log: o.log,
+    retentionDays,
+    ...(clock ? { now: () => clock.now() } : {}),
+  };
   const stopRetention = scheduleRetention({
     ...retention,
     prepare,

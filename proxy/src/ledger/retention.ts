@@ -23,7 +23,7 @@ export interface RetentionOptions {
   intervalMs?: number;
   /** Time before the first round (default 1 min). */
   initialDelayMs?: number;
-  /** Wall time the retention period is counted back from (default Date.now: rows carry wall-clock times). */
+  /** Time the retention period is counted back from, on the clock the entries were stamped on (default Date.now). */
   now?: () => number;
 }
 
