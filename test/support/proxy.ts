@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { type ProxyHandle, type ProxyOptions, startProxy } from '../../proxy/src/server.js';
 import { FakeClock } from './clock.js';
+import { waitFor } from './wait.js';
 
 export { poolManifests } from './manifests.js';
 
@@ -16,7 +17,7 @@ export interface TestProxy extends ProxyHandle {
   configFile: string;
   /** Rewrites the manifests file (the proxy reloads it). */
   writeManifests(text: string): Promise<void>;
-  /** Closes the proxy (advancing a fake clock past the drain's grace) and removes its temp dir. */
+  /** Closes the proxy (advancing a fake clock for what the close waits for) and removes its temp dir. */
   stop(): Promise<void>;
 }
 
@@ -45,9 +46,22 @@ export async function startTestProxy(
     configFile,
     writeManifests: (text) => writeFile(configFile, text),
     stop: async () => {
-      const closed = proxy.close(STOP_GRACE_MS);
-      if (opts.clock instanceof FakeClock) await opts.clock.advance(STOP_GRACE_MS);
-      await closed;
+      const closing = proxy.close(STOP_GRACE_MS);
+      const clock = opts.clock;
+      if (clock instanceof FakeClock) {
+        // Whatever the close waits for on the clock (the drain's grace, the ledger's last flush) gets its time.
+        let closed = false;
+        const done = () => {
+          closed = true;
+        };
+        closing.then(done, done);
+        const advanced = async () => {
+          if (!closed) await clock.advance(STOP_GRACE_MS);
+          return closed;
+        };
+        await waitFor(advanced, 30_000, 'the proxy to close');
+      }
+      await closing;
       await rm(dir, { recursive: true, force: true });
     },
   };
