@@ -106,7 +106,7 @@ describe('timeouts', () => {
       body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], ...extra }),
     });
   /** Waits for the next attempt (its timers are set as it starts), or its first byte, then advances the clock. */
-  const after = async (signal: 'started' | 'firstBytes', ms: number) => {
+  const advanceAfter = async (signal: 'started' | 'firstBytes', ms: number) => {
     const n = seen[signal] + 1;
     await waitFor(() => seen[signal] >= n, 10_000, `attempt ${signal}`);
     await clock.advance(ms);
@@ -121,7 +121,7 @@ describe('timeouts', () => {
 
   it('answers 504 when no first byte arrives in time', async () => {
     const res = post(timed, 'x [sim slow-first-byte-ms=30000]');
-    await after('started', 400);
+    await advanceAfter('started', 400);
     expect((await res).status).toBe(504);
     expect(((await (await res).json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
   });
@@ -129,14 +129,14 @@ describe('timeouts', () => {
   it('applies the first-byte limit to streams before anything is sent', async () => {
     sim.setTiming({ ttftMs: 30_000 });
     const res = post(timed, 'x', { stream: true });
-    await after('started', 400);
+    await advanceAfter('started', 400);
     expect((await res).status).toBe(504);
   });
 
   it('ends a stream that goes idle with an error event', async () => {
     sim.setTiming({ itlMs: 30_000 });
     const res = post(timed, 'x', { stream: true, max_tokens: 5 });
-    await after('firstBytes', 400);
+    await advanceAfter('firstBytes', 400);
     expect((await res).status).toBe(200);
     const data = events(await (await res).text());
     expect(JSON.parse(data.at(-1) as string).error.code).toBe('upstream_timeout');
@@ -147,7 +147,7 @@ describe('timeouts', () => {
     try {
       sim.setTiming({ itlMs: 100 });
       const res = post(p, 'x', { stream: true, max_tokens: 50 });
-      await after('firstBytes', 600);
+      await advanceAfter('firstBytes', 600);
       const data = events(await (await res).text());
       expect(JSON.parse(data.at(-1) as string).error.message).toMatch(/total time limit/);
     } finally {
@@ -157,7 +157,7 @@ describe('timeouts', () => {
 
   it('answers 504 for an upstream that accepts and never answers', async () => {
     const res = post(timed, 'x [sim hang]');
-    await after('started', 400);
+    await advanceAfter('started', 400);
     expect((await res).status).toBe(504);
   });
 });

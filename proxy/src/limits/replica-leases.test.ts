@@ -83,7 +83,14 @@ function fakeRedis() {
       return [1, 1];
     },
   };
-  return { clock, calls, client, fail: () => void (failing = true) };
+  return {
+    clock,
+    calls,
+    client,
+    fail: () => {
+      failing = true;
+    },
+  };
 }
 
 const leased = { key: 'ns/b/0', fleetCap: 2 };
