@@ -63,6 +63,8 @@ const bodies = (m: string): unknown[] => [
   { model: m, prompt: {} },
   { model: m, prompt: 'x', messages: 'x' },
   { model: m, prompt: 'x', messages: [{ role: 'system', content: 1 }] },
+  { model: m, prompt: 'Once upon', max_tokens: 8, tools: 'text' },
+  { model: m, prompt: 'x', tool_choice: 7, response_format: 'json' },
   { model: m, prompt: [[1, 'a']] },
   { model: m, input: {} },
   { model: m, input: [] },

@@ -4,7 +4,8 @@
  * chat answers come back as `text_completion` objects and chunks. What has no chat equivalent is refused with a 400:
  * several prompts or token-array prompts, `echo`, `suffix`, `best_of` > 1 and `logprobs`.
  */
-import type { ChatChunk, ChatRequest, ChatResponse } from '../canonical/chat.js';
+import { errors } from '../../errors.js';
+import { type ChatChunk, type ChatRequest, type ChatResponse, chatRequest } from '../canonical/chat.js';
 import type { ChatClientHalf } from '../canonical/compose.js';
 import type { ChunkEncoder } from '../canonical/stream.js';
 import { randomId, untranslatable } from '../common/json.js';
@@ -31,9 +32,21 @@ function toChat(body: CompletionRequest): ChatRequest {
   // The prompt is the conversation: a chat field carrying another one would replace it unchecked.
   if (body.messages !== undefined)
     throw untranslatable('messages', 'is a chat field; a completion request carries its text in prompt');
-  // Every other completion field is a chat field too and passes to the upstream half.
-  const { prompt, echo: _e, suffix: _s, best_of: _b, logprobs: _l, ...chat } = body;
-  return { ...chat, messages: [{ role: 'user', content: promptText(prompt) }] };
+  // Every other completion field is a chat field too and passes to the upstream half, which reads it as one: the
+  // completion schema leaves them unchecked, so the chat request is checked whole (a 400 naming the first bad field).
+  const { prompt, echo: _e, suffix: _s, best_of: _b, logprobs: _l, ...rest } = body;
+  const chat = { ...rest, messages: [{ role: 'user' as const, content: promptText(prompt) }] };
+  const checked = chatRequest.safeParse(chat);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const param = issue?.path.join('.') ?? '';
+    throw errors.invalid(
+      `Invalid request: ${param ? `${param}: ` : ''}${issue?.message}`,
+      param || null,
+      'invalid_value',
+    );
+  }
+  return chat;
 }
 
 const completionId = (chatId: string | null | undefined) =>
