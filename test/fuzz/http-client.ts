@@ -40,6 +40,8 @@ export interface ExchangeResult {
   durationMs: number;
   /** Bytes received in total. */
   received: number;
+  /** Bytes received after the interim (1xx) responses that opened the answer, e.g. `100 Continue`. */
+  answerBytes: number;
   /** Every byte of the request reached the kernel before the connection ended. */
   sent: boolean;
   /** From the start until the last byte was written (or the end, when it never was). */
@@ -47,6 +49,17 @@ export interface ExchangeResult {
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
+
+/** The length of `buf` after the interim (1xx) response heads it starts with. */
+function afterInterim(buf: Buffer): number {
+  let at = 0;
+  for (;;) {
+    if (!/^HTTP\/\d\.\d 1\d\d /.test(buf.subarray(at, at + 13).toString('latin1'))) return buf.length - at;
+    const end = buf.indexOf(HEAD_END, at);
+    if (end < 0) return buf.length - at;
+    at = end + 4;
+  }
+}
 
 /** Parses the responses in `buf`; `eof` says the connection ended (close-delimited bodies end there). */
 export function parseResponses(
@@ -183,6 +196,7 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         aborted,
         durationMs: performance.now() - started,
         received,
+        answerBytes: afterInterim(buf),
         sent,
         sendMs: (sentAt ?? performance.now()) - started,
       });

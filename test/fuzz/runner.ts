@@ -145,7 +145,7 @@ function evaluate(world: FuzzWorld, c: FuzzCase, res: Awaited<ReturnType<typeof 
   if (res.timedOut) defects.push({ cls: 'hang', detail: `no complete answer within ${c.deadlineMs} ms` });
   else if (!res.aborted && !partial && res.responses.length === 0)
     defects.push(
-      !res.sent && res.received === 0
+      !res.sent && res.answerBytes === 0
         ? // The server answered and closed while the body was still coming: Linux drops the unread answer on the
           // reset that follows (reported apart: the refusal happened, the client could not read it).
           { cls: 'answer-lost-to-reset', detail: 'connection reset while the request was still being sent' }
