@@ -1,28 +1,16 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/clock.js';
-import { startRedis, type TestRedis } from '../../../test/support/redis.js';
+import { useRedisClient } from '../../../test/support/redis-client.js';
 import { admitWithFailureMode, type Stores } from './admission.js';
 import { LocalLimitStore } from './local-store.js';
 import { type BudgetUsage, type CoverageView, createBudgetRebuild } from './rebuild.js';
-import { RedisClient } from './redis-client.js';
 import { RedisLimitStore } from './redis-store.js';
 import type { CounterSpec } from './types.js';
 
 const log = pino({ level: 'silent' });
-let redis: TestRedis;
-let client: RedisClient;
+const file = useRedisClient(log);
 let seq = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new RedisClient({ url: redis.url, log });
-  await client.ready(5000);
-});
-afterAll(async () => {
-  await client?.close();
-  await redis?.close();
-});
 
 const budget = (over: Partial<CounterSpec> = {}): CounterSpec => ({
   key: `rb${++seq}:tpd`,
@@ -48,21 +36,21 @@ const config: CoverageView = {
 
 describe('RedisLimitStore seeding', () => {
   it('reports unseeded budgets without taking anything, raises them once to the seed, and again after a flush', async () => {
-    const store = new RedisLimitStore(client);
+    const store = new RedisLimitStore(file.client);
     const c = budget();
     const admit = () => store.admit({ member: 'm', counters: [c], checkSeeded: true });
     expect((await admit()).unseeded).toEqual([0]);
-    expect(await redis.command(`EXISTS ${c.key}`)).toBe(':0\r\n');
+    expect(await file.redis.command(`EXISTS ${c.key}`)).toBe(':0\r\n');
     await store.seed([c], [60]);
     await store.seed([c], [90]); // already seeded: no effect
     const r = await admit();
     expect(r).toMatchObject({ allowed: true, states: [{ remaining: 30 }] });
-    await redis.command('FLUSHALL');
+    await file.redis.command('FLUSHALL');
     expect((await admit()).unseeded).toEqual([0]);
   });
 
   it('never lowers a counter and never adds twice: it takes the larger of Redis and the ledger', async () => {
-    const store = new RedisLimitStore(client);
+    const store = new RedisLimitStore(file.client);
     const c = budget();
     await store.admit({ member: 'm', counters: [c] }); // 10 counted without a marker (e.g. before an upgrade)
     await store.seed([c], [8]);
@@ -153,7 +141,7 @@ describe('budgets rebuilt from the ledger', () => {
   });
 
   it('admits against the rebuilt budget after Redis lost it, and against Redis alone when the ledger cannot tell', async () => {
-    const shared = new RedisLimitStore(client);
+    const shared = new RedisLimitStore(file.client);
     const stores: Stores = {
       shared,
       local: new LocalLimitStore(),
@@ -164,7 +152,7 @@ describe('budgets rebuilt from the ledger', () => {
     const admit = () => admitWithFailureMode(stores, 'open', { member: 'm', counters: [c] });
     const first = await admit(); // 95 from the ledger + 10 reserved > 100
     expect(first.result).toMatchObject({ allowed: false, denied: 0 });
-    await redis.command('FLUSHALL');
+    await file.redis.command('FLUSHALL');
     expect((await admit()).result.allowed).toBe(false);
 
     const blind: Stores = { ...stores, rebuild: async () => undefined };

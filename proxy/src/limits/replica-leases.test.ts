@@ -1,33 +1,22 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/clock.js';
-import { startRedis, type TestRedis } from '../../../test/support/redis.js';
+import { useRedisClient } from '../../../test/support/redis-client.js';
 import { waitFor } from '../../../test/support/wait.js';
 import { type LuaScript, RedisClient } from './redis-client.js';
 import { type LeaseClient, ReplicaLeases } from './replica-leases.js';
 import { StoreUnavailableError } from './types.js';
 
 const log = pino({ level: 'silent' });
-let redis: TestRedis;
-let client: RedisClient;
+const file = useRedisClient(log);
 let seq = 0;
 const replica = (fleetCap: number) => ({ key: `r${++seq}|http://10.0.0.1:8000/v1`, fleetCap });
-
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new RedisClient({ url: redis.url, log });
-  await client.ready(5000);
-});
-afterAll(async () => {
-  await client?.close();
-  await redis?.close();
-});
 
 describe('ReplicaLeases (exact fleet-wide caps in Redis)', () => {
   it('grants up to the cap across proxies, and again once a lease is given back', async () => {
     const [a, b] = [
-      new ReplicaLeases(client, { keyPrefix: 'rl:', log }),
-      new ReplicaLeases(client, { keyPrefix: 'rl:', log }),
+      new ReplicaLeases(file.client, { keyPrefix: 'rl:', log }),
+      new ReplicaLeases(file.client, { keyPrefix: 'rl:', log }),
     ];
     const r = replica(2);
     const first = await a.acquire(r);
@@ -46,14 +35,14 @@ describe('ReplicaLeases (exact fleet-wide caps in Redis)', () => {
 
   it('renews the leases it holds; a proxy that stops renewing loses them after the TTL', async () => {
     // Renewed 30 times per TTL: a loaded machine's late timers do not let a live holder's lease lapse.
-    const holder = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
-    const other = new ReplicaLeases(client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
+    const holder = new ReplicaLeases(file.client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
+    const other = new ReplicaLeases(file.client, { keyPrefix: 'rl:', log, ttlMs: 1500, renewMs: 50 });
     const r = replica(1);
     const name = await holder.acquire(r);
     expect(typeof name).toBe('string');
     const key = `rl:cap:{${r.key}}`;
-    const expiry = Number(await client.redis.zscore(key, name as string));
-    await waitFor(async () => Number(await client.redis.zscore(key, name as string)) > expiry, 5000, 'a renewal');
+    const expiry = Number(await file.client.redis.zscore(key, name as string));
+    await waitFor(async () => Number(await file.client.redis.zscore(key, name as string)) > expiry, 5000, 'a renewal');
     expect(await other.acquire(r)).toEqual({ full: true });
     holder.close(); // as a proxy that died: nobody renews or gives back its lease
     await waitFor(async () => typeof (await other.acquire(r)) === 'string', 5000, 'the dead proxy’s lease expired');
