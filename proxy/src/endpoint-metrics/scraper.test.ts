@@ -4,14 +4,16 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/clock.js';
 import { waitFor } from '../../../test/support/wait.js';
-import { freshServerLoad } from '../endpoints/load.js';
+import { freshServerLoad, serverQueue } from '../endpoints/load.js';
 import { EndpointState } from '../endpoints/state.js';
 import { fakeBackend } from '../scheduling/testing/members.js';
 import { MetricsScraper } from './scraper.js';
 
 /** A `/metrics` server whose answer the test switches: 404, a page, or no answer at all. */
 interface FakeServer {
-  mode: 'missing' | 'ok' | 'hang';
+  mode: 'missing' | 'ok' | 'hang' | 'held';
+  /** In mode 'held': answers the request waiting for an answer with a page. */
+  answer?: (page: string) => void;
   /** The clock's time at each request's arrival. */
   arrivals: number[];
   /** Requests not yet answered or closed, and the most there ever were at once. */
@@ -38,6 +40,10 @@ async function fakeServer(clock: FakeClock, mode: FakeServer['mode']): Promise<F
     f.maxOpen = Math.max(f.maxOpen, f.open);
     res.on('close', () => f.open--);
     if (f.mode === 'hang') return;
+    if (f.mode === 'held') {
+      f.answer = (page) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page);
+      return;
+    }
     if (f.mode === 'missing') res.writeHead(404).end('Not Found');
     else res.writeHead(200, { 'content-type': 'text/plain' }).end('vllm:num_requests_waiting{engine="0"} 3.0\n');
   });
@@ -103,5 +109,19 @@ describe('MetricsScraper', () => {
     expect(f.arrivals).toEqual([0, 100]);
     expect(f.maxOpen).toBe(1);
     expect(freshServerLoad(e, clock.now())).toBeUndefined();
+  });
+
+  it('does not count a request of its own that ended while the scrape was on its way (the server may have read it before)', async () => {
+    const clock = new FakeClock(0);
+    const f = await fakeServer(clock, 'held');
+    const e = scrape(clock, f.url, { intervalMs: 1000, staleAfterMs: 5000 });
+    e.acquire();
+    await clock.advance(0);
+    await waitFor(() => f.answer !== undefined, 5000, 'the scrape');
+    // The server took its reading with the request running; the request ends before the answer reaches the proxy.
+    e.release();
+    f.answer?.('vllm:num_requests_running{engine="0"} 1.0\nvllm:num_requests_waiting{engine="0"} 0.0\n');
+    await waitFor(() => freshServerLoad(e, clock.now())?.running === 1, 5000, 'the reading');
+    expect(serverQueue(e, freshServerLoad(e, clock.now()))).toBe(0);
   });
 });

@@ -96,6 +96,7 @@ export class MetricsScraper {
     const cfg = e.backend.metrics;
     if (!cfg?.enabled) return;
     const started = this.clock.now();
+    const finished = e.finished;
     const result = await this.scrape(e, source, loop, Math.max(MIN_TIMEOUT_MS, cfg.staleAfterMs));
     if (this.loops.get(e)?.get(source) !== loop) return; // unwatched meanwhile
     if (result === 'unsupported') {
@@ -111,7 +112,7 @@ export class MetricsScraper {
     if (result && loop.unsupported) this.log.debug({ endpoint: e.id, source }, 'endpoint serves load metrics again');
     if (result) {
       loop.unsupported = false;
-      recordServerLoad(e, source, result, this.clock.now());
+      recordServerLoad(e, source, result, this.clock.now(), finished);
     }
     this.schedule(e, source, loop, started + cfg.intervalMs - this.clock.now());
   }

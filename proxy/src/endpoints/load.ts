@@ -36,8 +36,9 @@ export type LoadSource = 'metrics' | 'slots';
 
 /**
  * A scraped load, when it was scraped (ms since epoch) and how many of this proxy's requests to the endpoint had
- * finished by then (`EndpointState.finished`): the ones finished since cannot still be running there, however old
- * the reading is.
+ * finished when the scrape was sent (`EndpointState.finished`): the server takes its reading somewhere between the
+ * scrape's start and its answer, so only the requests that ended before the start are surely not in it; the ones
+ * finished since cannot still be running there, however old the reading is.
  */
 export interface ScrapedLoad extends ServerLoad {
   at: number;
@@ -47,9 +48,18 @@ export interface ScrapedLoad extends ServerLoad {
 /** The last reading of each source. */
 export type LoadReadings = Partial<Record<LoadSource, ScrapedLoad>>;
 
-/** Stores the result of a scrape of `e`'s `source` that completed at `at`. */
-export function recordServerLoad(e: EndpointState, source: LoadSource, load: ServerLoad, at: number): void {
-  e.readings = { ...e.readings, [source]: { ...load, at, finished: e.finished } };
+/**
+ * Stores the result of a scrape of `e`'s `source` that completed at `at` and was sent when `finished` of this
+ * proxy's requests there had ended (`e.finished` then; now by default, for a reading taken on the spot).
+ */
+export function recordServerLoad(
+  e: EndpointState,
+  source: LoadSource,
+  load: ServerLoad,
+  at: number,
+  finished = e.finished,
+): void {
+  e.readings = { ...e.readings, [source]: { ...load, at, finished } };
 }
 
 /** Forgets what was scraped from `e` (it is no longer watched). */
@@ -86,8 +96,10 @@ export function freshServerLoad(e: EndpointState, now: number): ScrapedLoad | un
 
 /**
  * Requests running or waiting on `e` by the reading `load`, less this proxy's requests that finished there since
- * the reading (a reading is up to a scrape interval old; a conversation's next turn must not find its replica busy
- * with its own previous turn), and never less than this proxy's requests in flight there.
+ * the scrape was sent (a reading is up to a scrape interval old, and a starved server answers a scrape late; a
+ * conversation's next turn must not find its replica busy with its own previous turn), and never less than this
+ * proxy's requests in flight there. A request that ended while the scrape was on its way and that the server had
+ * already let go is subtracted too: the result reads low by at most those, never below this proxy's own load.
  */
 export function serverQueue(e: EndpointState, load: ScrapedLoad | undefined): number {
   if (!load) return e.inflight;
