@@ -11,7 +11,15 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { type LlamaServer, reportedModelName, startLlamaServer } from './llamacpp/index.js';
-import { CHAT_MODEL, EMBED_MODEL, processed, REAL_SETUP_TIMEOUT_MS, realManifests, serverCounters } from './support.js';
+import {
+  CHAT_MODEL,
+  EMBED_MODEL,
+  fetchFresh,
+  processed,
+  REAL_SETUP_TIMEOUT_MS,
+  realManifests,
+  serverCounters,
+} from './support.js';
 
 let chat: LlamaServer;
 let embed: LlamaServer;
@@ -40,7 +48,7 @@ const ignoreEos = { ignore_eos: true } as Record<string, unknown>;
 
 describe('OpenAI SDK → proxy → llama-server', () => {
   it('the server itself reports the path of its GGUF file, not the name asked for', async () => {
-    const res = await fetch(`${chat.url}/v1/chat/completions`, {
+    const res = await fetchFresh(`${chat.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import type { LlamaServer } from './llamacpp/index.js';
-import { CHAT_MODEL, perTest, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
+import { CHAT_MODEL, fetchFresh, perTest, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
 
 const t = perTest();
 const start = (n: number) => t.start(n);
@@ -54,21 +54,21 @@ describe('llama-server while it loads', () => {
     async () => {
       const [server] = (await start(1)) as [LlamaServer];
       await server.restart({ gated: true });
-      const health = await fetch(`${server.url}/health`);
+      const health = await fetchFresh(`${server.url}/health`);
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({
         error: { code: 503, message: 'Loading model', type: 'unavailable_error' },
       });
       for (const path of ['/v1/models', '/metrics', '/slots'])
-        expect((await fetch(server.url + path)).status).toBe(503);
-      const chat = await fetch(`${server.url}/v1/chat/completions`, {
+        expect((await fetchFresh(server.url + path)).status).toBe(503);
+      const chat = await fetchFresh(`${server.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }),
       });
       expect(chat.status).toBe(503);
       await server.finishLoading();
-      const ok = await fetch(`${server.url}/health`);
+      const ok = await fetchFresh(`${server.url}/health`);
       expect(ok.status).toBe(200);
       expect(await ok.json()).toEqual({ status: 'ok' });
     },

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { type LlamaServer, startLlamaServer } from './llamacpp/index.js';
-import { CHAT_MODEL, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
+import { CHAT_MODEL, fetchFresh, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
 
 const TEXT = 'You are the support assistant of Example Corp. Answer briefly and politely.';
 const USER = 'Tell me about the sea.';
@@ -47,7 +47,7 @@ async function promptTokens(path: string, body: Record<string, unknown>, routed:
 
 /** How many tokens the server's tokenizer makes of `content` (no special tokens). */
 async function tokens(content: string): Promise<number> {
-  const res = await fetch(`${server.url}/tokenize`, {
+  const res = await fetchFresh(`${server.url}/tokenize`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ content }),

@@ -12,7 +12,7 @@ import { conversationKey, rendezvousScore, replicaSeed } from '../../proxy/src/s
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import type { LlamaServer } from './llamacpp/index.js';
-import { CHAT_MODEL, perTest, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
+import { CHAT_MODEL, fetchFresh, perTest, REAL_SETUP_TIMEOUT_MS, realManifests } from './support.js';
 
 const t = perTest();
 /** Two slots of `slotCtx` tokens each. */
@@ -51,7 +51,7 @@ function balancedSessions(p: TestProxy, n: number): string[] {
  * the end of its context), sent directly; cut when the test's servers stop.
  */
 function keepBusy(server: LlamaServer, promptWords: number): void {
-  void fetch(`${server.url}/v1/chat/completions`, {
+  void fetchFresh(`${server.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({

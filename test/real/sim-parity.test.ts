@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { type LlamaServer, startLlamaServer } from './llamacpp/index.js';
 import { answerShape, metricNames, skeleton, streamShape } from './shapes.js';
-import { REAL_SETUP_TIMEOUT_MS } from './support.js';
+import { fetchFresh, REAL_SETUP_TIMEOUT_MS } from './support.js';
 
 let real: LlamaServer;
 let realEmbed: LlamaServer;
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 const post = (base: string, path: string, body: unknown) =>
-  fetch(base + path, {
+  fetchFresh(base + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -56,23 +56,23 @@ async function both<T>(request: (base: string) => Promise<T>, realBase = () => r
 describe('simulator llama.cpp flavour vs real llama-server', () => {
   it('GET /health, /v1/models, /models, /props and an unknown path', async () => {
     for (const path of ['/health', '/v1/models', '/models', '/props', '/no-such-path']) {
-      const [s, r] = await both((base) => fetch(base + path).then(answerShape));
+      const [s, r] = await both((base) => fetchFresh(base + path).then(answerShape));
       expect(s, path).toEqual(r);
     }
   });
 
   it('/metrics: the same names', async () => {
-    const [s, r] = await both((base) => fetch(`${base}/metrics`).then((res) => res.text()));
+    const [s, r] = await both((base) => fetchFresh(`${base}/metrics`).then((res) => res.text()));
     expect(metricNames(s)).toEqual(metricNames(r));
   });
 
   it('/slots: the same fields, idle and busy', async () => {
-    const [s, r] = await both((base) => fetch(`${base}/slots`).then((res) => res.json()));
+    const [s, r] = await both((base) => fetchFresh(`${base}/slots`).then((res) => res.json()));
     expect(skeleton(s)).toEqual(skeleton(r));
     // After a request a slot reports what it held.
     await both((base) => post(base, '/v1/chat/completions', chat).then((res) => res.text()));
     const [s2, r2] = await both((base) =>
-      fetch(`${base}/slots`).then(async (res) => (await res.json()) as Array<Record<string, unknown>>),
+      fetchFresh(`${base}/slots`).then(async (res) => (await res.json()) as Array<Record<string, unknown>>),
     );
     const used = (slots: Array<Record<string, unknown>>) => slots.find((x) => 'id_task' in x);
     expect(skeleton(used(s2))).toEqual(skeleton(used(r2)));
@@ -138,7 +138,7 @@ describe('simulator llama.cpp flavour vs real llama-server', () => {
       await real.restart({ gated: true });
       try {
         for (const path of ['/health', '/v1/models', '/metrics']) {
-          const [s, r] = await both((base) => fetch(base + path).then(answerShape));
+          const [s, r] = await both((base) => fetchFresh(base + path).then(answerShape));
           expect(s, path).toEqual(r);
         }
         const [s, r] = await both((base) => post(base, '/v1/chat/completions', chat).then(answerShape));

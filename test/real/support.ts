@@ -1,4 +1,5 @@
 /** Shared set-up of the real-upstream tier: proxy manifests over llama-server replicas and their own counters. */
+import { Agent } from 'undici';
 import { afterEach } from 'vitest';
 import { parsePrometheusText } from '../support/prom-text.js';
 import type { TestProxy } from '../support/proxy.js';
@@ -13,6 +14,18 @@ export const REAL_SETUP_TIMEOUT_MS = 45 * 60_000;
 /** Public model names the real tier's proxies serve. */
 export const CHAT_MODEL = 'tiny-chat';
 export const EMBED_MODEL = 'tiny-embed';
+
+/** Opens one connection per request: `pipelining: 0` keeps nothing alive. */
+const freshConnections = new Agent({ pipelining: 0 });
+
+/**
+ * `fetch` on a new connection, for a test's own requests straight to a llama-server: it closes a connection kept
+ * alive 5 s idle (`Keep-Alive: timeout=5`), and a request that reuses one as it closes fails with "other side
+ * closed" (seen once in CI). The proxy retries such a reset on another attempt; a test's single request cannot.
+ */
+export function fetchFresh(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, dispatcher: freshConnections } as RequestInit);
+}
 
 export interface RealManifestOptions {
   /** Replicas serving chat and completions. */
@@ -71,7 +84,7 @@ spec: { model: ${EMBED_MODEL}, backendRefs: [{ name: llama-embed }] }
 
 /** The counters of a llama-server's `/metrics` that tell what it processed (values by name, without `llamacpp:`). */
 export async function serverCounters(server: LlamaServer): Promise<Record<string, number>> {
-  const res = await fetch(`${server.url}/metrics`);
+  const res = await fetchFresh(`${server.url}/metrics`);
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
   const out: Record<string, number> = {};
   for (const [name, family] of parsePrometheusText(await res.text()))
