@@ -150,7 +150,10 @@ export interface RequestSummary {
 
 /** The summary of a finished request's record. */
 export function summarize(r: CallRecord): RequestSummary {
-  const u = r.upstream;
+  const { pool, backend, endpoint, fallback, attempts, firstAttemptAt, lastAttemptEndAt, upstreamMs, ttfbMs } =
+    r.upstream;
+  const { inputTokens, outputTokens, cachedInputTokens, estimated, cost, currency }: Partial<MeteredUsage> =
+    r.usage ?? {};
   return {
     id: r.id,
     startedAt: r.startedAt,
@@ -160,27 +163,27 @@ export function summarize(r: CallRecord): RequestSummary {
     policy: r.caller?.policy,
     tenant: r.caller?.tenant,
     keyId: r.caller?.keyId,
-    pool: u.pool,
-    backend: u.backend,
-    endpoint: u.endpoint,
-    fallback: u.fallback,
-    attempts: u.attempts,
+    pool,
+    backend,
+    endpoint,
+    fallback,
+    attempts,
     status: r.response.status,
     errorCode: r.response.errorCode ?? r.streamError,
-    inputTokens: r.usage?.inputTokens,
-    outputTokens: r.usage?.outputTokens,
-    cachedInputTokens: r.usage?.cachedInputTokens,
-    usageEstimated: r.usage?.estimated === true,
-    cost: r.usage?.cost,
-    currency: r.usage?.currency,
+    inputTokens,
+    outputTokens,
+    cachedInputTokens,
+    usageEstimated: estimated === true,
+    cost,
+    currency,
     cache: r.cache,
     limit: r.limit,
     guardrails: r.guardrails,
     enteredAt: r.enteredAt,
-    firstAttemptAt: u.firstAttemptAt,
-    lastAttemptEndAt: u.lastAttemptEndAt,
-    upstreamMs: u.upstreamMs,
-    ttfbMs: u.ttfbMs,
+    firstAttemptAt,
+    lastAttemptEndAt,
+    upstreamMs,
+    ttfbMs,
     priority: r.flow?.cls,
     queuedMs: r.flow?.queuedMs,
     shed: r.flow?.shed,
