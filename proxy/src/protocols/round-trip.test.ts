@@ -15,6 +15,19 @@ import { ollamaChatRequest } from './ollama/schemas.js';
 import { reasoningForOpenAI } from './openai/upstream-reasoning.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BAAAMBAQAY3Y2wAAAAAElFTkSuQmCC';
+/** An OpenAI content part carrying PNG inline. */
+const inlineImage = { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } };
+/** An OpenAI assistant turn's two tool calls (get_weather, get_time) with the ids given. */
+const weatherAndTimeCalls = (weatherId: string, timeId: string) => [
+  { id: weatherId, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+  { id: timeId, type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
+];
+/** An Anthropic assistant turn: text and the same two tool calls as tool_use blocks. */
+const checkingWithToolUses = [
+  { type: 'text', text: 'Checking.' },
+  { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
+  { type: 'tool_use', id: 'toolu_2', name: 'get_time', input: { zone: 'CET' } },
+];
 
 const openAIConversation = chatRequest.parse({
   model: 'm',
@@ -24,17 +37,14 @@ const openAIConversation = chatRequest.parse({
       role: 'user',
       content: [
         { type: 'text', text: 'What is in these, and the weather there?' },
-        { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+        inlineImage,
         { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
       ],
     },
     {
       role: 'assistant',
       content: 'Let me look.',
-      tool_calls: [
-        { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
-        { id: 'call_2', type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
-      ],
+      tool_calls: weatherAndTimeCalls('call_1', 'call_2'),
     },
     { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
     { role: 'tool', tool_call_id: 'call_2', content: '12:00' },
@@ -77,14 +87,7 @@ const anthropicConversation = messagesRequest.parse({
         { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
       ],
     },
-    {
-      role: 'assistant',
-      content: [
-        { type: 'text', text: 'Checking.' },
-        { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-        { type: 'tool_use', id: 'toolu_2', name: 'get_time', input: { zone: 'CET' } },
-      ],
-    },
+    { role: 'assistant', content: checkingWithToolUses },
     {
       role: 'user',
       content: [
@@ -131,19 +134,9 @@ describe('request round trips', () => {
         { role: 'system', content: 'You are terse.' },
         {
           role: 'user',
-          content: [
-            { type: 'text', text: 'Look' },
-            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
-          ],
+          content: [{ type: 'text', text: 'Look' }, inlineImage],
         },
-        {
-          role: 'assistant',
-          content: null,
-          tool_calls: [
-            { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
-            { id: 'call_1', type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
-          ],
-        },
+        { role: 'assistant', content: null, tool_calls: weatherAndTimeCalls('call_0', 'call_1') },
         { role: 'tool', tool_call_id: 'call_0', content: 'sunny' },
         { role: 'tool', tool_call_id: 'call_1', content: '12:00' },
       ],
@@ -165,11 +158,7 @@ describe('answer round trips', () => {
       type: 'message',
       role: 'assistant',
       model: 'm',
-      content: [
-        { type: 'text', text: 'Checking.' },
-        { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } },
-        { type: 'tool_use', id: 'toolu_2', name: 'get_time', input: { zone: 'CET' } },
-      ],
+      content: checkingWithToolUses,
       stop_reason: 'tool_use',
       stop_sequence: null,
       usage: { input_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 50, output_tokens: 20 },
@@ -251,7 +240,6 @@ describe('refusals', () => {
   });
 
   it('never drops an image: OpenAI → Ollama refuses images outside user/system messages', () => {
-    const image = { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } };
     const messages = [
       { role: 'user', content: 'look' },
       {
@@ -259,7 +247,7 @@ describe('refusals', () => {
         content: null,
         tool_calls: [{ id: 'c1', type: 'function', function: { name: 'shot', arguments: '{}' } }],
       },
-      { role: 'tool', tool_call_id: 'c1', content: [image] },
+      { role: 'tool', tool_call_id: 'c1', content: [inlineImage] },
     ];
     expect(() => ollamaChatFromChat(chatRequest.parse({ model: 'm', messages }), 'm', false)).toThrow(
       expect.objectContaining({ status: 400, param: 'messages[2].content' }),
