@@ -1,28 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { poolManifests } from '../../../test/support/manifests.js';
 import { parseManifests } from '../manifests/parse.js';
 import { proxyConfig } from '../proxyconfig/index.js';
 import { translate } from './index.js';
 
-const manifests = (llmAware: string, backendExtra = '') => `
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: vllm, namespace: ns }
-spec:
-  provider: vllm
-  endpoints: [{ url: "http://127.0.0.1:8001" }]
-  models: [{ name: m }]
-${backendExtra}
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m, namespace: ns }
-spec:
-  model: m
-  backendRefs: [{ name: vllm }]
-  scheduling:
-    strategy: llm-aware
-${llmAware}
-`;
+const manifests = (llmAware: string, backendSpec = '') =>
+  poolManifests({
+    model: 'm',
+    urls: ['http://127.0.0.1:8001'],
+    name: 'vllm',
+    namespace: 'ns',
+    backendSpec,
+    poolSpec: `  scheduling:\n    strategy: llm-aware\n${llmAware}`,
+  });
 
 describe('translate: llm-aware scheduling', () => {
   it('fills the defaults of weights, thresholds and the prefix index, and scrapes vLLM metrics by default', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { poolManifests } from '../../../test/support/manifests.js';
 import { parseManifests } from '../manifests/parse.js';
 import { proxyConfig } from '../proxyconfig/index.js';
 import { translate } from './index.js';
@@ -9,22 +10,7 @@ kind: Secret
 metadata: { name: keys, namespace: ns }
 stringData: { a: sk-prio-a-000000001, b: sk-prio-b-000000002 }
 ---
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: vllm, namespace: ns }
-spec:
-  provider: vllm
-  endpoints: [{ url: "http://127.0.0.1:8001" }]
-  models: [{ name: m }]
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m, namespace: ns }
-spec:
-  model: m
-  backendRefs: [{ name: vllm }]
-${scheduling}
----
+${poolManifests({ model: 'm', urls: ['http://127.0.0.1:8001'], name: 'vllm', namespace: 'ns', poolSpec: scheduling })}---
 apiVersion: switchyard.dev/v1alpha1
 kind: RoutePolicy
 metadata: { name: p, namespace: ns }
