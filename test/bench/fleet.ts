@@ -27,9 +27,8 @@ import { buildInput } from '../../operator/src/controllers/inputs.js';
 import type { EndpointSlice } from '../../operator/src/k8s/objects.js';
 import { Pusher } from '../../operator/src/push/pusher.js';
 import { parseManifests, translate } from '../../shared/src/index.js';
-import type { SimStats } from '../sim/index.js';
 import { redisServerAvailable, startRedis } from '../support/redis.js';
-import { quantile, serveUntilTerminated, spawnJsonChild } from './lib.js';
+import { quantile, serveSimulators, serveUntilTerminated, simStats, spawnJsonChild } from './lib.js';
 import { runWorkload, type WorkloadShape } from './llm-aware-workload.js';
 import { llmAwarePickCost } from './pick-cost.js';
 import { syntheticCluster } from './synthetic-cluster.js';
@@ -61,11 +60,7 @@ const CAP = 16;
 const CAPPED = 16;
 
 // Child modes: serve simulators or proxies and print where they listen as one JSON line.
-if (process.argv[2] === '--serve-sims') {
-  const { startSimulator } = await import('../sim/index.js');
-  const sims = await Promise.all(Array.from({ length: Number(process.argv[3]) }, () => startSimulator(SIM)));
-  await serveUntilTerminated(sims.map((s) => s.url));
-}
+if (process.argv[2] === '--serve-sims') await serveSimulators(Number(process.argv[3]), SIM);
 if (process.argv[2] === '--serve-proxies') {
   const { startProxy } = await import('../../proxy/src/server.js');
   const redisUrl = process.argv[4] || undefined;
@@ -132,9 +127,6 @@ function cpuSeconds(pid: number | undefined): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
-
-const simStats = (urls: string[]) =>
-  Promise.all(urls.map(async (u) => (await (await fetch(`${u}/_sim/stats`)).json()) as SimStats));
 
 function manifests(urls: string[], mode: 'Split' | 'Exact' = 'Split'): string {
   const mainCap = Number(values['main-cap']);

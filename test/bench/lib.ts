@@ -1,8 +1,12 @@
-/** Benchmark plumbing: child processes on loopback, readiness polling, wrk runs and percentile maths. */
+/**
+ * Benchmark plumbing: child processes on loopback, simulator replicas, readiness polling, wrk runs and percentile
+ * maths.
+ */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import type { SimStats, SimulatorOptions } from '../sim/index.js';
 
 const run = promisify(execFile);
 
@@ -169,4 +173,19 @@ export async function serveUntilTerminated(ready: unknown): Promise<never> {
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   process.on('SIGTERM', () => process.exit(0));
   return new Promise<never>(() => {});
+}
+
+/**
+ * A benchmark's child mode serving simulator replicas: starts `count` simulators with `options` in this process,
+ * prints their URLs as the ready line and serves until SIGTERM.
+ */
+export async function serveSimulators(count: number, options: SimulatorOptions): Promise<never> {
+  const { startSimulator } = await import('../sim/index.js');
+  const sims = await Promise.all(Array.from({ length: count }, () => startSimulator(options)));
+  return serveUntilTerminated(sims.map((s) => s.url));
+}
+
+/** The counters of the simulators at `urls` (`GET /_sim/stats`), in the same order. */
+export function simStats(urls: string[]): Promise<SimStats[]> {
+  return Promise.all(urls.map(async (u) => (await (await fetch(`${u}/_sim/stats`)).json()) as SimStats));
 }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startProxy } from '../../proxy/src/server.js';
 import type { SimStats } from '../sim/index.js';
-import { quantile, serveUntilTerminated, spawnJsonChild } from './lib.js';
+import { quantile, serveSimulators, simStats, spawnJsonChild } from './lib.js';
 import { runWorkload, type TurnResult, type WorkloadShape } from './llm-aware-workload.js';
 
 const REPLICAS = 8;
@@ -46,11 +46,7 @@ const WARMUP_MS = 3000;
 const DRAIN_MS = 8000;
 
 // Child mode: serve the replicas and print their URLs as one JSON line.
-if (process.argv[2] === '--serve-sims') {
-  const { startSimulator } = await import('../sim/index.js');
-  const sims = await Promise.all(Array.from({ length: REPLICAS }, () => startSimulator(SIM)));
-  await serveUntilTerminated(sims.map((s) => s.url));
-}
+if (process.argv[2] === '--serve-sims') await serveSimulators(REPLICAS, SIM);
 
 const { values } = parseArgs({
   options: {
@@ -85,9 +81,6 @@ spec:
   backendRefs: [{ name: vllm }]
   scheduling: { strategy: ${strategy} }
 `;
-
-const simStats = async (urls: string[]) =>
-  Promise.all(urls.map(async (u) => (await (await fetch(`${u}/_sim/stats`)).json()) as SimStats));
 
 interface Row {
   strategy: string;
