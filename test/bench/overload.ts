@@ -16,6 +16,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { Agent, request } from 'undici';
+import { keysSecret, poolManifests, priorityMixTenants } from '../support/manifests.js';
 import { waitFor } from '../support/wait.js';
 import { freePort, killAll, quantile, waitHttp } from './lib.js';
 
@@ -76,47 +77,23 @@ async function startReplicas(): Promise<string[]> {
 /** The proxy in its own process on manifests for the pool and the four tenants; its traffic URL. */
 async function startProxy(urls: string[], scheduling: string): Promise<{ url: string; child: ChildProcess }> {
   const dir = await mkdtemp('/tmp/switchyard-bench-overload-');
-  await writeFile(
-    `${dir}/bench.yaml`,
-    `apiVersion: v1
-kind: Secret
-metadata: { name: keys }
-stringData: { ${Object.entries(KEYS)
-      .map(([t, k]) => `${t}: "${k}"`)
-      .join(', ')} }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: replicas }
-spec:
-  provider: vllm
-  endpoints: [${urls.map((u) => `{ url: "${u}/v1" }`).join(', ')}]
-  models: [{ name: m }]
-  maxConcurrency: ${slots}
-  healthCheck: { interval: 1s }
-  metrics: { enabled: false }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m }
-spec:
-  model: m
-  backendRefs: [{ name: replicas }]
-  retry: { attempts: 1 }
-  scheduling: ${scheduling}
----
-apiVersion: switchyard.dev/v1alpha1
+  const pool = poolManifests({
+    name: 'replicas',
+    poolName: 'm',
+    model: 'm',
+    urls: urls.map((u) => `${u}/v1`),
+    backendSpec: `  maxConcurrency: ${slots}\n  healthCheck: { interval: 1s }\n  metrics: { enabled: false }`,
+    poolSpec: `  retry: { attempts: 1 }\n  scheduling: ${scheduling}`,
+  });
+  const policy = `apiVersion: switchyard.dev/v1alpha1
 kind: RoutePolicy
 metadata: { name: tenants }
 spec:
   rules: [{ match: { model: { value: m } } }]
   tenants:
-    - { name: ops, apiKeys: [{ name: keys, key: ops }], priority: critical }
-    - { name: web, apiKeys: [{ name: keys, key: web }], weight: 3 }
-    - { name: bulk, apiKeys: [{ name: keys, key: bulk }] }
-    - { name: batch, apiKeys: [{ name: keys, key: batch }], priority: sheddable }
-`,
-  );
+${priorityMixTenants}
+`;
+  await writeFile(`${dir}/bench.yaml`, [keysSecret(KEYS), pool, policy].join('---\n'));
   const [port, admin] = [await freePort(), await freePort()];
   const args = ['--config', `${dir}/bench.yaml`, '--host', '127.0.0.1', '--port', String(port)];
   args.push('--admin-port', String(admin), '--log-level', 'warn');

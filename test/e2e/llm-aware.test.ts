@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freshServerLoad } from '../../proxy/src/endpoint-metrics/index.js';
 import type { EndpointState } from '../../proxy/src/endpoints/state.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../sim/index.js';
+import { poolManifests } from '../support/manifests.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 
@@ -26,27 +27,16 @@ const sim = async (opts: SimulatorOptions = {}) => {
   return s;
 };
 
-const manifests = (urls: string[], opts: { provider?: string; llmAware?: string; metrics?: string } = {}) => `
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: replicas }
-spec:
-  provider: ${opts.provider ?? 'vllm'}
-  endpoints: [${urls.map((u) => `{ url: "${u}/v1" }`).join(', ')}]
-  models: [{ name: m }]
-  healthCheck: { enabled: false }
-  metrics: ${opts.metrics ?? '{ interval: 50ms, staleAfter: 1s }'}
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m }
-spec:
-  model: m
-  backendRefs: [{ name: replicas }]
-  scheduling:
-    strategy: llm-aware
-    llmAware: { maxQueueDepth: 1${opts.llmAware ?? ''} }
-`;
+const manifests = (urls: string[], opts: { provider?: string; llmAware?: string; metrics?: string } = {}) =>
+  poolManifests({
+    name: 'replicas',
+    poolName: 'm',
+    model: 'm',
+    urls: urls.map((u) => `${u}/v1`),
+    provider: opts.provider,
+    backendSpec: `  healthCheck: { enabled: false }\n  metrics: ${opts.metrics ?? '{ interval: 50ms, staleAfter: 1s }'}`,
+    poolSpec: `  scheduling:\n    strategy: llm-aware\n    llmAware: { maxQueueDepth: 1${opts.llmAware ?? ''} }`,
+  });
 
 /** A chat request: `content` as the last user message, after a system prompt and earlier turns when given. */
 const chat = (

@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { keysSecret, poolManifests, priorityMixTenants } from '../support/manifests.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
@@ -46,34 +47,15 @@ async function start(opts: { slots?: number; poolSpec: string; simOpts?: Paramet
       done();
     },
   });
-  const p = await startTestProxy(
-    `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys }
-stringData: { ${Object.entries(KEYS)
-      .map(([t, k]) => `${t}: "${k}"`)
-      .join(', ')} }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: replica }
-spec:
-  provider: vllm
-  endpoints: [{ url: "${s.url}/v1" }]
-  models: [{ name: m }]
-${opts.slots !== undefined ? `  maxConcurrency: ${opts.slots}` : ''}
-  metrics: { interval: 100ms }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: m }
-spec:
-  model: m
-  backendRefs: [{ name: replica }]
-${opts.poolSpec}
----
-apiVersion: switchyard.dev/v1alpha1
+  const pool = poolManifests({
+    name: 'replica',
+    poolName: 'm',
+    model: 'm',
+    urls: [`${s.url}/v1`],
+    backendSpec: `${opts.slots !== undefined ? `  maxConcurrency: ${opts.slots}\n` : ''}  metrics: { interval: 100ms }`,
+    poolSpec: opts.poolSpec,
+  });
+  const policy = `apiVersion: switchyard.dev/v1alpha1
 kind: RoutePolicy
 metadata: { name: teams }
 spec:
@@ -81,16 +63,14 @@ spec:
     - { match: { model: { value: m } } }
     - { match: { model: { value: m }, headers: [{ name: x-batch, value: "1" }] }, priority: sheddable }
   tenants:
-    - { name: ops, apiKeys: [{ name: keys, key: ops }], priority: critical }
-    - { name: web, apiKeys: [{ name: keys, key: web }], weight: 3 }
-    - { name: bulk, apiKeys: [{ name: keys, key: bulk }] }
-    - { name: batch, apiKeys: [{ name: keys, key: batch }], priority: sheddable }
+${priorityMixTenants}
     - name: app
       apiKeys: [{ name: keys, key: app }]
       priorityHeader: { allowed: [critical, sheddable] }
-`,
-    { log: pino({ level: 'info' }, capture) },
-  );
+`;
+  const p = await startTestProxy([keysSecret(KEYS), pool, policy].join('---\n'), {
+    log: pino({ level: 'info' }, capture),
+  });
   proxy = p;
   return { s, p };
 }
