@@ -21,6 +21,7 @@ import { WaitQueues } from './flow-control/wait-queues.js';
 import { createGovernance, type Governance } from './governance.js';
 import { DRAIN_IDLE_MS, DRAIN_SWEEP_MS, stopListening, trackConnections } from './http/connections.js';
 import { type ResourceLimits, resolveLimits } from './http/limits.js';
+import { lingerOnClose } from './http/lingering-close.js';
 import { createLedger, type Ledger, type LedgerOptions } from './ledger/index.js';
 import { recordToLedger } from './ledger/observer.js';
 import { createTelemetry, installTelemetry } from './telemetry/index.js';
@@ -208,6 +209,10 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   const traffic = createAdaptorServer({ fetch: app.fetch, serverOptions: trafficServerOptions(limits) }) as Server;
   const adminServer = createAdaptorServer({ fetch: admin.fetch }) as Server;
   const connections = trackConnections(traffic, clock);
+  lingerOnClose(traffic, {
+    clock,
+    onEnd: (end, discardedBytes) => log.debug({ end, discardedBytes }, 'lingering close ended'),
+  });
   const host = opts.host ?? '0.0.0.0';
   const adminHost = opts.adminHost ?? host;
   const port = await listen(traffic, opts.port ?? 8080, host);
