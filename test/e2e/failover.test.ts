@@ -41,6 +41,24 @@ const chat = (proxy: TestProxy, content = 'hi', extra: Record<string, unknown> =
 const startSims = (n: number) =>
   Promise.all(Array.from({ length: n }, () => startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 2, itlMs: 1 })));
 
+/** A pool of model `m` over `sims` with `poolSpec`; active health checks off unless `backendSpec` says otherwise. */
+const simPool = (sims: Simulator[], poolSpec = '', backendSpec = '  healthCheck: { enabled: false }') =>
+  poolManifests({ model: 'm', urls: sims.map((s) => `${s.url}/v1`), backendSpec, poolSpec });
+
+/** Clears the faults and counters of `sims` between tests. */
+const resetSims = (sims: Simulator[]) => {
+  for (const s of sims) {
+    s.setFaults(null);
+    s.resetStats();
+  }
+};
+
+/** Stops the proxy, if any, and the simulators. */
+const stopAll = async (proxy: TestProxy | undefined, sims: Simulator[]) => {
+  await proxy?.stop();
+  await Promise.all(sims.map((s) => s.close()));
+};
+
 describe('a replica dies under steady load', () => {
   let sims: Simulator[];
   let proxy: TestProxy;
@@ -54,15 +72,13 @@ describe('a replica dies under steady load', () => {
   beforeAll(async () => {
     sims = await startSims(3);
     proxy = await startTestProxy(
-      poolManifests({
-        model: 'm',
-        urls: sims.map((s) => `${s.url}/v1`),
+      simPool(
+        sims,
+        '  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: 500ms }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
         // A dead replica refuses connections at once; the timeout only spares live replicas on a loaded machine
         // (a check answered late is not a failure).
-        backendSpec: '  healthCheck: { interval: 250ms, timeout: 5s }',
-        poolSpec:
-          '  outlierDetection: { consecutiveFailures: 3, baseEjectionTime: 500ms }\n  retry: { backoff: { base: 2ms, max: 20ms } }',
-      }),
+        '  healthCheck: { interval: 250ms, timeout: 5s }',
+      ),
       {
         observers: [
           {
@@ -80,10 +96,7 @@ describe('a replica dies under steady load', () => {
     );
     await waitFor(async () => (await endpoints(proxy)).every((e) => e.health === 'healthy'), 10_000, 'health');
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  afterAll(() => stopAll(proxy, sims));
 
   it('fails no request, and the dead replica stops getting traffic', async () => {
     const load = runLoad({
@@ -141,12 +154,7 @@ describe('429 with Retry-After', () => {
   /** A fresh proxy per test: Retry-After state lives in the endpoints. */
   const startProxy = async (opts: Omit<ProxyOptions, 'configPath'> = {}) => {
     proxy = await startTestProxy(
-      poolManifests({
-        model: 'm',
-        urls: sims.map((s) => `${s.url}/v1`),
-        backendSpec: '  healthCheck: { enabled: false }',
-        poolSpec: '  scheduling: { strategy: weighted-round-robin }\n  retry: { attempts: 4, maxRetryAfter: 5s }',
-      }),
+      simPool(sims, '  scheduling: { strategy: weighted-round-robin }\n  retry: { attempts: 4, maxRetryAfter: 5s }'),
       opts,
     );
     return proxy;
@@ -158,10 +166,7 @@ describe('429 with Retry-After', () => {
   afterEach(async () => {
     await proxy?.stop();
     proxy = undefined;
-    for (const s of sims) {
-      s.setFaults(null);
-      s.resetStats();
-    }
+    resetSims(sims);
   });
   afterAll(async () => {
     await Promise.all(sims.map((s) => s.close()));
@@ -219,21 +224,12 @@ describe('what is never retried', () => {
 
   beforeAll(async () => {
     sims = await startSims(2);
-    proxy = await startTestProxy(
-      poolManifests({
-        model: 'm',
-        urls: sims.map((s) => `${s.url}/v1`),
-        backendSpec: '  healthCheck: { enabled: false }',
-      }),
-    );
+    proxy = await startTestProxy(simPool(sims));
   });
   afterEach(() => {
     for (const s of sims) s.resetStats();
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  afterAll(() => stopAll(proxy, sims));
 
   const upstreamRequests = () => sims.reduce((n, s) => n + s.stats().requests, 0);
 
@@ -274,21 +270,16 @@ describe('retry budget', () => {
     sims = await startSims(3);
     for (const s of sims) s.setFaults({ status: 500 });
     proxy = await startTestProxy(
-      poolManifests({
-        model: 'm',
-        urls: sims.map((s) => `${s.url}/v1`),
-        backendSpec: '  healthCheck: { enabled: false }',
-        poolSpec: [
+      simPool(
+        sims,
+        [
           '  retry: { attempts: 3, backoff: { base: 1ms, max: 1ms }, budget: { ratio: 0.2, minPerSecond: 0 } }',
           '  outlierDetection: { consecutiveFailures: 1000 }',
         ].join('\n'),
-      }),
+      ),
     );
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  afterAll(() => stopAll(proxy, sims));
 
   it('keeps upstream attempts within requests × (1 + ratio) when everything fails', async () => {
     const requests = 100;
@@ -327,30 +318,22 @@ describe('deadlines', () => {
   beforeAll(async () => {
     sims = await startSims(2);
     proxy = await startTestProxy(
-      poolManifests({
-        model: 'm',
-        urls: sims.map((s) => `${s.url}/v1`),
-        backendSpec: '  healthCheck: { enabled: false }',
-        poolSpec: [
+      simPool(
+        sims,
+        [
           '  scheduling: { strategy: weighted-round-robin }',
           '  retry: { attempts: 10, perTryTimeout: 200ms, deadline: 1500ms, backoff: { base: 1ms, max: 1ms } }',
           '  outlierDetection: { consecutiveFailures: 1000 }',
         ].join('\n'),
-      }),
+      ),
       { clock, observers: [{ onAttemptStart: () => void started++ }] },
     );
   });
   afterEach(() => {
     started = 0;
-    for (const s of sims) {
-      s.setFaults(null);
-      s.resetStats();
-    }
+    resetSims(sims);
   });
-  afterAll(async () => {
-    await proxy?.stop();
-    await Promise.all(sims.map((s) => s.close()));
-  });
+  afterAll(() => stopAll(proxy, sims));
 
   it('a hanging attempt ends at the per-try timeout and the request is retried', async () => {
     // Each replica hangs once: the first two attempts hang, the third is answered.
