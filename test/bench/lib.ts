@@ -4,23 +4,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { SimStats, SimulatorOptions } from '../sim/index.js';
+import { freePort } from '../support/processes.js';
 
 const run = promisify(execFile);
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Spawns a TypeScript entry point with tsx; stderr is inherited so failures are visible. */
 export function spawnTs(entry: string, args: string[], env: Record<string, string> = {}): ChildProcess {
