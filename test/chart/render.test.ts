@@ -121,6 +121,35 @@ describe('chart defaults', () => {
     expect(set).toContain('--max-unauthenticated-body-bytes=1048576');
   });
 
+  it('sizes the V8 heap of proxy and operator from their memory limits through NODE_OPTIONS, overridable', async () => {
+    const nodeOptions = async (set: string[] = [], valuesFiles: string[] = []) => {
+      const objs = await render({ set, valuesFiles });
+      return ['sy', 'sy-operator'].map((name) => {
+        const env = podSpec(find(objs, 'Deployment', name)).containers[0]?.env ?? [];
+        return env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+      });
+    };
+    // 75 % of the 512 Mi and 256 Mi limits.
+    expect(await nodeOptions()).toEqual([['--max-old-space-size=384'], ['--max-old-space-size=192']]);
+    expect(
+      await nodeOptions([
+        'proxy.resources.limits.memory=2G',
+        'proxy.nodeHeap.percentOfMemoryLimit=50',
+        'operator.resources.limits.memory=1Gi',
+      ]),
+    ).toEqual([['--max-old-space-size=953'], ['--max-old-space-size=768']]);
+    expect(await nodeOptions(['proxy.nodeHeap.maxOldSpaceSizeMb=1000', 'operator.resources.limits=null'])).toEqual([
+      ['--max-old-space-size=1000'],
+      [],
+    ]);
+    // A NODE_OPTIONS of the operator's own (extraEnv in the all-features values: 192) is the only one.
+    expect(await nodeOptions(['operator.nodeHeap.maxOldSpaceSizeMb=100'], [ALL_FEATURES])).toEqual([
+      ['--max-old-space-size=384'],
+      ['--max-old-space-size=192'],
+    ]);
+    await expect(render({ set: ['proxy.nodeHeap.percentOfMemoryLimit=150'] })).rejects.toThrow();
+  });
+
   it('passes the default access for pools no RoutePolicy covers (allow unless set to deny)', async () => {
     const args = async (set: string[]) =>
       podSpec(find(await render({ set }), 'Deployment', 'sy')).containers[0]?.args ?? [];

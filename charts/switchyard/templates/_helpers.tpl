@@ -145,3 +145,46 @@ app.kubernetes.io/component: {{ .component }}
 {{- fail "enable only one of monitoring.serviceMonitor and monitoring.podMonitor (both would scrape every pod twice)" -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Mebibytes in a Kubernetes memory quantity (plain bytes or a Ki/Mi/Gi/Ti/k/M/G/T suffix), rounded down; 0 when it does
+not parse.
+*/}}
+{{- define "switchyard.quantityMiB" -}}
+{{- $q := toString . -}}
+{{- $factor := 1.0 -}}
+{{- range $suffix, $f := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 -}}
+{{- if hasSuffix $suffix $q -}}
+{{- $q = trimSuffix $suffix $q -}}
+{{- $factor = $f -}}
+{{- end -}}
+{{- end -}}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?$" $q -}}
+{{- divf (mulf (float64 $q) $factor) 1048576.0 | floor | int -}}
+{{- else -}}
+0
+{{- end -}}
+{{- end -}}
+
+{{/*
+The NODE_OPTIONS entry sizing a container's V8 heap (`--max-old-space-size`, MiB): `nodeHeap.maxOldSpaceSizeMb`, or
+`nodeHeap.percentOfMemoryLimit` of the container's memory limit when it is 0. Nothing when the container's extraEnv
+sets NODE_OPTIONS itself, or when there is neither a size nor a memory limit. Argument: the component's values.
+*/}}
+{{- define "switchyard.nodeHeapEnv" -}}
+{{- $own := false -}}
+{{- range .extraEnv -}}
+{{- if eq .name "NODE_OPTIONS" -}}
+{{- $own = true -}}
+{{- end -}}
+{{- end -}}
+{{- $mb := int .nodeHeap.maxOldSpaceSizeMb -}}
+{{- if eq $mb 0 -}}
+{{- $limit := include "switchyard.quantityMiB" (dig "limits" "memory" "" (.resources | default dict)) | float64 -}}
+{{- $mb = divf (mulf $limit (float64 .nodeHeap.percentOfMemoryLimit)) 100.0 | floor | int -}}
+{{- end -}}
+{{- if and (not $own) (gt $mb 0) -}}
+- name: NODE_OPTIONS
+  value: "--max-old-space-size={{ $mb }}"
+{{- end -}}
+{{- end -}}
