@@ -4,7 +4,7 @@
  * (Anthropic SDK → Anthropic upstream, ollama client → Ollama upstream) and an OpenAI client of an Ollama upstream.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { Ollama } from 'ollama';
+import { type ChatResponse, Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
@@ -14,6 +14,17 @@ let claude: Simulator;
 let ollamaSim: Simulator;
 let proxy: TestProxy;
 let openai: OpenAI;
+
+/** Streams an Ollama chat of `model` with `content` as the user message: the text and the last (done) chunk. */
+async function streamOllamaChat(client: Ollama, model: string, content: string) {
+  let text = '';
+  let last: ChatResponse | undefined;
+  for await (const p of await client.chat({ model, stream: true, messages: [{ role: 'user', content }] })) {
+    text += p.message.content;
+    last = p;
+  }
+  return { text, last };
+}
 
 const tools: OpenAI.ChatCompletionTool[] = [
   {
@@ -266,16 +277,7 @@ describe('native pass-through', () => {
 
   it('ollama client → Ollama upstream streams natively with the public model name', async () => {
     const client = new Ollama({ host: proxy.url });
-    let last: { done: boolean; model: string; eval_count?: number } | undefined;
-    let text = '';
-    for await (const p of await client.chat({
-      model: 'qwen-local',
-      stream: true,
-      messages: [{ role: 'user', content: 'hi [sim output=x y z]' }],
-    })) {
-      text += p.message.content;
-      last = p;
-    }
+    const { text, last } = await streamOllamaChat(client, 'qwen-local', 'hi [sim output=x y z]');
     expect(text).toBe('x y z');
     expect(last).toMatchObject({ done: true, model: 'qwen-local' });
     expect(last?.eval_count).toBeGreaterThan(0);
@@ -349,16 +351,7 @@ describe('cross pairs', () => {
     expect(sent?.path).toBe('/v1/messages');
     expect(sent?.body).toMatchObject({ model: 'claude-sonnet', system: 'Be brief.', max_tokens: 30 });
 
-    let text = '';
-    let last: { done: boolean; eval_count?: number } | undefined;
-    for await (const p of await client.chat({
-      model: 'gpt-claude',
-      stream: true,
-      messages: [{ role: 'user', content: 'Hi [sim output=a b c]' }],
-    })) {
-      text += p.message.content;
-      last = p;
-    }
+    const { text, last } = await streamOllamaChat(client, 'gpt-claude', 'Hi [sim output=a b c]');
     expect(text).toBe('a b c');
     expect(last?.done).toBe(true);
     expect(last?.eval_count).toBeGreaterThan(0);
