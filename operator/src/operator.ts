@@ -19,7 +19,7 @@ import type { OperatorMetrics } from './metrics.js';
 import { Pusher } from './push/pusher.js';
 import { proxyTargets, terminatingProxies } from './push/targets.js';
 import { Informer } from './runtime/informer.js';
-import { LeaderElector } from './runtime/leader.js';
+import { type LeaderElectionOptions, LeaderElector } from './runtime/leader.js';
 import { WorkQueue } from './runtime/workqueue.js';
 
 /** Options of one operator instance. */
@@ -35,14 +35,8 @@ export interface OperatorOptions {
   pushToken: () => string;
   pushTimeoutMs?: number;
   resyncIntervalMs?: number;
-  leaderElection?: {
-    namespace: string;
-    name: string;
-    identity: string;
-    leaseDurationMs?: number;
-    renewDeadlineMs?: number;
-    retryPeriodMs?: number;
-  };
+  /** The Lease and timings of leader election (the operator supplies the callbacks, clock and log). */
+  leaderElection?: Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading' | 'clock' | 'log'>;
   workers?: number;
   metrics: OperatorMetrics;
   /** Clock of every timer, deadline and period (default: the system clock). */
