@@ -1,4 +1,5 @@
 /** Shared fixtures of the governance e2e tests: API keys, manifests with Secrets and RoutePolicies, a request helper. */
+import { poolManifests } from '../support/manifests.js';
 
 /** Test API keys: distinctive strings so the secrecy test can grep for them anywhere. */
 export const KEYS = {
@@ -12,25 +13,16 @@ export const KEYS = {
  * `poolSpec`: more fields of the pool's spec (YAML, indented by two spaces).
  */
 export function backendAndPool(name: string, model: string, urls: string[], poolSpec = ''): string {
-  return `
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMBackend
-metadata: { name: ${name} }
-spec:
-  provider: vllm
-  endpoints: [${urls.map((u) => `{ url: "${u}/v1" }`).join(', ')}]
-  models: [{ name: "${model}", upstreamName: sim-model }]
-  pricing: { inputPerMillion: 1, outputPerMillion: 2, currency: USD }
----
-apiVersion: switchyard.dev/v1alpha1
-kind: LLMPool
-metadata: { name: ${name} }
-spec:
-  model: "${model}"
-  backendRefs: [{ name: ${name} }]
-${poolSpec}
----
-`;
+  const manifests = poolManifests({
+    name,
+    poolName: name,
+    model,
+    upstreamName: 'sim-model',
+    urls: urls.map((u) => `${u}/v1`),
+    backendSpec: '  pricing: { inputPerMillion: 1, outputPerMillion: 2, currency: USD }',
+    poolSpec,
+  });
+  return `${manifests}---\n`;
 }
 
 /** The Secret holding every test key. */
