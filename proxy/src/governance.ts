@@ -124,7 +124,14 @@ export function createGovernance(opts: GovernanceOptions): Governance {
     rebuild,
   };
   const keyPrefix = opts.keyPrefix ?? 'switchyard:';
-  const leases = client ? new ReplicaLeases(client, { keyPrefix, log, clock }) : undefined;
+  const leases = client
+    ? new ReplicaLeases(client, {
+        keyPrefix,
+        log,
+        clock,
+        onEvent: (backend, event) => observers.emit('onReplicaLease', backend, event),
+      })
+    : undefined;
   const guardrails = new GuardrailRegistry(clock);
   const route = routeCall((call) => callerOf(call.runtime, call.header).identity);
   const auth = authenticate(observers);

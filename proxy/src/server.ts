@@ -167,6 +167,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<ProxyHandle> 
   installTelemetry(observers, telemetry);
   metrics = telemetry.metrics;
   metrics.setRedisSource(() => governance.stats().redis);
+  const { leases: replicaLeases } = governance;
+  if (replicaLeases) metrics.setLeaseSource(() => replicaLeases.mode());
   const queues = new WaitQueues(clock);
   const labels = new LabelPolicy(() => store.current);
   metrics.setQueueSource(

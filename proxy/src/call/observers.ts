@@ -36,6 +36,12 @@ export interface RedisFailure {
   mode: 'open' | 'closed' | 'none';
 }
 
+/**
+ * What became of a fleet-wide lease request (`granted`, `full`, `error`: Redis did not answer; with the round-trip in
+ * seconds), or of an attempt sent within this proxy's share while leasing was off (`down`, `cooldown`).
+ */
+export type LeaseEvent = { kind: 'granted' | 'full' | 'error'; seconds: number } | { kind: 'down' | 'cooldown' };
+
 /** One guardrail check of a call: which guardrail, on what, what it decided and how long it took. */
 export interface GuardrailDecision {
   /** namespace/policy/name */
@@ -69,6 +75,8 @@ export interface CallObserver {
   onRedisState?(up: boolean): void;
   /** Budget counters Redis lost were rebuilt from the usage ledger (`seeded`) or could not be (`failed`). */
   onBudgetRebuild?(result: 'seeded' | 'failed', counters: number): void;
+  /** A fleet-wide lease of a replica of `backend` (exact mode) was asked for, or an attempt went within the share. */
+  onReplicaLease?(backend: string, event: LeaseEvent): void;
 
   /** The call got its first slot in `pool` (queued or not): it is admitted there, in class `call.record.flow.cls`. */
   onSlot?(call: AuthorizedCall, pool: string): void;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/clock.js';
 import { useRedisClient } from '../../../test/support/redis-client.js';
 import { waitFor } from '../../../test/support/wait.js';
+import type { LeaseEvent } from '../call/observers.js';
 import { type LuaScript, RedisClient } from './redis-client.js';
 import { type LeaseClient, ReplicaLeases } from './replica-leases.js';
 import { StoreUnavailableError } from './types.js';
@@ -10,7 +11,7 @@ import { StoreUnavailableError } from './types.js';
 const log = pino({ level: 'silent' });
 const file = useRedisClient(log);
 let seq = 0;
-const replica = (fleetCap: number) => ({ key: `r${++seq}|http://10.0.0.1:8000/v1`, fleetCap });
+const replica = (fleetCap: number) => ({ key: `r${++seq}|http://10.0.0.1:8000/v1`, fleetCap, backend: { id: 'ns/b' } });
 
 describe('ReplicaLeases (exact fleet-wide caps in Redis)', () => {
   it('grants up to the cap across proxies, and again once a lease is given back', async () => {
@@ -63,9 +64,12 @@ describe('ReplicaLeases (exact fleet-wide caps in Redis)', () => {
 function fakeRedis() {
   const calls: Array<{ at: number; script: string; args: Array<string | number> }> = [];
   let failing = false;
+  let down = false;
   const clock = new FakeClock(0);
   const client: LeaseClient = {
-    up: true,
+    get up() {
+      return !down;
+    },
     run: async (script: LuaScript, _keys: string[], args: Array<string | number>) => {
       calls.push({ at: clock.now(), script: script.source.includes("'TIME'") ? 'timed' : 'release', args });
       if (failing) throw new StoreUnavailableError('redis down');
@@ -79,10 +83,13 @@ function fakeRedis() {
     fail: () => {
       failing = true;
     },
+    disconnect: () => {
+      down = true;
+    },
   };
 }
 
-const leased = { key: 'ns/b/0', fleetCap: 2 };
+const leased = { key: 'ns/b/0', fleetCap: 2, backend: { id: 'ns/b' } };
 
 describe('ReplicaLeases on a fake clock (an in-memory Redis)', () => {
   it('renew the leases held every renewal period of the clock', async () => {
@@ -112,6 +119,34 @@ describe('ReplicaLeases on a fake clock (an in-memory Redis)', () => {
     expect(leases.active()).toBe(false);
     await clock.advance(1);
     expect(leases.active()).toBe(true);
+    leases.close();
+  });
+
+  it('tell each lease asked for with its round-trip, and why an attempt goes within the share', async () => {
+    const { clock, client, fail, disconnect } = fakeRedis();
+    const events: Array<[string, LeaseEvent]> = [];
+    const leases = new ReplicaLeases(client, {
+      keyPrefix: 'sy:',
+      log,
+      cooldownMs: 1000,
+      clock,
+      onEvent: (backend, event) => events.push([backend, event]),
+    });
+    expect(typeof (await leases.acquire(leased))).toBe('string');
+    fail();
+    expect(await leases.acquire(leased)).toEqual({ full: false });
+    expect(leases.mode()).toBe('cooldown');
+    leases.withinShare(leased);
+    disconnect();
+    expect(leases.mode()).toBe('down');
+    leases.withinShare(leased);
+    expect(events.map(([b, e]) => [b, e.kind])).toEqual([
+      ['ns/b', 'granted'],
+      ['ns/b', 'error'],
+      ['ns/b', 'cooldown'],
+      ['ns/b', 'down'],
+    ]);
+    for (const [, e] of events.slice(0, 2)) expect('seconds' in e && e.seconds >= 0).toBe(true);
     leases.close();
   });
 });

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Clock, systemClock, type Timer } from '../../../shared/src/clock.js';
+import type { LeaseEvent } from '../call/observers.js';
 import { luaScript, type RedisClient } from './redis-client.js';
 import { StoreUnavailableError } from './types.js';
 
@@ -36,11 +37,15 @@ return 1
 
 const RELEASE = luaScript(`return redis.call('ZREM', KEYS[1], ARGV[1])`);
 
-/** What a lease is taken on: a replica (an EndpointState) by its key, with its fleet-wide cap. */
+/** What a lease is taken on: a replica (an EndpointState) by its key, with its fleet-wide cap and its backend. */
 export interface LeasedReplica {
   readonly key: string;
   readonly fleetCap: number;
+  readonly backend: { readonly id: string };
 }
+
+/** Whether exact caps apply now, or why each proxy keeps its share: Redis down, or the cool-down after a failure. */
+export type LeaseMode = 'active' | 'down' | 'cooldown';
 
 /** A lease refused: `full` when every fleet-wide slot is taken, otherwise Redis could not answer. */
 export interface LeaseRefusal {
@@ -58,6 +63,8 @@ export interface ReplicaLeasesOptions {
   cooldownMs?: number;
   /** Clock of the renewals and the cool-down (default: the system clock). */
   clock?: Clock;
+  /** Told of every lease request and every attempt sent within the share, by the replica's backend id (metrics). */
+  onEvent?(backend: string, event: LeaseEvent): void;
 }
 
 /** What the leases need of the Redis client. */
@@ -86,7 +93,18 @@ export class ReplicaLeases {
 
   /** Whether exact caps apply now (Redis up and no recent failure); otherwise each proxy keeps its share. */
   active(): boolean {
-    return this.client.up && this.clock.now() >= this.offUntil;
+    return this.mode() === 'active';
+  }
+
+  /** Whether exact caps apply now, or why not. */
+  mode(): LeaseMode {
+    if (!this.client.up) return 'down';
+    return this.clock.now() < this.offUntil ? 'cooldown' : 'active';
+  }
+
+  /** An attempt to `e` (exact mode) is sent within this proxy's share, leasing being off: tells `onEvent` why. */
+  withinShare(e: LeasedReplica): void {
+    this.opts.onEvent?.(e.backend.id, { kind: this.client.up ? 'cooldown' : 'down' });
   }
 
   private keyOf(e: LeasedReplica): string {
@@ -97,6 +115,9 @@ export class ReplicaLeases {
   async acquire(e: LeasedReplica): Promise<string | LeaseRefusal> {
     const key = this.keyOf(e);
     const member = `${this.instance}:${++this.seq}`;
+    const startedAt = performance.now();
+    const tell = (kind: 'granted' | 'full' | 'error') =>
+      this.opts.onEvent?.(e.backend.id, { kind, seconds: (performance.now() - startedAt) / 1000 });
     try {
       const [ok] = (await this.client.run(ACQUIRE, [key], [member, e.fleetCap, this.opts.ttlMs ?? 30_000])) as [
         number,
@@ -104,14 +125,17 @@ export class ReplicaLeases {
       ];
       if (ok !== 1) {
         this.denied++;
+        tell('full');
         return { full: true };
       }
       const members = this.held.get(key) ?? new Set<string>();
       members.add(member);
       this.held.set(key, members);
+      tell('granted');
       return member;
     } catch (err) {
       this.failed(err);
+      tell('error');
       return { full: false };
     }
   }

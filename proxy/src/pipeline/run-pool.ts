@@ -126,7 +126,7 @@ async function attemptPool(
         continue; // full: the mark keeps the replica aside; unavailable: its share applies from now
       }
       lease = answer;
-    }
+    } else if (e.exact && deps.leases) deps.leases.withinShare(e);
     slot.took();
     if (attempt === 0) deps.observers.emit('onSlot', call, pool.config.id);
     let outcome: AttemptOutcome;

@@ -1,6 +1,7 @@
 /**
- * Governance observers (auth, rate limits, cache, Redis, guardrails) feeding the metrics. Every label value comes
- * from a fixed set, or, for guardrails, from the snapshot's guardrail ids: anything else is counted as `other`.
+ * Governance observers (auth, rate limits, cache, Redis, exact leases, guardrails) feeding the metrics. Every label
+ * value comes from a fixed set, or, for guardrails and leases, from the snapshot's guardrail and backend ids:
+ * anything else is counted as `other`.
  */
 import type { CallObserver } from '../call/observers.js';
 import { COUNTER_METRICS } from '../limits/types.js';
@@ -49,6 +50,12 @@ export function governanceMetrics(m: ProxyMetrics): CallObserver {
     },
     onBudgetRebuild(result, counters) {
       m.budgetRebuilds.child(result === 'seeded' ? 'seeded' : 'failed').inc(counters);
+    },
+    onReplicaLease(backend, event) {
+      // `backend` is the id of a replica's backend in the snapshot; kinds are the fixed LeaseEvent kinds.
+      if (event.kind === 'granted' || event.kind === 'full') m.exactLeases.child(backend, event.kind).inc();
+      else m.exactFallbacks.child(backend, event.kind).inc();
+      if ('seconds' in event) m.exactLeaseDuration.child(event.kind).observe(event.seconds);
     },
     onRedisFailure(failure) {
       m.redisErrors.child(bounded(OPERATIONS, failure.operation), bounded(MODES, failure.mode)).inc();

@@ -6,6 +6,9 @@ const CHECK_BUCKETS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 ] as const;
 
+/** Seconds; one Redis round-trip, from 100 µs to the default 1 s command timeout. */
+const LEASE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+
 const spec = <L extends string>(s: MetricSpec<L>): MetricSpec<L> => s;
 
 export const GOVERNANCE_METRIC_SPECS = {
@@ -44,6 +47,31 @@ export const GOVERNANCE_METRIC_SPECS = {
     type: 'gauge',
     help: '1 while the Redis connection is up, 0 while down; absent when no Redis is configured.',
     labelNames: [],
+  }),
+  exactLeases: spec({
+    name: 'switchyard_exact_leases_total',
+    type: 'counter',
+    help: 'Fleet-wide replica leases asked of Redis for backends in maxConcurrencyMode Exact, by backend and result (granted; full: every slot of the replica taken fleet-wide).',
+    labelNames: ['backend', 'result'],
+  }),
+  exactFallbacks: spec({
+    name: 'switchyard_exact_lease_fallbacks_total',
+    type: 'counter',
+    help: 'Exact mode falling back to this proxy’s share of maxConcurrency, by backend and reason: error (a lease call to Redis failed; leasing turns off for a 1 s cool-down), down (an attempt sent within the share while the Redis connection is down), cooldown (an attempt sent within the share during the cool-down).',
+    labelNames: ['backend', 'reason'],
+  }),
+  exactActive: spec({
+    name: 'switchyard_exact_mode_active',
+    type: 'gauge',
+    help: '1 while the fleet-wide cap of a backend in maxConcurrencyMode Exact is kept by Redis leases, 0 while this proxy keeps its share instead (no Redis, Redis down, or the cool-down after a failed call); one series per Exact backend.',
+    labelNames: ['backend'],
+  }),
+  exactLeaseDuration: spec({
+    name: 'switchyard_exact_lease_duration_seconds',
+    type: 'histogram',
+    help: 'Round-trip of one lease request to Redis before an attempt is sent, by result (granted, full, error).',
+    labelNames: ['result'],
+    buckets: LEASE_BUCKETS,
   }),
   guardrailDecisions: spec({
     name: 'switchyard_guardrail_decisions_total',

@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../../../shared/src/clock.js';
 import type { SnapshotStore } from '../config/store.js';
 import type { EndpointState } from '../endpoints/state.js';
 import type { PoolBacklog } from '../flow-control/wait-queues.js';
+import type { LeaseMode } from '../limits/replica-leases.js';
 import { FastCounter, FastHistogram, keepCounterNames } from './fast-metrics.js';
 import { type MetricSpec, METRIC_SPECS as S } from './metric-specs.js';
 
@@ -51,9 +52,12 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore, clo
     const now = clock.now();
     for (const e of endpoints()) g.labels(e.backend.id, e.id).set(value(e, now));
   };
+  let leaseMode: () => LeaseMode = () => 'down';
   const configApplies = counter(registry, S.configApplies);
   const ejections = counter(registry, S.ejections);
   const healthTransitions = counter(registry, S.healthTransitions);
+  const exactLeases = counter(registry, S.exactLeases);
+  const exactFallbacks = counter(registry, S.exactFallbacks);
   store.subscribe((rt) => {
     configApplies.child().inc();
     // Per-endpoint counters lose the series of replicas that left the snapshot (pods come and go with every
@@ -62,6 +66,10 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore, clo
     const keep = (l: Readonly<Record<string, string | number>>) => live.has(`${l.backend}\u001f${l.endpoint}`);
     ejections.retain(keep);
     healthTransitions.retain(keep);
+    const backends = new Set(rt.config.backends.map((b) => b.id));
+    const known = (l: Readonly<Record<string, string | number>>) => backends.has(String(l.backend));
+    exactLeases.retain(known);
+    exactFallbacks.retain(known);
   });
   return {
     requests: counter(registry, S.requests),
@@ -113,6 +121,19 @@ export function createProxyMetrics(registry: Registry, store: SnapshotStore, clo
       if (registry.getSingleMetric(S.ledgerUp.name)) return;
       gauge(registry, S.ledgerUp, (g) => g.set(stats().up === false ? 0 : 1));
       gauge(registry, S.ledgerBuffered, (g) => g.set(stats().buffered));
+    },
+    exactLeases,
+    exactFallbacks,
+    exactLeaseDuration: histogram(registry, S.exactLeaseDuration),
+    exactActive: gauge(registry, S.exactActive, (g) => {
+      g.reset();
+      const active = leaseMode() === 'active' ? 1 : 0;
+      for (const b of store.current?.config.backends ?? [])
+        if (b.maxConcurrencyMode === 'exact') g.labels(b.id).set(active);
+    }),
+    /** Reads whether exact caps apply from `mode` (the replica leases; without them every Exact backend shows 0). */
+    setLeaseSource(mode: () => LeaseMode) {
+      leaseMode = mode;
     },
     /** Registers `switchyard_redis_up`, read from `source`, when a Redis is configured (absent otherwise). */
     setRedisSource(source: () => RedisState) {
