@@ -8,7 +8,7 @@
  * (`--sequence.shuffle`). Every wait polls a positive signal with a deadline.
  */
 import { mkdtemp } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { endpointSliceYaml, serviceYaml } from '../../operator/src/testing/manifests.js';
@@ -23,16 +23,20 @@ import {
 import { freePort, type Proc, startOperatorProcess, startProxyProcess } from '../../operator/src/testing/processes.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import {
+  applyYaml,
+  installCrds,
+  nonLoopbackIPv4,
+  operatorServiceAccountKubeconfig,
+  proxyServiceYaml,
+} from '../support/operator-setup.js';
 import { waitFor } from '../support/wait.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const NS = 'llm';
 const SYS = 'switchyard';
 const TOKEN = 'e2e-push-token';
 /** This machine's first non-internal IPv4 address. */
-const HOST = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const HOST = nonLoopbackIPv4();
 const PODS = ['vllm-0', 'vllm-1', 'vllm-2'] as const;
 type Pod = (typeof PODS)[number];
 type PodState = 'ready' | 'not-ready' | 'absent';
@@ -47,10 +51,7 @@ let operatorA: Proc | undefined;
 /** kubeconfig of the operator's ServiceAccount, restricted by operator/config/rbac.yaml. */
 let operatorKubeconfig: string;
 
-async function apply(yaml: string): Promise<void> {
-  const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
-  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
-}
+const apply = (yaml: string) => applyYaml(cp, yaml);
 
 async function getJson<T>(args: string[]): Promise<T | undefined> {
   const r = await cp.kubectl(['get', ...args, '-o', 'json']);
@@ -185,31 +186,13 @@ beforeAll(async () => {
     admin: p.adminPort,
   }));
   cp = await startControlPlane();
-  const crds = ['llmbackends', 'llmpools', 'routepolicies'].flatMap((p) => ['-f', join(ROOT, 'crds', `${p}.yaml`)]);
-  expect((await cp.kubectl(['apply', ...crds])).code).toBe(0);
-  expect((await cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'])).code).toBe(0);
+  await installCrds(cp);
   await apply(
     `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${NS} }\n---\napiVersion: v1\nkind: Namespace\nmetadata: { name: ${SYS} }\n`,
   );
   // The operator runs as a ServiceAccount with only the RBAC rules the chart grants.
-  const rbac = await cp.kubectl(['apply', '-f', join(ROOT, 'operator', 'config', 'rbac.yaml')]);
-  expect(rbac.code, rbac.stderr).toBe(0);
-  operatorKubeconfig = await cp.writeKubeconfig(
-    await cp.serviceAccountToken(SYS, 'switchyard-operator'),
-    'operator.kubeconfig',
-  );
-  // The proxy Service and one slice per proxy pod (listed before they are ready: they get ready by push).
-  await apply(
-    [
-      serviceYaml(SYS, 'switchyard-proxy', 9090, 'admin'),
-      ...PROXIES.map((p) =>
-        endpointSliceYaml(SYS, 'switchyard-proxy', p.admin, [{ ip: HOST, pod: p.name, ready: false }], {
-          name: p.name,
-          portName: 'admin',
-        }),
-      ),
-    ].join('---\n'),
-  );
+  operatorKubeconfig = await operatorServiceAccountKubeconfig(cp, SYS);
+  await apply(proxyServiceYaml(SYS, HOST, PROXIES));
   await waitFor(
     async () => {
       const up = await Promise.all(

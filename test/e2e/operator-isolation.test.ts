@@ -12,7 +12,7 @@
  * - faults: 100 random invalid resources while valid changes keep flowing.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -31,6 +31,13 @@ import { API_VERSION } from '../../shared/src/index.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
 import { Random, valueFor } from '../properties/crd-values.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import {
+  applyYaml,
+  installCrds,
+  nonLoopbackIPv4,
+  operatorServiceAccountKubeconfig,
+  proxyServiceYaml,
+} from '../support/operator-setup.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -42,9 +49,7 @@ const TOKEN = 'isolation-push-token';
 const RESYNC_MS = 2_000;
 const PUSH_TIMEOUT_MS = 5_000;
 const BOUND_MS = RESYNC_MS + 2 * PUSH_TIMEOUT_MS;
-const HOST = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address as string;
+const HOST = nonLoopbackIPv4() as string;
 
 let cp: ControlPlane;
 let logDir: string;
@@ -53,10 +58,7 @@ let metricsPort: number;
 const procs: Proc[] = [];
 const proxies: (ProxyAddress & { name: string; proc: ProxyProc })[] = [];
 
-async function apply(yaml: string): Promise<void> {
-  const r = await cp.kubectl(['apply', '-f', '-'], { input: yaml });
-  if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
-}
+const apply = (yaml: string) => applyYaml(cp, yaml);
 
 interface Cond {
   type: string;
@@ -127,29 +129,12 @@ beforeAll(async () => {
     proxies.push({ name, host: HOST, traffic: proc.port, admin: proc.adminPort, proc });
   }
   cp = await startControlPlane();
-  const crds = ['llmbackends', 'llmpools', 'routepolicies'].flatMap((p) => ['-f', join(ROOT, 'crds', `${p}.yaml`)]);
-  expect((await cp.kubectl(['apply', ...crds])).code).toBe(0);
-  expect((await cp.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'])).code).toBe(0);
+  await installCrds(cp);
   await apply(
     [NS, SYS, FAULT, 'a-team'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${n} }\n`).join('---\n'),
   );
-  const rbac = await cp.kubectl(['apply', '-f', join(ROOT, 'operator', 'config', 'rbac.yaml')]);
-  expect(rbac.code, rbac.stderr).toBe(0);
-  const kubeconfig = await cp.writeKubeconfig(
-    await cp.serviceAccountToken(SYS, 'switchyard-operator'),
-    'operator.kubeconfig',
-  );
-  await apply(
-    [
-      serviceYaml(SYS, 'switchyard-proxy', 9090, 'admin'),
-      ...proxies.map((p) =>
-        endpointSliceYaml(SYS, 'switchyard-proxy', p.admin, [{ ip: HOST, pod: p.name, ready: false }], {
-          name: p.name,
-          portName: 'admin',
-        }),
-      ),
-    ].join('---\n'),
-  );
+  const kubeconfig = await operatorServiceAccountKubeconfig(cp, SYS);
+  await apply(proxyServiceYaml(SYS, HOST, proxies));
   metricsPort = await freePort();
   procs.push(
     startOperatorProcess({

@@ -6,16 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../operator/src/testing/processes.js';
 import { type ControlPlane, startControlPlane } from '../control-plane/index.js';
+import { nonLoopbackIPv4 } from '../support/operator-setup.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const HOST = Object.values(networkInterfaces())
-  .flat()
-  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const HOST = nonLoopbackIPv4();
 
 /** The walkthrough's bash block, without its clean-up step. */
 async function walkthrough(): Promise<string> {
