@@ -1,11 +1,14 @@
 /**
  * Exact fleet-wide replica caps (`maxConcurrencyMode: Exact`): two proxies of one fleet lease a replica's slots in a
  * shared Redis, so one proxy may use the whole cap while the other is idle (its share would be half), and together
- * they never exceed it; with Redis down each proxy falls back to its share.
+ * they never exceed it; with Redis down each proxy falls back to its share; Redis killed mid-traffic costs no request,
+ * and leasing resumes once it is back (`switchyard_exact_*` metrics).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { poolManifests } from '../support/manifests.js';
+import { scrape } from '../support/metrics-scrape.js';
+import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -71,4 +74,34 @@ describe('exact fleet-wide replica caps', () => {
     expect(sim.stats().peakConcurrent).toBe(CAP / 2);
     await redis.start();
   }, 60_000);
+
+  it('serves every request when Redis dies mid-traffic, and leases the whole cap again once it is back', async () => {
+    const metric = async (p: TestProxy, name: string, labels: Record<string, string> = {}) =>
+      sampleSum(await scrape(p.adminUrl), name, labels);
+    const fleetSum = async (name: string, labels: Record<string, string> = {}) =>
+      (await Promise.all(proxies.map((p) => metric(p, name, labels)))).reduce((a, b) => a + b, 0);
+    for (const p of proxies)
+      await waitFor(async () => (await metric(p, 'switchyard_exact_mode_active')) === 1, 15_000, 'exact mode on');
+    sim.resetStats();
+    const fallbacksBefore = await fleetSum('switchyard_exact_lease_fallbacks_total');
+    const traffic = burst(16, proxies);
+    await waitFor(() => sim.stats().running === CAP, 20_000, 'the cap in use');
+    expect(sim.stats().peakConcurrent).toBe(CAP); // leased: never more while Redis is up
+    await redis.stop();
+    // The requests queued behind the cap are sent within each proxy's share: none fails because Redis did.
+    expect(await traffic).toEqual(Array(16).fill(200));
+    expect(await fleetSum('switchyard_exact_lease_fallbacks_total')).toBeGreaterThan(fallbacksBefore);
+    for (const p of proxies) expect(await metric(p, 'switchyard_exact_mode_active')).toBe(0);
+
+    await redis.start();
+    for (const p of proxies)
+      await waitFor(async () => (await metric(p, 'switchyard_exact_mode_active')) === 1, 15_000, 'exact mode on again');
+    const grantedBefore = await fleetSum('switchyard_exact_leases_total', { result: 'granted' });
+    sim.resetStats();
+    expect(await burst(8, [proxies[0] as TestProxy])).toEqual(Array(8).fill(200));
+    expect(sim.stats().peakConcurrent).toBe(CAP); // one proxy alone uses the whole cap again: leased, not shared
+    expect(await fleetSum('switchyard_exact_leases_total', { result: 'granted' })).toBeGreaterThanOrEqual(
+      grantedBefore + 8,
+    );
+  }, 90_000);
 });
