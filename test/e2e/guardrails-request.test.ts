@@ -5,11 +5,11 @@
  * (served); protection follows the pool (an alias reaches the same guardrails) and tenants name their own. The
  * access log names each guardrail's phase, action and failure, never the text.
  */
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuardrailService, startGuardrailService } from '../sim/guardrail.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { lineSink } from '../support/log.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
@@ -50,13 +50,7 @@ beforeAll(async () => {
     - { name: team-a, apiKeys: [{ name: api-keys, key: team-a }], guardrails: [pii] }`,
     ),
   ].join('');
-  const capture = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  proxy = await startTestProxy(manifests, { log: pino({ level: 'info' }, capture) });
+  proxy = await startTestProxy(manifests, { log: pino({ level: 'info' }, lineSink(logLines)) });
 });
 
 afterAll(async () => {

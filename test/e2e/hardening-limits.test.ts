@@ -5,10 +5,10 @@
  * event size (an oversized or endless SSE event or NDJSON line fails the attempt as an upstream protocol error).
  */
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { lineSink } from '../support/log.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import {
   protocolPools,
@@ -46,12 +46,6 @@ beforeAll(async () => {
     const timer = setInterval(() => res.write(piece), 1);
     res.on('close', () => clearInterval(timer));
   });
-  const capture = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
   proxy = await startTestProxy(
     [
       KEYS_SECRET,
@@ -67,7 +61,7 @@ beforeAll(async () => {
   tenants: [{ name: team-a, apiKeys: [{ name: api-keys, key: team-a }] }]`,
       ),
     ].join('\n---\n'),
-    { limits: LIMITS, log: pino({ level: 'info' }, capture) },
+    { limits: LIMITS, log: pino({ level: 'info' }, lineSink(logLines)) },
   );
   await waitFor(() => proxy.store.current !== undefined, 10_000, 'the snapshot');
 });

@@ -4,9 +4,9 @@
  * logs (they are estimated and flagged instead); upstream error text is scrubbed of credentials before it is cut;
  * only allow-listed upstream headers (a sane Retry-After) reach the client.
  */
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LogRecord, recordSink } from '../support/log.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
@@ -26,7 +26,7 @@ const BACKEND_KEY = 'sk-backend-0123456789abcdefXYZ';
 
 let upstream: ScriptedUpstream;
 let proxy: TestProxy;
-const logLines: Array<Record<string, unknown>> = [];
+const logLines: LogRecord[] = [];
 /** The next non-streamed answer: status, body and headers. */
 let next: { status: number; body: string; headers?: Record<string, string> } = { status: 200, body: '{}' };
 
@@ -34,12 +34,6 @@ beforeAll(async () => {
   upstream = await startScriptedUpstream((_req, res) => {
     res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
     res.end(next.body);
-  });
-  const capture = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) logLines.push(JSON.parse(l));
-      done();
-    },
   });
   const common = {
     backendSpec: `  healthCheck: { enabled: false }\n  pricing: { inputPerMillion: 1, outputPerMillion: 1, currency: USD }`,
@@ -57,7 +51,7 @@ beforeAll(async () => {
         '  rules: [{ match: { model: { value: via-openai } } }]\n  rateLimits: [{ scope: global, limits: { tokensPerMinute: 1000000 } }]',
       ),
     ].join('\n---\n'),
-    { log: pino({ level: 'info' }, capture) },
+    { log: pino({ level: 'info' }, recordSink(logLines)) },
   );
   await waitFor(() => proxy.store.current !== undefined, 10_000, 'the snapshot');
 });

@@ -6,12 +6,12 @@
  * clock.
  */
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINGER_BOUNDS } from '../../proxy/src/http/lingering-close.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { FakeClock } from '../support/clock.js';
+import { lineSink } from '../support/log.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { waitFor } from '../support/wait.js';
 import { KEYS_SECRET, routePolicy } from './governance-fixtures.js';
@@ -36,15 +36,7 @@ beforeAll(async () => {
     ].join('\n---\n'),
     {
       clock,
-      log: pino(
-        { level: 'debug' },
-        new Writable({
-          write(chunk: Buffer, _enc, done) {
-            logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-            done();
-          },
-        }),
-      ),
+      log: pino({ level: 'debug' }, lineSink(logLines)),
     },
   );
   await waitFor(() => proxy.store.current !== undefined, 10_000, 'the snapshot');

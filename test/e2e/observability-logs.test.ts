@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDACT_PATHS } from '../../proxy/src/telemetry/logger.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { type LogRecord, recordSink } from '../support/log.js';
 import { poolManifests, startTestProxy, type TestProxy } from '../support/proxy.js';
 import { readUntilMatches } from '../support/streams.js';
 import { waitFor } from '../support/wait.js';
@@ -20,18 +20,11 @@ const PROMPT = 'the prompt must not be logged 77aa';
 
 let sim: Simulator;
 let proxy: TestProxy;
-const lines: Array<Record<string, unknown>> = [];
-
-const capture = new Writable({
-  write(chunk: Buffer, _enc, done) {
-    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-    done();
-  },
-});
+const lines: LogRecord[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({ flavour: 'vllm', models: ['m'] });
-  const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, capture);
+  const log = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, recordSink(lines));
   proxy = await startTestProxy(
     poolManifests({
       model: 'm',

@@ -6,10 +6,10 @@
  * until the test aborts it, so the queue fills before anything is served; admission order is read from the order the
  * simulator received requests (one slot: one at a time).
  */
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { lineSink } from '../support/log.js';
 import { keysSecret, poolManifests, priorityMixTenants } from '../support/manifests.js';
 import { scrape } from '../support/metrics-scrape.js';
 import { sampleSum } from '../support/prom-text.js';
@@ -41,12 +41,6 @@ async function start(opts: { slots?: number; poolSpec: string; simOpts?: Paramet
   const s = await startSimulator({ flavour: 'vllm', models: ['m'], ttftMs: 1, itlMs: 0, ...opts.simOpts });
   sim = s;
   logLines = [];
-  const capture = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
   const pool = poolManifests({
     name: 'replica',
     poolName: 'm',
@@ -69,7 +63,7 @@ ${priorityMixTenants}
       priorityHeader: { allowed: [critical, sheddable] }
 `;
   const p = await startTestProxy([keysSecret(KEYS), pool, policy].join('---\n'), {
-    log: pino({ level: 'info' }, capture),
+    log: pino({ level: 'info' }, lineSink(logLines)),
   });
   proxy = p;
   return { s, p };
