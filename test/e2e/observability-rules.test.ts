@@ -278,6 +278,26 @@ tests:
               description: "Rate limits are per replica (fail-open) or requests are refused (fail-closed) while Redis is unreachable."
   - interval: 1m
     input_series:
+      - series: 'switchyard_exact_mode_active{backend="ns/gpu",instance="a"}'
+        values: '1 1 0 0 0 0 0 0 0 1 1'
+      - series: 'switchyard_exact_mode_active{backend="ns/gpu",instance="b"}'
+        values: '1x10'
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: SwitchyardExactCapOnShares
+        exp_alerts: []
+      - eval_time: 8m
+        alertname: SwitchyardExactCapOnShares
+        exp_alerts:
+          - exp_labels: { severity: warning, backend: ns/gpu }
+            exp_annotations:
+              summary: "Backend ns/gpu keeps per-proxy shares instead of its exact cap"
+              description: "maxConcurrencyMode Exact has not applied on some proxies for 5 minutes (no Redis configured, Redis unreachable, or lease calls failing): each keeps its share of maxConcurrency, so an uneven load across proxies no longer fills the replicas."
+      - eval_time: 10m
+        alertname: SwitchyardExactCapOnShares
+        exp_alerts: []
+  - interval: 1m
+    input_series:
       - series: 'switchyard_ledger_up{instance="a"}'
         values: '1 1 0 0 0 0 0 0 0 1 1'
       - series: 'switchyard_ledger_up{instance="b"}'
