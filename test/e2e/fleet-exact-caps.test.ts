@@ -83,14 +83,14 @@ describe('exact fleet-wide replica caps', () => {
     for (const p of proxies)
       await waitFor(async () => (await metric(p, 'switchyard_exact_mode_active')) === 1, 15_000, 'exact mode on');
     sim.resetStats();
-    const fallbacksBefore = await fleetSum('switchyard_exact_lease_fallbacks_total');
+    const downBefore = await fleetSum('switchyard_exact_lease_fallbacks_total', { reason: 'down' });
     const traffic = burst(16, proxies);
     await waitFor(() => sim.stats().running === CAP, 20_000, 'the cap in use');
     expect(sim.stats().peakConcurrent).toBe(CAP); // leased: never more while Redis is up
     await redis.stop();
     // The requests queued behind the cap are sent within each proxy's share: none fails because Redis did.
     expect(await traffic).toEqual(Array(16).fill(200));
-    expect(await fleetSum('switchyard_exact_lease_fallbacks_total')).toBeGreaterThan(fallbacksBefore);
+    expect(await fleetSum('switchyard_exact_lease_fallbacks_total', { reason: 'down' })).toBeGreaterThan(downBefore);
     for (const p of proxies) expect(await metric(p, 'switchyard_exact_mode_active')).toBe(0);
 
     await redis.start();

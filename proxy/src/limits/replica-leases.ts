@@ -80,8 +80,6 @@ export class ReplicaLeases {
   /** Names this proxy's leases apart from every other proxy's (request ids come from clients). */
   private readonly instance = randomUUID();
   private seq = 0;
-  /** Lease requests answered full (for tests and metrics). */
-  denied = 0;
 
   constructor(
     private readonly client: LeaseClient,
@@ -124,7 +122,6 @@ export class ReplicaLeases {
         number,
       ];
       if (ok !== 1) {
-        this.denied++;
         tell('full');
         return { full: true };
       }
