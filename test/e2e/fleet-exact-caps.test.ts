@@ -88,8 +88,11 @@ describe('exact fleet-wide replica caps', () => {
     await waitFor(() => sim.stats().running === CAP, 20_000, 'the cap in use');
     expect(sim.stats().peakConcurrent).toBe(CAP); // leased: never more while Redis is up
     await redis.stop();
+    sim.resetStats();
     // The requests queued behind the cap are sent within each proxy's share: none fails because Redis did.
     expect(await traffic).toEqual(Array(16).fill(200));
+    // The leased requests still running plus the shares: at most twice the cap at the switch (docs/fleet.md).
+    expect(sim.stats().peakConcurrent).toBeLessThanOrEqual(2 * CAP);
     expect(await fleetSum('switchyard_exact_lease_fallbacks_total', { reason: 'down' })).toBeGreaterThan(downBefore);
     for (const p of proxies) expect(await metric(p, 'switchyard_exact_mode_active')).toBe(0);
 
