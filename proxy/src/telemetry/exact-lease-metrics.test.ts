@@ -53,10 +53,11 @@ function proxyOf(name: string) {
   const config = store.apply(snapshot(name, true));
   const replica = store.current?.endpoints.values().next().value as EndpointState;
   const backend = config.backends[0]?.id as string;
-  const scrape = async () => parsePrometheusText(await registry.metrics());
+  const text = () => registry.metrics();
+  const scrape = async () => parsePrometheusText(await text());
   const value = async (metric: string, labels: Record<string, string> = {}) =>
     sampleSum(await scrape(), metric, { backend, ...labels });
-  return { clock, store, leases, replica, backend, scrape, value };
+  return { clock, store, leases, replica, backend, text, scrape, value };
 }
 
 describe('exact lease metrics', () => {
@@ -72,6 +73,12 @@ describe('exact lease metrics', () => {
     expect(sampleSum(f, 'switchyard_exact_lease_duration_seconds_count', { result: 'granted' })).toBe(1);
     expect(sampleSum(f, 'switchyard_exact_lease_duration_seconds_count', { result: 'full' })).toBe(1);
     expect(sampleSum(f, 'switchyard_exact_lease_fallbacks_total')).toBe(0);
+    // Labelled by the backend's id: never the replica's URL, which its Redis key holds.
+    expect(f.get('switchyard_exact_leases_total')?.samples.map((x) => x.labels)).toContainEqual({
+      backend: p.backend,
+      result: 'granted',
+    });
+    expect(await p.text()).not.toContain('10.0.0.1');
     p.leases.release(p.replica, lease as string);
     // A snapshot without the backend drops its series; a backend in Split mode has no `active` series.
     p.store.apply(snapshot('split', false));
