@@ -57,7 +57,7 @@ export const GOVERNANCE_METRIC_SPECS = {
   exactFallbacks: spec({
     name: 'switchyard_exact_lease_fallbacks_total',
     type: 'counter',
-    help: 'Exact mode falling back to this proxy’s share of maxConcurrency, by backend and reason: error (a lease call to Redis failed; leasing turns off for a 1 s cool-down), down (an attempt sent within the share while the Redis connection is down), cooldown (an attempt sent within the share during the cool-down).',
+    help: 'Exact mode falling back to this proxy’s share of maxConcurrency, by backend and reason: error (a lease request to Redis failed; leasing turns off for a 1 s cool-down, as after a failed renewal or release), down (an attempt sent within the share while the Redis connection is down), cooldown (an attempt sent within the share during the cool-down).',
     labelNames: ['backend', 'reason'],
   }),
   exactActive: spec({
