@@ -55,13 +55,13 @@ ensure_control_plane() {
 }
 
 # llama.cpp's llama-server (built with cmake from the sources in the llama-cpp-python sdist on PyPI: first run
-# ~15-20 min on 2 cores) and the tiny random-weight GGUF it serves (generated with the gguf package from PyPI), for the
+# ~6 min on 2 idle cores, up to ~30 under load) and the tiny random-weight GGUF it serves (generated with the gguf package from PyPI), for the
 # real-upstream tier (test/real). Both cached under ~/.cache/switchyard/llamacpp.
 ensure_llamacpp() {
   local build model
   apt_install cmake cmake
   apt_install c++ g++
-  say "llama-server for the real-upstream tests (built from the llama-cpp-python sdist on the first run: 15-20 min)…"
+  say "llama-server for the real-upstream tests (built from the llama-cpp-python sdist on the first run: 6-30 min)…"
   build=$(bash test/real/llamacpp/build.sh)
   model=$(bash test/real/llamacpp/model.sh "$(sed -n 's/^VOCAB_DIR=//p' <<<"$build")")
   export SWITCHYARD_LLAMA_SERVER SWITCHYARD_LLAMA_LOAD_GATE SWITCHYARD_LLAMA_MODEL

@@ -7,7 +7,7 @@ import { type LlamaServer, type LlamaServerOptions, startLlamaServer } from './l
 
 /**
  * Timeout of a real-tier set-up or test that starts servers: llama-server and the model are built by `npm test` up
- * front, but a test file run on its own on a fresh machine builds them first (~15-20 min on 2 cores, longer under load).
+ * front, but a test file run on its own on a fresh machine builds them first (~6 min on 2 idle cores, up to ~30 min under load).
  */
 export const REAL_SETUP_TIMEOUT_MS = 45 * 60_000;
 
