@@ -49,6 +49,8 @@ export interface OutputControls {
   outputTokens?: number;
   /** Reasoning tokens a reasoning model generates before answering (`x-sim-reasoning-tokens` / `reasoning-tokens=`). */
   reasoningTokens?: number;
+  /** Exact reasoning text of a reasoning model (`x-sim-reasoning-output` / `reasoning-output=`). */
+  reasoningOutput?: string;
   /** Number of tool calls when the request offers tools (`x-sim-tool-calls` / `tool-calls=`); 0 answers text. */
   toolCalls?: number;
 }
@@ -82,6 +84,10 @@ export function outputControls(headers: IncomingHttpHeaders, directives: Directi
   if (tokens !== undefined) c.outputTokens = tokens;
   const reasoning = int(headerText(headers['x-sim-reasoning-tokens'])) ?? int(d['reasoning-tokens']);
   if (reasoning !== undefined) c.reasoningTokens = reasoning;
+  const reasoningOutput =
+    headerText(headers['x-sim-reasoning-output']) ??
+    (typeof d['reasoning-output'] === 'string' ? d['reasoning-output'] : undefined);
+  if (reasoningOutput !== undefined) c.reasoningOutput = reasoningOutput;
   const calls = int(headerText(headers['x-sim-tool-calls'])) ?? int(d['tool-calls']);
   if (calls !== undefined) c.toolCalls = calls;
   return c;

@@ -74,7 +74,10 @@ export function planOutput(
   defaultTokens: number,
 ): OutputPlan {
   const wanted = spec.reasoning ? (controls.reasoningTokens ?? REASONING_TOKENS) : 0;
-  const reasoning = generatePieces(seed ^ 0x5bd1e995, Math.min(wanted, spec.maxTokens ?? wanted));
+  const reasoning =
+    spec.reasoning && controls.reasoningOutput !== undefined
+      ? splitPieces(controls.reasoningOutput).slice(0, spec.maxTokens)
+      : generatePieces(seed ^ 0x5bd1e995, Math.min(wanted, spec.maxTokens ?? wanted));
   // Reasoning counts against max_tokens, as on every server: the answer gets what is left.
   if (spec.maxTokens !== undefined && reasoning.length > 0)
     spec = { ...spec, maxTokens: spec.maxTokens - reasoning.length };

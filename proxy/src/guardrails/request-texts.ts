@@ -3,8 +3,10 @@
  * translation), and the body with replacement texts written back. Per operation: chat and Ollama chat messages
  * (string contents and text parts), Anthropic `system` and message text blocks, completion and Ollama generate
  * prompts (and `system`), embedding inputs, Responses instructions and input
- * messages (and function outputs), the rerank query and documents. Images, token ids, tool calls and
- * other fields are left alone.
+ * messages (and function outputs), the rerank query and documents. The reasoning of earlier assistant turns is
+ * checked too, as it goes upstream as text: chat `reasoning_content` and `reasoning`, Ollama `thinking`, Anthropic
+ * thinking blocks, Responses `reasoning` items' text and summary parts. Images, token ids, tool calls, signatures,
+ * redacted thinking and other fields are left alone.
  */
 import type { Operation } from '../protocols/catalog.js';
 import type { ClientRequest } from '../protocols/requests.js';
@@ -29,11 +31,31 @@ function strings(arr: unknown[], out: Slot[]): void {
   });
 }
 
-/** A message content: a string, or parts of which `text` ones count (OpenAI `{type:text,text}`, Anthropic blocks). */
+/**
+ * A message content: a string, or parts of which `text` ones count (OpenAI `{type:text,text}`, Anthropic blocks)
+ * and Anthropic `thinking` blocks' text.
+ */
 function content(holder: Record<string, unknown>, key: string, out: Slot[]): void {
   const c = holder[key];
   if (typeof c === 'string') field(holder, key, out);
-  else if (Array.isArray(c)) for (const part of c) if (isObject(part) && part.type === 'text') field(part, 'text', out);
+  else if (Array.isArray(c))
+    for (const part of c) {
+      if (!isObject(part)) continue;
+      if (part.type === 'text') field(part, 'text', out);
+      else if (part.type === 'thinking') field(part, 'thinking', out);
+    }
+}
+
+/** A chat or Ollama message: its reasoning fields (earlier assistant turns), then its content. */
+function message(m: Record<string, unknown>, reasoning: readonly string[], out: Slot[]): void {
+  for (const f of reasoning) field(m, f, out);
+  content(m, 'content', out);
+}
+
+/** A Responses `reasoning` item's text: its `content` and `summary` parts. */
+function reasoningItem(item: Record<string, unknown>, out: Slot[]): void {
+  for (const parts of [item.content, item.summary])
+    if (Array.isArray(parts)) for (const p of parts) if (isObject(p)) field(p, 'text', out);
 }
 
 /** A Responses input message's content: a string, or parts of which `input_text`/`output_text` ones count. */
@@ -49,9 +71,11 @@ function slotsOf(operation: Operation, body: Body): Slot[] {
   const out: Slot[] = [];
   switch (operation) {
     case 'chat':
-    case 'ollama_chat':
-      for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) content(m, 'content', out);
+    case 'ollama_chat': {
+      const reasoning = operation === 'chat' ? ['reasoning_content', 'reasoning'] : ['thinking'];
+      for (const m of Array.isArray(body.messages) ? body.messages : []) if (isObject(m)) message(m, reasoning, out);
       break;
+    }
     case 'messages':
     case 'count_tokens':
       content(body, 'system', out);
@@ -76,6 +100,7 @@ function slotsOf(operation: Operation, body: Body): Slot[] {
           if (!isObject(item)) continue;
           if (item.type === undefined || item.type === 'message') inputContent(item, out);
           else if (item.type === 'function_call_output') field(item, 'output', out);
+          else if (item.type === 'reasoning') reasoningItem(item, out);
         }
       break;
     case 'rerank':

@@ -216,16 +216,19 @@ export class GuardSink extends DelegatingSink {
     const data = e.data;
     const slots = data ? eventSlots(this.o.operation, data) : [];
     const final = !data || !isPureTextEvent(this.o.operation, data);
+    const carried = new Set(slots.map((s) => s.key));
+    // A slot's text ends the slots it comes after (a choice's answer ends its reasoning): what they hold leaves first.
+    const ending = new Set(slots.filter((s) => s.get() !== '').flatMap((s) => s.after ?? []));
     let out = '';
-    if (final) {
+    if (final || ending.size > 0) {
       // Text held for slots this event does not carry leaves before it.
-      const carried = new Set(slots.map((s) => s.key));
-      const flushed = await this.flush(true, terminator, carried);
+      const only = final ? undefined : ending;
+      const flushed = await this.flush(true, terminator, carried, only);
       if (flushed === undefined) return undefined;
       out += flushed;
     }
     for (const s of slots) {
-      const r = await this.o.window.push(s.key, s.get(), final);
+      const r = await this.o.window.push(s.key, s.get(), final || ending.has(s.key));
       if (r.denied) {
         this.denial = r.denied;
         return undefined;
@@ -236,15 +239,16 @@ export class GuardSink extends DelegatingSink {
     return out + this.serialize(e, terminator);
   }
 
-  /** Events releasing what is held for every slot not in `except`; undefined when a guardrail denied. */
+  /** Events releasing what is held for every slot (of `only`, when given) not in `except`; undefined on a denial. */
   private async flush(
     final: boolean,
     terminator: string,
     except: Set<string> = new Set(),
+    only?: Set<string>,
   ): Promise<string | undefined> {
     let out = '';
     for (const key of this.o.window.heldSlots()) {
-      if (except.has(key)) continue;
+      if (except.has(key) || (only && !only.has(key))) continue;
       const r = await this.o.window.push(key, '', final);
       if (r.denied) {
         this.denial = r.denied;

@@ -1,0 +1,168 @@
+/**
+ * Response-side guardrails on the model's reasoning, end to end: a simulated vLLM reasoning model answers the
+ * reasoning a `[sim reasoning-output=…]` directive asks for, and every surface gets it in its own terms (OpenAI chat
+ * `reasoning`, passed through; Anthropic thinking blocks and Ollama `thinking`, translated), streamed and not. The
+ * local detector masks an email in the reasoning as it does in the answer (streamed through the window, all the
+ * reasoning still before the answer) and denies a card number in it (a whole answer: 400; a stream: the surface's
+ * error event, the number never sent).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../sim/index.js';
+import { startTestProxy, type TestProxy } from '../support/proxy.js';
+import { backendAndPool, routePolicy } from './governance-fixtures.js';
+
+let sim: Simulator;
+let proxy: TestProxy;
+
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const ANSWER = 'The office opens at nine';
+
+beforeAll(async () => {
+  sim = await startSimulator({ flavour: 'vllm', itlMs: 1, reasoning: true });
+  const manifests = [
+    backendAndPool('thinker', 'thinker-model', [sim.url]),
+    routePolicy(
+      'thoughts',
+      `  guardrails:
+    - { name: pii, phases: [response], streamWindowChars: 32, local: { mask: [email], deny: [card] } }
+  rules:
+    - { match: { model: { value: thinker-model } }, guardrails: [pii] }`,
+    ),
+  ].join('');
+  proxy = await startTestProxy(manifests);
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await sim?.close();
+});
+
+type J = Record<string, unknown>;
+type Shape = 'openai' | 'anthropic' | 'ollama';
+/** One piece of an answer, in the order the client got it: reasoning or answer text. */
+type Piece = { kind: 'reasoning' | 'answer'; text: string };
+
+interface Case {
+  name: string;
+  path: string;
+  shape: Shape;
+  body: (prompt: string) => J;
+}
+
+const first = (v: unknown) => (Array.isArray(v) ? (v[0] as J) : ({} as J));
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+const SURFACES: Case[] = [
+  {
+    name: 'OpenAI chat',
+    path: '/v1/chat/completions',
+    shape: 'openai',
+    body: (p) => ({ model: 'thinker-model', messages: [{ role: 'user', content: p }] }),
+  },
+  {
+    name: 'Anthropic messages (thinking)',
+    path: '/v1/messages',
+    shape: 'anthropic',
+    body: (p) => ({
+      model: 'thinker-model',
+      max_tokens: 4000,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: p }],
+    }),
+  },
+  {
+    name: 'Ollama chat (thinking)',
+    path: '/api/chat',
+    shape: 'ollama',
+    body: (p) => ({ model: 'thinker-model', think: true, stream: false, messages: [{ role: 'user', content: p }] }),
+  },
+];
+
+/** The reasoning and answer pieces of one whole answer or stream payload. */
+function pieces(shape: Shape, d: J, streamed: boolean): Piece[] {
+  const out: Piece[] = [];
+  const add = (kind: Piece['kind'], text: unknown) => {
+    if (typeof text === 'string' && text !== '') out.push({ kind, text });
+  };
+  if (shape === 'openai') {
+    const m = (first(d.choices)[streamed ? 'delta' : 'message'] ?? {}) as J;
+    add('reasoning', str(m.reasoning) || str(m.reasoning_content));
+    add('answer', m.content);
+  } else if (shape === 'anthropic') {
+    const blocks = streamed ? [d.delta ?? {}] : Array.isArray(d.content) ? d.content : [];
+    for (const b of blocks as J[]) {
+      if (b.type === 'thinking' || b.type === 'thinking_delta') add('reasoning', b.thinking);
+      if (b.type === 'text' || b.type === 'text_delta') add('answer', b.text);
+    }
+  } else {
+    const m = (d.message ?? {}) as J;
+    add('reasoning', m.thinking);
+    add('answer', m.content);
+  }
+  return out;
+}
+
+/** What a client got: its pieces in order, and the error (a whole answer's, or a stream's error event). */
+async function send(c: Case, stream: boolean, reasoning: string) {
+  const prompt = `[sim output=${ANSWER}; reasoning-output=${reasoning}] go`;
+  const res = await fetch(`${proxy.url}${c.path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ ...c.body(prompt), stream }),
+  });
+  const raw = await res.text();
+  const out: Piece[] = [];
+  let error: string | undefined;
+  const payloads = !stream
+    ? [raw]
+    : c.shape === 'ollama'
+      ? raw.split('\n').filter((l) => l.trim() !== '')
+      : raw
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trim())
+          .filter((p) => p !== '[DONE]');
+  for (const p of payloads) {
+    const d = JSON.parse(p) as J;
+    if (d.error !== undefined) error = typeof d.error === 'string' ? d.error : String((d.error as J).message);
+    else out.push(...pieces(c.shape, d, stream));
+  }
+  const text = (kind: Piece['kind']) =>
+    out
+      .filter((x) => x.kind === kind)
+      .map((x) => x.text)
+      .join('');
+  return { status: res.status, raw, pieces: out, reasoning: text('reasoning'), answer: text('answer'), error };
+}
+
+const LONG = `The user wrote from ${EMAIL} and wants the opening hours of the office on weekdays and weekends`;
+
+describe.each(
+  SURFACES.flatMap((c) => [
+    { ...c, stream: false },
+    { ...c, name: `${c.name}, streamed`, stream: true },
+  ]),
+)('response-side guardrails on reasoning: $name', (c) => {
+  it('masks what the local detector finds in the reasoning, and keeps the reasoning before the answer', async () => {
+    const r = await send(c, c.stream, LONG);
+    expect(r.status).toBe(200);
+    expect(r.error).toBeUndefined();
+    expect(r.raw).not.toContain(EMAIL);
+    expect(r.reasoning).toBe(LONG.replace(EMAIL, '[EMAIL]'));
+    expect(r.answer).toBe(ANSWER);
+    const lastReasoning = r.pieces.map((p) => p.kind).lastIndexOf('reasoning');
+    const firstAnswer = r.pieces.findIndex((p) => p.kind === 'answer');
+    expect(lastReasoning).toBeLessThan(firstAnswer);
+    if (c.stream) expect(r.pieces.filter((p) => p.kind === 'reasoning').length).toBeGreaterThan(2);
+  });
+
+  it('denies an answer whose reasoning holds a card number, in the surface shape', async () => {
+    const r = await send(c, c.stream, `Let me see, the card is ${CARD} as the user said in the first message`);
+    expect(r.raw).not.toContain('4111');
+    expect(r.status).toBe(c.stream ? 200 : 400);
+    if (c.stream) expect(r.error).toContain('withheld by guardrail pii (card)');
+    else expect(r.raw).toContain('withheld by guardrail pii (card)');
+    expect(r.answer).toBe('');
+  });
+});
