@@ -1,19 +1,24 @@
 /**
  * Response-side guardrails on the model's reasoning, end to end: a simulated vLLM reasoning model answers the
  * reasoning a `[sim reasoning-output=…]` directive asks for, and every surface gets it in its own terms (OpenAI chat
- * `reasoning`, passed through; Anthropic thinking blocks and Ollama `thinking`, translated), streamed and not. The
+ * `reasoning` and Responses `reasoning` items, passed through; Anthropic thinking blocks and Ollama `thinking`,
+ * translated), streamed and not (a Responses stream still numbered in order and valid against the API). The
  * local detector masks an email in the reasoning as it does in the answer (streamed through the window, all the
  * reasoning still before the answer) and denies a card number in it (a whole answer: 400; a stream: the surface's
- * error event, the number never sent).
+ * error event, the number never sent). Request-side guardrails see the reasoning of earlier assistant turns a client
+ * sends back (chat `reasoning_content`, Anthropic thinking blocks, Ollama `thinking`): masked before the upstream
+ * gets it, or denied before any upstream attempt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { openAPIValidator } from '../support/openapi.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { backendAndPool, routePolicy } from './governance-fixtures.js';
 
 let sim: Simulator;
 let proxy: TestProxy;
 
+const validate = openAPIValidator();
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const ANSWER = 'The office opens at nine';
@@ -22,12 +27,15 @@ beforeAll(async () => {
   sim = await startSimulator({ flavour: 'vllm', itlMs: 1, reasoning: true });
   const manifests = [
     backendAndPool('thinker', 'thinker-model', [sim.url]),
+    backendAndPool('asked', 'asked-model', [sim.url]),
     routePolicy(
       'thoughts',
       `  guardrails:
     - { name: pii, phases: [response], streamWindowChars: 32, local: { mask: [email], deny: [card] } }
+    - { name: pii-in, phases: [request], local: { mask: [email], deny: [card] } }
   rules:
-    - { match: { model: { value: thinker-model } }, guardrails: [pii] }`,
+    - { match: { model: { value: thinker-model } }, guardrails: [pii] }
+    - { match: { model: { value: asked-model } }, guardrails: [pii-in] }`,
     ),
   ].join('');
   proxy = await startTestProxy(manifests);
@@ -39,7 +47,7 @@ afterAll(async () => {
 });
 
 type J = Record<string, unknown>;
-type Shape = 'openai' | 'anthropic' | 'ollama';
+type Shape = 'openai' | 'anthropic' | 'ollama' | 'responses';
 /** One piece of an answer, in the order the client got it: reasoning or answer text. */
 type Piece = { kind: 'reasoning' | 'answer'; text: string };
 
@@ -77,6 +85,12 @@ const SURFACES: Case[] = [
     shape: 'ollama',
     body: (p) => ({ model: 'thinker-model', think: true, stream: false, messages: [{ role: 'user', content: p }] }),
   },
+  {
+    name: 'Responses (reasoning items)',
+    path: '/v1/responses',
+    shape: 'responses',
+    body: (p) => ({ model: 'thinker-model', input: p, reasoning: { effort: 'low' } }),
+  },
 ];
 
 /** The reasoning and answer pieces of one whole answer or stream payload. */
@@ -95,6 +109,12 @@ function pieces(shape: Shape, d: J, streamed: boolean): Piece[] {
       if (b.type === 'thinking' || b.type === 'thinking_delta') add('reasoning', b.thinking);
       if (b.type === 'text' || b.type === 'text_delta') add('answer', b.text);
     }
+  } else if (shape === 'responses') {
+    if (d.type === 'response.reasoning_text.delta') add('reasoning', d.delta);
+    if (d.type === 'response.output_text.delta') add('answer', d.delta);
+    for (const item of (Array.isArray(d.output) ? d.output : []) as J[])
+      for (const part of (Array.isArray(item.content) ? item.content : []) as J[])
+        add(part.type === 'reasoning_text' ? 'reasoning' : 'answer', part.text);
   } else {
     const m = (d.message ?? {}) as J;
     add('reasoning', m.thinking);
@@ -123,10 +143,17 @@ async function send(c: Case, stream: boolean, reasoning: string) {
           .filter((l) => l.startsWith('data:'))
           .map((l) => l.slice(5).trim())
           .filter((p) => p !== '[DONE]');
+  const events: J[] = [];
   for (const p of payloads) {
     const d = JSON.parse(p) as J;
-    if (d.error !== undefined) error = typeof d.error === 'string' ? d.error : String((d.error as J).message);
+    events.push(d);
+    if (d.error) error = typeof d.error === 'string' ? d.error : String((d.error as J).message);
+    else if (d.type === 'error') error = String(d.message);
     else out.push(...pieces(c.shape, d, stream));
+  }
+  if (stream && c.shape === 'responses') {
+    for (const e of events) expect(validate('ResponseStreamEvent', e), String(e.type)).toEqual([]);
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
   }
   const text = (kind: Piece['kind']) =>
     out
@@ -159,10 +186,68 @@ describe.each(
 
   it('denies an answer whose reasoning holds a card number, in the surface shape', async () => {
     const r = await send(c, c.stream, `Let me see, the card is ${CARD} as the user said in the first message`);
-    expect(r.raw).not.toContain('4111');
+    expect(r.raw).not.toContain('1111 1111');
     expect(r.status).toBe(c.stream ? 200 : 400);
     if (c.stream) expect(r.error).toContain('withheld by guardrail pii (card)');
     else expect(r.raw).toContain('withheld by guardrail pii (card)');
     expect(r.answer).toBe('');
+  });
+});
+
+describe("request-side guardrails on earlier turns' reasoning", () => {
+  const post = (path: string, body: J) =>
+    fetch(`${proxy.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify(body),
+    });
+  const lastUpstreamBody = () => JSON.stringify(sim.requests().at(-1)?.body);
+
+  const THOUGHT = `The sender is ${EMAIL}, so Jane.`;
+  it.each([
+    {
+      name: 'an OpenAI chat turn reasoning_content',
+      path: '/v1/chat/completions',
+      turn: { reasoning_content: THOUGHT },
+    },
+    { name: 'an Ollama turn thinking', path: '/api/chat', turn: { thinking: THOUGHT } },
+  ])('masks $name before the upstream gets it', async ({ path, turn }) => {
+    const res = await post(path, {
+      model: 'asked-model',
+      stream: false,
+      messages: [
+        { role: 'user', content: 'Who wrote?' },
+        { role: 'assistant', content: 'Jane did.', ...turn },
+        { role: 'user', content: 'Thanks' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(lastUpstreamBody()).not.toContain(EMAIL);
+    expect(lastUpstreamBody()).toContain('The sender is [EMAIL], so Jane.');
+  });
+
+  it('denies an Anthropic thinking block holding a card number before any upstream attempt', async () => {
+    const before = sim.requests().length;
+    const res = await post('/v1/messages', {
+      model: 'asked-model',
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: 'Pay it' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: `I will use the card ${CARD}.`, signature: 'c2lnbmF0dXJl' },
+            { type: 'text', text: 'Done.' },
+          ],
+        },
+        { role: 'user', content: 'Thanks' },
+      ],
+    });
+    const body = (await res.json()) as J;
+    expect(res.status).toBe(400);
+    expect(body.type).toBe('error');
+    expect(String((body.error as J).message)).toContain('guardrail pii-in (card)');
+    expect(sim.requests().length).toBe(before);
   });
 });
