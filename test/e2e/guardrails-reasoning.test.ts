@@ -1,8 +1,9 @@
 /**
- * Response-side guardrails on the model's reasoning, end to end: a simulated vLLM reasoning model answers the
- * reasoning a `[sim reasoning-output=…]` directive asks for, and every surface gets it in its own terms (OpenAI chat
- * `reasoning` and Responses `reasoning` items, passed through; Anthropic thinking blocks and Ollama `thinking`,
- * translated), streamed and not (a Responses stream still numbered in order and valid against the API). The
+ * Response-side guardrails on the model's reasoning, end to end: simulated reasoning models (vLLM, Anthropic,
+ * Ollama) answer the reasoning a `[sim reasoning-output=…]` directive asks for, and every surface gets it in its own
+ * terms (OpenAI chat `reasoning` / `reasoning_content`, Anthropic thinking blocks, Ollama `thinking`, Responses
+ * `reasoning` items; passed through or translated, every surface × upstream pair), streamed and not (a Responses
+ * stream still numbered in order and valid against the API). The
  * local detector masks an email in the reasoning as it does in the answer (streamed through the window, all the
  * reasoning still before the answer) and denies a card number in it (a whole answer: 400; a stream: the surface's
  * error event, the number never sent). Request-side guardrails see the reasoning of earlier assistant turns a client
@@ -11,12 +12,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../sim/index.js';
+import { poolManifests } from '../support/manifests.js';
 import { openAPIValidator } from '../support/openapi.js';
 import { startTestProxy, type TestProxy } from '../support/proxy.js';
 import { backendAndPool, routePolicy } from './governance-fixtures.js';
 
 let sim: Simulator;
+let others: Simulator[] = [];
 let proxy: TestProxy;
+
+/** The upstreams the reasoning comes from: each behind a pool `thinker-<name>`. */
+const UPSTREAMS = ['vllm', 'anthropic', 'ollama'] as const;
 
 const validate = openAPIValidator();
 const EMAIL = 'jane.doe@example.com';
@@ -25,8 +31,21 @@ const ANSWER = 'The office opens at nine';
 
 beforeAll(async () => {
   sim = await startSimulator({ flavour: 'vllm', itlMs: 1, reasoning: true });
+  others = await Promise.all(
+    (['anthropic', 'ollama'] as const).map((flavour) => startSimulator({ flavour, itlMs: 1, reasoning: true })),
+  );
   const manifests = [
-    backendAndPool('thinker', 'thinker-model', [sim.url]),
+    backendAndPool('thinker', 'thinker-vllm', [sim.url]),
+    ...others.map(
+      (o, i) =>
+        `${poolManifests({
+          name: `thinker-${UPSTREAMS[i + 1]}`,
+          model: `thinker-${UPSTREAMS[i + 1]}`,
+          upstreamName: 'sim-model',
+          provider: UPSTREAMS[i + 1],
+          urls: [o.url],
+        })}---\n`,
+    ),
     backendAndPool('asked', 'asked-model', [sim.url]),
     routePolicy(
       'thoughts',
@@ -34,7 +53,7 @@ beforeAll(async () => {
     - { name: pii, phases: [response], streamWindowChars: 32, local: { mask: [email], deny: [card] } }
     - { name: pii-in, phases: [request], local: { mask: [email], deny: [card] } }
   rules:
-    - { match: { model: { value: thinker-model } }, guardrails: [pii] }
+${UPSTREAMS.map((u) => `    - { match: { model: { value: thinker-${u} } }, guardrails: [pii] }`).join('\n')}
     - { match: { model: { value: asked-model } }, guardrails: [pii-in] }`,
     ),
   ].join('');
@@ -43,7 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  await sim?.close();
+  await Promise.all([sim, ...others].map((s) => s?.close()));
 });
 
 type J = Record<string, unknown>;
@@ -55,7 +74,7 @@ interface Case {
   name: string;
   path: string;
   shape: Shape;
-  body: (prompt: string) => J;
+  body: (model: string, prompt: string) => J;
 }
 
 const first = (v: unknown) => (Array.isArray(v) ? (v[0] as J) : ({} as J));
@@ -66,14 +85,14 @@ const SURFACES: Case[] = [
     name: 'OpenAI chat',
     path: '/v1/chat/completions',
     shape: 'openai',
-    body: (p) => ({ model: 'thinker-model', messages: [{ role: 'user', content: p }] }),
+    body: (model, p) => ({ model, reasoning_effort: 'low', messages: [{ role: 'user', content: p }] }),
   },
   {
     name: 'Anthropic messages (thinking)',
     path: '/v1/messages',
     shape: 'anthropic',
-    body: (p) => ({
-      model: 'thinker-model',
+    body: (model, p) => ({
+      model,
       max_tokens: 4000,
       thinking: { type: 'enabled', budget_tokens: 1024 },
       messages: [{ role: 'user', content: p }],
@@ -83,13 +102,13 @@ const SURFACES: Case[] = [
     name: 'Ollama chat (thinking)',
     path: '/api/chat',
     shape: 'ollama',
-    body: (p) => ({ model: 'thinker-model', think: true, stream: false, messages: [{ role: 'user', content: p }] }),
+    body: (model, p) => ({ model, think: true, stream: false, messages: [{ role: 'user', content: p }] }),
   },
   {
     name: 'Responses (reasoning items)',
     path: '/v1/responses',
     shape: 'responses',
-    body: (p) => ({ model: 'thinker-model', input: p, reasoning: { effort: 'low' } }),
+    body: (model, p) => ({ model, input: p, reasoning: { effort: 'low' } }),
   },
 ];
 
@@ -124,12 +143,12 @@ function pieces(shape: Shape, d: J, streamed: boolean): Piece[] {
 }
 
 /** What a client got: its pieces in order, and the error (a whole answer's, or a stream's error event). */
-async function send(c: Case, stream: boolean, reasoning: string) {
+async function send(c: Case & { model: string }, stream: boolean, reasoning: string) {
   const prompt = `[sim output=${ANSWER}; reasoning-output=${reasoning}] go`;
   const res = await fetch(`${proxy.url}${c.path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ ...c.body(prompt), stream }),
+    body: JSON.stringify({ ...c.body(c.model, prompt), stream }),
   });
   const raw = await res.text();
   const out: Piece[] = [];
@@ -166,10 +185,12 @@ async function send(c: Case, stream: boolean, reasoning: string) {
 const LONG = `The user wrote from ${EMAIL} and wants the opening hours of the office on weekdays and weekends`;
 
 describe.each(
-  SURFACES.flatMap((c) => [
-    { ...c, stream: false },
-    { ...c, name: `${c.name}, streamed`, stream: true },
-  ]),
+  SURFACES.flatMap((c) =>
+    UPSTREAMS.flatMap((u) => [
+      { ...c, name: `${c.name} ← ${u}`, model: `thinker-${u}`, stream: false },
+      { ...c, name: `${c.name} ← ${u}, streamed`, model: `thinker-${u}`, stream: true },
+    ]),
+  ),
 )('response-side guardrails on reasoning: $name', (c) => {
   it('masks what the local detector finds in the reasoning, and keeps the reasoning before the answer', async () => {
     const r = await send(c, c.stream, LONG);

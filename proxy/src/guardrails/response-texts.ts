@@ -160,8 +160,11 @@ export function eventSlots(operation: Operation, data: Json): TextSlot[] {
       choices(data, undefined, 'text', out);
       break;
     case 'messages':
+      // A block's start may carry text of its own (it is empty from Anthropic, but an upstream decides that).
       if (data.type === 'content_block_delta' && isObject(data.delta))
         anthropicBlock(`b${typeof data.index === 'number' ? data.index : 0}`, data.delta, out);
+      else if (data.type === 'content_block_start' && isObject(data.content_block))
+        anthropicBlock(`b${typeof data.index === 'number' ? data.index : 0}`, data.content_block, out);
       break;
     case 'ollama_chat':
       if (isObject(data.message)) withReasoning('o', data.message, 'content', ['thinking'], out);

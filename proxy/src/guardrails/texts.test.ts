@@ -35,6 +35,10 @@ describe('answer texts: reasoning is checked like the answer', () => {
     expect(texts(eventSlots('messages', delta))).toEqual(['step']);
     const signature = { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 's' } };
     expect(eventSlots('messages', signature)).toEqual([]);
+    const start = { type: 'content_block_start', index: 1, content_block: { type: 'thinking', thinking: 'early' } };
+    expect(keys(eventSlots('messages', start))).toEqual(['b1']);
+    expect(texts(eventSlots('messages', start))).toEqual(['early']);
+    expect(isPureTextEvent('messages', start)).toBe(false);
   });
 
   it('reads Ollama thinking in chat and generate, answers and stream lines', () => {
