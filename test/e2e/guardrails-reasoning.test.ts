@@ -11,6 +11,7 @@
  * gets it, or denied before any upstream attempt.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GuardrailService, startGuardrailService } from '../sim/guardrail.js';
 import { type Simulator, startSimulator } from '../sim/index.js';
 import { poolManifests } from '../support/manifests.js';
 import { openAPIValidator } from '../support/openapi.js';
@@ -20,6 +21,7 @@ import { backendAndPool, routePolicy } from './governance-fixtures.js';
 let sim: Simulator;
 let others: Simulator[] = [];
 let proxy: TestProxy;
+let svc: GuardrailService;
 
 /** The upstreams the reasoning comes from: each behind a pool `thinker-<name>`. */
 const UPSTREAMS = ['vllm', 'anthropic', 'ollama'] as const;
@@ -30,7 +32,10 @@ const CARD = '4111 1111 1111 1111';
 const ANSWER = 'The office opens at nine';
 
 beforeAll(async () => {
-  sim = await startSimulator({ flavour: 'vllm', itlMs: 1, reasoning: true });
+  [sim, svc] = await Promise.all([
+    startSimulator({ flavour: 'vllm', itlMs: 1, reasoning: true }),
+    startGuardrailService(),
+  ]);
   others = await Promise.all(
     (['anthropic', 'ollama'] as const).map((flavour) => startSimulator({ flavour, itlMs: 1, reasoning: true })),
   );
@@ -47,14 +52,17 @@ beforeAll(async () => {
         })}---\n`,
     ),
     backendAndPool('asked', 'asked-model', [sim.url]),
+    backendAndPool('ext', 'ext-model', [sim.url]),
     routePolicy(
       'thoughts',
       `  guardrails:
     - { name: pii, phases: [response], streamWindowChars: 32, local: { mask: [email], deny: [card] } }
     - { name: pii-in, phases: [request], local: { mask: [email], deny: [card] } }
+    - { name: ext, phases: [response], streamWindowChars: 16, external: { url: "${svc.url}", timeout: 2s } }
   rules:
 ${UPSTREAMS.map((u) => `    - { match: { model: { value: thinker-${u} } }, guardrails: [pii] }`).join('\n')}
-    - { match: { model: { value: asked-model } }, guardrails: [pii-in] }`,
+    - { match: { model: { value: asked-model } }, guardrails: [pii-in] }
+    - { match: { model: { value: ext-model } }, guardrails: [ext] }`,
     ),
   ].join('');
   proxy = await startTestProxy(manifests);
@@ -63,6 +71,7 @@ ${UPSTREAMS.map((u) => `    - { match: { model: { value: thinker-${u} } }, guard
 afterAll(async () => {
   await proxy?.stop();
   await Promise.all([sim, ...others].map((s) => s?.close()));
+  await svc?.close();
 });
 
 type J = Record<string, unknown>;
@@ -208,10 +217,28 @@ describe.each(
   it('denies an answer whose reasoning holds a card number, in the surface shape', async () => {
     const r = await send(c, c.stream, `Let me see, the card is ${CARD} as the user said in the first message`);
     expect(r.raw).not.toContain('1111 1111');
+    expect(r.raw).not.toMatch(/4111 1/);
     expect(r.status).toBe(c.stream ? 200 : 400);
     if (c.stream) expect(r.error).toContain('withheld by guardrail pii (card)');
     else expect(r.raw).toContain('withheld by guardrail pii (card)');
     expect(r.answer).toBe('');
+  });
+});
+
+describe('an external guardrail on streamed reasoning', () => {
+  const chat = SURFACES[0] as Case;
+  it.each([false, true])('masks and denies what the service finds in the reasoning (streamed: %s)', async (stream) => {
+    svc.reset();
+    const c = { ...chat, model: 'ext-model' };
+    const masked = await send(c, stream, 'the classified plan is ready for review by the whole team today');
+    expect(masked.status).toBe(200);
+    expect(masked.reasoning).toBe('the [REDACTED] plan is ready for review by the whole team today');
+    expect(masked.raw).not.toContain('classified');
+    const denied = await send(c, stream, 'this reasoning holds a forbidden word somewhere in the middle of it');
+    expect(denied.raw).not.toContain('forbidden word');
+    if (stream) expect(denied.error).toContain('guardrail ext (blocked_word)');
+    else expect(denied.status).toBe(400);
+    expect(svc.requests().every((q) => q.phase === 'response')).toBe(true);
   });
 });
 
