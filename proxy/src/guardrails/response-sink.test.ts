@@ -46,7 +46,9 @@ describe('GuardSink: reasoning in a stream', () => {
     ]);
     const reasoning = events.map((e) => e.reasoning).join('');
     expect(reasoning).toBe('The user wrote from [EMAIL] and wants the hours of the office on weekdays, so answer.');
-    expect(events.map((e) => e.content).join('')).toBe('It opens at nine on weekdays and at ten on weekends, all year long.');
+    expect(events.map((e) => e.content).join('')).toBe(
+      'It opens at nine on weekdays and at ten on weekends, all year long.',
+    );
     const lastReasoning = events.map((e) => e.reasoning !== '').lastIndexOf(true);
     const firstContent = events.findIndex((e) => e.content !== '');
     expect(lastReasoning).toBeLessThanOrEqual(firstContent);
