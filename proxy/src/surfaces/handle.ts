@@ -17,7 +17,7 @@ import type { ResourceLimits } from '../http/limits.js';
 import { NodeSink } from '../http/sink.js';
 import type { Operation } from '../protocols/catalog.js';
 import { CLIENT_OPERATIONS, ERROR_SHAPES } from '../protocols/clients.js';
-import { keepKeyOrder } from '../protocols/common/json.js';
+import { inKeyOrder } from '../protocols/common/json.js';
 import type { ClientRequest, RequestBodies } from '../protocols/requests.js';
 
 export interface SurfaceDeps {
@@ -84,8 +84,7 @@ export function requestParser<O extends Operation>(
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw validationError(parsed.error);
     // Bodies go upstream in the client's own key order, as it sent them.
-    keepKeyOrder(parsed.data, raw);
-    return { operation, body: parsed.data };
+    return { operation, body: inKeyOrder(parsed.data, raw) };
   };
 }
 

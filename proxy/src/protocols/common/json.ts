@@ -24,26 +24,41 @@ export function badUpstream(message: string, code = 'upstream_invalid_response')
 }
 
 /**
- * Puts the keys of every object in `data` (a schema's output) back in the order they had in `raw` (the input it was
- * parsed from): a schema lists its declared keys first, and bodies the gateway passes through keep their client's or
- * upstream's order. Keys only `data` has (none, for schemas without defaults) stay last.
+ * `data` (a schema's output) with the keys of every object in the order they had in `raw` (the input it was parsed
+ * from): a schema lists its declared keys first, and bodies the gateway passes through keep their client's or
+ * upstream's order. Keys only `data` has (none, for schemas without defaults) stay last. Objects already in order
+ * are kept; the others are rebuilt in order (deleting and re-adding keys would turn them into slow dictionaries).
  */
-export function keepKeyOrder(data: unknown, raw: unknown): void {
-  if (Array.isArray(data) && Array.isArray(raw)) {
-    for (let i = 0; i < data.length; i++) keepKeyOrder(data[i], raw[i]);
-    return;
+export function inKeyOrder<T>(data: T, raw: unknown): T {
+  if (typeof data !== 'object' || data === null || data === raw || typeof raw !== 'object' || raw === null) return data;
+  if (Array.isArray(data)) {
+    if (!Array.isArray(raw)) return data;
+    for (let i = 0; i < data.length; i++) data[i] = inKeyOrder(data[i], raw[i]);
+    return data;
   }
-  if (!isRecord(data) || !isRecord(raw) || data === raw) return;
-  const order = [
-    ...Object.keys(raw).filter((k) => Object.hasOwn(data, k)),
-    ...Object.keys(data).filter((k) => !Object.hasOwn(raw, k)),
-  ];
-  for (const k of order) keepKeyOrder(data[k], raw[k]);
-  const values = order.map((k) => data[k]);
-  for (const k of order) delete data[k];
-  order.forEach((k, i) => {
-    data[k] = values[i];
-  });
+  if (Array.isArray(raw)) return data;
+  const d = data as Json;
+  const r = raw as Json;
+  const keys = Object.keys(d);
+  for (const k of keys) {
+    const v = d[k];
+    if (typeof v === 'object' && v !== null) d[k] = inKeyOrder(v, r[k]);
+  }
+  let i = 0;
+  let inOrder = true;
+  for (const k in r) {
+    if (!Object.hasOwn(d, k)) continue;
+    if (keys[i] !== k) {
+      inOrder = false;
+      break;
+    }
+    i++;
+  }
+  if (inOrder) return data;
+  const out: Json = {};
+  for (const k in r) if (Object.hasOwn(d, k)) out[k] = d[k];
+  for (const k of keys) if (!Object.hasOwn(r, k)) out[k] = d[k];
+  return out as T;
 }
 
 /**
@@ -65,8 +80,7 @@ export function parseUpstreamJson<T>(body: Buffer, shape: z.ZodType<T>): T {
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
     throw errors.badGateway(`upstream answer is malformed${where}`, 'upstream_invalid_response');
   }
-  keepKeyOrder(checked.data, v);
-  return checked.data;
+  return inKeyOrder(checked.data, v);
 }
 
 /** One upstream stream event or line as a JSON object; anything else is a malformed stream (502). */
