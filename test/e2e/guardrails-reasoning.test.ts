@@ -1,7 +1,8 @@
 /**
  * Response-side guardrails on the model's reasoning, end to end: simulated reasoning models (vLLM, Anthropic,
  * Ollama) answer the reasoning a `[sim reasoning-output=…]` directive asks for, and every surface gets it in its own
- * terms (OpenAI chat `reasoning` / `reasoning_content`, Anthropic thinking blocks, Ollama `thinking`, Responses
+ * terms (OpenAI chat `reasoning` / `reasoning_content`, Anthropic thinking blocks, Ollama chat `thinking` and
+ * generate `thinking` from an Ollama upstream, Responses
  * `reasoning` items; passed through or translated, every surface × upstream pair), streamed and not (a Responses
  * stream still numbered in order and valid against the API). The
  * local detector masks an email in the reasoning as it does in the answer (streamed through the window, all the
@@ -25,6 +26,7 @@ let svc: GuardrailService;
 
 /** The upstreams the reasoning comes from: each behind a pool `thinker-<name>`. */
 const UPSTREAMS = ['vllm', 'anthropic', 'ollama'] as const;
+type Upstream = (typeof UPSTREAMS)[number];
 
 const validate = openAPIValidator();
 const EMAIL = 'jane.doe@example.com';
@@ -84,6 +86,8 @@ interface Case {
   path: string;
   shape: Shape;
   body: (model: string, prompt: string) => J;
+  /** The upstreams whose reasoning this surface carries (all when not given). */
+  upstreams?: readonly Upstream[];
 }
 
 const first = (v: unknown) => (Array.isArray(v) ? (v[0] as J) : ({} as J));
@@ -112,6 +116,14 @@ const SURFACES: Case[] = [
     path: '/api/chat',
     shape: 'ollama',
     body: (model, p) => ({ model, think: true, stream: false, messages: [{ role: 'user', content: p }] }),
+  },
+  {
+    // Ollama generate answers carry reasoning only from an Ollama upstream (passed through).
+    name: 'Ollama generate (thinking)',
+    path: '/api/generate',
+    shape: 'ollama',
+    body: (model, p) => ({ model, think: true, stream: false, prompt: p }),
+    upstreams: ['ollama'],
   },
   {
     name: 'Responses (reasoning items)',
@@ -144,9 +156,9 @@ function pieces(shape: Shape, d: J, streamed: boolean): Piece[] {
       for (const part of (Array.isArray(item.content) ? item.content : []) as J[])
         add(part.type === 'reasoning_text' ? 'reasoning' : 'answer', part.text);
   } else {
-    const m = (d.message ?? {}) as J;
+    const m = (d.message ?? d) as J;
     add('reasoning', m.thinking);
-    add('answer', m.content);
+    add('answer', m.content ?? m.response);
   }
   return out;
 }
@@ -195,7 +207,7 @@ const LONG = `The user wrote from ${EMAIL} and wants the opening hours of the of
 
 describe.each(
   SURFACES.flatMap((c) =>
-    UPSTREAMS.flatMap((u) => [
+    (c.upstreams ?? UPSTREAMS).flatMap((u) => [
       { ...c, name: `${c.name} ← ${u}`, model: `thinker-${u}`, stream: false },
       { ...c, name: `${c.name} ← ${u}, streamed`, model: `thinker-${u}`, stream: true },
     ]),
