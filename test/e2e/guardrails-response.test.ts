@@ -24,6 +24,8 @@ let proxy: TestProxy;
 const validate = openAPIValidator();
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
+/** `text` without its random ids (request, message, item ids), which may hold the digits of the card by chance. */
+const withoutIds = (text: string) => text.replace(/"(id|request_id|item_id)":"[^"]*"/g, '');
 
 beforeAll(async () => {
   [sim, svc] = await Promise.all([startSimulator({ flavour: 'vllm', itlMs: 1 }), startGuardrailService()]);
@@ -181,7 +183,7 @@ describe.each([...CASES, ...STREAMED])('response-side guardrails: $name', (c) =>
   it('denies an answer holding a card number, in the surface shape', async () => {
     const r = await send(c, 'local-model', `Sure, the card is ${CARD} as requested and more text follows here`);
     expect(r.text).not.toContain(CARD);
-    expect(r.text).not.toContain('4111');
+    expect(withoutIds(r.text)).not.toContain('4111');
     if (c.stream) {
       expect(r.status).toBe(200);
       const s = streamed(c.shape, r.text);
@@ -294,7 +296,7 @@ describe('response-side guardrails: the Responses API through the openai SDK', (
 
   it("ends a denied stream with the API's numbered error event", async () => {
     const events = await collect(`Sure, the card is ${CARD} as requested and more text follows here`);
-    expect(JSON.stringify(events)).not.toContain('4111');
+    expect(withoutIds(JSON.stringify(events))).not.toContain('4111');
     const last = events.at(-1);
     expect(last?.type).toBe('error');
     expect(last?.type === 'error' && last.message).toContain('withheld by guardrail pii (card)');
