@@ -4,6 +4,8 @@
  * the connection open after it does not hold the client's answer until the idle timeout (which would then append
  * an error event to a complete answer and count a failure against the replica).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStream, surfaceOf } from '../fuzz/invariants.js';
 import { type HostileUpstream, hostileMarker, startHostileUpstream } from '../sim/hostile/index.js';
@@ -50,6 +52,48 @@ describe.each(['after-end', 'hang-after-end'])('an upstream stream with %s', (cl
       const text = await res.text();
       expect(readStream(surfaceOf(path), text), text.slice(-200)).toMatchObject({ end: 'clean' });
       expect(text).not.toContain('after-end');
+    }
+  });
+});
+
+describe('after the end marker of an upstream that ends its response there', () => {
+  it('reads the rest and reuses the upstream connection for the next stream', async () => {
+    const sockets = new Set<Socket>();
+    let endBody: (() => Promise<unknown>) | undefined;
+    const chunk = (delta: object, finish: string | null) =>
+      `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const upstream = createServer((req, res) => {
+      if (req.method !== 'POST') return res.writeHead(200).end('{}');
+      sockets.add(req.socket);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`${chunk({ role: 'assistant', content: 'hi' }, null)}${chunk({}, 'stop')}data: [DONE]\n\n`);
+      // The last chunk of the chunked body comes apart, once the client has its whole answer.
+      endBody = () => new Promise((r) => res.end(r));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+    const p = await startTestProxy(poolManifests({ name: 'r', model: 'reuse', provider: 'vllm', urls: [url] }));
+    try {
+      // undici frees a connection a few turns after its response ended: streams follow one another until one
+      // arrives on a connection that served an earlier one (closed after each end marker, none ever would).
+      let requests = 0;
+      while (sockets.size === requests && requests < 10) {
+        requests++;
+        const res = await fetch(`${p.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'reuse', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        const text = await res.text();
+        expect(readStream('openai', text), text).toMatchObject({ end: 'clean' });
+        await endBody?.();
+      }
+      expect(sockets.size).toBeLessThan(requests);
+    } finally {
+      await p.stop();
+      upstream.closeAllConnections();
+      await new Promise((r) => upstream.close(r));
     }
   });
 });

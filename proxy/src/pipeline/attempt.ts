@@ -147,6 +147,7 @@ export async function attemptOnce(
     }
     return await relayStream({
       res,
+      clock: deps.clock,
       translator: adapter.createStreamTranslator(actx),
       call,
       timers,

@@ -11,6 +11,7 @@
  */
 
 import type { Logger } from 'pino';
+import type { Clock } from '../../../shared/src/clock.js';
 import type { AuthorizedCall } from '../call/call.js';
 import type { AttemptOutcome, FailureCause } from '../call/outcome.js';
 import { errors, GatewayError } from '../errors.js';
@@ -22,8 +23,17 @@ import { classifyTransportError } from '../upstream/send.js';
 import { asUpstreamError, failureCauseOf } from './failure.js';
 import type { AttemptTimers } from './timers.js';
 
+/**
+ * After its end marker an upstream's response normally ends at once (the last chunk of its chunked body). Up to this
+ * much more is read and discarded, for up to AFTER_END_MS, so that its keep-alive connection goes back to the pool;
+ * an upstream that sends more or does not end by then has its connection closed.
+ */
+export const AFTER_END_BYTES = 64 * 1024;
+export const AFTER_END_MS = 1000;
+
 export interface RelayOptions {
   res: UpstreamResponse;
+  clock: Clock;
   translator: StreamTranslator;
   call: AuthorizedCall;
   timers: AttemptTimers;
@@ -88,6 +98,23 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       timers.clientResumed();
       body.resume();
     });
+    /**
+     * The end marker arrived and the client's answer is complete: what the upstream still sends is read and
+     * discarded within AFTER_END_BYTES and AFTER_END_MS, never relayed; past them its connection is closed (closing
+     * it at once would cost every stream a new upstream connection).
+     */
+    const drainAfterEnd = () => {
+      if (body.destroyed || body.readableEnded) return;
+      let extra = 0;
+      const timer = o.clock.after(AFTER_END_MS, () => body.destroy(), { unref: true });
+      body.once('end', () => timer.cancel());
+      body.once('close', () => timer.cancel());
+      body.on('data', (chunk: Buffer) => {
+        extra += chunk.length;
+        if (extra > AFTER_END_BYTES) body.destroy();
+      });
+      body.resume();
+    };
     /** The stream is over (the upstream ended it, or its end marker arrived): the client's stream ends too. */
     const finish = () => {
       const tail = translator.end();
@@ -117,7 +144,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
         // Whatever the upstream sends after its end marker is not part of the answer, and it need not close the
         // connection for the client's answer to be complete.
         finish();
-        body.destroy();
+        drainAfterEnd();
       }
     });
     body.on('data', onData);
