@@ -300,6 +300,15 @@ describe('operator end to end', () => {
     // vllm: 2 ready replicas × weight 1; vllm-b: 1 replica × weight 6 → vllm-b gets 6/8 of the traffic.
     const ns = 'e2e-weights';
     const model = await deployChat(ns, { 'vllm-0': 'ready', 'vllm-1': 'ready' }, 6);
+    // A proxy serves the model from the first snapshot that has any replica of it; measure once every proxy has all
+    // three (vllm-b once measured 0.3, as when a snapshot with a replica more arrives in the middle of the 40).
+    await waitFor(
+      async () =>
+        (await servedEndpoints(`${ns}/vllm`)).every((ids) => ids.join() === `${ns}/vllm/vllm-0,${ns}/vllm/vllm-1`) &&
+        (await servedEndpoints(`${ns}/vllm-b`)).every((ids) => ids.join() === `${ns}/vllm-b/vllm-b-0`),
+      30_000,
+      'every proxy to serve the three replicas',
+    );
     for (const proxy of PROXIES) {
       const counts = await spread(proxy, model, 40);
       const share = (counts.get(`${ns}/vllm-b/vllm-b-0`) ?? 0) / 40;
