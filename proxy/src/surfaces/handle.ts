@@ -4,7 +4,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { Clock } from '../../../shared/src/clock.js';
-import { formatPath } from '../../../shared/src/manifests/parse.js';
 import { type Call, newCall } from '../call/call.js';
 import type { Observers } from '../call/observers.js';
 import type { Runtime } from '../config/runtime.js';
@@ -17,7 +16,7 @@ import type { ResourceLimits } from '../http/limits.js';
 import { NodeSink } from '../http/sink.js';
 import type { Operation } from '../protocols/catalog.js';
 import { CLIENT_OPERATIONS, ERROR_SHAPES } from '../protocols/clients.js';
-import { inKeyOrder } from '../protocols/common/json.js';
+import { inKeyOrder, validationError } from '../protocols/common/json.js';
 import type { ClientRequest, RequestBodies } from '../protocols/requests.js';
 
 export interface SurfaceDeps {
@@ -35,14 +34,6 @@ export interface SurfaceDeps {
   observers: Observers;
   /** Clock of the body's time limit. */
   clock: Clock;
-}
-
-/** A 400 naming the first invalid field. */
-export function validationError(error: z.ZodError): GatewayError {
-  const issue = error.issues[0];
-  const param = issue ? formatPath(issue.path) : '';
-  const detail = issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'invalid request';
-  return errors.invalid(`Invalid request: ${detail}`, param || null, 'invalid_value');
 }
 
 /** A 400 for a model name longer than the limit (it would otherwise reach logs, traces and error messages). */

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import { formatPath } from '../../../../shared/src/manifests/parse.js';
 import { errors, GatewayError } from '../../errors.js';
 
 /** A JSON object as read from the wire, before a schema says more. */
@@ -16,6 +17,14 @@ export function isRecord(v: unknown): v is Json {
 /** A 400 for a field the target protocol cannot express; `param` names the field as the client sent it. */
 export function untranslatable(param: string, why: string): GatewayError {
   return errors.invalid(`${param}: ${why}`, param, 'untranslatable_field');
+}
+
+/** A 400 for a request body its schema refused, naming the first invalid field. */
+export function validationError(error: z.ZodError): GatewayError {
+  const issue = error.issues[0];
+  const param = issue ? formatPath(issue.path) : '';
+  const detail = issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'invalid request';
+  return errors.invalid(`Invalid request: ${detail}`, param || null, 'invalid_value');
 }
 
 /** A 502 for an upstream answer the gateway cannot translate. */

@@ -4,11 +4,10 @@
  * chat answers come back as `text_completion` objects and chunks. What has no chat equivalent is refused with a 400:
  * several prompts or token-array prompts, `echo`, `suffix`, `best_of` > 1 and `logprobs`.
  */
-import { errors } from '../../errors.js';
 import { type ChatChunk, type ChatRequest, type ChatResponse, chatRequest } from '../canonical/chat.js';
 import type { ChatClientHalf } from '../canonical/compose.js';
 import type { ChunkEncoder } from '../canonical/stream.js';
-import { randomId, untranslatable } from '../common/json.js';
+import { randomId, untranslatable, validationError } from '../common/json.js';
 import type { CompletionRequest } from './schemas.js';
 
 function promptText(prompt: CompletionRequest['prompt']): string {
@@ -37,15 +36,7 @@ function toChat(body: CompletionRequest): ChatRequest {
   const { prompt, echo: _e, suffix: _s, best_of: _b, logprobs: _l, ...rest } = body;
   const chat = { ...rest, messages: [{ role: 'user' as const, content: promptText(prompt) }] };
   const checked = chatRequest.safeParse(chat);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const param = issue?.path.join('.') ?? '';
-    throw errors.invalid(
-      `Invalid request: ${param ? `${param}: ` : ''}${issue?.message}`,
-      param || null,
-      'invalid_value',
-    );
-  }
+  if (!checked.success) throw validationError(checked.error);
   return chat;
 }
 
