@@ -102,7 +102,8 @@ export class ReplicaLeases {
 
   /** An attempt to `e` (exact mode) is sent within this proxy's share, leasing being off: tells `onEvent` why. */
   withinShare(e: LeasedReplica): void {
-    this.opts.onEvent?.(e.backend.id, { kind: this.client.up ? 'cooldown' : 'down' });
+    const mode = this.mode();
+    if (mode !== 'active') this.opts.onEvent?.(e.backend.id, { kind: mode });
   }
 
   private keyOf(e: LeasedReplica): string {
