@@ -107,8 +107,7 @@ export function relayStream(o: RelayOptions): Promise<AttemptOutcome> {
       if (body.destroyed || body.readableEnded) return;
       let extra = 0;
       const timer = o.clock.after(AFTER_END_MS, () => body.destroy(), { unref: true });
-      body.once('end', () => timer.cancel());
-      body.once('close', () => timer.cancel());
+      body.once('close', () => timer.cancel()); // after 'end' too: undici's bodies destroy themselves when ended
       body.on('data', (chunk: Buffer) => {
         extra += chunk.length;
         if (extra > AFTER_END_BYTES) body.destroy();
